@@ -1,0 +1,1 @@
+"""The pure calculation core: crediting, periods, quotas, earnings. No I/O, no clock."""

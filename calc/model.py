@@ -1,0 +1,72 @@
+"""calc's vocabulary: canonical reps, deals, splits and team members (frozen, Decimal money)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+SplitType = Literal["revenue", "overlay"]
+AttrValue = str | Decimal | bool | date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Rep:
+    """A person who can be credited: a Salesforce User mapped to canonical fields."""
+
+    id: str
+    name: str = ""
+    email: str | None = None
+    manager_id: str | None = None
+    is_active: bool = True
+    hire_date: date | None = None
+    end_date: date | None = None
+    plan_id: str | None = None
+    quota: Decimal | None = None  # per pay period; overrides the plan's
+    target_incentive: Decimal | None = None  # per pay period; overrides the plan's
+    currency: str | None = None
+    attributes: Mapping[str, AttrValue] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Deal:
+    """An opportunity mapped to canonical fields; `attributes` holds extra columns for criteria."""
+
+    id: str
+    name: str = ""
+    owner_id: str | None = None
+    amount: Decimal | None = None
+    close_date: date | None = None
+    is_won: bool = False
+    is_closed: bool = False
+    stage: str | None = None
+    type: str | None = None
+    product_family: str | None = None
+    quantity: Decimal | None = None
+    acv: Decimal | None = None
+    tcv: Decimal | None = None
+    term_months: Decimal | None = None
+    cancel_date: date | None = None
+    currency: str | None = None
+    attributes: Mapping[str, AttrValue] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """An OpportunitySplit: `revenue` splits of a deal sum to 100, `overlay` add on top."""
+
+    deal_id: str
+    rep_id: str
+    percent: Decimal
+    split_type: SplitType = "revenue"
+
+
+@dataclass(frozen=True, slots=True)
+class TeamMember:
+    """An OpportunityTeamMember; its role may carry overlay credit through the crediting rules."""
+
+    deal_id: str
+    rep_id: str
+    role: str
