@@ -41,9 +41,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `quotaflow` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    from connector.errors import ConfigError
+
     try:
         status: int = args.handler(args)
-    except CliError as exc:
+    except (CliError, ConfigError) as exc:
         print(f"quotaflow {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

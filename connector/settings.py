@@ -1,0 +1,119 @@
+"""Settings: the environment read once into a frozen object that is passed around."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+from connector.errors import ConfigError
+
+AuthFlow = Literal["jwt", "password", "client_credentials"]
+AUTH_FLOWS: tuple[AuthFlow, ...] = ("jwt", "password", "client_credentials")
+DEFAULT_DATABASE_URL = "sqlite:///instance/quotaflow.db"
+DEFAULT_API_VERSION = "62.0"
+DEFAULT_SYNC_INTERVAL = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything configurable, from the variables listed in DESIGN.md."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str | None = None
+    sf_login_url: str | None = None
+    sf_auth: AuthFlow = "jwt"
+    sf_client_id: str | None = None
+    sf_client_secret: str | None = None
+    sf_username: str | None = None
+    sf_password: str | None = None
+    sf_private_key_file: str | None = None
+    sf_ca_bundle: str | None = None
+    sf_api_version: str = DEFAULT_API_VERSION
+    sf_canvas_secret: str | None = None
+    sync_interval: int = DEFAULT_SYNC_INTERVAL
+    frame_ancestors: tuple[str, ...] = ()
+    demo_mode: bool = False
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with some values replaced (tests and the demo build their own)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def require_secret_key(self) -> str:
+        """The signing key; generated per instance in demo mode, required otherwise."""
+        if self.secret_key:
+            return self.secret_key
+        if self.demo_mode:
+            return secrets.token_urlsafe(32)
+        raise ConfigError("QUOTAFLOW_SECRET_KEY is not set; it signs sessions and tokens")
+
+
+def _optional(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = _optional(env, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: expected a whole number of seconds, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name}: must be greater than 0, got {value}")
+    return value
+
+
+def _auth_flow(env: Mapping[str, str]) -> AuthFlow:
+    raw = (_optional(env, "SF_AUTH") or "jwt").lower()
+    for flow in AUTH_FLOWS:
+        if raw == flow:
+            return flow
+    raise ConfigError(f"SF_AUTH: expected one of {', '.join(AUTH_FLOWS)}, got {raw!r}")
+
+
+def _api_version(env: Mapping[str, str]) -> str:
+    raw = _optional(env, "SF_API_VERSION") or DEFAULT_API_VERSION
+    raw = raw.lstrip("vV")
+    major, dot, minor = raw.partition(".")
+    if not (major.isdigit() and dot and minor.isdigit()):
+        raise ConfigError(f"SF_API_VERSION: expected a version like 62.0, got {raw!r}")
+    return raw
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read the environment once; every error names the variable."""
+    env = os.environ if env is None else env
+    ancestors = tuple((_optional(env, "QUOTAFLOW_FRAME_ANCESTORS") or "").split())
+    return Settings(
+        database_url=_optional(env, "QUOTAFLOW_DATABASE_URL") or DEFAULT_DATABASE_URL,
+        secret_key=_optional(env, "QUOTAFLOW_SECRET_KEY"),
+        sf_login_url=_optional(env, "SF_LOGIN_URL"),
+        sf_auth=_auth_flow(env),
+        sf_client_id=_optional(env, "SF_CLIENT_ID"),
+        sf_client_secret=_optional(env, "SF_CLIENT_SECRET"),
+        sf_username=_optional(env, "SF_USERNAME"),
+        sf_password=_optional(env, "SF_PASSWORD"),
+        sf_private_key_file=_optional(env, "SF_PRIVATE_KEY_FILE"),
+        sf_ca_bundle=_optional(env, "SF_CA_BUNDLE"),
+        sf_api_version=_api_version(env),
+        sf_canvas_secret=_optional(env, "SF_CANVAS_SECRET"),
+        sync_interval=_positive_int(env, "QUOTAFLOW_SYNC_INTERVAL", DEFAULT_SYNC_INTERVAL),
+        frame_ancestors=ancestors,
+    )
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    """The file behind a file-based SQLite URL (to create its folder), else None."""
+    prefix = "sqlite:///"
+    if not database_url.startswith(prefix):
+        return None
+    path = database_url[len(prefix) :].split("?", 1)[0]
+    if not path or path == ":memory:":
+        return None
+    return Path(path)

@@ -1,0 +1,80 @@
+"""The per-org run lease: at most one sync per org at a time, across processes and machines.
+
+A lease row per org names its holder and an expiry. Taking it is one conditional UPDATE
+(free, expired, or already ours), so two clocks racing on PostgreSQL or SQLite cannot both
+win: the database serialises the UPDATE and the loser sees zero rows changed. A holder that
+dies (SIGKILL, lost machine) stops renewing, and the lease expires after its time to live.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import String, delete, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from connector.store.base import Base, UtcDateTime
+from connector.store.models import ORG_ID
+
+
+class SyncLease(Base):
+    """Who may run a sync for an org, and until when."""
+
+    __tablename__ = "sync_leases"
+
+    org_id: Mapped[str] = mapped_column(ORG_ID, primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
+    acquired_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+def try_acquire(
+    sessions: sessionmaker[Session], *, org_id: str, holder: str, now: datetime, ttl: timedelta
+) -> bool:
+    """Take the org's lease if it is free, expired or already ours; True when we hold it."""
+    with sessions() as session:
+        taken = session.execute(
+            update(SyncLease)
+            .where(
+                SyncLease.org_id == org_id,
+                (SyncLease.expires_at <= now) | (SyncLease.holder == holder),
+            )
+            .values(holder=holder, acquired_at=now, expires_at=now + ttl)
+        )
+        if taken.rowcount == 1:  # type: ignore[attr-defined]
+            session.commit()
+            return True
+        if session.get(SyncLease, org_id) is not None:
+            session.rollback()
+            return False
+        session.add(SyncLease(org_id=org_id, holder=holder, acquired_at=now, expires_at=now + ttl))
+        try:
+            session.commit()
+        except IntegrityError:  # another process inserted the first lease row a moment earlier
+            session.rollback()
+            return False
+        return True
+
+
+def renew(
+    sessions: sessionmaker[Session], *, org_id: str, holder: str, now: datetime, ttl: timedelta
+) -> bool:
+    """Extend our lease; False means we lost it (it expired and someone else took it)."""
+    with sessions() as session:
+        result = session.execute(
+            update(SyncLease)
+            .where(SyncLease.org_id == org_id, SyncLease.holder == holder)
+            .values(expires_at=now + ttl)
+        )
+        session.commit()
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def release(sessions: sessionmaker[Session], *, org_id: str, holder: str) -> None:
+    """Give the lease up (only if we still hold it)."""
+    with sessions() as session:
+        session.execute(
+            delete(SyncLease).where(SyncLease.org_id == org_id, SyncLease.holder == holder)
+        )
+        session.commit()

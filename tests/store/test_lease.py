@@ -1,0 +1,111 @@
+"""The run lease: one holder per org, expiry after a crash, and no overlap between processes."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from connector.settings import Settings
+from connector.store.engine import make_engine, make_session_factory
+from connector.store.lease import release, renew, try_acquire
+from connector.store.migrate import upgrade
+
+T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+TTL = timedelta(seconds=30)
+
+
+def _sessions(settings: Settings):  # type: ignore[no-untyped-def]
+    engine = make_engine(settings)
+    upgrade(engine)
+    return make_session_factory(engine)
+
+
+def test_one_holder_at_a_time(store_settings: Settings) -> None:
+    sessions = _sessions(store_settings)
+    assert try_acquire(sessions, org_id="00D1", holder="a", now=T0, ttl=TTL)
+    assert not try_acquire(sessions, org_id="00D1", holder="b", now=T0, ttl=TTL)
+    # another org is independent
+    assert try_acquire(sessions, org_id="00D2", holder="b", now=T0, ttl=TTL)
+    # re-acquiring our own lease extends it
+    assert try_acquire(sessions, org_id="00D1", holder="a", now=T0 + TTL / 2, ttl=TTL)
+    assert not try_acquire(sessions, org_id="00D1", holder="b", now=T0 + TTL, ttl=TTL)
+
+
+def test_expired_lease_can_be_taken_and_the_old_holder_knows(store_settings: Settings) -> None:
+    sessions = _sessions(store_settings)
+    assert try_acquire(sessions, org_id="00D1", holder="a", now=T0, ttl=TTL)
+    later = T0 + TTL + timedelta(seconds=1)
+    assert try_acquire(sessions, org_id="00D1", holder="b", now=later, ttl=TTL)
+    assert not renew(sessions, org_id="00D1", holder="a", now=later, ttl=TTL)
+    assert renew(sessions, org_id="00D1", holder="b", now=later, ttl=TTL)
+
+
+def test_release_frees_only_our_lease(store_settings: Settings) -> None:
+    sessions = _sessions(store_settings)
+    assert try_acquire(sessions, org_id="00D1", holder="a", now=T0, ttl=TTL)
+    release(sessions, org_id="00D1", holder="b")
+    assert not try_acquire(sessions, org_id="00D1", holder="b", now=T0, ttl=TTL)
+    release(sessions, org_id="00D1", holder="a")
+    assert try_acquire(sessions, org_id="00D1", holder="b", now=T0, ttl=TTL)
+
+
+WORKER = textwrap.dedent(
+    """
+    import json, sys, time
+    from datetime import UTC, datetime, timedelta
+    from connector.settings import Settings
+    from connector.store.engine import make_engine, make_session_factory
+    from connector.store.lease import release, try_acquire
+
+    url, holder, out, deadline = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+    sessions = make_session_factory(make_engine(Settings(database_url=url)))
+    spans = []
+    while time.time() < deadline:
+        now = datetime.now(UTC)
+        if try_acquire(sessions, org_id="00DX", holder=holder, now=now,
+                       ttl=timedelta(seconds=30)):
+            start = time.time()
+            time.sleep(0.05)
+            spans.append((start, time.time()))
+            release(sessions, org_id="00DX", holder=holder)
+        time.sleep(0.01)
+    json.dump(spans, open(out, "w"))
+    """
+)
+
+
+def test_two_processes_never_hold_the_lease_together(
+    store_settings: Settings, tmp_path: Path
+) -> None:
+    _sessions(store_settings)  # migrate once, up front
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    deadline = datetime.now(UTC).timestamp() + 4
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(script),
+                store_settings.database_url,
+                name,
+                str(tmp_path / f"{name}.json"),
+                str(deadline),
+            ]
+        )
+        for name in ("clock-a", "clock-b")
+    ]
+    for proc in procs:
+        assert proc.wait(timeout=60) == 0
+    spans = sorted(
+        (start, end, name)
+        for name in ("clock-a", "clock-b")
+        for start, end in json.loads((tmp_path / f"{name}.json").read_text())
+    )
+    assert {name for _, _, name in spans} == {"clock-a", "clock-b"}, "both should get turns"
+    for (_, end, _), (start, _, _) in itertools.pairwise(spans):
+        assert start >= end, "two holders overlapped"

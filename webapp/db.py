@@ -1,0 +1,41 @@
+"""The web app's database glue: one engine and session factory per app."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from connector.settings import Settings
+from connector.store.engine import make_engine, make_session_factory
+from connector.store.uow import UnitOfWork
+
+
+def init_db(app: Flask, settings: Settings) -> None:
+    """Attach an engine and session factory to `app`."""
+    engine = make_engine(settings)
+    app.extensions["quotaflow.engine"] = engine
+    app.extensions["quotaflow.sessions"] = make_session_factory(engine)
+
+
+def engine() -> Engine:
+    """The current app's engine."""
+    result: Engine = current_app.extensions["quotaflow.engine"]
+    return result
+
+
+def unit_of_work() -> UnitOfWork:
+    """A unit of work on the current app's database."""
+    factory: sessionmaker[Session] = current_app.extensions["quotaflow.sessions"]
+    return UnitOfWork(factory)
+
+
+def database_ok() -> bool:
+    """Whether the database answers a trivial query."""
+    try:
+        with engine().connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:  # any driver error means "not healthy"; the reason goes to the log
+        current_app.logger.exception("database health check failed")
+        return False
+    return True
