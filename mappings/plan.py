@@ -1,0 +1,254 @@
+"""One object's compiled mapping: field plans in dependency order, run per raw record.
+
+Mapping a record never raises for bad data: it returns the canonical record or a RecordIssue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from calc.model import Deal, Rep, Split, TeamMember
+from mappings import schema as s
+from mappings.convert import Convert, Raw, TransformFailure, coerce, path_getter, to_bool
+from mappings.errors import MappingError
+from mappings.expr import parse_expr
+from mappings.records import EMPTY_CONTEXT, MappingContext, RecordIssue
+from mappings.registry import MODEL_DEFAULTS, TARGETS, TargetName, ValueType
+from mappings.structure import dependencies, field_specs, field_types
+from mappings.transforms import Step, build_step, value_converter
+
+Compute = Callable[[Raw, dict[str, object], MappingContext], object]
+_MISSING = "REQUIRED_VALUE_MISSING"
+_MODELS: Mapping[TargetName, type[Any]] = {
+    "rep": Rep,
+    "deal": Deal,
+    "split": Split,
+    "team_member": TeamMember,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _FieldPlan:
+    name: str
+    label: str  # "amount (Amount)", used in issue reasons
+    compute: Compute
+    required: bool | str
+    default: object
+    attribute: bool
+
+
+def _origin(spec: s.FieldSpec) -> Callable[[Raw, dict[str, object]], object]:
+    if spec.source is not None:
+        get = path_getter(spec.source)
+        return lambda raw, _values: get(raw)
+    if spec.expr is not None:
+        evaluate = parse_expr(spec.expr)[0]
+        return lambda _raw, values: evaluate(values)
+    return lambda _raw, _values: None
+
+
+def _finisher(convert: Convert, choices: tuple[str, ...]) -> Convert:
+    if not choices:
+        return convert
+    allowed = frozenset(choices)
+
+    def finish(value: object) -> object:
+        value = convert(value)
+        if value is not None and value not in allowed:
+            raise TransformFailure(f"{value!r} is not one of {', '.join(choices)}")
+        return value
+
+    return finish
+
+
+# The transform that already yields a canonical type makes the final coercion redundant.
+_YIELDS: Mapping[str, ValueType] = {
+    "to_decimal": "decimal",
+    "round": "decimal",
+    "to_date": "date",
+    "to_bool": "boolean",
+    "to_str": "string",
+    "upper": "string",
+    "lower": "string",
+}
+
+
+def _chain(converters: list[Convert]) -> Convert:
+    if len(converters) == 1:
+        return converters[0]
+    if len(converters) == 2:
+        first, second = converters
+        return lambda value: second(first(value))
+
+    def chained(value: object) -> object:
+        for convert in converters:
+            value = convert(value)
+        return value
+
+    return chained
+
+
+def _compute(spec: s.FieldSpec, value_type: ValueType, finish: Convert, *, exact: bool) -> Compute:
+    """`finish` is the final coercion; `exact` when it is only that (no choices to check)."""
+    transforms = spec.transforms
+    skip_final = exact and bool(transforms) and _YIELDS.get(transforms[-1].op) == value_type
+    converters = [value_converter(t) for t in transforms]
+    if spec.source is not None and all(c is not None for c in converters):
+        # The common case (a field, then value-only transforms) as one composed function.
+        chain = [c for c in converters if c is not None] + ([] if skip_final else [finish])
+        convert = _chain(chain)
+        if "." not in spec.source:
+            name = spec.source
+            return lambda raw, _values, _ctx: convert(raw.get(name))
+        get = path_getter(spec.source)
+        return lambda raw, _values, _ctx: convert(get(raw))
+    origin = _origin(spec)
+    steps: tuple[Step, ...] = tuple(build_step(t) for t in transforms)
+
+    def compute(raw: Raw, values: dict[str, object], ctx: MappingContext) -> object:
+        value = origin(raw, values)
+        for step in steps:
+            value = step(value, raw, values, ctx)
+        return finish(value)
+
+    return compute
+
+
+def _won_plan(rule: s.WonRule) -> _FieldPlan:
+    get = path_getter(rule.field)
+    if rule.in_ is None:
+
+        def compute(raw: Raw, _values: dict[str, object], _ctx: MappingContext) -> object:
+            return to_bool(get(raw)) or False
+
+    else:
+        # Picklist values compare case-insensitively: exports and integrations often re-case them.
+        won = frozenset(v.strip().casefold() for v in rule.in_)
+
+        def compute(raw: Raw, _values: dict[str, object], _ctx: MappingContext) -> object:
+            value = get(raw)
+            return value is not None and str(value).strip().casefold() in won
+
+    return _FieldPlan("is_won", f"is_won ({rule.field})", compute, False, False, False)
+
+
+def _order(specs: Mapping[str, s.FieldSpec]) -> list[str]:
+    done: list[str] = []
+    pending = dict.fromkeys(specs)
+    while pending:
+        ready = [n for n in pending if not (dependencies(specs[n]) & set(pending))]
+        if not ready:  # a cycle; structure_problems reports it before we get here
+            raise MappingError([])
+        done.extend(ready)
+        for name in ready:
+            del pending[name]
+    return done
+
+
+class ObjectPlan:
+    """The compiled mapping of one Salesforce object to one canonical record type."""
+
+    def __init__(self, target: TargetName, mapping: s.ObjectMapping) -> None:
+        self.target = target
+        self.object_name = mapping.object
+        self._model = _MODELS[target]
+        self._has_attributes = TARGETS[target].allows_attributes
+        plans = self._build_plans(mapping)
+        self._rows = tuple((p.name, p.compute, p.required, p.default, p.label) for p in plans)
+        self._attribute_names = tuple(p.name for p in plans if p.attribute)
+        self.input_paths = _input_paths(mapping)
+        self._getters = tuple((p, path_getter(p)) for p in sorted(self.input_paths))
+
+    def _build_plans(self, mapping: s.ObjectMapping) -> tuple[_FieldPlan, ...]:
+        registry = TARGETS[self.target].fields
+        types = field_types(self.target, mapping)
+        specs = field_specs(mapping)
+        plans: list[_FieldPlan] = []
+        if isinstance(mapping, s.DealMapping):
+            plans.append(_won_plan(mapping.won))
+        for name in _order(specs):
+            spec = specs[name]
+            canonical = registry.get(name)
+            convert = coerce(types[name])
+            choices = canonical.choices if canonical else ()
+            finish = _finisher(convert, choices)
+            default = (
+                spec.default if spec.default is not None else _model_default(self.target, name)
+            )
+            required = True if canonical and canonical.must_map else spec.required
+            label = f"{name} ({spec.source or spec.expr or 'derived'})"
+            plans.append(
+                _FieldPlan(
+                    name,
+                    label,
+                    _compute(spec, types[name], finish, exact=not choices),
+                    required,
+                    None if default is None else convert(default),
+                    canonical is None,
+                )
+            )
+        return tuple(plans)
+
+    def map(self, raw: Raw, ctx: MappingContext = EMPTY_CONTEXT) -> Any:
+        """The canonical record for `raw`, or a RecordIssue saying why not."""
+        values: dict[str, object] = {}  # canonical fields and attributes, for expressions
+        issues: list[tuple[str, str, str]] = []
+        for name, compute, required, default, label in self._rows:
+            try:
+                value = compute(raw, values, ctx)
+            except TransformFailure as exc:
+                issues.append((name, f"{label}: {exc}", "MAPPING_FAILED"))
+                value = None
+            if value is None:
+                if required is True:
+                    issues.append((name, f"{label} is required but is null", _MISSING))
+                elif required == "when_won" and values.get("is_won"):
+                    reason = f"{label} is required on a won deal but is null"
+                    issues.append((name, reason, _MISSING))
+                value = default
+            values[name] = value
+        if issues:
+            return self._issue(raw, issues)
+        if self._has_attributes:
+            attributes = {name: values.pop(name) for name in self._attribute_names}
+            return self._model(**values, attributes=attributes)
+        return self._model(**values)
+
+    def _issue(self, raw: Raw, issues: list[tuple[str, str, str]]) -> RecordIssue:
+        record_id = raw.get("Id")
+        return RecordIssue(
+            object_name=self.object_name,
+            record_id=record_id if isinstance(record_id, str) else None,
+            field=issues[0][0],
+            reason="; ".join(reason for _, reason, _ in issues),
+            code=issues[0][2],
+        )
+
+    def input_hash(self, raw: Raw) -> str:
+        """sha256 of only the mapped input fields: unchanged when only our write-back changed."""
+        pairs = [[path, get(raw)] for path, get in self._getters]
+        text = json.dumps(pairs, separators=(",", ":"), default=str, ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _model_default(target: TargetName, name: str) -> object:
+    return MODEL_DEFAULTS[target].get(name)
+
+
+def _input_paths(mapping: s.ObjectMapping) -> frozenset[str]:
+    paths: set[str] = {"Id"}
+    for spec in field_specs(mapping).values():
+        if spec.source:
+            paths.add(spec.source)
+        for t in spec.transforms:
+            if isinstance(t, s.Coalesce):
+                paths.update(t.sources)
+            elif isinstance(t, s.ConvertCurrency) and t.currency_field and not t.from_currency:
+                paths.add(t.currency_field)
+    if isinstance(mapping, s.DealMapping):
+        paths.add(mapping.won.field)
+    return frozenset(paths)
