@@ -1,0 +1,83 @@
+"""Settings of one devorg process, parsed from `python -m devorg serve` flags."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DATA_DIR = Path("instance/devorg")
+DEFAULT_API_LIMIT = 100_000
+# Salesforce's default session timeout is two hours.
+DEFAULT_TOKEN_TTL_SECONDS = 7200
+API_VERSION = "62.0"
+
+
+@dataclass(frozen=True)
+class DevorgConfig:
+    """Everything a devorg process needs to start."""
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    host: str = "127.0.0.1"
+    port: int = 0
+    seed: str = "demo"
+    reps: int | None = None
+    deals: int | None = None
+    reseed: bool = False
+    api_limit: int = DEFAULT_API_LIMIT
+    token_ttl_seconds: int = DEFAULT_TOKEN_TTL_SECONDS
+    faults: dict[str, Any] = field(default_factory=dict)
+    verbose: bool = False
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the `serve` flags (shared by `python -m devorg` and `quotaflow devorg`)."""
+    parser.add_argument("--host", default="127.0.0.1", help="interface (default loopback)")
+    parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one")
+    parser.add_argument("--seed", choices=("demo", "empty"), default="demo")
+    parser.add_argument("--reps", type=int, help="scaled seed: number of users")
+    parser.add_argument("--deals", type=int, help="scaled seed: number of opportunities")
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    parser.add_argument("--reseed", action="store_true", help="wipe the org and seed again")
+    parser.add_argument("--api-limit", type=int, default=DEFAULT_API_LIMIT)
+    parser.add_argument("--token-ttl", type=int, default=DEFAULT_TOKEN_TTL_SECONDS)
+    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    faults = parser.add_argument_group("fault injection (see POST /__devorg/faults)")
+    faults.add_argument("--faults", help="a JSON object in the POST /__devorg/faults shape")
+    faults.add_argument("--expire-sessions-every", type=float, metavar="SECONDS")
+    faults.add_argument("--request-limit-calls", type=int, metavar="N")
+    faults.add_argument("--unavailable-calls", type=int, metavar="N", help="503 burst")
+    faults.add_argument("--latency-ms", type=int, metavar="MS")
+    faults.add_argument("--latency-jitter-ms", type=int, metavar="MS")
+
+
+def config_from_args(args: argparse.Namespace) -> DevorgConfig:
+    """Build the config from parsed `serve` flags; ValueError on bad combinations."""
+    if (args.reps is None) != (args.deals is None):
+        raise ValueError("--reps and --deals go together")
+    faults: dict[str, Any] = json.loads(args.faults) if args.faults else {}
+    if not isinstance(faults, dict):
+        raise ValueError("--faults must be a JSON object")
+    if args.expire_sessions_every:
+        faults["expire_sessions_every"] = args.expire_sessions_every
+    if args.request_limit_calls:
+        faults["request_limit_exceeded"] = {"calls": args.request_limit_calls}
+    if args.unavailable_calls:
+        faults["unavailable"] = {"calls": args.unavailable_calls}
+    if args.latency_ms:
+        faults["latency"] = {"ms": args.latency_ms, "jitter_ms": args.latency_jitter_ms or 0}
+    return DevorgConfig(
+        data_dir=Path(args.data_dir),
+        host=args.host,
+        port=args.port,
+        seed=args.seed,
+        reps=args.reps,
+        deals=args.deals,
+        reseed=args.reseed,
+        api_limit=args.api_limit,
+        token_ttl_seconds=args.token_ttl,
+        faults=faults,
+        verbose=args.verbose,
+    )

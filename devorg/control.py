@@ -1,0 +1,132 @@
+"""The test control plane under `/__devorg/` (no OAuth, not counted as API calls).
+
+- `GET|POST|DELETE /__devorg/faults`: see, merge, clear injected faults (shape in `faults.py`).
+- `GET /__devorg/stats`, `POST /__devorg/stats/reset`: API calls by endpoint kind.
+- `POST /__devorg/limits` `{"max": N, "reset": true}`: change the daily API limit / forget usage.
+- `POST /__devorg/late-commit` `{"object", "id"?, "fields", "age_seconds", "delete"?}`: write a
+  change whose SystemModstamp is `age_seconds` in the past (an update when `id` is given, a
+  soft delete with `"delete": true`, else a create).
+- `POST /__devorg/undelete` `{"ids": [...]}`: restore soft-deleted records (and the children
+  deleted with them), like the recycle bin's Undelete.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Blueprint, Response
+
+from devorg import records, schema, values
+from devorg.errors import ApiError
+from devorg.faults import FaultError
+from devorg.rest import json_body, json_response, org, write_context
+from devorg.store import id18
+
+bp = Blueprint("control", __name__, url_prefix="/__devorg")
+
+
+@bp.get("/faults")
+def get_faults() -> Response:
+    """The active faults."""
+    return json_response(org().faults.snapshot())
+
+
+@bp.post("/faults")
+def set_faults() -> Response:
+    """Merge faults into the active ones."""
+    try:
+        org().faults.apply(json_body())
+    except FaultError as exc:
+        raise ApiError(400, "INVALID_FAULT", str(exc)) from exc
+    return json_response(org().faults.snapshot())
+
+
+@bp.delete("/faults")
+def clear_faults() -> Response:
+    """Remove every fault."""
+    org().faults.clear()
+    return json_response(org().faults.snapshot())
+
+
+@bp.get("/stats")
+def stats() -> Response:
+    """API calls by endpoint kind, rejected calls, API usage, open locators, seed summary."""
+    state = org()
+    body = state.stats.snapshot()
+    body["api_usage"] = {"used": state.usage.used(), "max": state.usage.limit}
+    body["open_query_locators"] = state.locators.open_count()
+    body["seed"] = state.seeded
+    return json_response(body)
+
+
+@bp.post("/stats/reset")
+def reset_stats() -> Response:
+    """Zero the stats counters."""
+    org().stats.reset()
+    return json_response(org().stats.snapshot())
+
+
+@bp.post("/limits")
+def set_limits() -> Response:
+    """Change the daily API limit and/or forget the calls counted so far."""
+    body = json_body()
+    limit = body.get("max")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise ApiError(400, "INVALID_FAULT", "max must be a non-negative integer")
+    usage = org().usage
+    if body.get("reset"):
+        usage.reset(limit=limit)
+    elif limit is not None:
+        usage.limit = limit
+    return json_response({"used": usage.used(), "max": usage.limit})
+
+
+@bp.post("/late-commit")
+def late_commit() -> Response:
+    """Commit a change that looks older than what clients may already have read."""
+    body = json_body()
+    obj = records.get_object(str(body.get("object", "")))
+    fields = body.get("fields", {})
+    age = body.get("age_seconds", 0)
+    if not isinstance(fields, dict):
+        raise ApiError(400, "JSON_PARSER_ERROR", "fields must be a JSON object")
+    if isinstance(age, bool) or not isinstance(age, int | float) or age < 0:
+        raise ApiError(400, "JSON_PARSER_ERROR", "age_seconds must be a non-negative number")
+    stamp = int(time.time() * 1000) - int(age * 1000)
+    ctx = write_context(stamp=stamp, faults=False)
+    record_id = body.get("id")
+    with org().db.write() as conn:
+        if record_id is None:
+            record_id = records.create(conn, obj, fields, ctx)
+        elif not isinstance(record_id, str):
+            raise ApiError(400, "MALFORMED_ID", f"malformed id {record_id}")
+        elif body.get("delete") is True:
+            records.delete(conn, obj, record_id, ctx)
+        else:
+            records.update(conn, obj, record_id, fields, ctx)
+    return json_response(
+        {"id": id18(record_id), "SystemModstamp": values.format_datetime(stamp)}, 200
+    )
+
+
+@bp.post("/undelete")
+def undelete() -> Response:
+    """Restore soft-deleted records: per-record results like sObject Collections."""
+    ids = json_body().get("ids")
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise ApiError(400, "JSON_PARSER_ERROR", "ids must be an array of record ids")
+    results: list[dict[str, Any]] = []
+    with org().db.write() as conn:
+        for raw in ids:
+            record_id = id18(raw)
+            obj = schema.object_for_id(record_id) if record_id else None
+            try:
+                if record_id is None or obj is None:
+                    raise ApiError(400, "MALFORMED_ID", f"malformed id {raw}", fields=[])
+                records.undelete(conn, obj, record_id, write_context(faults=False))
+            except ApiError as exc:
+                results.append({"id": raw, "success": False, "errors": [exc.save_error()]})
+            else:
+                results.append({"id": record_id, "success": True, "errors": []})
+    return json_response(results)

@@ -1,0 +1,49 @@
+"""The connected app and login credentials of one devorg, kept in `credentials.json`."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import string
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+INTEGRATION_USERNAME = "integration@quotaflow.devorg"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Secrets generated once per data directory."""
+
+    org_id: str
+    client_id: str
+    client_secret: str
+    username: str
+    password: str
+    security_token: str
+
+
+def _token(length: int) -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def ensure_credentials(data_dir: Path) -> Credentials:
+    """Load `credentials.json`, creating it with fresh secrets the first time."""
+    path = data_dir / "credentials.json"
+    if path.exists():
+        return Credentials(**json.loads(path.read_text()))
+    creds = Credentials(
+        org_id="00D" + _token(12).upper() + "AAA",
+        # Connected app consumer keys start with 3MVG9 in real orgs.
+        client_id="3MVG9" + _token(80),
+        client_secret=secrets.token_hex(32).upper(),
+        username=INTEGRATION_USERNAME,
+        password="Qf-" + _token(16),
+        security_token=_token(24),
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(asdict(creds), handle, indent=2)
+    return creds

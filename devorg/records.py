@@ -1,0 +1,332 @@
+"""Record reads and writes with Salesforce's validation, derived fields and soft deletes.
+
+Write functions run inside a `Database.write()` transaction and raise `ApiError`; the
+caller decides whether one failure rolls back the rest (sObject Collections allOrNone).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from devorg import schema, values
+from devorg.errors import ApiError, not_found
+from devorg.faults import Faults
+from devorg.store import id18, quote
+
+# Salesforce deletes these children with their parent (master-detail style cascade).
+CASCADE: dict[str, tuple[tuple[str, str], ...]] = {
+    "Account": (("Opportunity", "AccountId"),),
+    "Opportunity": (
+        ("OpportunitySplit", "OpportunityId"),
+        ("OpportunityTeamMember", "OpportunityId"),
+        ("OpportunityLineItem", "OpportunityId"),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class WriteContext:
+    """Who writes, when (SystemModstamp value) and which faults apply (None: no faults)."""
+
+    stamp: int
+    user_id: str | None
+    faults: Faults | None
+
+
+def get_object(name: str) -> schema.ObjectSpec:
+    """The object spec by API name (case-insensitive), or 404 NOT_FOUND."""
+    obj = schema.get_object(name)
+    if obj is None:
+        raise not_found()
+    return obj
+
+
+def fetch_row(conn: sqlite3.Connection, obj: schema.ObjectSpec, record_id: str) -> dict[str, Any]:
+    """The stored row as {field: storage value}, or 404 NOT_FOUND."""
+    rid = id18(record_id)
+    if rid is None:
+        raise not_found()
+    cur = conn.execute(f"SELECT * FROM {quote(obj.name)} WHERE Id = ?", (rid,))
+    row = cur.fetchone()
+    if row is None:
+        raise not_found()
+    return dict(zip((d[0] for d in cur.description), row, strict=True))
+
+
+def to_record(
+    obj: schema.ObjectSpec,
+    row: dict[str, Any],
+    *,
+    api_version: str,
+    fields: list[str] | None = None,
+) -> dict[str, Any]:
+    """The record JSON of `GET /sobjects/X/{id}` (all fields, or the `?fields=` list)."""
+    specs = list(obj.fields) if fields is None else [_field_or_error(obj, f) for f in fields]
+    url = f"/services/data/v{api_version}/sobjects/{obj.name}/{row['Id']}"
+    record: dict[str, Any] = {"attributes": {"type": obj.name, "url": url}}
+    for spec in specs:
+        record[spec.name] = values.to_json(spec, row.get(spec.name))
+    return record
+
+
+def _field_or_error(obj: schema.ObjectSpec, name: str) -> schema.FieldSpec:
+    spec = obj.field(name.strip())
+    if spec is None:
+        raise ApiError(
+            400,
+            "INVALID_FIELD",
+            f"No such column '{name.strip()}' on entity '{obj.name}'. If you are attempting to "
+            "use a custom field, be sure to append the '__c' after the custom field name.",
+            fields=[name.strip()],
+        )
+    return spec
+
+
+def parse_fields(obj: schema.ObjectSpec, body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+    """Validate a JSON body into {exact field name: storage value}; ApiError on a problem."""
+    out: dict[str, Any] = {}
+    for key, raw in body.items():
+        if key == "attributes":
+            continue
+        spec = obj.field(key)
+        if spec is None:
+            raise ApiError(
+                400,
+                "INVALID_FIELD",
+                f"No such column '{key}' on sobject of type {obj.name}",
+                fields=[key],
+            )
+        if not (spec.createable if creating else spec.updateable):
+            raise ApiError(
+                400,
+                "INVALID_FIELD_FOR_INSERT_UPDATE",
+                f"Unable to create/update fields: {spec.name}. Please check the security "
+                "settings of this field and verify that it is read/write for your profile "
+                "or permission set.",
+                fields=[spec.name],
+            )
+        out[spec.name] = _storage_value(spec, raw)
+    return out
+
+
+def _storage_value(spec: schema.FieldSpec, raw: Any) -> Any:
+    try:
+        return values.to_storage(spec, raw)
+    except values.FieldValueError as exc:
+        raise ApiError(400, exc.error_code, exc.message, fields=list(exc.fields)) from exc
+
+
+def _required_missing(names: list[str]) -> ApiError:
+    return ApiError(
+        400,
+        "REQUIRED_FIELD_MISSING",
+        f"Required fields are missing: [{', '.join(names)}]",
+        fields=names,
+    )
+
+
+def next_id(conn: sqlite3.Connection, obj: schema.ObjectSpec) -> str:
+    """A fresh id for the object, from a persistent counter that skips ids already in use."""
+    conn.execute("CREATE TABLE IF NOT EXISTS _devorg_counter (object TEXT PRIMARY KEY, n INTEGER)")
+    row = conn.execute("SELECT n FROM _devorg_counter WHERE object = ?", (obj.name,)).fetchone()
+    if row is None:
+        row = conn.execute(f"SELECT count(*) FROM {quote(obj.name)}").fetchone()
+    n = int(row[0])
+    table = quote(obj.name)
+    while True:
+        n += 1
+        candidate = schema.new_id(obj.name, n)
+        if conn.execute(f"SELECT 1 FROM {table} WHERE Id = ?", (candidate,)).fetchone() is None:
+            break
+    conn.execute(
+        "INSERT INTO _devorg_counter (object, n) VALUES (?, ?) "
+        "ON CONFLICT(object) DO UPDATE SET n = excluded.n",
+        (obj.name, n),
+    )
+    return candidate
+
+
+def create(
+    conn: sqlite3.Connection, obj: schema.ObjectSpec, body: dict[str, Any], ctx: WriteContext
+) -> str:
+    """Insert a record from a JSON body; returns its new id."""
+    fields = parse_fields(obj, body, creating=True)
+    for spec in obj.fields:
+        if spec.name in fields or not spec.createable:
+            continue
+        if spec.default_value is not None:
+            fields[spec.name] = _storage_value(spec, spec.default_value)
+        elif spec.type == "boolean":
+            fields[spec.name] = 0
+    if obj.field("OwnerId") is not None and fields.get("OwnerId") is None and ctx.user_id:
+        fields["OwnerId"] = ctx.user_id  # records default to the running user as owner
+    missing = [
+        spec.name
+        for spec in obj.fields
+        if spec.createable and not spec.nillable and fields.get(spec.name) is None
+    ]
+    if missing:
+        raise _required_missing(missing)
+    record_id = next_id(conn, obj)
+    _derive(conn, obj, fields, current={})
+    fields.update(Id=record_id, CreatedDate=ctx.stamp)
+    _audit(obj, fields, ctx)
+    if obj.field("IsDeleted") is not None:
+        fields["IsDeleted"] = 0
+    if obj.field("CreatedById") is not None and ctx.user_id:
+        fields["CreatedById"] = ctx.user_id
+    _insert(conn, obj, fields)
+    return record_id
+
+
+def update(
+    conn: sqlite3.Connection,
+    obj: schema.ObjectSpec,
+    record_id: str,
+    body: dict[str, Any],
+    ctx: WriteContext,
+) -> None:
+    """Apply a PATCH body to an existing, undeleted record."""
+    current = _live_row(conn, obj, record_id)
+    fields = parse_fields(obj, body, creating=False)
+    _check_faults(ctx, current["Id"])
+    _derive(conn, obj, fields, current=current)
+    _audit(obj, fields, ctx)
+    _update_row(conn, obj, current["Id"], fields)
+    if obj.name == "Opportunity" and "Amount" in fields:
+        _recompute_splits(conn, current["Id"], fields["Amount"], ctx)
+
+
+def delete(
+    conn: sqlite3.Connection, obj: schema.ObjectSpec, record_id: str, ctx: WriteContext
+) -> None:
+    """Soft-delete a record (IsDeleted = true, visible to queryAll) and its children."""
+    if not obj.deletable or obj.field("IsDeleted") is None:
+        # Users are deactivated (IsActive = false), never deleted.
+        raise ApiError(400, "INVALID_TYPE_FOR_OPERATION", "entity type cannot be deleted")
+    current = _live_row(conn, obj, record_id)
+    _check_faults(ctx, current["Id"])
+    _set_deleted(conn, obj, [current["Id"]], deleted=True, ctx=ctx)
+
+
+def undelete(
+    conn: sqlite3.Connection, obj: schema.ObjectSpec, record_id: str, ctx: WriteContext
+) -> None:
+    """Restore a soft-deleted record and the children deleted with it."""
+    row = fetch_row(conn, obj, record_id)
+    if obj.field("IsDeleted") is None or not row.get("IsDeleted"):
+        raise ApiError(400, "UNDELETE_FAILED", "Entity is not in the recycle bin")
+    _set_deleted(conn, obj, [row["Id"]], deleted=False, ctx=ctx, was_stamp=row["SystemModstamp"])
+
+
+def _live_row(conn: sqlite3.Connection, obj: schema.ObjectSpec, record_id: str) -> dict[str, Any]:
+    row = fetch_row(conn, obj, record_id)
+    if row.get("IsDeleted"):
+        raise ApiError(404, "ENTITY_IS_DELETED", "entity is deleted", fields=[])
+    return row
+
+
+def _check_faults(ctx: WriteContext, record_id: str) -> None:
+    if ctx.faults is not None:
+        failure = ctx.faults.record_failure(record_id)
+        if failure is not None:
+            raise failure
+
+
+def _audit(obj: schema.ObjectSpec, fields: dict[str, Any], ctx: WriteContext) -> None:
+    fields["SystemModstamp"] = ctx.stamp
+    fields["LastModifiedDate"] = ctx.stamp
+    if obj.field("LastModifiedById") is not None and ctx.user_id:
+        fields["LastModifiedById"] = ctx.user_id
+
+
+def _derive(
+    conn: sqlite3.Connection,
+    obj: schema.ObjectSpec,
+    fields: dict[str, Any],
+    *,
+    current: dict[str, Any],
+) -> None:
+    """Fields Salesforce computes: User.Name, IsClosed/IsWon (+ stage Probability), SplitAmount."""
+    if obj.name == "User" and ({"FirstName", "LastName"} & fields.keys()):
+        fields.update(values.derived_values("User", {**current, **fields}))
+    elif obj.name == "Opportunity" and "StageName" in fields:
+        # Only this write's values: a new stage brings its default Probability unless set too.
+        fields.update(values.derived_values("Opportunity", fields))
+    elif obj.name == "OpportunitySplit" and ({"SplitPercentage", "OpportunityId"} & fields.keys()):
+        merged = {**current, **fields}
+        row = conn.execute(
+            'SELECT Amount FROM "Opportunity" WHERE Id = ?', (merged.get("OpportunityId"),)
+        ).fetchone()
+        amount, pct = (row[0] if row else None), merged.get("SplitPercentage")
+        fields["SplitAmount"] = None if amount is None or pct is None else _split(amount, pct)
+
+
+def _split(amount: float, pct: float) -> float:
+    return round(amount * pct / 100, 2)
+
+
+def _recompute_splits(
+    conn: sqlite3.Connection, opp_id: str, amount: Any, ctx: WriteContext
+) -> None:
+    rows = conn.execute(
+        'SELECT Id, SplitPercentage FROM "OpportunitySplit" WHERE OpportunityId = ? '
+        "AND IsDeleted = 0",
+        (opp_id,),
+    ).fetchall()
+    for split_id, pct in rows:
+        value = None if amount is None or pct is None else _split(amount, pct)
+        conn.execute(
+            'UPDATE "OpportunitySplit" SET SplitAmount = ?, SystemModstamp = ?, '
+            "LastModifiedDate = ? WHERE Id = ?",
+            (value, ctx.stamp, ctx.stamp, split_id),
+        )
+
+
+def _set_deleted(
+    conn: sqlite3.Connection,
+    obj: schema.ObjectSpec,
+    ids: list[str],
+    *,
+    deleted: bool,
+    ctx: WriteContext,
+    was_stamp: int | None = None,
+) -> None:
+    for rid in ids:
+        conn.execute(
+            f"UPDATE {quote(obj.name)} SET IsDeleted = ?, SystemModstamp = ?, "
+            "LastModifiedDate = ? WHERE Id = ?",
+            (int(deleted), ctx.stamp, ctx.stamp, rid),
+        )
+    for child_name, ref in CASCADE.get(obj.name, ()):
+        child = schema.OBJECTS.get(child_name)
+        if child is None:
+            continue
+        marks = ",".join("?" * len(ids))
+        sql = (
+            f"SELECT Id FROM {quote(child.name)} WHERE {quote(ref)} IN ({marks}) AND IsDeleted = ?"
+        )
+        params: list[Any] = [*ids, int(not deleted)]
+        if not deleted and was_stamp is not None:
+            # Undelete restores only the children that went to the recycle bin with the parent.
+            sql += " AND SystemModstamp = ?"
+            params.append(was_stamp)
+        child_ids = [r[0] for r in conn.execute(sql, params)]
+        if child_ids:
+            _set_deleted(conn, child, child_ids, deleted=deleted, ctx=ctx, was_stamp=was_stamp)
+
+
+def _insert(conn: sqlite3.Connection, obj: schema.ObjectSpec, fields: dict[str, Any]) -> None:
+    names = list(fields)
+    cols = ", ".join(quote(n) for n in names)
+    marks = ", ".join("?" * len(names))
+    conn.execute(f"INSERT INTO {quote(obj.name)} ({cols}) VALUES ({marks})", list(fields.values()))
+
+
+def _update_row(
+    conn: sqlite3.Connection, obj: schema.ObjectSpec, record_id: str, fields: dict[str, Any]
+) -> None:
+    sets = ", ".join(f"{quote(n)} = ?" for n in fields)
+    conn.execute(f"UPDATE {quote(obj.name)} SET {sets} WHERE Id = ?", [*fields.values(), record_id])
