@@ -1,0 +1,205 @@
+"""Full calculation: N reps, M deals (10% split), a year of monthly periods; one-rep recompute.
+
+Run: .venv/bin/python bench/calc_bench.py [--reps 10000] [--deals 1000000] [--profile]
+Prints generation time, full calculation wall time, peak RSS, and the time to recompute the
+reps touched by one changed deal (owner, split partner, their managers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import random
+import resource
+import time
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from decimal import Decimal
+
+from calc.book import Book
+from calc.engine import calculate_book
+from calc.model import Deal, Rep, Split
+from calc.plan import PlanDoc, parse_plan_doc
+from calc.render import to_json
+
+PLAN = {
+    "plans": [
+        {
+            "id": "ae",
+            "period": "month",
+            "quota": {"annual": 1200000},
+            "components": [
+                {
+                    "id": "commission",
+                    "type": "commission",
+                    "tiers": {
+                        "basis": "attainment",
+                        "table": [
+                            {"from": 0, "rate": 0.05},
+                            {"from": 0.5, "rate": 0.08},
+                            {"from": 1, "rate": 0.12},
+                        ],
+                    },
+                },
+                {
+                    "id": "spiff",
+                    "type": "spiff",
+                    "window": {"start": date(2026, 1, 1), "end": date(2026, 3, 31)},
+                    "criteria": [{"field": "product_family", "value": "Analytics"}],
+                    "payout": {"per_deal": 500},
+                    "max_payouts": 5,
+                },
+                {"id": "bonus", "type": "bonus", "min_attainment": 1, "amount": 2000},
+            ],
+        },
+        {
+            "id": "mgr",
+            "period": "month",
+            "credit_types": ["rollup"],
+            "quota": {"amount": 2000000},
+            "components": [
+                {
+                    "id": "override",
+                    "type": "commission",
+                    "rate": 0.01,
+                    "gate": {"min_attainment": 0.5},
+                }
+            ],
+        },
+    ],
+}
+FAMILIES = ("Core", "Analytics", "Platform", "Services")
+
+
+def generate(
+    n_reps: int, n_deals: int, *, seed: int = 7, rollup: bool = False
+) -> tuple[PlanDoc, list[Rep], list[Deal], list[Split]]:
+    """Reps (1 manager per 20), deals across 2026, 10% with a 60/40 revenue split."""
+    rng = random.Random(seed)
+    n_mgr = max(1, n_reps // 20)
+    managers = [Rep(id=f"M{i:05d}", plan_id="mgr") for i in range(n_mgr)]
+    aes = [
+        Rep(id=f"R{i:05d}", manager_id=f"M{i % n_mgr:05d}", plan_id="ae")
+        for i in range(n_reps - n_mgr)
+    ]
+    deals: list[Deal] = []
+    splits: list[Split] = []
+    day0 = date(2026, 1, 1)
+    for i in range(n_deals):
+        owner = aes[rng.randrange(len(aes))].id
+        deal = Deal(
+            id=f"D{i:07d}",
+            owner_id=owner,
+            amount=Decimal(rng.randrange(100_000, 10_000_000)) / 100,
+            close_date=day0 + timedelta(days=rng.randrange(365)),
+            is_won=rng.random() < 0.9,
+            product_family=FAMILIES[rng.randrange(4)],
+        )
+        deals.append(deal)
+        if i % 10 == 0:
+            other = aes[rng.randrange(len(aes))].id
+            if other != owner:
+                splits += [Split(deal.id, owner, Decimal(60)), Split(deal.id, other, Decimal(40))]
+    plan = dict(PLAN, crediting={"rollup": {"levels": 1}}) if rollup else PLAN
+    return parse_plan_doc(plan), managers + aes, deals, splits
+
+
+@dataclass(frozen=True, slots=True)
+class _Probe:
+    a: int
+    b: int
+    c: int
+    d: int
+    e: int
+    f: int
+    g: int
+
+
+def _calibrate() -> float:
+    """Seconds for a fixed CPU-bound probe, to tell a slow run from a busy machine."""
+    t0 = time.perf_counter()
+    for i in range(300_000):
+        _Probe(i, 2, 3, 4, 5, 6, 7)
+    return time.perf_counter() - t0
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    """Run the benchmark and print the figures."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reps", type=int, default=10_000)
+    parser.add_argument("--deals", type=int, default=1_000_000)
+    parser.add_argument("--profile", action="store_true", help="cProfile the full calculation")
+    parser.add_argument(
+        "--rollup", action="store_true", help="managers get rollup credit (1 level)"
+    )
+    parser.add_argument("--json", action="store_true", help="also time rendering the contract JSON")
+    args = parser.parse_args()
+    probe = _calibrate()
+    t0 = time.perf_counter()
+    doc, reps, deals, splits = generate(args.reps, args.deals, rollup=args.rollup)
+    print(
+        f"generated {len(reps)} reps, {len(deals)} deals, {len(splits)} split rows "
+        f"in {time.perf_counter() - t0:.1f}s"
+    )
+    start, end = date(2026, 1, 1), date(2026, 12, 31)
+    profiler = cProfile.Profile() if args.profile else None
+    t0, c0 = time.perf_counter(), time.process_time()
+    if profiler:
+        profiler.enable()
+    book = Book(doc, reps, deals, splits)
+    result = calculate_book(book, start=start, end=end)
+    if profiler:
+        profiler.disable()
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    lines = sum(len(r.lines) for r in result.results)
+    print(
+        f"full calculation: {wall:.1f}s wall, {cpu:.1f}s CPU "
+        f"(load average {os.getloadavg()[0]:.1f}); "
+        f"{len(result.results)} results, {len(result.credits)} credits, {lines} lines"
+    )
+    print(f"peak RSS: {_peak_mb():.0f} MB")
+    print(f"machine probe: {probe:.2f}s before, {_calibrate():.2f}s after (about 0.28s when idle)")
+    if args.json:
+        t0 = time.perf_counter()
+        size = len(to_json(result))
+        print(
+            f"to_json: {time.perf_counter() - t0:.1f}s, {size / 1e6:.0f} MB; "
+            f"peak RSS {_peak_mb():.0f} MB"
+        )
+    t0 = time.perf_counter()
+    book.touching("")  # builds the rep -> deals index once (a sync service keeps its Book)
+    print(f"rep -> deals index built in {time.perf_counter() - t0:.1f}s")
+    _recompute(book, deals, splits, start=start, end=end)
+    if profiler:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+
+
+def _recompute(
+    book: Book, deals: list[Deal], splits: list[Split], *, start: date, end: date
+) -> None:
+    """Change one split deal's amount, then recompute the year of every rep it touches."""
+    split_deal = splits[0].deal_id
+    deal = book.deals[split_deal]
+    times = []
+    for bump in range(5):
+        t0 = time.perf_counter()
+        book.put_deal(replace(deal, amount=(deal.amount or Decimal(0)) + bump + 1))
+        touched = {s.rep_id for s in book.splits[split_deal]} | {deal.owner_id or ""}
+        touched |= {m for r in list(touched) for m in book.chain(r).managers[:1]}
+        sub = calculate_book(book, start=start, end=end, rep_ids=touched)
+        times.append(time.perf_counter() - t0)
+    print(
+        f"recompute after one deal change ({len(touched)} reps: owner, split partner, managers; "
+        f"{len(sub.results)} period results): median {sorted(times)[2] * 1000:.0f} ms, "
+        f"max {max(times) * 1000:.0f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,383 @@
+"""The indexed inputs of a calculation: reps, deals, splits and team by id, with credit lookup.
+
+A `Book` is built once from the inputs; `credits(rep_ids=...)` finds a subset of reps' credits
+without scanning every deal (deals are indexed by the reps they touch, and managers reach
+their reports' deals through the ManagerId chain). `put_deal` and `remove_deal` update the
+index in place so one changed deal is cheap to recompute; nothing else mutates.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from operator import attrgetter
+from typing import cast
+
+from calc.crediting import (
+    Chain,
+    Credit,
+    Share,
+    Unresolved,
+    manager_chain,
+    resolve_shares,
+    rollup_shares,
+)
+from calc.criteria import Predicate, compile_all, date_value, numeric_value
+from calc.model import Deal, Rep, Split, TeamMember
+from calc.money import HUNDRED, allocate, cents
+from calc.periods import PeriodKind, period_of
+from calc.plan import Criterion, Plan, PlanDoc
+
+
+@dataclass(frozen=True, slots=True)
+class PlanCtx:
+    """What crediting needs from a rep's plan (defaults for reps without a plan)."""
+
+    plan: Plan | None
+    kind: PeriodKind
+    fy_start_month: int
+    measure: str
+    date_field: str
+    eligible: Predicate
+    value: Callable[[Deal], Decimal | None]
+    day: Callable[[Deal], date | None]
+
+
+def _value_getter(name: str) -> Callable[[Deal], Decimal | None]:
+    if name in ("amount", "quantity", "acv", "tcv", "term_months"):
+        return cast("Callable[[Deal], Decimal | None]", attrgetter(name))
+    return lambda deal: numeric_value(deal, name)
+
+
+def _day_getter(name: str) -> Callable[[Deal], date | None]:
+    if name in ("close_date", "cancel_date"):
+        return cast("Callable[[Deal], date | None]", attrgetter(name))
+    return lambda deal: date_value(deal, name)
+
+
+def _ctx(
+    plan: Plan | None,
+    kind: PeriodKind,
+    fy: int,
+    measure: str,
+    date_field: str,
+    eligible: list[Criterion],
+) -> PlanCtx:
+    return PlanCtx(
+        plan,
+        kind,
+        fy,
+        measure,
+        date_field,
+        compile_all(eligible),
+        _value_getter(measure),
+        _day_getter(date_field),
+    )
+
+
+DEFAULT_CTX = _ctx(
+    None, "month", 1, "amount", "close_date", [Criterion(field="is_won", value=True)]
+)
+
+
+def plan_ctx(plan: Plan) -> PlanCtx:
+    """Compile a plan's crediting settings."""
+    return _ctx(
+        plan,
+        plan.period,
+        plan.fiscal_year_start_month,
+        plan.measure,
+        plan.credit_date,
+        plan.eligible,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CreditSet:
+    """Credits by rep, plus the deals that could not be credited and chain warnings."""
+
+    by_rep: dict[str, list[Credit]]
+    unresolved: list[Unresolved]
+
+
+class Book:
+    """Indexed calculation inputs (see module docstring)."""
+
+    def __init__(
+        self,
+        doc: PlanDoc,
+        reps: Iterable[Rep],
+        deals: Iterable[Deal],
+        splits: Iterable[Split] = (),
+        team: Iterable[TeamMember] = (),
+    ) -> None:
+        self.doc = doc
+        self.reps: dict[str, Rep] = {r.id: r for r in reps}
+        self.deals: dict[str, Deal] = {d.id: d for d in deals}
+        self.splits: dict[str, list[Split]] = defaultdict(list)
+        self.team: dict[str, list[TeamMember]] = defaultdict(list)
+        for split in splits:
+            self.splits[split.deal_id].append(split)
+        for member in team:
+            self.team[member.deal_id].append(member)
+        self._ctx = {plan.id: plan_ctx(plan) for plan in doc.plans}
+        self._chains: dict[str, Chain] = {}
+        self._rep_ctx: dict[str, PlanCtx] = {}
+        for rep_id in self.reps:
+            self.ctx(rep_id)
+        self._plain = doc.crediting.rollup is None
+        self._currency = doc.plans[0].currency  # every plan shares it (calc.plan_checks)
+        self._touching: dict[str, set[str]] | None = None
+        self._reports: dict[str, list[str]] | None = None
+
+    def ctx(self, rep_id: str) -> PlanCtx:
+        """The crediting settings of a rep's plan."""
+        found = self._rep_ctx.get(rep_id)
+        if found is None:
+            rep = self.reps.get(rep_id)
+            plan_id = rep.plan_id if rep is not None else None
+            found = DEFAULT_CTX if plan_id is None else self._ctx.get(plan_id, DEFAULT_CTX)
+            self._rep_ctx[rep_id] = found
+        return found
+
+    def chain(self, rep_id: str) -> Chain:
+        """A rep's manager chain (memoized)."""
+        found = self._chains.get(rep_id)
+        if found is None:
+            found = self._chains[rep_id] = manager_chain(rep_id, self.reps)
+        return found
+
+    def deal_credits(self, deal: Deal) -> tuple[list[Credit], list[Unresolved]]:
+        """Every credit a deal gives, or why it gives none (and a chain-cycle warning)."""
+        return self._deal_credits(deal)
+
+    def _shares(self, deal: Deal) -> tuple[list[Share], str | None, str | None]:
+        splits = self.splits.get(deal.id, ())
+        team = self.team.get(deal.id, ())
+        owner = deal.owner_id
+        if splits or team or owner is None or owner not in self.reps:
+            return resolve_shares(
+                deal, splits, team, reps=self.reps, rules=self.doc.crediting, chain_of=self.chain
+            )
+        shares: list[Share] = [(owner, "owner", HUNDRED)]
+        rollup = self.doc.crediting.rollup
+        if rollup is None:
+            return shares, None, None
+        # The common case (owner only): the owner's managers get rollup credit for all of it.
+        levels = rollup.levels if isinstance(rollup.levels, int) else None
+        rolled, warning = rollup_shares(shares, levels, self.chain)
+        return shares + rolled, None, warning
+
+    def _deal_credits(
+        self, deal: Deal, only: set[str] | None = None
+    ) -> tuple[list[Credit], list[Unresolved]]:
+        owner = deal.owner_id
+        owner_ctx = self.ctx(owner) if owner else DEFAULT_CTX
+        if not owner_ctx.eligible(deal):
+            return [], []
+        if deal.currency is not None and deal.currency != self._currency:
+            # calc does not convert: amounts must arrive in the plans' currency (the mapping
+            # can convert them), otherwise crediting them would be wrong by the exchange rate.
+            why = f"deal currency {deal.currency} is not the plan currency {self._currency}"
+            return [], [Unresolved(deal.id, why)]
+        if (
+            self._plain
+            and owner in self.reps
+            and deal.id not in self.splits
+            and deal.id not in self.team
+        ):
+            # The common case: the owner alone gets 100% (no splits, team or rollup).
+            value, day = owner_ctx.value(deal), owner_ctx.day(deal)
+            if value is not None and day is not None and owner is not None:
+                period = period_of(day, owner_ctx.kind, owner_ctx.fy_start_month)
+                return [
+                    Credit(deal, deal.id, owner, "owner", HUNDRED, cents(value), day, period)
+                ], []
+        shares, reason, warning = self._shares(deal)
+        if reason is not None:
+            return [], [Unresolved(deal.id, reason)]
+        credits = self._measure(deal, shares, only)
+        notes = [Unresolved(deal.id, warning)] if warning else []
+        if isinstance(credits, Unresolved):
+            return [], [credits, *notes]
+        return credits, notes
+
+    def _measure(
+        self, deal: Deal, shares: list[Share], only: set[str] | None
+    ) -> list[Credit] | Unresolved:
+        out: list[Credit] = []
+        exact: list[Decimal] = []
+        for rep_id, ctype, pct in shares:
+            ctx = self.ctx(rep_id)
+            if ctype != "owner" and not ctx.eligible(deal):
+                continue
+            value = ctx.value(deal)
+            day = ctx.day(deal)
+            if value is None:
+                return Unresolved(deal.id, f"no {ctx.measure} to credit")
+            if day is None:
+                return Unresolved(deal.id, f"no {ctx.date_field} to date the credit")
+            if only is not None and rep_id not in only and ctype != "split":
+                continue  # not asked for (split shares are needed for the remainder rule)
+            part = value if pct == HUNDRED else value * pct / HUNDRED
+            exact.append(part)
+            period = period_of(day, ctx.kind, ctx.fy_start_month)
+            out.append(Credit(deal, deal.id, rep_id, ctype, pct, cents(part), day, period))
+        if len(out) > 1 and any(c.credit_type == "split" for c in out):
+            return self._allocate_splits(deal, out, exact)
+        return out
+
+    def _allocate_splits(
+        self, deal: Deal, credits: list[Credit], exact: list[Decimal]
+    ) -> list[Credit]:
+        # Revenue split credits must add up to the deal's measure to the cent: apply the
+        # remainder rule (calc.money.allocate) within each measure.
+        groups: dict[str, list[int]] = defaultdict(list)
+        for i, credit in enumerate(credits):
+            if credit.credit_type == "split":
+                groups[self.ctx(credit.rep_id).measure].append(i)
+        for measure, idx in groups.items():
+            total = numeric_value(deal, measure)
+            if total is None or len(idx) < 2:
+                continue
+            for i, amount in zip(idx, allocate(total, [exact[i] for i in idx]), strict=True):
+                c = credits[i]
+                credits[i] = Credit(
+                    c.deal,
+                    c.deal_id,
+                    c.rep_id,
+                    c.credit_type,
+                    c.percent,
+                    amount,
+                    c.credit_date,
+                    c.period,
+                )
+        return credits
+
+    def credits(self, rep_ids: Iterable[str] | None = None) -> CreditSet:
+        """Credits of every rep (None) or of the given reps only, without scanning all deals."""
+        wanted = None if rep_ids is None else set(rep_ids)
+        if wanted is None:
+            deal_ids: Iterable[str] = self.deals
+        else:
+            deal_ids = sorted(set().union(*(self.touching(r) for r in wanted)))
+        by_rep: dict[str, list[Credit]] = defaultdict(list)
+        unresolved: list[Unresolved] = []
+        deals = self.deals
+        if wanted is None and self._plain:
+            deal_ids = self._owner_only(deal_ids, by_rep)
+        for deal_id in deal_ids:
+            credits, notes = self._deal_credits(deals[deal_id], wanted)
+            if notes:
+                unresolved += notes
+            for credit in credits:
+                if wanted is None or credit.rep_id in wanted:
+                    by_rep[credit.rep_id].append(credit)
+        return CreditSet(dict(by_rep), unresolved)
+
+    def _owner_only(self, deal_ids: Iterable[str], by_rep: dict[str, list[Credit]]) -> list[str]:
+        """Credit the common deals (owner only, no splits, team or rollup) in one tight loop.
+
+        Returns the ids of the other deals, for the general path. Same result as
+        `_deal_credits`, which the subset path and the tests use for every deal.
+        """
+        rest: list[str] = []
+        deals, reps, splits, team = self.deals, self.reps, self.splits, self.team
+        rep_ctx = self._rep_ctx  # filled for every rep in __init__
+        for deal_id in deal_ids:
+            deal = deals[deal_id]
+            owner = deal.owner_id
+            odd = deal.currency is not None and deal.currency != self._currency
+            if owner is None or owner not in reps or deal_id in splits or deal_id in team or odd:
+                rest.append(deal_id)
+                continue
+            ctx = rep_ctx[owner]
+            if not ctx.eligible(deal):
+                continue
+            value, day = ctx.value(deal), ctx.day(deal)
+            if value is None or day is None:
+                rest.append(deal_id)
+                continue
+            period = period_of(day, ctx.kind, ctx.fy_start_month)
+            by_rep[owner].append(
+                Credit(deal, deal_id, owner, "owner", HUNDRED, cents(value), day, period)
+            )
+        return rest
+
+    def touching(self, rep_id: str) -> set[str]:
+        """Ids of deals that may credit this rep (directly, or through reports for rollup)."""
+        index = self._index()
+        found = set(index.get(rep_id, ()))
+        rollup = self.doc.crediting.rollup
+        if rollup is None:
+            return found
+        levels = rollup.levels if isinstance(rollup.levels, int) else len(self.reps)
+        frontier, seen = [rep_id], {rep_id}
+        for _ in range(levels):
+            frontier = [r for m in frontier for r in self._reports_of(m) if r not in seen]
+            if not frontier:
+                break
+            seen.update(frontier)
+            for report in frontier:
+                found |= index.get(report, set())
+        return found
+
+    def _reports_of(self, manager_id: str) -> list[str]:
+        if self._reports is None:
+            self._reports = defaultdict(list)
+            for rep in self.reps.values():
+                if rep.manager_id is not None:
+                    self._reports[rep.manager_id].append(rep.id)
+        return self._reports.get(manager_id, [])
+
+    def _index(self) -> dict[str, set[str]]:
+        if self._touching is None:
+            self._touching = defaultdict(set)
+            for deal in self.deals.values():
+                self._link(deal.id)
+        return self._touching
+
+    def _link(self, deal_id: str, *, unlink: bool = False) -> None:
+        assert self._touching is not None
+        deal = self.deals[deal_id]
+        people = {deal.owner_id} | {s.rep_id for s in self.splits.get(deal_id, ())}
+        people |= {m.rep_id for m in self.team.get(deal_id, ())}
+        for rep_id in people:
+            if rep_id is None:
+                continue
+            if unlink:
+                self._touching[rep_id].discard(deal_id)
+            else:
+                self._touching[rep_id].add(deal_id)
+
+    def put_deal(
+        self,
+        deal: Deal,
+        *,
+        splits: Iterable[Split] | None = None,
+        team: Iterable[TeamMember] | None = None,
+    ) -> None:
+        """Add or replace a deal (and optionally its splits and team) in the index."""
+        if deal.id in self.deals:
+            self.remove_deal(deal.id, keep_related=True)
+        self.deals[deal.id] = deal
+        if splits is not None:
+            self.splits[deal.id] = list(splits)
+        if team is not None:
+            self.team[deal.id] = list(team)
+        if self._touching is not None:
+            self._link(deal.id)
+
+    def remove_deal(self, deal_id: str, *, keep_related: bool = False) -> None:
+        """Drop a deal (and, unless told otherwise, its splits and team) from the index."""
+        if deal_id not in self.deals:
+            return
+        if self._touching is not None:
+            self._link(deal_id, unlink=True)
+        del self.deals[deal_id]
+        if not keep_related:
+            self.splits.pop(deal_id, None)
+            self.team.pop(deal_id, None)

@@ -1,0 +1,305 @@
+"""Component evaluation for one rep and period: raw lines with exact amounts, then rounding.
+
+Order inside a component: tiers or rate -> gate -> multipliers -> cap -> rounding with the
+remainder rule (calc.money.allocate), so lines always add up to the component.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+
+from calc.crediting import Credit
+from calc.errors import PlanError
+from calc.money import ZERO, allocate, cents, fraction4, money_str, pct_str
+from calc.plan import Bonus, Commission, Spiff, TargetIncentive, Tiers
+from calc.results import Line
+from calc.tiers import pieces, tier_index
+
+AnyComponent = Commission | TargetIncentive | Bonus | Spiff
+
+
+# A line before rounding: (deal_id, credit_type, base, rate, exact amount, explain). A plain
+# tuple, not a class: a full run builds more than a million of them.
+Raw = tuple[str | None, str | None, Decimal, Decimal, Decimal, str]
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodFacts:
+    """What components need to know about the period beyond its credits."""
+
+    plan_id: str
+    rep_id: str
+    quota: Decimal
+    full_quota: Decimal
+    proration: Decimal
+    attainment: Decimal
+    target_incentive: Decimal | None  # prorated, rep's figure first, then the plan's
+    full_target: Decimal | None  # the same before proration (base rate = full_target / full_quota)
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A tier table resolved to money edges and rates, with labels for explanations."""
+
+    edges: list[Decimal]
+    rates: list[Decimal]
+    labels: list[str]
+
+
+@lru_cache(maxsize=1024)
+def _labels(starts: tuple[Decimal, ...], *, attainment: bool, unit: str) -> list[str]:
+    fmt = pct_str if attainment else money_str
+    suffix = " of quota" if attainment else ""
+    out = []
+    for i, start in enumerate(starts):
+        span = f"{fmt(start)}+" if i + 1 == len(starts) else f"{fmt(start)}-{fmt(starts[i + 1])}"
+        out.append(f"{unit} {span}{suffix}")
+    return out
+
+
+@lru_cache(maxsize=1024)
+def _rate_labels(
+    starts: tuple[Decimal, ...], rates: tuple[Decimal, ...], *, attainment: bool
+) -> list[str]:
+    spans = _labels(starts, attainment=attainment, unit="tier")
+    return [f"{lab} at {pct_str(r)}" for lab, r in zip(spans, rates, strict=True)]
+
+
+def _tier_table(comp: Commission, tiers: Tiers, facts: PeriodFacts) -> Table | None:
+    starts = tuple(t.start for t in tiers.table)
+    rates = []
+    for tier in tiers.table:
+        if tier.rate is not None:
+            rates.append(tier.rate)
+            continue
+        if not facts.full_target or facts.full_quota <= 0:
+            where = f"plan {facts.plan_id}, component {comp.id}"
+            raise PlanError(
+                where,
+                f"base_rate_multiple needs a target incentive and a quota for rep {facts.rep_id}",
+            )
+        assert tier.base_rate_multiple is not None
+        rates.append(tier.base_rate_multiple * facts.full_target / facts.full_quota)
+    attainment = tiers.basis == "attainment"
+    if attainment and facts.quota <= 0:
+        return None
+    edges = [s * facts.quota for s in starts] if attainment else list(starts)
+    labels = _rate_labels(starts, tuple(rates), attainment=attainment)
+    return Table(edges, rates, labels)
+
+
+def _tiered(credits: Sequence[Credit], table: Table, *, mode: str, scope: str) -> list[Raw]:
+    out: list[Raw] = []
+    if mode == "retroactive":
+        total = sum((c.amount for c in credits), ZERO)
+        for c in credits:
+            i = tier_index(total if scope == "period" else c.amount, table.edges)
+            note = (
+                "retroactive on the period's credit"
+                if scope == "period"
+                else "per deal, retroactive"
+            )
+            rate = table.rates[i]
+            out.append(
+                (
+                    c.deal_id,
+                    c.credit_type,
+                    c.amount,
+                    rate,
+                    c.amount * rate,
+                    f"{table.labels[i]} ({note})",
+                )
+            )
+        return out
+    if scope == "deal":
+        for c in credits:
+            for i, piece in pieces(ZERO, c.amount, table.edges):
+                rate = table.rates[i]
+                out.append(
+                    (
+                        c.deal_id,
+                        c.credit_type,
+                        piece,
+                        rate,
+                        piece * rate,
+                        f"{table.labels[i]} (per deal)",
+                    )
+                )
+        return out
+    return _marginal(credits, table)
+
+
+def _marginal(credits: Sequence[Credit], table: Table) -> list[Raw]:
+    """Marginal tiers on the period's running total (the hot loop of a full run)."""
+    out: list[Raw] = []
+    edges, rates, labels = table.edges, table.rates, table.labels
+    last = len(edges) - 1
+    tier = 0  # tier holding the running total while it only grows
+    pos = ZERO
+    for c in credits:
+        amount = c.amount
+        if not amount:
+            continue
+        hi = pos + amount
+        if amount > 0:
+            while tier < last and edges[tier + 1] <= pos:
+                tier += 1
+            if tier == last or hi <= edges[tier + 1]:
+                rate = rates[tier]
+                out.append((c.deal_id, c.credit_type, amount, rate, amount * rate, labels[tier]))
+                pos = hi
+                continue
+        for i, piece in pieces(pos, hi, edges):
+            rate = rates[i]
+            out.append((c.deal_id, c.credit_type, piece, rate, piece * rate, labels[i]))
+        pos = hi
+        if amount < 0:
+            tier = 0
+    return out
+
+
+def commission_raw(comp: Commission, credits: Sequence[Credit], facts: PeriodFacts) -> list[Raw]:
+    """Commission lines before gate, multipliers and cap."""
+    if comp.rate is not None:
+        rate = comp.rate
+        return [
+            (c.deal_id, c.credit_type, c.amount, rate, c.amount * rate, f"flat {pct_str(rate)}")
+            for c in credits
+        ]
+    assert comp.tiers is not None
+    table = _tier_table(comp, comp.tiers, facts)
+    if table is None:
+        return [
+            (None, None, ZERO, ZERO, ZERO, "no quota this period: attainment tiers pay nothing")
+        ]
+    return _tiered(credits, table, mode=comp.tiers.mode, scope=comp.tiers.scope)
+
+
+def target_incentive_raw(
+    comp: TargetIncentive, credits: Sequence[Credit], facts: PeriodFacts
+) -> list[Raw]:
+    """Target incentive x curve, attributed to deals as each moves attainment along the curve."""
+    target = facts.target_incentive
+    if target is None:
+        raise PlanError(
+            f"plan {facts.plan_id}, component {comp.id}",
+            f"no target incentive for rep {facts.rep_id}",
+        )
+    if facts.quota <= 0:
+        return [(None, None, ZERO, ZERO, ZERO, "no quota this period: the curve pays nothing")]
+    starts = tuple(b.start for b in comp.curve.table)
+    rates = [b.multiplier * target / facts.quota for b in comp.curve.table]
+    labels = [
+        f"{lab} at {b.multiplier.normalize():f}x target {money_str(target)}"
+        for lab, b in zip(
+            _labels(starts, attainment=True, unit="curve"), comp.curve.table, strict=True
+        )
+    ]
+    table = Table([s * facts.quota for s in starts], rates, labels)
+    return _tiered(credits, table, mode=comp.curve.mode, scope="period")
+
+
+def bonus_raw(comp: Bonus, facts: PeriodFacts) -> list[Raw]:
+    """The bonus line when period attainment reaches the threshold."""
+    if facts.attainment < comp.min_attainment:
+        return []
+    reached = pct_str(fraction4(facts.attainment))
+    why = f"{comp.label}: attainment {reached} reached {pct_str(comp.min_attainment)}"
+    return [(None, None, comp.amount, Decimal(1), comp.amount, why)]
+
+
+def spiff_raw(
+    comp: Spiff, credits: Sequence[Credit], paid: dict[tuple[str, str], int]
+) -> list[Raw]:
+    """SPIFF lines for this period's qualifying credits that are within `max_payouts`."""
+    out: list[Raw] = []
+    for c in credits:
+        ordinal = paid.get((c.deal_id, c.credit_type))
+        if ordinal is None:
+            continue
+        count = f"{ordinal} of {comp.max_payouts}" if comp.max_payouts else f"deal {ordinal}"
+        why = f"SPIFF {comp.label}, {count}"
+        share = c.percent / 100
+        pay = comp.payout
+        if pay.per_deal is not None:
+            out.append(
+                (
+                    c.deal_id,
+                    c.credit_type,
+                    share,
+                    pay.per_deal,
+                    share * pay.per_deal,
+                    f"{why}, per deal",
+                )
+            )
+        elif pay.per_unit is not None:
+            units = _units(c, pay.unit_field) * share
+            out.append(
+                (
+                    c.deal_id,
+                    c.credit_type,
+                    units,
+                    pay.per_unit,
+                    units * pay.per_unit,
+                    f"{why}, per unit",
+                )
+            )
+        else:
+            assert pay.rate is not None
+            out.append(
+                (
+                    c.deal_id,
+                    c.credit_type,
+                    c.amount,
+                    pay.rate,
+                    c.amount * pay.rate,
+                    f"{why}, {pct_str(pay.rate)}",
+                )
+            )
+    return out
+
+
+def _units(credit: Credit, field: str) -> Decimal:
+    from calc.criteria import numeric_value
+
+    return numeric_value(credit.deal, field) or ZERO
+
+
+def adjust(comp: AnyComponent, raw: list[Raw], attainment: Decimal) -> list[Raw]:
+    """Apply the gate, the multipliers and the cap to a component's raw lines."""
+    if comp.gate is not None and attainment < comp.gate.min_attainment:
+        below = pct_str(fraction4(attainment))
+        note = f"gate: attainment {below} below {pct_str(comp.gate.min_attainment)}"
+        return [(None, None, ZERO, ZERO, ZERO, note)]
+    for mult in comp.multipliers:
+        if mult.below_attainment is not None and attainment < mult.below_attainment:
+            note = f"x{mult.factor.normalize():f} below {pct_str(mult.below_attainment)} attainment"
+        elif mult.min_attainment is not None and attainment >= mult.min_attainment:
+            note = f"x{mult.factor.normalize():f} at {pct_str(mult.min_attainment)}+ attainment"
+        else:
+            continue
+        f = mult.factor
+        raw = [(r[0], r[1], r[2], r[3] * f, r[4] * f, f"{r[5]}; {note}") for r in raw]
+    if comp.cap is None:
+        return raw
+    total = sum((r[4] for r in raw), ZERO)
+    if total > comp.cap.amount:
+        cap = comp.cap.amount
+        note = f"capped at {money_str(cap)} (x{(cap / total).quantize(Decimal('0.0001'))})"
+        raw = [(r[0], r[1], r[2], r[3], r[4] * cap / total, f"{r[5]}; {note}") for r in raw]
+    return raw
+
+
+def finish(component_id: str, raw: list[Raw]) -> tuple[Decimal, list[Line]]:
+    """Round a component: its total half up, lines by the remainder rule so they add up."""
+    exacts = [r[4] for r in raw]
+    total = sum(exacts, ZERO)
+    amounts = allocate(total, exacts)
+    lines = [
+        Line(component_id, deal_id, ctype, base, rate, amount, why)
+        for (deal_id, ctype, base, rate, _, why), amount in zip(raw, amounts, strict=True)
+    ]
+    return cents(total), lines

@@ -1,0 +1,351 @@
+"""The calculation: credits -> per-rep, per-period results with lines, draws and clawbacks.
+
+`calculate(doc, reps, deals, splits, team, start=..., end=...)` is the public entry point;
+`calculate_book(book, ...)` reuses an indexed `Book` (see calc.book) and can limit the work
+to some reps. Every period of a rep's plan from the start of the fiscal year holding `start`
+through `end` is computed in order (so year-to-date figures and draw balances carry); only
+periods overlapping `start..end` are returned.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from operator import attrgetter
+
+from calc.book import Book
+from calc.components import (
+    PeriodFacts,
+    Raw,
+    adjust,
+    bonus_raw,
+    commission_raw,
+    finish,
+    spiff_raw,
+    target_incentive_raw,
+)
+from calc.crediting import CREDIT_ORDER, Credit
+from calc.model import Deal, Rep, Split, TeamMember
+from calc.money import ZERO, cents, fraction4, money_str, pct_str
+from calc.periods import Period, fiscal_year_start, period_of, periods_between
+from calc.plan import Bonus, Commission, Plan, PlanDoc, Spiff, TargetIncentive
+from calc.quotas import PeriodQuota, period_quota
+from calc.results import CalcResult, DrawState, Line, PeriodResult
+
+CLAWBACK = "clawback"
+AMOUNT = attrgetter("amount")
+
+
+@dataclass(slots=True)
+class _Computed:
+    """A period's components before draws, memoized per rep (clawbacks look back at them)."""
+
+    quota: Decimal
+    credit: Decimal
+    attainment: Decimal
+    components: list[tuple[str, Decimal]]
+    lines: list[Line]
+    _earned: dict[tuple[str, str], Decimal] | None = None
+
+    def earned(self, deal_id: str, credit_type: str) -> Decimal:
+        """What one credit earned in this period (all its deal lines), for clawbacks."""
+        if self._earned is None:
+            self._earned = {}
+            for line in self.lines:
+                if line.deal_id is not None and line.credit_type is not None:
+                    key = (line.deal_id, line.credit_type)
+                    self._earned[key] = self._earned.get(key, ZERO) + line.amount
+        return self._earned.get((deal_id, credit_type), ZERO)
+
+
+QuotaCache = dict[tuple[object, ...], PeriodQuota]
+
+
+def _quota(plan: Plan, rep: Rep, period: Period, cache: QuotaCache) -> PeriodQuota:
+    # Most reps share a plan and have no quota of their own: memoize within one calculation.
+    key = (plan.id, rep.quota, rep.hire_date, rep.end_date, period.start)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = period_quota(plan, rep, period)
+    return found
+
+
+def _employed(rep: Rep, period: Period) -> bool:
+    return (rep.hire_date is None or rep.hire_date <= period.end) and (
+        rep.end_date is None or rep.end_date >= period.start
+    )
+
+
+def _in_employment(rep: Rep, day: date) -> bool:
+    return (rep.hire_date is None or rep.hire_date <= day) and (
+        rep.end_date is None or rep.end_date >= day
+    )
+
+
+def spiff_payouts(
+    comp: Spiff, credits: Iterable[Credit], credit_types: set[str]
+) -> dict[tuple[str, str], int]:
+    """Which credits a SPIFF pays, with their ordinal, over its whole window in credit order."""
+    from calc.criteria import compile_all
+
+    match = compile_all(comp.criteria) if comp.criteria else None
+    paid: dict[tuple[str, str], int] = {}
+    for c in credits:
+        if (
+            c.credit_type not in credit_types
+            or not comp.window.start <= c.credit_date <= comp.window.end
+        ):
+            continue
+        if match is not None and not match(c.deal):
+            continue
+        if comp.max_payouts is not None and len(paid) >= comp.max_payouts:
+            break
+        paid[(c.deal_id, c.credit_type)] = len(paid) + 1
+    return paid
+
+
+class _RepCalc:
+    """Computes one rep's periods; holds the rep's credits grouped by period."""
+
+    def __init__(
+        self, plan: Plan, rep: Rep, credits: list[Credit], quota_cache: QuotaCache
+    ) -> None:
+        self.plan, self.rep, self.quota_cache = plan, rep, quota_cache
+        # calculate_book passes credits already in CREDIT_ORDER; sorting them again is cheap.
+        self.credits = sorted(
+            credits
+            if rep.hire_date is None and rep.end_date is None
+            else [c for c in credits if _in_employment(rep, c.credit_date)],
+            key=CREDIT_ORDER,
+        )
+        # Keyed by period start: hashing a date is cheaper than hashing a Period.
+        self.by_period: dict[date, list[Credit]] = defaultdict(list)
+        for c in self.credits:
+            self.by_period[c.period.start].append(c)
+        self.memo: dict[date, _Computed] = {}
+        self.types_seen = frozenset(c.credit_type for c in self.credits)
+        self.spiffs = {
+            comp.id: spiff_payouts(comp, self.credits, set(comp.credit_types or plan.credit_types))
+            for comp in plan.components
+            if isinstance(comp, Spiff)
+        }
+        # Only the credits a SPIFF pays, by period (most credits never qualify).
+        self.spiff_credits: dict[str, dict[date, list[Credit]]] = {}
+        for comp_id, paid in self.spiffs.items():
+            grouped: dict[date, list[Credit]] = defaultdict(list)
+            for c in self.credits:
+                if (c.deal_id, c.credit_type) in paid:
+                    grouped[c.period.start].append(c)
+            self.spiff_credits[comp_id] = grouped
+
+    def target(self, comp: TargetIncentive | None) -> Decimal | None:
+        if self.rep.target_incentive is not None:
+            return self.rep.target_incentive
+        if comp is not None and comp.target is not None:
+            return comp.target
+        return self.plan.target_incentive
+
+    def compute(self, period: Period) -> _Computed:
+        found = self.memo.get(period.start)
+        if found is None:
+            found = self.memo[period.start] = self._compute(period)
+        return found
+
+    def _compute(self, period: Period) -> _Computed:
+        plan = self.plan
+        pq = _quota(plan, self.rep, period, self.quota_cache)
+        in_period = self.by_period.get(period.start, [])
+        mine = self._mine(in_period, frozenset(plan.credit_types))
+        credit = sum(map(AMOUNT, mine), ZERO)
+        attainment = credit / pq.quota if pq.quota > 0 else ZERO
+        full_ti = self.target(None)
+        facts = PeriodFacts(
+            plan.id,
+            self.rep.id,
+            pq.quota,
+            pq.full_quota,
+            pq.proration,
+            attainment,
+            None if full_ti is None else full_ti * pq.proration,
+            full_ti,
+        )
+        components: list[tuple[str, Decimal]] = []
+        lines: list[Line] = []
+        for comp in plan.components:
+            if isinstance(comp, Spiff):
+                mine = self.spiff_credits[comp.id].get(period.start, [])
+            else:
+                mine = self._mine(in_period, frozenset(comp.credit_types or plan.credit_types))
+            raw = self._raw(comp, mine, facts)
+            amount, comp_lines = finish(comp.id, adjust(comp, raw, attainment))
+            components.append((comp.id, amount))
+            lines += comp_lines
+        return _Computed(pq.quota, credit, attainment, components, lines)
+
+    def _mine(self, in_period: list[Credit], types: frozenset[str]) -> list[Credit]:
+        if self.types_seen <= types:
+            return in_period  # every credit of this rep has one of these types
+        return [c for c in in_period if c.credit_type in types]
+
+    def _raw(
+        self,
+        comp: Commission | TargetIncentive | Bonus | Spiff,
+        mine: list[Credit],
+        facts: PeriodFacts,
+    ) -> list[Raw]:
+        if isinstance(comp, Commission):
+            return commission_raw(comp, mine, facts)
+        if isinstance(comp, TargetIncentive):
+            ti = self.target(comp)
+            prorated = None if ti is None else ti * facts.proration
+            from dataclasses import replace
+
+            return target_incentive_raw(comp, mine, replace(facts, target_incentive=prorated))
+        if isinstance(comp, Bonus):
+            return bonus_raw(comp, facts)
+        return spiff_raw(comp, mine, self.spiffs[comp.id])
+
+    def clawbacks(self, period: Period) -> list[Raw]:
+        rule = self.plan.clawback
+        if rule is None:
+            return []
+        out: list[Raw] = []
+        for c in self.credits:
+            cancel = c.deal.cancel_date
+            if cancel is None or not period.start <= cancel <= period.end:
+                continue
+            days = (cancel - c.credit_date).days
+            if not 0 <= days <= rule.window_days:
+                continue
+            earned = self.compute(c.period).earned(c.deal_id, c.credit_type)
+            if earned == ZERO:
+                continue
+            why = (
+                f"clawback: {c.deal_id} cancelled {cancel.isoformat()}, {days} days after credit; "
+                f"{pct_str(rule.percent)} of {money_str(earned)} earned in {c.period.name}"
+            )
+            out.append(
+                (c.deal_id, c.credit_type, earned, -rule.percent, -earned * rule.percent, why)
+            )
+        return out
+
+
+def _draw(plan: Plan, gross: Decimal, balance: Decimal) -> DrawState:
+    draw = plan.draw
+    if draw is None:
+        return DrawState(ZERO, ZERO, balance)
+    if gross < draw.amount:
+        top_up = draw.amount - gross
+        return DrawState(top_up, ZERO, balance + top_up if draw.recoverable else balance)
+    # Recovery comes out of earnings above the draw only: net never drops below the draw.
+    recovered = min(balance, gross - draw.amount) if draw.recoverable else ZERO
+    return DrawState(ZERO, recovered, balance - recovered)
+
+
+def rep_results(
+    plan: Plan,
+    rep: Rep,
+    credits: list[Credit],
+    *,
+    start: date,
+    end: date,
+    quota_cache: QuotaCache | None = None,
+) -> list[PeriodResult]:
+    """One rep's results for every period of its plan overlapping start..end."""
+    calc = _RepCalc(plan, rep, credits, {} if quota_cache is None else quota_cache)
+    first = fiscal_year_start(start, plan.fiscal_year_start_month)
+    periods = [
+        p
+        for p in periods_between(first, end, plan.period, plan.fiscal_year_start_month)
+        if _employed(rep, p)
+    ]
+    out: list[PeriodResult] = []
+    balance = ytd_credit = ytd_quota = ytd_gross = ZERO
+    year: date | None = None
+    for period in periods:
+        if period.year_start != year:
+            year, ytd_credit, ytd_quota, ytd_gross = period.year_start, ZERO, ZERO, ZERO
+        done = calc.compute(period)
+        components, lines = list(done.components), list(done.lines)
+        claw = calc.clawbacks(period)
+        if plan.clawback is not None:
+            amount, claw_lines = finish(CLAWBACK, claw)
+            components.append((CLAWBACK, amount))
+            lines += claw_lines
+        gross = sum((a for _, a in components), ZERO)
+        draw = _draw(plan, gross, balance)
+        balance = draw.balance
+        ytd_credit += done.credit
+        ytd_quota += done.quota
+        ytd_gross += gross
+        if period.end < start:
+            continue
+        out.append(
+            PeriodResult(
+                rep.id,
+                plan.id,
+                period,
+                done.quota,
+                done.credit,
+                fraction4(done.attainment),
+                fraction4(ytd_credit / ytd_quota) if ytd_quota > 0 else ZERO,
+                tuple(components),
+                gross,
+                draw,
+                cents(gross + draw.top_up - draw.recovered),
+                tuple(lines),
+                ytd_gross,
+            )
+        )
+    return out
+
+
+def calculate_book(
+    book: Book, *, start: date, end: date, rep_ids: Iterable[str] | None = None
+) -> CalcResult:
+    """Calculate from an indexed Book, for every rep or only `rep_ids` (cheap for a few reps)."""
+    found = book.credits(rep_ids)
+    results: list[PeriodResult] = []
+    credits: list[Credit] = []
+    quotas: QuotaCache = {}
+    wanted = sorted(book.reps) if rep_ids is None else sorted(set(rep_ids) & set(book.reps))
+    for rep_id in wanted:
+        rep = book.reps[rep_id]
+        mine = found.by_rep.get(rep_id, [])
+        mine.sort(key=CREDIT_ORDER)
+        credits += [c for c in mine if c.period.end >= start and c.period.start <= end]
+        plan = book.ctx(rep_id).plan
+        if plan is not None:
+            results += rep_results(plan, rep, mine, start=start, end=end, quota_cache=quotas)
+    unresolved = sorted(
+        {
+            u
+            for u in found.unresolved
+            if (d := book.deals[u.deal_id].close_date) is None or start <= d <= end
+        },
+        key=lambda u: (u.deal_id, u.reason),
+    )
+    return CalcResult(book.doc.plans[0].currency, tuple(results), tuple(credits), tuple(unresolved))
+
+
+def calculate(
+    doc: PlanDoc,
+    reps: Iterable[Rep],
+    deals: Iterable[Deal],
+    splits: Iterable[Split] = (),
+    team: Iterable[TeamMember] = (),
+    *,
+    start: date,
+    end: date,
+    rep_ids: Iterable[str] | None = None,
+) -> CalcResult:
+    """Credits, attainment and earnings for every rep (or `rep_ids`) and period in start..end."""
+    return calculate_book(
+        Book(doc, reps, deals, splits, team), start=start, end=end, rep_ids=rep_ids
+    )
+
+
+__all__ = ["calculate", "calculate_book", "period_of", "rep_results", "spiff_payouts"]

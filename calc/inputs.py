@@ -1,0 +1,214 @@
+"""Parse `quotaflow calc` CSV inputs (text) into calc's model; errors name file, line, column."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Collection, Iterator
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import TypeVar
+
+from calc.errors import InputError
+from calc.model import AttrValue, Deal, Rep, Split, TeamMember
+from calc.plan_checks import DEAL_FIELDS
+
+T = TypeVar("T")
+Row = dict[str, str]
+
+REP_COLUMNS = ("id", "plan_id")
+DEAL_COLUMNS = ("id", "owner_id", "amount", "close_date", "is_won")
+SPLIT_COLUMNS = ("deal_id", "rep_id", "percent")
+TEAM_COLUMNS = ("deal_id", "rep_id", "role")
+DEAL_KNOWN = DEAL_FIELDS
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f", ""}
+
+
+class _Cursor:
+    """The current file and line, so field parsers can raise precise errors."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.line = 1
+        self.row: Row = {}
+
+    def fail(self, column: str | None, reason: str) -> InputError:
+        return InputError(self.source, self.line, column, reason)
+
+    def text(self, column: str) -> str | None:
+        value = (self.row.get(column) or "").strip()
+        return value or None
+
+    def required(self, column: str) -> str:
+        value = self.text(column)
+        if value is None:
+            raise self.fail(column, "a value is required")
+        return value
+
+    def number(self, column: str) -> Decimal | None:
+        value = self.text(column)
+        if value is None:
+            return None
+        try:
+            number = Decimal(value.replace(",", ""))
+        except InvalidOperation:
+            raise self.fail(column, f"not a number: {value!r}") from None
+        if not number.is_finite():
+            raise self.fail(column, f"not a number: {value!r}")
+        return number
+
+    def day(self, column: str) -> date | None:
+        value = self.text(column)
+        if value is None:
+            return None
+        try:
+            if len(value) != 10:
+                raise ValueError
+            return date.fromisoformat(value)
+        except ValueError:
+            raise self.fail(column, f"not a date (expected YYYY-MM-DD): {value!r}") from None
+
+    def flag(self, column: str, *, default: bool) -> bool:
+        value = self.text(column)
+        if value is None:
+            return default
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+        raise self.fail(column, f"not true or false: {value!r}")
+
+
+def _rows(text: str, source: str, required: tuple[str, ...]) -> Iterator[_Cursor]:
+    if not text.strip():
+        raise InputError(source, 1, None, "empty file (expected a header row)")
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    header = [h.strip() for h in reader.fieldnames or []]
+    reader.fieldnames = header
+    for column in required:
+        if column not in header:
+            raise InputError(source, 1, column, "missing column")
+    cursor = _Cursor(source)
+    for raw in reader:
+        cursor.line = reader.line_num
+        if None in raw:
+            raise cursor.fail(None, "more values than header columns")
+        if not any((v or "").strip() for v in raw.values()):
+            continue
+        cursor.row = {k: v or "" for k, v in raw.items()}
+        yield cursor
+
+
+def _parse(
+    text: str, source: str, required: tuple[str, ...], build: Callable[[_Cursor], T]
+) -> list[T]:
+    return [build(cursor) for cursor in _rows(text, source, required)]
+
+
+def _unique(cursor: _Cursor, seen: set[str], value: str, column: str) -> None:
+    if value in seen:
+        raise cursor.fail(column, f"duplicate id {value!r}")
+    seen.add(value)
+
+
+def parse_reps(
+    text: str, *, source: str = "reps.csv", plan_ids: Collection[str] | None = None
+) -> list[Rep]:
+    """Reps from CSV text; with `plan_ids`, a rep naming another plan is an error."""
+    seen: set[str] = set()
+
+    def build(c: _Cursor) -> Rep:
+        rep_id = c.required("id")
+        _unique(c, seen, rep_id, "id")
+        plan_id = c.text("plan_id")
+        if plan_ids is not None and plan_id is not None and plan_id not in plan_ids:
+            raise c.fail("plan_id", f"unknown plan {plan_id!r}")
+        return Rep(
+            id=rep_id,
+            name=c.text("name") or "",
+            email=c.text("email"),
+            manager_id=c.text("manager_id"),
+            is_active=c.flag("is_active", default=True),
+            hire_date=c.day("hire_date"),
+            end_date=c.day("end_date"),
+            plan_id=plan_id,
+            quota=c.number("quota"),
+            target_incentive=c.number("target_incentive"),
+            currency=c.text("currency"),
+        )
+
+    return _parse(text, source, REP_COLUMNS, build)
+
+
+def parse_deals(text: str, *, source: str = "deals.csv") -> list[Deal]:
+    """Deals from CSV text; columns beyond the contract become `attributes` for criteria."""
+    seen: set[str] = set()
+
+    def build(c: _Cursor) -> Deal:
+        deal_id = c.required("id")
+        _unique(c, seen, deal_id, "id")
+        extra: dict[str, AttrValue] = {k: c.text(k) for k in c.row if k not in DEAL_KNOWN}
+        return Deal(
+            id=deal_id,
+            name=c.text("name") or "",
+            owner_id=c.text("owner_id"),
+            amount=c.number("amount"),
+            close_date=c.day("close_date"),
+            is_won=c.flag("is_won", default=False),
+            is_closed=c.flag("is_closed", default=c.flag("is_won", default=False)),
+            stage=c.text("stage"),
+            type=c.text("type"),
+            product_family=c.text("product_family"),
+            quantity=c.number("quantity"),
+            acv=c.number("acv"),
+            tcv=c.number("tcv"),
+            term_months=c.number("term_months"),
+            cancel_date=c.day("cancel_date"),
+            currency=c.text("currency"),
+            attributes=extra,
+        )
+
+    return _parse(text, source, DEAL_COLUMNS, build)
+
+
+def parse_splits(
+    text: str, *, source: str = "splits.csv", deal_ids: Collection[str] | None = None
+) -> list[Split]:
+    """Splits from CSV text; with `deal_ids`, a split for an unknown deal is an error."""
+
+    def build(c: _Cursor) -> Split:
+        deal_id = c.required("deal_id")
+        if deal_ids is not None and deal_id not in deal_ids:
+            raise c.fail("deal_id", f"unknown deal {deal_id!r}")
+        percent = c.number("percent")
+        if percent is None:
+            raise c.fail("percent", "a value is required")
+        kind = (c.text("split_type") or "revenue").lower()
+        if kind not in ("revenue", "overlay"):
+            raise c.fail("split_type", f"must be revenue or overlay, not {kind!r}")
+        return Split(
+            deal_id, c.required("rep_id"), percent, "revenue" if kind == "revenue" else "overlay"
+        )
+
+    return _parse(text, source, SPLIT_COLUMNS, build)
+
+
+def parse_team(
+    text: str, *, source: str = "team.csv", deal_ids: Collection[str] | None = None
+) -> list[TeamMember]:
+    """Opportunity team members from CSV text."""
+
+    def build(c: _Cursor) -> TeamMember:
+        deal_id = c.required("deal_id")
+        if deal_ids is not None and deal_id not in deal_ids:
+            raise c.fail("deal_id", f"unknown deal {deal_id!r}")
+        return TeamMember(deal_id, c.required("rep_id"), c.required("role"))
+
+    return _parse(text, source, TEAM_COLUMNS, build)
+
+
+def deal_columns(text: str) -> list[str]:
+    """The header of a deals CSV (for checking plan criteria fields)."""
+    first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    return [h.strip() for h in next(csv.reader([first]), [])]

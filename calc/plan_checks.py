@@ -1,0 +1,220 @@
+"""Semantic checks of a plan document that pydantic's types cannot express, each with its path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from calc.errors import PlanError
+from calc.periods import periods_per_year
+
+if TYPE_CHECKING:
+    from calc.plan import Criterion, Plan, PlanDoc, Tiers
+
+# Deal columns every deal has (the CSV contract and calc.model.Deal).
+DEAL_FIELDS = frozenset(
+    [
+        "id",
+        "name",
+        "owner_id",
+        "amount",
+        "close_date",
+        "is_won",
+        "is_closed",
+        "stage",
+        "type",
+        "product_family",
+        "quantity",
+        "acv",
+        "tcv",
+        "term_months",
+        "cancel_date",
+        "currency",
+    ]
+)
+
+
+def format_loc(loc: Sequence[int | str], skip: Iterable[str] = ()) -> str:
+    """`('plans', 0, 'components', 1, 'commission', 'rate')` -> `plans[0].components[1].rate`."""
+    skipped = set(skip)
+    out = ""
+    prev: int | str | None = None
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not (isinstance(prev, int) and part in skipped):
+            out += f".{part}" if out else str(part)
+        prev = part
+    return out
+
+
+def _fail(path: str, reason: str, source: str) -> PlanError:
+    return PlanError(path, reason, source=source)
+
+
+def _non_negative(value: Decimal | None, path: str, source: str) -> None:
+    if value is not None and value < 0:
+        raise _fail(path, "must not be negative", source)
+
+
+def _check_tiers(tiers: Tiers, path: str, source: str) -> None:
+    if tiers.table[0].start != 0:
+        raise _fail(f"{path}.table[0].from", "the first tier must start at 0", source)
+    for i, tier in enumerate(tiers.table):
+        where = f"{path}.table[{i}]"
+        if i and tier.start <= tiers.table[i - 1].start:
+            raise _fail(f"{where}.from", "must be greater than the previous tier's from", source)
+        if (tier.rate is None) == (tier.base_rate_multiple is None):
+            raise _fail(where, "give exactly one of rate and base_rate_multiple", source)
+        _non_negative(tier.rate, f"{where}.rate", source)
+        _non_negative(tier.base_rate_multiple, f"{where}.base_rate_multiple", source)
+
+
+def _check_component(comp: object, path: str, source: str) -> None:
+    from calc.plan import Bonus, Commission, Spiff, TargetIncentive
+
+    if isinstance(comp, Commission):
+        if (comp.rate is None) == (comp.tiers is None):
+            raise _fail(path, "give exactly one of rate and tiers", source)
+        _non_negative(comp.rate, f"{path}.rate", source)
+        if comp.tiers is not None:
+            _check_tiers(comp.tiers, f"{path}.tiers", source)
+    elif isinstance(comp, TargetIncentive):
+        _non_negative(comp.target, f"{path}.target", source)
+        bands = comp.curve.table
+        if bands[0].start != 0:
+            raise _fail(f"{path}.curve.table[0].from", "the first band must start at 0", source)
+        for i, band in enumerate(bands):
+            if i and band.start <= bands[i - 1].start:
+                raise _fail(
+                    f"{path}.curve.table[{i}].from",
+                    "must be greater than the previous band's from",
+                    source,
+                )
+            _non_negative(band.multiplier, f"{path}.curve.table[{i}].multiplier", source)
+    elif isinstance(comp, Bonus):
+        _non_negative(comp.amount, f"{path}.amount", source)
+    elif isinstance(comp, Spiff):
+        _check_spiff(comp, path, source)
+
+
+def _check_spiff(comp: object, path: str, source: str) -> None:
+    from calc.plan import Spiff
+
+    assert isinstance(comp, Spiff)
+    if comp.window.end < comp.window.start:
+        raise _fail(f"{path}.window.end", "must not be before window.start", source)
+    pay = comp.payout
+    given = [v for v in (pay.per_deal, pay.per_unit, pay.rate) if v is not None]
+    if len(given) != 1:
+        raise _fail(f"{path}.payout", "give exactly one of per_deal, per_unit and rate", source)
+    for key in ("per_deal", "per_unit", "rate"):
+        _non_negative(getattr(pay, key), f"{path}.payout.{key}", source)
+    if comp.max_payouts is not None and comp.max_payouts < 1:
+        raise _fail(f"{path}.max_payouts", "must be at least 1", source)
+
+
+def _check_common(comp: object, path: str, source: str) -> None:
+    from calc.plan import _Component
+
+    assert isinstance(comp, _Component)
+    for i, mult in enumerate(comp.multipliers):
+        where = f"{path}.multipliers[{i}]"
+        if (mult.below_attainment is None) == (mult.min_attainment is None):
+            raise _fail(where, "give exactly one of below_attainment and min_attainment", source)
+        _non_negative(mult.factor, f"{where}.factor", source)
+    if comp.cap is not None:
+        _non_negative(comp.cap.amount, f"{path}.cap.amount", source)
+
+
+def _check_quota(plan: Plan, path: str, source: str) -> None:
+    quota = plan.quota
+    if quota is None:
+        return
+    if (quota.amount is None) == (quota.annual is None):
+        raise _fail(path, "give exactly one of amount and annual", source)
+    _non_negative(quota.amount, f"{path}.amount", source)
+    _non_negative(quota.annual, f"{path}.annual", source)
+    if quota.weights is not None:
+        if quota.annual is None:
+            raise _fail(f"{path}.weights", "weights need an annual quota", source)
+        count = periods_per_year(plan.period)
+        if len(quota.weights) != count:
+            reason = f"must have {count} weights, one per {plan.period}"
+            raise _fail(f"{path}.weights", reason, source)
+        if sum(quota.weights, Decimal(0)) != 1:
+            raise _fail(f"{path}.weights", "must add up to 1", source)
+        for i, weight in enumerate(quota.weights):
+            _non_negative(weight, f"{path}.weights[{i}]", source)
+    for i, share in enumerate(quota.ramp or []):
+        _non_negative(share, f"{path}.ramp[{i}]", source)
+
+
+def _check_plan(plan: Plan, path: str, source: str) -> None:
+    _check_quota(plan, f"{path}.quota", source)
+    _non_negative(plan.target_incentive, f"{path}.target_incentive", source)
+    seen: set[str] = set()
+    for j, comp in enumerate(plan.components):
+        where = f"{path}.components[{j}]"
+        if comp.id in seen:
+            raise _fail(f"{where}.id", f"duplicate component id {comp.id!r}", source)
+        seen.add(comp.id)
+        _check_common(comp, where, source)
+        _check_component(comp, where, source)
+    if plan.draw is not None:
+        _non_negative(plan.draw.amount, f"{path}.draw.amount", source)
+    if plan.clawback is not None:
+        if plan.clawback.window_days < 0:
+            raise _fail(f"{path}.clawback.window_days", "must not be negative", source)
+        _non_negative(plan.clawback.percent, f"{path}.clawback.percent", source)
+
+
+def check_doc(doc: PlanDoc, *, source: str) -> None:
+    """Raise PlanError (with path) for the first semantic problem in the document."""
+    seen: set[str] = set()
+    for i, plan in enumerate(doc.plans):
+        if plan.id in seen:
+            raise _fail(f"plans[{i}].id", f"duplicate plan id {plan.id!r}", source)
+        seen.add(plan.id)
+        _check_plan(plan, f"plans[{i}]", source)
+    for i, plan in enumerate(doc.plans):
+        if plan.currency != doc.plans[0].currency:
+            raise _fail(f"plans[{i}].currency", "all plans must share one currency", source)
+    for role, pct in doc.crediting.team_roles.items():
+        _non_negative(pct, f"crediting.team_roles.{role}", source)
+
+
+def _criteria_paths(doc: PlanDoc) -> list[tuple[str, Criterion]]:
+    from calc.plan import Spiff
+
+    out: list[tuple[str, Criterion]] = []
+    for i, plan in enumerate(doc.plans):
+        out += [(f"plans[{i}].eligible[{k}].field", c) for k, c in enumerate(plan.eligible)]
+        for j, comp in enumerate(plan.components):
+            if isinstance(comp, Spiff):
+                base = f"plans[{i}].components[{j}]"
+                out += [(f"{base}.criteria[{k}].field", c) for k, c in enumerate(comp.criteria)]
+    return out
+
+
+def check_deal_fields(doc: PlanDoc, columns: Iterable[str], *, source: str) -> None:
+    """Raise PlanError when a criteria, measure or unit field names no deal column."""
+    known = DEAL_FIELDS | set(columns)
+    for path, criterion in _criteria_paths(doc):
+        if criterion.field not in known:
+            raise _fail(path, f"no deal column named {criterion.field!r}", source)
+    from calc.plan import Spiff
+
+    for i, plan in enumerate(doc.plans):
+        for key in ("measure", "credit_date"):
+            if getattr(plan, key) not in known:
+                raise _fail(
+                    f"plans[{i}].{key}", f"no deal column named {getattr(plan, key)!r}", source
+                )
+        for j, comp in enumerate(plan.components):
+            if isinstance(comp, Spiff) and comp.payout.per_unit is not None:
+                unit = comp.payout.unit_field
+                if unit not in known:
+                    path = f"plans[{i}].components[{j}].payout.unit_field"
+                    raise _fail(path, f"no deal column named {unit!r}", source)

@@ -1,0 +1,99 @@
+"""What a calculation returns: lines, period results and the whole result (frozen dataclasses)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from calc.crediting import Credit, Unresolved
+from calc.money import ZERO
+from calc.periods import Period
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One earning line: which component, deal and credit produced how much, and why."""
+
+    component: str
+    deal_id: str | None
+    credit_type: str | None
+    base: Decimal
+    rate: Decimal
+    amount: Decimal
+    explain: str
+
+
+@dataclass(frozen=True, slots=True)
+class DrawState:
+    """A period's draw: guarantee paid on top, amount recovered, balance still owed after it."""
+
+    top_up: Decimal = ZERO
+    recovered: Decimal = ZERO
+    balance: Decimal = ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodResult:
+    """One rep's result for one pay period (the contract's `results[]` item)."""
+
+    rep_id: str
+    plan_id: str
+    period: Period
+    quota: Decimal
+    credit: Decimal
+    attainment: Decimal  # fraction, four decimals
+    attainment_ytd: Decimal
+    components: tuple[tuple[str, Decimal], ...]
+    gross: Decimal
+    draw: DrawState
+    net: Decimal
+    lines: tuple[Line, ...]
+    gross_ytd: Decimal  # gross earnings from the fiscal year start through this period
+
+    def deal_amounts(self) -> dict[tuple[str, str], Decimal]:
+        """Earnings per (deal id, credit type) in this period, clawbacks included."""
+        out: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+        for line in self.lines:
+            if line.deal_id is not None and line.credit_type is not None:
+                out[(line.deal_id, line.credit_type)] += line.amount
+        return dict(out)
+
+
+@dataclass(frozen=True, slots=True)
+class CalcResult:
+    """Results by rep and period, credits, and deals that could not be credited."""
+
+    currency: str
+    results: tuple[PeriodResult, ...]
+    credits: tuple[Credit, ...]
+    unresolved: tuple[Unresolved, ...]
+
+    def result(self, rep_id: str, period_name: str) -> PeriodResult | None:
+        """The result of one rep for one period, if computed."""
+        return next(
+            (r for r in self.results if r.rep_id == rep_id and r.period.name == period_name), None
+        )
+
+    def for_rep(self, rep_id: str) -> list[PeriodResult]:
+        """A rep's results in period order."""
+        return [r for r in self.results if r.rep_id == rep_id]
+
+    def deal_earnings(self) -> dict[tuple[str, str], Decimal]:
+        """Deal-attributed earnings per (deal id, rep id), all periods and components."""
+        out: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+        for res in self.results:
+            for line in res.lines:
+                if line.deal_id is not None:
+                    out[(line.deal_id, res.rep_id)] += line.amount
+        return dict(out)
+
+    def owner_commission(self) -> dict[str, Decimal]:
+        """Per deal, what its owner earns from it (the `Estimated_Commission__c` value)."""
+        owners = {c.deal_id: c.deal.owner_id for c in self.credits}
+        earned = self.deal_earnings()
+        return {
+            deal_id: earned.get((deal_id, owner), ZERO)
+            for deal_id, owner in owners.items()
+            if owner
+        }

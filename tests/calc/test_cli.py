@@ -1,0 +1,232 @@
+"""`quotaflow calc` end to end: the example files, bad inputs (one line, exit 2, no stdout)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from webapp.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "calc" / "examples"
+NAMES = ("plan.yaml", "reps.csv", "deals.csv", "splits.csv", "team.csv")
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    """Copies of the example inputs that a test may spoil."""
+    out = {}
+    for name in NAMES:
+        out[name] = tmp_path / name
+        shutil.copy(EXAMPLES / name, out[name])
+    return out
+
+
+def _argv(files: dict[str, Path], *extra: str) -> list[str]:
+    return [
+        "calc",
+        "--plan",
+        str(files["plan.yaml"]),
+        "--reps",
+        str(files["reps.csv"]),
+        "--deals",
+        str(files["deals.csv"]),
+        "--splits",
+        str(files["splits.csv"]),
+        "--team",
+        str(files["team.csv"]),
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-06-30",
+        *extra,
+    ]
+
+
+def test_example_files_produce_the_contract_json(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_argv(files)) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert list(out) == ["currency", "results", "credits", "unresolved"]
+    first = out["results"][0]
+    assert list(first) == [
+        "rep_id",
+        "plan_id",
+        "period",
+        "period_start",
+        "period_end",
+        "quota",
+        "credit",
+        "attainment",
+        "attainment_ytd",
+        "components",
+        "gross",
+        "draw",
+        "net",
+        "lines",
+    ]
+    assert list(first["lines"][0]) == [
+        "component",
+        "deal_id",
+        "credit_type",
+        "base",
+        "rate",
+        "amount",
+        "explain",
+    ]
+    assert list(out["credits"][0]) == [
+        "deal_id",
+        "rep_id",
+        "credit_type",
+        "percent",
+        "amount",
+        "period",
+    ]
+    r1 = next(r for r in out["results"] if (r["rep_id"], r["period"]) == ("R1", "2026-Q1"))
+    # R1 Q1: quota 1,000,000 x 20% = 200,000; credit 60k + 45k + 80k + 70k + 40% of D07 = 295,000.
+    # Commission: 0-100k at 5% = 5,000; 100k-200k at 8% = 8,000;
+    # 200k-295k at 12% = 11,400 -> 24,400.
+    # SPIFF: D02 and D04 are Analytics -> 2 x 500. Bonus 5,000 (147.5% >= 100%).
+    assert (r1["quota"], r1["credit"], r1["attainment"]) == ("200000.00", "295000.00", "1.4750")
+    assert r1["components"] == {
+        "commission": "24400.00",
+        "spiff-analytics": "1000.00",
+        "quota-bonus": "5000.00",
+        "clawback": "0.00",
+    }
+    assert r1["gross"] == r1["net"] == "30400.00"
+    for res in out["results"]:  # lines add up to components, components to gross
+        for name, amount in res["components"].items():
+            assert sum(
+                float(ln["amount"]) * 100 for ln in res["lines"] if ln["component"] == name
+            ) == pytest.approx(float(amount) * 100)
+    assert out["unresolved"] == [{"deal_id": "D13", "reason": "owner X9 is not a known rep"}]
+
+
+def test_csv_format_has_one_row_per_line(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_argv(files, "--format", "csv")) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert (
+        rows[0] == "rep_id,plan_id,period,period_start,period_end,"
+        "component,deal_id,credit_type,base,rate,amount,explain"
+    )
+    assert (
+        "R1,ae,2026-Q1,2026-01-01,2026-03-31,"
+        "commission,D01,owner,60000.00,0.05,3000.00,tier 0%-50% of quota at 5%" in rows
+    )
+
+
+def _replace(name: str, old: str, new: str) -> Callable[[dict[str, Path]], None]:
+    def spoil(files: dict[str, Path]) -> None:
+        path = files[name]
+        text = path.read_text()
+        assert old in text
+        path.write_text(text.replace(old, new, 1))
+
+    return spoil
+
+
+def _write(name: str, text: str) -> Callable[[dict[str, Path]], None]:
+    return lambda files: files[name].write_text(text) and None  # type: ignore[func-returns-value]
+
+
+BAD = [
+    (
+        "unknown plan",
+        _replace("reps.csv", "R2,Ben Okafor,M1,ae", "R2,Ben Okafor,M1,gold"),
+        "reps.csv, line 5, column plan_id: unknown plan 'gold'",
+    ),
+    (
+        "split for unknown deal",
+        _replace("splits.csv", "D07,R1,40", "D77,R1,40"),
+        "splits.csv, line 3, column deal_id: unknown deal 'D77'",
+    ),
+    (
+        "non-numeric amount",
+        _replace("deals.csv", "R1,45000,", "R1,45k,"),
+        "deals.csv, line 3, column amount: not a number: '45k'",
+    ),
+    (
+        "date format",
+        _replace("deals.csv", "2026-02-18", "18/02/2026"),
+        "deals.csv, line 4, column close_date: not a date (expected YYYY-MM-DD): '18/02/2026'",
+    ),
+    (
+        "tiers out of order",
+        _replace("plan.yaml", "{from: 1.0, rate: 0.12}", "{from: 0.4, rate: 0.12}"),
+        "plan.yaml: plans[0].components[0].tiers.table[2].from: "
+        "must be greater than the previous tier's from",
+    ),
+    (
+        "negative rate",
+        _replace("plan.yaml", "rate: 0.015", "rate: -0.015"),
+        "plan.yaml: plans[1].components[0].rate: must not be negative",
+    ),
+    (
+        "unknown criteria field",
+        _replace("plan.yaml", "field: product_family", "field: industry"),
+        "plan.yaml: plans[0].components[1].criteria[0].field: no deal column named 'industry'",
+    ),
+    ("empty file", _write("team.csv", ""), "team.csv, line 1: empty file (expected a header row)"),
+    (
+        "missing column",
+        _replace("deals.csv", "owner_id", "owner"),
+        "deals.csv, line 1, column owner_id: missing column",
+    ),
+    (
+        "yaml syntax",
+        _replace("plan.yaml", "period: quarter\n    quota:", "period: [quarter\n    quota:"),
+        "plan.yaml, line 7, column 10: YAML syntax error: expected ',' or ']', but got ':'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("spoil", "message"), [pytest.param(s, m, id=i) for i, s, m in BAD])
+def test_bad_input_is_one_line_exit_2_and_no_output(
+    files: dict[str, Path],
+    capsys: pytest.CaptureFixture[str],
+    spoil: Callable[[dict[str, Path]], None],
+    message: str,
+) -> None:
+    spoil(files)
+    assert main(_argv(files)) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1
+    name = message.split(",")[0].split(":")[0]
+    assert lines[0].startswith(f"quotaflow calc: error: {files[name].parent}/{message}"), lines[0]
+
+
+def test_missing_file_is_named(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    files["splits.csv"].unlink()
+    assert main(_argv(files)) == 2
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == (
+        "",
+        f"quotaflow calc: error: {files['splits.csv']}: no such file\n",
+    )
+
+
+def test_real_subprocess_run_matches_the_in_process_bytes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    exe = Path(sys.executable).parent / "quotaflow"
+    argv = ["calc", "--plan", "calc/examples/plan.yaml", "--reps", "calc/examples/reps.csv"]
+    argv += ["--deals", "calc/examples/deals.csv", "--splits", "calc/examples/splits.csv"]
+    argv += ["--team", "calc/examples/team.csv", "--from", "2026-01-01", "--to", "2026-12-31"]
+    done = subprocess.run([str(exe), *argv], cwd=ROOT, capture_output=True, check=True, timeout=60)
+    assert done.stderr == b""
+    assert json.loads(done.stdout)["currency"] == "USD"
+    absolute = [str(ROOT / a) if a.startswith("calc/") else a for a in argv]
+    assert main(absolute) == 0
+    assert capsys.readouterr().out.encode() == done.stdout

@@ -1,0 +1,110 @@
+"""`quotaflow calc`: offline calculation from a plan document and CSV files (comp modeling)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    """Add the `calc` sub-command."""
+    parser = subparsers.add_parser(
+        "calc",
+        help="calculate credits, attainment and earnings from files",
+        description="Credits, attainment and earnings from a plan document and CSV files.",
+    )
+    parser.add_argument("--plan", required=True, metavar="PLAN.yaml", help="plan document (YAML)")
+    parser.add_argument("--reps", required=True, metavar="REPS.csv")
+    parser.add_argument("--deals", required=True, metavar="DEALS.csv")
+    parser.add_argument("--splits", metavar="SPLITS.csv")
+    parser.add_argument("--team", metavar="TEAM.csv")
+    parser.add_argument("--from", dest="start", required=True, metavar="YYYY-MM-DD")
+    parser.add_argument("--to", dest="end", required=True, metavar="YYYY-MM-DD")
+    parser.add_argument("--format", choices=("json", "csv"), default="json")
+    parser.set_defaults(handler=run)
+
+
+def _read(path: str) -> str:
+    from webapp.cli import CliError
+
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise CliError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"{path}: cannot read: {exc}") from None
+
+
+def _day(option: str, value: str) -> date:
+    from webapp.cli import CliError
+
+    try:
+        if len(value) != 10:
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"{option}: not a date (expected YYYY-MM-DD): {value!r}") from None
+
+
+def _load_plan(path: str) -> Any:
+    import yaml
+
+    from calc.plan import parse_plan_doc
+    from webapp.cli import CliError
+
+    text = _read(path)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise CliError(f"{path}{where}: YAML syntax error: {problem}") from None
+    return parse_plan_doc(data, source=path)
+
+
+def _compute(args: argparse.Namespace) -> str:
+    from calc import inputs
+    from calc.engine import calculate
+    from calc.plan_checks import check_deal_fields
+    from calc.render import to_csv, to_json
+    from webapp.cli import CliError
+
+    start, end = _day("--from", args.start), _day("--to", args.end)
+    if end < start:
+        raise CliError("--to must not be before --from")
+    doc = _load_plan(args.plan)
+    plan_ids = {p.id for p in doc.plans}
+    reps = inputs.parse_reps(_read(args.reps), source=args.reps, plan_ids=plan_ids)
+    deals_text = _read(args.deals)
+    deals = inputs.parse_deals(deals_text, source=args.deals)
+    check_deal_fields(doc, inputs.deal_columns(deals_text), source=args.plan)
+    deal_ids = {d.id for d in deals}
+    splits = (
+        inputs.parse_splits(_read(args.splits), source=args.splits, deal_ids=deal_ids)
+        if args.splits
+        else []
+    )
+    team = (
+        inputs.parse_team(_read(args.team), source=args.team, deal_ids=deal_ids)
+        if args.team
+        else []
+    )
+    result = calculate(doc, reps, deals, splits, team, start=start, end=end)
+    return to_csv(result) if args.format == "csv" else to_json(result)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate every input, calculate, then write the whole output at once (nothing on error)."""
+    from calc.errors import CalcError
+    from webapp.cli import CliError
+
+    try:
+        output = _compute(args)
+    except CalcError as exc:
+        raise CliError(str(exc)) from None
+    sys.stdout.write(output)
+    return 0
