@@ -1,0 +1,54 @@
+"""Canonical calc records to JSON payloads and back (Decimal and date survive the round trip)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from calc.model import Deal, Rep, Split, TeamMember
+
+Canonical = Rep | Deal | Split | TeamMember
+KINDS: dict[str, type[Any]] = {"rep": Rep, "deal": Deal, "split": Split, "team_member": TeamMember}
+
+
+def _encode_value(value: object) -> object:
+    # Money stays exact: Decimal is written as a string, never a float.
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value)}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, Mapping):
+        return {str(k): _encode_value(v) for k, v in value.items()}
+    return value
+
+
+def _decode_value(value: object) -> object:
+    if isinstance(value, dict):
+        if set(value) == {"$decimal"}:
+            return Decimal(str(value["$decimal"]))
+        if set(value) == {"$date"}:
+            return date.fromisoformat(str(value["$date"]))
+        return {k: _decode_value(v) for k, v in value.items()}
+    return value
+
+
+def encode(record: Canonical) -> dict[str, Any]:
+    """A JSON-safe payload of a calc record."""
+    return {f.name: _encode_value(getattr(record, f.name)) for f in dataclasses.fields(record)}
+
+
+def decode(kind: str, payload: Mapping[str, Any]) -> Canonical:
+    """The calc record of `kind` (rep, deal, split, team_member) from its payload."""
+    model = KINDS[kind]
+    names = {f.name for f in dataclasses.fields(model)}
+    values = {k: _decode_value(v) for k, v in payload.items() if k in names}
+    record: Canonical = model(**values)
+    return record
+
+
+def key_value(record: Canonical, name: str) -> object:
+    """A key column's value (owner_id, close_date, deal_id...) taken from the record."""
+    return getattr(record, name, None)

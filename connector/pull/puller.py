@@ -1,0 +1,180 @@
+"""The incremental (and full) pull: the imperative shell around `changes.plan_page`.
+
+Per object: `queryAll` for `SystemModstamp >= watermark - lookback AND < run start`, ordered
+by `SystemModstamp, Id`, following `nextRecordsUrl`. Each page is stored and its watermark
+advanced in one transaction, so a crashed run resumes from the last committed page.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from connector.deps import ActiveMapping, SyncDeps
+from connector.errors import FatalError
+from connector.pull.changes import plan_page
+from connector.pull.describes import load_describes, mapping_context
+from connector.pull.reconcile import reconcile_object
+from connector.pull.result import ObjectCounts, PullResult
+from connector.pull.specs import ObjectSpec, select_fields, spec_for
+from connector.salesforce.errors import QueryLocatorExpired
+from connector.salesforce.gateway import QueryPage
+from connector.salesforce.soql import incremental_query
+from connector.store.pages import commit_page
+from connector.store.repositories import RunUsage, WatermarkState, load_watermarks, stored_states
+from mappings.records import MappingContext
+
+MAX_LOCATOR_RESTARTS = 3
+MODES = ("incremental", "full")
+
+
+@dataclass
+class _Run:
+    deps: SyncDeps
+    org_id: str
+    run_id: int
+    mode: str
+    until: datetime
+    active: ActiveMapping
+    ctx: MappingContext
+    calls_before: int
+    changed: dict[str, set[str]] = field(default_factory=dict)
+
+    def usage(self) -> RunUsage:
+        gateway = self.deps.gateway
+        used = gateway.usage
+        return RunUsage(
+            calls=gateway.calls - self.calls_before,
+            used=used.used if used else None,
+            limit=used.limit if used else None,
+        )
+
+
+def run_pull(
+    deps: SyncDeps, *, org_id: str, mode: str = "incremental", run_id: int, now: datetime
+) -> PullResult:
+    """Pull every mapped object for `org_id` into the store; raises FatalError/RetriableError."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    started = time.monotonic()
+    calls_before = deps.gateway.calls
+    actual = deps.gateway.org_id()
+    if actual != org_id:
+        raise FatalError(f"the Salesforce credentials log in to org {actual}, not {org_id}")
+    active = deps.mapping_source(org_id)
+    # An invalid mapping fails the run here, before any data is pulled.
+    describes = load_describes(deps.gateway, active.document)
+    run = _Run(
+        deps=deps,
+        org_id=org_id,
+        run_id=run_id,
+        mode=mode,
+        # SOQL datetimes have whole seconds; the watermark never passes the run's start.
+        until=now.astimezone(UTC).replace(microsecond=0),
+        active=active,
+        ctx=mapping_context(deps.gateway, active.document),
+        calls_before=calls_before,
+    )
+    objects, fields = _pull_all(run, describes)
+    usage = run.usage()
+    return PullResult(
+        org_id=org_id,
+        run_id=run_id,
+        mode=mode,
+        objects=objects,
+        changed={kind: frozenset(ids) for kind, ids in run.changed.items()},
+        api_calls=usage.calls,
+        api_used=usage.used,
+        api_limit=usage.limit,
+        seconds=time.monotonic() - started,
+        mapping_version_id=active.version_id,
+        field_lists=fields,
+    )
+
+
+def _pull_all(
+    run: _Run, describes: Mapping[str, Mapping[str, Any]]
+) -> tuple[dict[str, ObjectCounts], dict[str, tuple[str, ...]]]:
+    """Pull each mapped object in turn (reps first); a full run then reconciles it."""
+    marks = load_watermarks(run.deps.sessions, run.org_id)
+    objects: dict[str, ObjectCounts] = {}
+    fields: dict[str, tuple[str, ...]] = {}
+    for kind, mapping in run.active.document.targets().items():
+        describe = describes[mapping.object]
+        spec = spec_for(mapping.object, kind, describe)
+        wanted = run.active.compiled.fields_to_pull(spec.name)
+        fields[spec.name] = select_fields(wanted, describe, spec=spec)
+        counts = _pull_object(run, spec, fields[spec.name], marks.get(spec.name))
+        if run.mode == "full":
+            vanished = reconcile_object(
+                run.deps, org_id=run.org_id, spec=spec, run_id=run.run_id, until=run.until
+            )
+            counts = counts.plus(vanished=len(vanished), changed=len(vanished))
+            run.changed.setdefault(kind, set()).update(vanished)
+        objects[spec.name] = counts
+    return objects, fields
+
+
+def _pull_object(
+    run: _Run, spec: ObjectSpec, fields: tuple[str, ...], mark: WatermarkState | None
+) -> ObjectCounts:
+    gateway = run.deps.gateway
+    lookback = run.deps.options.lookback
+    since = None if run.mode == "full" or mark is None else mark.modstamp - lookback
+    counts = ObjectCounts()
+    soql = incremental_query(spec.name, fields, since=since, until=run.until)
+    page = gateway.query(soql, include_deleted=True)
+    while True:
+        counts = _store_page(run, spec, page, counts)
+        if page.next_url is None:
+            return counts
+        try:
+            page = gateway.query_more(page.next_url)
+        except QueryLocatorExpired:
+            # Query locators expire (idle 15 minutes, or too many open). Everything up to the
+            # last page is committed, so re-run the query from the committed watermark.
+            if counts.restarts >= MAX_LOCATOR_RESTARTS:
+                raise
+            counts = counts.plus(restarts=1)
+            resume = load_watermarks(run.deps.sessions, run.org_id).get(spec.name)
+            since = resume.modstamp if resume else since
+            soql = incremental_query(spec.name, fields, since=since, until=run.until)
+            page = gateway.query(soql, include_deleted=True)
+
+
+def _store_page(run: _Run, spec: ObjectSpec, page: QueryPage, counts: ObjectCounts) -> ObjectCounts:
+    deps = run.deps
+    records: Sequence[Mapping[str, Any]] = page.records
+    ids = [str(r[spec.primary_key]) for r in records]
+    stored = stored_states(deps.sessions, run.org_id, spec.name, ids)
+    plan_obj = run.active.compiled.plan_for(spec.name)
+    plan = plan_page(
+        spec,
+        records,
+        stored,
+        map_record=lambda raw: plan_obj.map(raw, run.ctx),
+        input_hash=plan_obj.input_hash,
+    )
+    commit_page(
+        deps.sessions,
+        run.org_id,
+        plan.write,
+        run_id=run.run_id,
+        mapping_version_id=run.active.version_id,
+        usage=run.usage(),
+        now=deps.clock(),
+    )
+    run.changed.setdefault(spec.kind, set()).update(plan.changed)
+    return counts.plus(
+        fetched=plan.fetched,
+        pages=1,
+        stored=len(plan.write.raw),
+        duplicates=plan.duplicates,
+        unchanged=plan.unchanged,
+        changed=len(plan.changed),
+        deleted=plan.deleted,
+        issues=len(plan.write.issues),
+    )

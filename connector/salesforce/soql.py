@@ -1,0 +1,59 @@
+"""SOQL for the incremental pull. Values enter only through `format_soql`; names only from
+the validated mapping intersected with describe, and checked against an identifier pattern."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+from simple_salesforce.format import format_soql
+
+_PATH = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*")
+
+
+def _checked(name: str) -> str:
+    if not _PATH.fullmatch(name):
+        raise ValueError(f"{name!r} is not a field or object name")
+    return name
+
+
+def incremental_query(
+    object_name: str,
+    fields: Sequence[str],
+    *,
+    since: datetime | None,
+    until: datetime,
+    key: str = "SystemModstamp",
+) -> str:
+    """`SELECT fields FROM object WHERE key >= since AND key < until ORDER BY key, Id`.
+
+    SOQL datetime literals have whole seconds (format_soql drops the fraction), so callers
+    pass `until` already truncated, and the watermark never passes it.
+    """
+    select = ", ".join(_checked(f) for f in fields)
+    base = "SELECT {fields:literal} FROM {obj:literal} WHERE "
+    order = " ORDER BY {key:literal}, Id"
+    if since is None:
+        return format_soql(
+            base + "{key:literal} < {until}" + order,
+            fields=select,
+            obj=_checked(object_name),
+            key=_checked(key),
+            until=until,
+        )
+    return format_soql(
+        base + "{key:literal} >= {since} AND {key:literal} < {until}" + order,
+        fields=select,
+        obj=_checked(object_name),
+        key=_checked(key),
+        since=since,
+        until=until,
+    )
+
+
+def ids_query(object_name: str, ids: Sequence[str]) -> str:
+    """`SELECT Id FROM object WHERE Id IN (...)`: which of these records still exist."""
+    return format_soql(
+        "SELECT Id FROM {obj:literal} WHERE Id IN {ids}", obj=_checked(object_name), ids=list(ids)
+    )

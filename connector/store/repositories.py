@@ -1,0 +1,301 @@
+"""Repositories: sync runs, watermarks, raw records, record issues and canonical records.
+
+The pull talks to the store only through these functions and plain dataclasses, so nothing
+outside `connector/store/` touches SQLAlchemy. Each pulled page is written by `commit_page`
+in one transaction: raw records, canonical records, issues, run usage and the watermark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from connector.store.canonical import CANONICAL_TABLES
+from connector.store.mapping_versions import ensure_active
+from connector.store.models import RawRecord, RecordIssue, SyncRun, Watermark
+from mappings.schema import MappingDocument
+
+# Names for code outside the store, which must not import SQLAlchemy itself.
+SessionFactory = sessionmaker[Session]
+DbEngine = Engine
+CHUNK = 500  # ids per IN (...) list: well inside SQLite's and PostgreSQL's parameter limits
+
+
+@dataclass(frozen=True, slots=True)
+class StoredState:
+    """What the pull needs to know about a raw record already stored."""
+
+    modstamp: datetime
+    input_hash: str | None
+    is_deleted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    """A raw record to upsert."""
+
+    record_id: str
+    modstamp: datetime
+    payload: dict[str, Any]
+    is_deleted: bool
+    input_hash: str | None
+    exists: bool = False  # already stored (known from `stored_states` under the run lease)
+
+
+@dataclass(frozen=True, slots=True)
+class CanonicalRow:
+    """A canonical record to upsert (payload None keeps the stored payload: a delete)."""
+
+    record_id: str
+    payload: dict[str, Any] | None
+    deleted: bool
+    input_hash: str | None
+    keys: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class IssueRow:
+    """A record that failed to map."""
+
+    record_id: str | None
+    field: str | None
+    error_code: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class WatermarkState:
+    """The greatest replication key committed for an object, and the Id at it."""
+
+    modstamp: datetime
+    last_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PageWrite:
+    """Everything one pulled page changes, written in one transaction."""
+
+    object_name: str
+    kind: str
+    raw: Sequence[RawRow]
+    canonical: Sequence[CanonicalRow]
+    issues: Sequence[IssueRow]
+    mapped_ok: Sequence[str]  # ids whose open map issues are now resolved
+    unchanged_ids: Sequence[str]  # duplicates: only their last_run_id is touched
+    watermark: WatermarkState | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunUsage:
+    """API calls made by the run so far and the org's usage as last reported."""
+
+    calls: int
+    used: int | None
+    limit: int | None
+
+
+def chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    """Slices of at most CHUNK ids."""
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+# --- sync runs ------------------------------------------------------------------------
+
+
+def create_run(
+    sessions: sessionmaker[Session],
+    *,
+    org_id: str,
+    mode: str,
+    now: datetime,
+    requested_by: str | None = None,
+    dry_run: bool = False,
+) -> int:
+    """A queued SyncRun; returns its id."""
+    with sessions() as session:
+        run = SyncRun(
+            org_id=org_id,
+            mode=mode,
+            status="queued",
+            dry_run=dry_run,
+            requested_by=requested_by,
+            requested_at=now,
+            counts={},
+            api_calls=0,
+        )
+        session.add(run)
+        session.commit()
+        return run.id
+
+
+def start_run(sessions: sessionmaker[Session], run_id: int, *, now: datetime) -> None:
+    """Mark a run running."""
+    with sessions() as session:
+        session.execute(
+            update(SyncRun)
+            .where(SyncRun.id == run_id)
+            .values(status="running", started_at=now, heartbeat_at=now)
+        )
+        session.commit()
+
+
+def finish_run(
+    sessions: sessionmaker[Session],
+    run_id: int,
+    *,
+    status: str,
+    now: datetime,
+    counts: Mapping[str, Any],
+    usage: RunUsage,
+    error: str | None = None,
+) -> None:
+    """Finish a run with its status, counts, API usage, duration and error."""
+    with sessions() as session:
+        run = session.get(SyncRun, run_id)
+        if run is None:
+            raise LookupError(f"no sync run {run_id}")
+        started = run.started_at or run.requested_at
+        run.status = status
+        run.finished_at = now
+        run.heartbeat_at = now
+        run.counts = dict(counts)
+        run.api_calls = usage.calls
+        run.api_usage = usage.used
+        run.api_limit = usage.limit
+        run.duration_ms = max(0, int((now - started).total_seconds() * 1000))
+        run.error = error
+        session.commit()
+
+
+def get_run(sessions: sessionmaker[Session], run_id: int) -> SyncRun | None:
+    """One run by id."""
+    with sessions() as session:
+        return session.get(SyncRun, run_id)
+
+
+def list_runs(sessions: sessionmaker[Session], org_id: str, *, limit: int = 50) -> list[SyncRun]:
+    """The org's most recent runs, newest first."""
+    with sessions() as session:
+        query = (
+            select(SyncRun)
+            .where(SyncRun.org_id == org_id)
+            .order_by(SyncRun.requested_at.desc(), SyncRun.id.desc())
+            .limit(limit)
+        )
+        return list(session.scalars(query))
+
+
+def fail_interrupted_runs(
+    sessions: sessionmaker[Session], org_id: str, *, now: datetime, keep: int | None = None
+) -> int:
+    """Runs left `running` by a process that died become `failed` (call under the lease)."""
+    with sessions() as session:
+        query = update(SyncRun).where(SyncRun.org_id == org_id, SyncRun.status == "running")
+        if keep is not None:
+            query = query.where(SyncRun.id != keep)
+        result = session.execute(
+            query.values(status="failed", finished_at=now, error="interrupted (process ended)")
+        )
+        session.commit()
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# --- watermarks and raw records -------------------------------------------------------
+
+
+def load_watermarks(sessions: sessionmaker[Session], org_id: str) -> dict[str, WatermarkState]:
+    """Every object's watermark for the org."""
+    with sessions() as session:
+        rows = session.scalars(select(Watermark).where(Watermark.org_id == org_id))
+        return {w.object_name: WatermarkState(w.modstamp, w.last_id) for w in rows}
+
+
+def stored_states(
+    sessions: sessionmaker[Session], org_id: str, object_name: str, ids: Sequence[str]
+) -> dict[str, StoredState]:
+    """The stored modstamp, input hash and deleted flag of these raw records."""
+    found: dict[str, StoredState] = {}
+    with sessions() as session:
+        for chunk in chunks(ids):
+            rows = session.execute(
+                select(
+                    RawRecord.record_id,
+                    RawRecord.system_modstamp,
+                    RawRecord.input_hash,
+                    RawRecord.is_deleted,
+                ).where(
+                    RawRecord.org_id == org_id,
+                    RawRecord.object_name == object_name,
+                    RawRecord.record_id.in_(chunk),
+                )
+            )
+            for record_id, modstamp, input_hash, is_deleted in rows:
+                found[record_id] = StoredState(modstamp, input_hash, is_deleted)
+    return found
+
+
+# --- canonical records and issues (read side, for the recompute and the ops views) ------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCanonical:
+    """A canonical record as stored."""
+
+    record_id: str
+    payload: dict[str, Any]
+    deleted: bool
+    changed_run_id: int | None
+
+
+def load_canonical(
+    sessions: sessionmaker[Session],
+    org_id: str,
+    kind: str,
+    *,
+    ids: Sequence[str] | None = None,
+    include_deleted: bool = False,
+) -> dict[str, StoredCanonical]:
+    """Canonical records of one kind (rep, deal, split, team_member), by id."""
+    model = CANONICAL_TABLES[kind]
+    found: dict[str, StoredCanonical] = {}
+    with sessions() as session:
+        for chunk in [None] if ids is None else list(chunks(ids)):
+            query = select(model).where(model.org_id == org_id)
+            if chunk is not None:
+                query = query.where(model.id.in_(chunk))
+            if not include_deleted:
+                query = query.where(model.deleted.is_(False))
+            for row in session.scalars(query):
+                found[row.id] = StoredCanonical(
+                    row.id, row.payload, row.deleted, row.changed_run_id
+                )
+    return found
+
+
+def open_issues(
+    sessions: sessionmaker[Session], org_id: str, *, stage: str | None = None
+) -> list[RecordIssue]:
+    """Open record issues of the org, oldest first."""
+    with sessions() as session:
+        query = select(RecordIssue).where(
+            RecordIssue.org_id == org_id, RecordIssue.status == "open"
+        )
+        if stage is not None:
+            query = query.where(RecordIssue.stage == stage)
+        return list(session.scalars(query.order_by(RecordIssue.id)))
+
+
+def load_active_mapping(
+    sessions: sessionmaker[Session], org_id: str, *, now: datetime
+) -> tuple[int, MappingDocument]:
+    """The org's active mapping version id and document (the default seeds version 1)."""
+    with sessions() as session:
+        version = ensure_active(session, org_id, now=now)
+        session.commit()
+        return version.id, version.load()
