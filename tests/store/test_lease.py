@@ -109,3 +109,28 @@ def test_two_processes_never_hold_the_lease_together(
     assert {name for _, _, name in spans} == {"clock-a", "clock-b"}, "both should get turns"
     for (_, end, _), (start, _, _) in itertools.pairwise(spans):
         assert start >= end, "two holders overlapped"
+
+
+def test_a_dead_local_holder_is_taken_over_at_once(store_settings: Settings) -> None:
+    import socket
+
+    sessions = _sessions(store_settings)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host = socket.gethostname()[:60]
+    assert try_acquire(sessions, org_id="00D1", holder=f"{host}:{dead.pid}:x", now=T0, ttl=TTL)
+    # long before expiry, a live process takes over from the dead one
+    assert try_acquire(sessions, org_id="00D1", holder="b", now=T0, ttl=TTL)
+    assert not renew(sessions, org_id="00D1", holder=f"{host}:{dead.pid}:x", now=T0, ttl=TTL)
+
+
+def test_a_live_or_remote_holder_is_respected(store_settings: Settings) -> None:
+    import os
+    import socket
+
+    sessions = _sessions(store_settings)
+    host = socket.gethostname()[:60]
+    assert try_acquire(sessions, org_id="00D1", holder=f"{host}:{os.getppid()}:x", now=T0, ttl=TTL)
+    assert not try_acquire(sessions, org_id="00D1", holder="b", now=T0, ttl=TTL)
+    assert try_acquire(sessions, org_id="00D2", holder="other-host:1:x", now=T0, ttl=TTL)
+    assert not try_acquire(sessions, org_id="00D2", holder="b", now=T0, ttl=TTL)
