@@ -30,8 +30,10 @@ def test_bad_configuration_is_one_line_and_exit_2(
     monkeypatch.setenv("QUOTAFLOW_SYNC_INTERVAL", "often")
     assert main(["db", "current"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["quotaflow db: error: QUOTAFLOW_SYNC_INTERVAL: expected a whole number "
-                   "of seconds, got 'often'"]
+    assert err == [
+        "quotaflow db: error: QUOTAFLOW_SYNC_INTERVAL: expected a whole number "
+        "of seconds, got 'often'"
+    ]
 
 
 def test_console_script_runs(tmp_path: Path) -> None:

@@ -14,9 +14,13 @@ from collections.abc import Sequence
 
 # Sub-command modules, in the order `quotaflow --help` lists them.
 COMMAND_MODULES = (
+    "webapp.cli.demo_cmd",
     "webapp.cli.serve_cmd",
+    "webapp.cli.sync_cmd",
+    "webapp.cli.clock_cmd",
     "webapp.cli.db_cmd",
     "webapp.cli.calc_cmd",
+    "webapp.cli.plans_cmd",
     "webapp.cli.mappings_cmd",
     "webapp.cli.devorg_cmd",
 )

@@ -1,0 +1,200 @@
+"""Sync figures against a local devorg: first full sync, incremental after 100 changes,
+and change-to-CRM latency with the clock.
+
+.venv/bin/python bench/sync_bench.py demo                 # demo org: full, incremental, echo
+.venv/bin/python bench/sync_bench.py scaled --reps 10000 --deals 1000000
+.venv/bin/python bench/sync_bench.py latency --changes 20 --interval 10
+Add --pg URL to use PostgreSQL instead of a SQLite file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from connector.clock import ClockOptions, SyncWorker, run_clock
+from connector.deps import build_sync_deps
+from connector.settings import Settings
+from connector.store.migrate import upgrade
+from connector.sync import SyncSummary, run_sync
+from connector.sync.plans import ensure_demo_plan
+from devorg.process import DevorgInfo, start_devorg
+
+API = "/services/data/v62.0"
+
+
+class Org:
+    """A plain client of the devorg for making changes and reading values."""
+
+    def __init__(self, info: DevorgInfo) -> None:
+        self.info = info
+        self.http = requests.Session()
+        self.http.trust_env = False
+        self.http.verify = info.ca_cert
+        token = self.http.post(
+            f"{info.login_url}/services/oauth2/token",
+            data={
+                "grant_type": "password",
+                "client_id": info.client_id,
+                "client_secret": info.client_secret,
+                "username": info.username,
+                "password": info.password + (info.security_token or ""),
+            },
+        ).json()
+        self.http.headers["Authorization"] = f"Bearer {token['access_token']}"
+
+    def query(self, soql: str) -> list[dict[str, Any]]:
+        body = self.http.get(f"{self.info.instance_url}{API}/query/", params={"q": soql}).json()
+        return list(body["records"])
+
+    def update(self, records: list[dict[str, Any]]) -> None:
+        for start in range(0, len(records), 200):
+            body = {"allOrNone": True, "records": records[start : start + 200]}
+            answer = self.http.patch(f"{self.info.instance_url}{API}/composite/sobjects", json=body)
+            assert answer.ok and all(r["success"] for r in answer.json()), answer.text
+
+    def write_calls(self) -> int:
+        stats = self.http.get(f"{self.info.instance_url}/__devorg/stats").json()
+        return int(stats["by_kind"].get("composite_update", 0))
+
+
+def _settings(info: DevorgInfo, database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        secret_key="bench",
+        sf_login_url=info.login_url,
+        sf_auth="password",
+        sf_client_id=info.client_id,
+        sf_client_secret=info.client_secret,
+        sf_username=info.username,
+        sf_password=info.password + (info.security_token or ""),
+        sf_ca_bundle=info.ca_cert,
+    )
+
+
+def _report(label: str, summary: SyncSummary) -> None:
+    stages = "  ".join(
+        f"{k} {v:.2f}s" for k, v in summary.stage_seconds.items() if k != "scope_reps"
+    )
+    print(
+        f"{label:<34} {summary.seconds:8.2f} s  API calls {summary.api_calls:6,}  "
+        f"write calls {summary.write_calls:5,}  written {summary.written:8,}  "
+        f"reps {summary.reps_recomputed:6,}  pulled {summary.pulled:9,}  [{stages}]",
+        flush=True,
+    )
+
+
+def _next_second() -> None:
+    time.sleep(1.05 - (time.time() % 1.0) + 0.05)
+
+
+def _changes(org: Org, n: int) -> list[dict[str, Any]]:
+    """n won opportunities of this year get +1,000 on Amount (each changes its own commission)."""
+    year = datetime.now(UTC).year
+    won = org.query(
+        f"SELECT Id, Amount FROM Opportunity WHERE IsWon = true AND CloseDate >= {year}-01-01 "
+        f"ORDER BY Id LIMIT {n}"
+    )
+    return [
+        {"attributes": {"type": "Opportunity"}, "id": o["Id"], "Amount": (o["Amount"] or 0) + 1000}
+        for o in won
+    ]
+
+
+def bench_sync(tmp: Path, *, pg: str | None, **seed: Any) -> None:
+    """First full sync, echo run, then an incremental run after 100 changes."""
+    with start_devorg(tmp / "devorg", timeout=1800, **seed) as info:
+        deps = build_sync_deps(_settings(info, pg or f"sqlite:///{tmp / 'qf.db'}"))
+        upgrade(deps.engine)
+        org_id = deps.gateway.org_id()
+        ensure_demo_plan(deps.sessions, org_id=org_id, now=datetime.now(UTC))
+        org = Org(info)
+        _next_second()
+        _report("first full sync", run_sync(deps, mode="full"))
+        _next_second()
+        calls = org.write_calls()
+        _report("echo run (incremental)", run_sync(deps, mode="incremental"))
+        echo_calls = org.write_calls() - calls
+        print(f"{'':<34} write calls seen by the devorg during the echo run: {echo_calls}")
+        org.update(_changes(org, 100))
+        _next_second()
+        summary = run_sync(deps, mode="incremental")
+        _report("incremental after 100 changes", summary)
+        print(
+            f"{'':<34} records changed {summary.to_write:,}; write calls {summary.write_calls} "
+            f"(ceil(changed/200) = {math.ceil(summary.to_write / 200)})"
+        )
+        deps.engine.dispose()
+
+
+def bench_latency(tmp: Path, *, pg: str | None, changes: int, interval: int) -> None:
+    """Change a deal, wait for its corrected Estimated_Commission__c: p50 and p95 seconds."""
+    with start_devorg(tmp / "devorg", timeout=600) as info:
+        deps = build_sync_deps(_settings(info, pg or f"sqlite:///{tmp / 'qf.db'}"))
+        upgrade(deps.engine)
+        ensure_demo_plan(deps.sessions, org_id=deps.gateway.org_id(), now=datetime.now(UTC))
+        org = Org(info)
+        _next_second()
+        run_sync(deps, mode="full")
+        worker = SyncWorker(deps, options=ClockOptions(interval_seconds=interval))
+        stop = threading.Event()
+        clock = threading.Thread(target=run_clock, args=(worker,), kwargs={"stop": stop})
+        clock.start()
+        latencies: list[float] = []
+        try:
+            for change in _changes(org, changes):
+                # Changes arrive at random moments relative to the clock's ticks.
+                time.sleep(random.uniform(0, interval))
+                rid = change["id"]
+                soql = f"SELECT Estimated_Commission__c FROM Opportunity WHERE Id = '{rid}'"
+                before = org.query(soql)[0]["Estimated_Commission__c"]
+                org.update([change])
+                started = time.monotonic()
+                while org.query(soql)[0]["Estimated_Commission__c"] == before:
+                    time.sleep(0.1)
+                latencies.append(time.monotonic() - started)
+                print(f"change {len(latencies):2}: {latencies[-1]:.2f} s", flush=True)
+        finally:
+            stop.set()
+            clock.join()
+            deps.engine.dispose()
+    ordered = sorted(latencies)
+    p95 = ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
+    print(
+        f"latency over {len(latencies)} changes, clock every {interval} s: "
+        f"p50 {statistics.median(latencies):.2f} s  p95 {p95:.2f} s  max {ordered[-1]:.2f} s"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the command line and run one benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=["demo", "scaled", "latency"])
+    parser.add_argument("--reps", type=int, default=10_000)
+    parser.add_argument("--deals", type=int, default=1_000_000)
+    parser.add_argument("--changes", type=int, default=20)
+    parser.add_argument("--interval", type=int, default=10)
+    parser.add_argument("--pg", help="PostgreSQL URL (an empty database) instead of SQLite")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="sync-bench-") as tmp:
+        if args.what == "demo":
+            bench_sync(Path(tmp), pg=args.pg, seed="demo")
+        elif args.what == "scaled":
+            bench_sync(Path(tmp), pg=args.pg, seed="demo", reps=args.reps, deals=args.deals)
+        else:
+            bench_latency(Path(tmp), pg=args.pg, changes=args.changes, interval=args.interval)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

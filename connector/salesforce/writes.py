@@ -1,0 +1,83 @@
+"""sObject Collections update: `PATCH composite/sobjects`, up to 200 records a call.
+
+Lives beside the gateway because it is a simple-salesforce call; it goes through the
+gateway's `_call`, so re-authentication, 5xx/429 retries and call accounting apply. (Asked
+CONNECTOR for a public `Gateway.composite_update`; this module moves there when it exists.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from connector.salesforce.gateway import Gateway
+
+MAX_COLLECTION = 200  # Salesforce's limit for one sObject Collections request
+
+
+@dataclass(frozen=True, slots=True)
+class SaveError:
+    """One error of a record's save result (`statusCode` in the Collections response)."""
+
+    code: str
+    message: str
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    """A record's outcome, in request order."""
+
+    record_id: str
+    success: bool
+    errors: tuple[SaveError, ...] = ()
+
+
+def _errors(raw: object) -> tuple[SaveError, ...]:
+    out: list[SaveError] = []
+    for item in raw if isinstance(raw, list) else []:
+        if isinstance(item, Mapping):
+            code = item.get("statusCode") or item.get("errorCode") or "UNKNOWN_ERROR"
+            fields = item.get("fields") or []
+            out.append(
+                SaveError(str(code), str(item.get("message") or ""), tuple(map(str, fields)))
+            )
+    return tuple(out)
+
+
+def update_collection(
+    gateway: Gateway,
+    records: Sequence[tuple[str, str, Mapping[str, Any]]],
+    *,
+    all_or_none: bool = False,
+) -> list[SaveResult]:
+    """Update (object, id, fields) records in one call; per-record results in order."""
+    if not records:
+        return []
+    if len(records) > MAX_COLLECTION:
+        raise ValueError(f"at most {MAX_COLLECTION} records per call, got {len(records)}")
+    body = {
+        "allOrNone": all_or_none,
+        "records": [
+            {"attributes": {"type": obj}, "id": rid, **dict(fields)} for obj, rid, fields in records
+        ],
+    }
+    timeout = gateway.options.timeout
+    answer = gateway._call(  # private on purpose: see the module docstring
+        lambda sf: sf.restful("composite/sobjects", method="PATCH", json=body, timeout=timeout)
+    )
+    results = answer if isinstance(answer, list) else []
+    out: list[SaveResult] = []
+    for (_obj, rid, _fields), raw in zip(records, results, strict=False):
+        item = raw if isinstance(raw, Mapping) else {}
+        out.append(
+            SaveResult(
+                str(item.get("id") or rid), bool(item.get("success")), _errors(item.get("errors"))
+            )
+        )
+    if len(out) < len(records):
+        # A response shorter than the request would silently drop writes: report them.
+        missing = SaveError("NO_RESULT", "Salesforce returned no result for this record")
+        out += [SaveResult(rid, False, (missing,)) for _o, rid, _f in records[len(out) :]]
+    return out

@@ -1,0 +1,441 @@
+"""Calculation runs and what they produced: credits, period results, write-back values.
+
+Every stored result carries the calc run, the mapping version and the plan version that
+produced it (audit: any number on a Salesforce record can be traced to its inputs). Money
+and attainment are stored as exact decimal strings, never floats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Index,
+    Integer,
+    String,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from connector.store.base import Base, UtcDateTime
+from connector.store.canonical import CANONICAL_TABLES
+from connector.store.models import ORG_ID, SF_ID, RawRecord, RecordIssue, SyncRun
+
+# The session factory type, for code outside the store that must not import SQLAlchemy.
+SessionFactory = sessionmaker[Session]
+PERIOD = String(16)
+AMOUNT = String(32)  # a Decimal as text: exact on SQLite and PostgreSQL alike
+_CHUNK = 500
+
+
+class CalcRun(Base):
+    """One calculation inside a sync run: what it read and which reps it recomputed."""
+
+    __tablename__ = "calc_runs"
+    __table_args__ = (Index(None, "org_id", "status", "sync_run_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(ORG_ID)
+    sync_run_id: Mapped[int | None] = mapped_column(Integer)
+    mode: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # running | committed
+    as_of: Mapped[date] = mapped_column(Date)
+    range_start: Mapped[date] = mapped_column(Date)
+    range_end: Mapped[date] = mapped_column(Date)
+    mapping_version_id: Mapped[int | None] = mapped_column(Integer)
+    plan_version_id: Mapped[int | None] = mapped_column(Integer)
+    reps_computed: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class _Audit:
+    calc_run_id: Mapped[int] = mapped_column(Integer)
+    mapping_version_id: Mapped[int | None] = mapped_column(Integer)
+    plan_version_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class StoredCredit(_Audit, Base):
+    """A credit of one deal to one rep in one period (the `credits` rows of a calc result)."""
+
+    __tablename__ = "calc_credits"
+    __table_args__ = (Index(None, "org_id", "deal_id"),)
+
+    org_id: Mapped[str] = mapped_column(ORG_ID, primary_key=True)
+    rep_id: Mapped[str] = mapped_column(SF_ID, primary_key=True)
+    period: Mapped[str] = mapped_column(PERIOD, primary_key=True)
+    deal_id: Mapped[str] = mapped_column(SF_ID, primary_key=True)
+    credit_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    percent: Mapped[str] = mapped_column(AMOUNT)
+    amount: Mapped[str] = mapped_column(AMOUNT)
+
+
+class PeriodResult(_Audit, Base):
+    """A rep's result for one pay period, in the `quotaflow calc` result shape (lines included)."""
+
+    __tablename__ = "period_results"
+    __table_args__ = (Index(None, "org_id", "period"),)
+
+    org_id: Mapped[str] = mapped_column(ORG_ID, primary_key=True)
+    rep_id: Mapped[str] = mapped_column(SF_ID, primary_key=True)
+    period: Mapped[str] = mapped_column(PERIOD, primary_key=True)
+    plan_id: Mapped[str] = mapped_column(String(80))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    attainment: Mapped[str] = mapped_column(AMOUNT)
+    gross: Mapped[str] = mapped_column(AMOUNT)
+    net: Mapped[str] = mapped_column(AMOUNT)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class WritebackValue(_Audit, Base):
+    """The values Quotaflow wants on one CRM record; `pending` until written or reported."""
+
+    __tablename__ = "writeback_values"
+    __table_args__ = (Index(None, "org_id", "pending"),)
+
+    org_id: Mapped[str] = mapped_column(ORG_ID, primary_key=True)
+    object_name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    record_id: Mapped[str] = mapped_column(SF_ID, primary_key=True)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON)
+    pending: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def begin_calc_run(session: Session, **values: Any) -> CalcRun:
+    """Record a calculation (status running); committed together with its results."""
+    run = CalcRun(status="running", **values)
+    session.add(run)
+    session.flush()
+    return run
+
+
+def last_committed_calc(session: Session, *, org_id: str) -> CalcRun | None:
+    """The newest committed calculation of the org."""
+    return session.scalars(
+        select(CalcRun)
+        .where(CalcRun.org_id == org_id, CalcRun.status == "committed")
+        .order_by(CalcRun.id.desc())
+        .limit(1)
+    ).first()
+
+
+def runs_started_after(session: Session, *, org_id: str, run_id: int) -> set[int]:
+    """Ids of the org's sync runs started after `run_id` started.
+
+    Run ids are not in start order (a request queued early is claimed late), so what
+    changed after a baseline is found by start time, not by id.
+    """
+    started = select(SyncRun.started_at).where(SyncRun.id == run_id).scalar_subquery()
+    return set(
+        session.scalars(
+            select(SyncRun.id).where(SyncRun.org_id == org_id, SyncRun.started_at > started)
+        )
+    )
+
+
+def _audit(run: CalcRun) -> dict[str, Any]:
+    return {
+        "calc_run_id": run.id,
+        "mapping_version_id": run.mapping_version_id,
+        "plan_version_id": run.plan_version_id,
+    }
+
+
+def replace_results(
+    session: Session,
+    *,
+    run: CalcRun,
+    rep_ids: Sequence[str],
+    results: Sequence[Mapping[str, Any]],
+    credits: Sequence[Mapping[str, Any]],
+    locked: frozenset[str],
+    kept: frozenset[tuple[str, str]],
+    now: datetime,
+) -> None:
+    """Replace the stored results and credits of `rep_ids`.
+
+    Rows of locked periods stay; `kept` names the (rep, period) pairs that already have a
+    stored locked result, so only those are left alone and any other row is written.
+    """
+    org_id = run.org_id
+    for chunk in _chunks(list(rep_ids)):
+        for table in (PeriodResult, StoredCredit):
+            stmt = delete(table).where(table.org_id == org_id, table.rep_id.in_(chunk))
+            if locked:
+                stmt = stmt.where(table.period.not_in(locked))
+            session.execute(stmt)
+            # A locked period without a stored result for a rep is written fresh: clear any
+            # stray rows of it (credits of a rep who had no result there) first.
+            for period in locked:
+                keep = [rep for rep, p in kept if p == period]
+                session.execute(
+                    delete(table).where(
+                        table.org_id == org_id,
+                        table.rep_id.in_(chunk),
+                        table.period == period,
+                        table.rep_id.not_in(keep),
+                    )
+                )
+    audit = _audit(run)
+    result_rows = [
+        {
+            "org_id": org_id,
+            "rep_id": r["rep_id"],
+            "period": r["period"],
+            "plan_id": r["plan_id"],
+            "period_start": date.fromisoformat(r["period_start"]),
+            "period_end": date.fromisoformat(r["period_end"]),
+            "attainment": r["attainment"],
+            "gross": r["gross"],
+            "net": r["net"],
+            "result": dict(r),
+            "updated_at": now,
+            **audit,
+        }
+        for r in results
+        if (r["rep_id"], r["period"]) not in kept
+    ]
+    credit_rows = [
+        {"org_id": org_id, **row, **audit}
+        for row in _merged_credits(credits)
+        if (row["rep_id"], row["period"]) not in kept
+    ]
+    for rows, table in ((result_rows, PeriodResult), (credit_rows, StoredCredit)):
+        for chunk in _chunks(rows):
+            session.execute(insert(table), list(chunk))
+
+
+def _merged_credits(credits: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    # Two split rows of one deal for the same rep are one stored credit (the key is unique).
+    merged: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    for c in credits:
+        key = (c["rep_id"], c["period"], c["deal_id"], c["credit_type"])
+        row = merged.get(key)
+        if row is None:
+            merged[key] = {k: c[k] for k in _CREDIT_KEYS}
+            continue
+        for name in ("percent", "amount"):
+            row[name] = str(Decimal(row[name]) + Decimal(c[name]))
+    return list(merged.values())
+
+
+_CREDIT_KEYS = ("rep_id", "period", "deal_id", "credit_type", "percent", "amount")
+
+
+def stored_results(
+    session: Session, *, org_id: str, rep_ids: Sequence[str] | None = None
+) -> list[PeriodResult]:
+    """Stored period results of some reps (all when None), by rep and period start."""
+    stmt = select(PeriodResult).where(PeriodResult.org_id == org_id)
+    if rep_ids is None:
+        return list(session.scalars(stmt.order_by(PeriodResult.rep_id, PeriodResult.period_start)))
+    out: list[PeriodResult] = []
+    for chunk in _chunks(list(rep_ids)):
+        out.extend(session.scalars(stmt.where(PeriodResult.rep_id.in_(chunk))))
+    out.sort(key=lambda r: (r.rep_id, r.period_start))
+    return out
+
+
+def credited_reps(session: Session, *, org_id: str, deal_ids: Sequence[str]) -> set[str]:
+    """Reps that the stored credits of these deals went to (before this run's changes)."""
+    reps: set[str] = set()
+    for chunk in _chunks(list(deal_ids)):
+        reps.update(
+            session.scalars(
+                select(StoredCredit.rep_id).where(
+                    StoredCredit.org_id == org_id, StoredCredit.deal_id.in_(chunk)
+                )
+            )
+        )
+    return reps
+
+
+def save_writeback(
+    session: Session,
+    *,
+    run: CalcRun,
+    values: Mapping[tuple[str, str], Mapping[str, str | None]],
+    now: datetime,
+) -> None:
+    """Store the desired values of these records and mark them pending."""
+    org_id = run.org_id
+    keys = list(values)
+    for obj in {k[0] for k in keys}:
+        ids = [rid for o, rid in keys if o == obj]
+        for chunk in _chunks(ids):
+            session.execute(
+                delete(WritebackValue).where(
+                    WritebackValue.org_id == org_id,
+                    WritebackValue.object_name == obj,
+                    WritebackValue.record_id.in_(chunk),
+                )
+            )
+    audit = _audit(run)
+    rows = [
+        {
+            "org_id": org_id,
+            "object_name": obj,
+            "record_id": rid,
+            "fields": dict(fields),
+            "pending": True,
+            "updated_at": now,
+            **audit,
+        }
+        for (obj, rid), fields in values.items()
+    ]
+    for chunk in _chunks(rows):
+        session.execute(insert(WritebackValue), list(chunk))
+
+
+def pending_writeback(session: Session, *, org_id: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """Desired values not yet confirmed written, by (object, record id)."""
+    rows = session.execute(
+        select(WritebackValue.object_name, WritebackValue.record_id, WritebackValue.fields).where(
+            WritebackValue.org_id == org_id, WritebackValue.pending.is_(True)
+        )
+    )
+    return {(obj, rid): dict(fields) for obj, rid, fields in rows}
+
+
+def settle_writeback(session: Session, *, org_id: str, keys: Iterable[tuple[str, str]]) -> None:
+    """Mark records no longer pending (written, equal already, or reported as an issue)."""
+    by_object: dict[str, list[str]] = {}
+    for obj, rid in keys:
+        by_object.setdefault(obj, []).append(rid)
+    for obj, ids in by_object.items():
+        for chunk in _chunks(ids):
+            session.execute(
+                update(WritebackValue)
+                .where(
+                    WritebackValue.org_id == org_id,
+                    WritebackValue.object_name == obj,
+                    WritebackValue.record_id.in_(chunk),
+                )
+                .values(pending=False)
+            )
+
+
+def current_crm_values(
+    session: Session, *, org_id: str, object_name: str, record_ids: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """The last pulled payload of these records (as read in the pull); deleted ones left out."""
+    out: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(list(record_ids)):
+        rows = session.execute(
+            select(RawRecord.record_id, RawRecord.payload).where(
+                RawRecord.org_id == org_id,
+                RawRecord.object_name == object_name,
+                RawRecord.record_id.in_(chunk),
+                RawRecord.is_deleted.is_(False),
+            )
+        )
+        out.update({rid: dict(payload) for rid, payload in rows})
+    return out
+
+
+def locked_results(
+    session: Session, *, org_id: str, rep_ids: Sequence[str], locked: frozenset[str]
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """(rep, period, result) of the stored results of locked periods for these reps."""
+    if not locked:
+        return []
+    out: list[tuple[str, str, dict[str, Any]]] = []
+    for chunk in _chunks(list(rep_ids)):
+        rows = session.execute(
+            select(PeriodResult.rep_id, PeriodResult.period, PeriodResult.result).where(
+                PeriodResult.org_id == org_id,
+                PeriodResult.rep_id.in_(chunk),
+                PeriodResult.period.in_(locked),
+            )
+        )
+        out.extend((rep, period, dict(result)) for rep, period, result in rows)
+    return out
+
+
+def add_issues(
+    session: Session,
+    *,
+    org_id: str,
+    run_id: int,
+    stage: str,
+    issues: Iterable[tuple[str, str, str | None, str, str]],
+    now: datetime,
+) -> int:
+    """Record (object, record id, field, error code, reason) issues as open RecordIssues."""
+    rows = [
+        {
+            "org_id": org_id,
+            "run_id": run_id,
+            "stage": stage,
+            "object_name": obj,
+            "record_id": rid,
+            "field": field,
+            "error_code": code,
+            "reason": reason,
+            "status": "open",
+            "created_at": now,
+        }
+        for obj, rid, field, code, reason in issues
+    ]
+    for chunk in _chunks(rows):
+        session.execute(insert(RecordIssue), list(chunk))
+    return len(rows)
+
+
+def resolve_issues(
+    session: Session, *, org_id: str, stage: str, keys: Iterable[tuple[str, str]], now: datetime
+) -> None:
+    """Close the open issues of these records at this stage (they were written since)."""
+    by_object: dict[str, list[str]] = {}
+    for obj, rid in keys:
+        by_object.setdefault(obj, []).append(rid)
+    for obj, ids in by_object.items():
+        for chunk in _chunks(ids):
+            session.execute(
+                update(RecordIssue)
+                .where(
+                    RecordIssue.org_id == org_id,
+                    RecordIssue.stage == stage,
+                    RecordIssue.status == "open",
+                    RecordIssue.object_name == obj,
+                    RecordIssue.record_id.in_(chunk),
+                )
+                .values(status="resolved", resolved_at=now)
+            )
+
+
+def commit_calc_run(session: Session, run: CalcRun, *, reps: int, now: datetime) -> None:
+    """Mark the calc run committed (its results are then the baseline of the next run)."""
+    run.status = "committed"
+    run.reps_computed = reps
+    run.finished_at = now
+
+
+def any_changed(session: Session, *, org_id: str, run_ids: set[int]) -> bool:
+    """Whether any canonical record changed in one of these runs (indexed lookups)."""
+    if not run_ids:
+        return False
+    ids = sorted(run_ids)
+    for table in CANONICAL_TABLES.values():
+        found = session.scalar(
+            select(table.id).where(table.org_id == org_id, table.changed_run_id.in_(ids)).limit(1)
+        )
+        if found is not None:
+            return True
+    return False

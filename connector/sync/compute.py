@@ -1,0 +1,132 @@
+"""The calculation step of a run: results for the touched reps, then the desired CRM values.
+
+Pure: everything comes in as arguments (the Book, the scope, frozen results of locked
+periods) and goes out as plain data ready to store and diff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from calc.book import Book
+from calc.engine import calculate_book
+from calc.render import credit_dict, result_dict
+from connector.sync.desired import (
+    Estimate,
+    Targets,
+    deal_values,
+    owner_deal_lines,
+    rep_values,
+    to_fields,
+)
+from connector.sync.locks import apply_locks
+from connector.sync.scope import owned_deals
+
+Key = tuple[str, str]  # (object, record id)
+FieldValues = dict[str, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Computed:
+    """Results and credits of the recomputed reps (contract shape, locks applied)."""
+
+    rep_ids: tuple[str, ...]
+    results: dict[str, list[dict[str, Any]]]  # rep id -> period results in order
+    credits: list[dict[str, Any]]
+
+
+def compute_results(
+    book: Book, rep_ids: Iterable[str] | None, *, start: date, end: date
+) -> Computed:
+    """Calculate every period of start..end for `rep_ids` (None: every rep)."""
+    result = calculate_book(book, start=start, end=end, rep_ids=rep_ids)
+    by_rep: dict[str, list[dict[str, Any]]] = {}
+    for period_result in result.results:
+        by_rep.setdefault(period_result.rep_id, []).append(result_dict(period_result))
+    wanted = sorted(book.reps) if rep_ids is None else sorted(set(rep_ids) & set(book.reps))
+    return Computed(tuple(wanted), by_rep, [credit_dict(c) for c in result.credits])
+
+
+def with_locks(
+    computed: Computed, frozen: Mapping[str, Mapping[str, Mapping[str, Any]]], *, as_of: date
+) -> Computed:
+    """Locked periods replaced by what was paid, differences added as adjustment lines."""
+    results = {
+        rep: apply_locks(rows, frozen.get(rep, {}), as_of=as_of)
+        for rep, rows in computed.results.items()
+    }
+    return Computed(computed.rep_ids, results, computed.credits)
+
+
+def _text(value: Decimal | str | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def affected_deals(
+    book: Book, computed: Computed, *, extra: Iterable[str], window: tuple[date, date]
+) -> list[str]:
+    """Deals whose values may change: owned by a recomputed rep, or changed, inside the window."""
+    out = []
+    for deal_id in sorted(owned_deals(book, computed.rep_ids) | set(extra)):
+        deal = book.deals.get(deal_id)
+        day = deal.close_date if deal is not None else None
+        if day is not None and window[0] <= day <= window[1]:
+            out.append(deal_id)
+    return out
+
+
+def open_deals(book: Book, deal_ids: Iterable[str]) -> list[str]:
+    """The deals among these that are still open."""
+    return [d for d in deal_ids if not book.deals[d].is_closed and not book.deals[d].is_won]
+
+
+def desired_values(
+    book: Book,
+    computed: Computed,
+    *,
+    deal_ids: Sequence[str],
+    targets: Targets,
+    estimate: Estimate,
+    locked: frozenset[str],
+    as_of: date,
+) -> dict[Key, FieldValues]:
+    """The write-back values of the recomputed reps and of `deal_ids`."""
+    out: dict[Key, FieldValues] = {}
+    lines_by_owner: dict[str, dict[str, list[tuple[str, str, Decimal]]]] = {}
+    for rep_id in computed.rep_ids:
+        plan = book.ctx(rep_id).plan
+        rows = computed.results.get(rep_id, [])
+        lines_by_owner[rep_id] = owner_deal_lines(rows)
+        if plan is None:
+            continue  # no plan: Quotaflow does not manage this user's fields
+        for obj, field, value in to_fields(rep_values(plan, rows, as_of=as_of), targets):
+            out.setdefault((obj, rep_id), {})[field] = _text(value)
+    for deal_id in deal_ids:
+        deal = book.deals[deal_id]
+        owner = deal.owner_id
+        plan = book.ctx(owner).plan if owner else None
+        lines = lines_by_owner.get(owner or "", {}).get(deal_id, [])
+        values = deal_values(deal, plan, lines, estimate=estimate, locked=locked)
+        for obj, field, value in to_fields(values, targets):
+            out.setdefault((obj, deal_id), {})[field] = _text(value)
+    return out
+
+
+def flat_results(computed: Computed) -> list[dict[str, Any]]:
+    """Every result row of the computation, rep by rep."""
+    return [row for rep in computed.rep_ids for row in computed.results.get(rep, [])]
+
+
+def frozen_periods(
+    stored: Sequence[tuple[str, str, dict[str, Any]]], locked: frozenset[str]
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Stored results of locked periods, by rep and period, from (rep, period, result) rows."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for rep_id, period, result in stored:
+        if period in locked:
+            out.setdefault(rep_id, {})[period] = result
+    return out

@@ -1,0 +1,143 @@
+"""The write-back stage: diff the pending desired values against the CRM, write, settle.
+
+Desired values are stored as `pending` with the results, in the same transaction. This stage
+diffs them against the values read in the pull (rounded to each field's describe scale),
+writes only real differences, and settles each record as its batch returns. A process
+killed mid-way leaves the unsettled records pending: the next run pulls the echo of what
+was written (now equal, so not written again) and writes the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from calc.writeback import Desired, FieldTarget, diff_writeback, group_by_record
+from connector.salesforce.gateway import Gateway
+from connector.store.results import (
+    SessionFactory,
+    add_issues,
+    current_crm_values,
+    pending_writeback,
+    resolve_issues,
+    settle_writeback,
+)
+from connector.sync.progress import Progress
+from connector.sync.summary import PlannedWrite
+from connector.writeback import BatchOutcome, WriteOptions, write_records
+
+Key = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What the stage did."""
+
+    planned: tuple[PlannedWrite, ...]
+    written: int
+    calls: int
+    issues: int
+
+
+def field_targets(
+    gateway: Gateway, fields: set[tuple[str, str]]
+) -> dict[tuple[str, str], FieldTarget]:
+    """Describe type and scale of every write-back field (describes are cached)."""
+    out: dict[tuple[str, str], FieldTarget] = {}
+    for obj in sorted({o for o, _f in fields}):
+        described = {str(f["name"]).casefold(): f for f in gateway.describe(obj).get("fields", [])}
+        for o, name in fields:
+            found = described.get(name.casefold()) if o == obj else None
+            if found is not None:
+                out[(o, name)] = FieldTarget(
+                    o, name, str(found["type"]), int(found.get("scale") or 0)
+                )
+    return out
+
+
+def plan_writes(
+    pending: Mapping[Key, Mapping[str, Any]],
+    current: Mapping[Key, Mapping[str, Any]],
+    targets: Mapping[tuple[str, str], FieldTarget],
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """(object, id, fields) to send: only values that differ after rounding (pure)."""
+    desired = [
+        Desired(obj, rid, field, value)
+        for (obj, rid), fields in pending.items()
+        for field, value in fields.items()
+        if (obj, field) in targets
+    ]
+    grouped = group_by_record(diff_writeback(desired, current, targets))
+    return [
+        (obj, rid, {k: _wire(targets[(obj, k)], v) for k, v in fields.items()})
+        for obj, rid, fields in grouped
+    ]
+
+
+def _wire(target: FieldTarget, value: object) -> object:
+    # JSON numbers for numeric fields (Salesforce rejects "12.50" strings on some APIs).
+    if value is None or target.type not in {"currency", "percent", "double", "int"}:
+        return value
+    return float(str(value)) if target.type != "int" else int(str(value))
+
+
+def _current(sessions: SessionFactory, org_id: str, keys: list[Key]) -> dict[Key, dict[str, Any]]:
+    out: dict[Key, dict[str, Any]] = {}
+    with sessions() as session:
+        for obj in sorted({o for o, _ in keys}):
+            ids = [rid for o, rid in keys if o == obj]
+            found = current_crm_values(session, org_id=org_id, object_name=obj, record_ids=ids)
+            out.update({(obj, rid): payload for rid, payload in found.items()})
+    return out
+
+
+def run_writeback(
+    gateway: Gateway,
+    sessions: SessionFactory,
+    *,
+    org_id: str,
+    run_id: int,
+    overrides: Mapping[Key, Mapping[str, Any]] | None,
+    dry_run: bool,
+    options: WriteOptions,
+    progress: Progress,
+    now: datetime,
+) -> WriteResult:
+    """Diff, then write (or, dry run, only report) every pending record."""
+    with sessions() as session:
+        pending: dict[Key, Mapping[str, Any]] = dict(pending_writeback(session, org_id=org_id))
+    pending.update(overrides or {})
+    targets = field_targets(
+        gateway, {(o, f) for (o, _r), fields in pending.items() for f in fields}
+    )
+    records = plan_writes(pending, _current(sessions, org_id, list(pending)), targets)
+    planned = tuple(PlannedWrite(o, r, dict(f)) for o, r, f in records)
+    if dry_run:
+        return WriteResult(planned, 0, 0, 0)
+    to_send = {(o, r) for o, r, _f in records}
+    with sessions() as session:
+        settle_writeback(session, org_id=org_id, keys=[k for k in pending if k not in to_send])
+        session.commit()
+    done = 0
+
+    def settle(outcome: BatchOutcome) -> None:
+        nonlocal done
+        issues = [
+            (i.object_name, i.record_id, i.field, i.error_code, i.message) for i in outcome.issues
+        ]
+        with sessions() as session:
+            settle_writeback(
+                session, org_id=org_id, keys=[*outcome.written, *((i[0], i[1]) for i in issues)]
+            )
+            resolve_issues(session, org_id=org_id, stage="writeback", keys=outcome.written, now=now)
+            add_issues(
+                session, org_id=org_id, run_id=run_id, stage="writeback", issues=issues, now=now
+            )
+            session.commit()
+        done += len(outcome.written) + len(issues)
+        progress.advance(done, len(records))
+
+    stats = write_records(gateway, records, options=options, on_batch=settle)
+    return WriteResult(planned, stats.written, stats.calls, len(stats.issues))

@@ -1,0 +1,131 @@
+"""Executing write-back: sObject Collections updates, lock retries, per-record issues.
+
+The diff (calc.writeback) decides what to write; this module only writes it. Records go out
+200 a call with `allOrNone=false`, so one bad record never blocks the others. Salesforce's
+per-record failures are sorted into two kinds:
+- `UNABLE_TO_LOCK_ROW` (another transaction holds the row, e.g. a trigger or a data load on
+  the same Account) is transient: the record is sent again after a backoff, a bounded number
+  of times, then reported;
+- everything else (validation rules, `ENTITY_IS_DELETED`, restricted picklists, field
+  permissions) is permanent: sending it again cannot succeed, so it becomes a RecordIssue
+  carrying Salesforce's own message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from connector.salesforce.gateway import Gateway
+from connector.salesforce.retry import RetryPolicy
+from connector.salesforce.writes import MAX_COLLECTION, SaveResult, update_collection
+
+TRANSIENT_CODES = frozenset({"UNABLE_TO_LOCK_ROW"})
+Record = tuple[str, str, Mapping[str, Any]]  # (object, id, fields to set)
+Key = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteIssue:
+    """A record Salesforce would not update, with its error code and message."""
+
+    object_name: str
+    record_id: str
+    field: str | None
+    error_code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    """What one call settled: records written and records given up on."""
+
+    written: tuple[Key, ...]
+    issues: tuple[WriteIssue, ...]
+
+
+@dataclass
+class WriteStats:
+    """Totals of one write-back."""
+
+    calls: int = 0
+    written: int = 0
+    retried: int = 0
+    issues: list[WriteIssue] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOptions:
+    """Batch size and lock-retry budget."""
+
+    batch_size: int = MAX_COLLECTION
+    lock_attempts: int = 4  # tries per record, the first included
+    retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(base_seconds=0.2, cap_seconds=5))
+
+
+OnBatch = Callable[[BatchOutcome], None]
+
+
+def _issue(record: Record, result: SaveResult, *, attempts: int | None = None) -> WriteIssue:
+    error = result.errors[0] if result.errors else None
+    code = error.code if error else "UNKNOWN_ERROR"
+    message = error.message if error else "Salesforce reported a failure without a message"
+    if attempts is not None:
+        message = f"{message} (still locked after {attempts} attempts)"
+    fields = error.fields if error and error.fields else ()
+    return WriteIssue(record[0], record[1], fields[0] if fields else None, code, message)
+
+
+def _transient(result: SaveResult) -> bool:
+    return bool(result.errors) and all(e.code in TRANSIENT_CODES for e in result.errors)
+
+
+def _send(
+    gateway: Gateway, batch: Sequence[Record], attempt: int, options: WriteOptions
+) -> tuple[BatchOutcome, list[Record]]:
+    results = update_collection(gateway, batch, all_or_none=False)
+    written: list[Key] = []
+    issues: list[WriteIssue] = []
+    again: list[Record] = []
+    for record, result in zip(batch, results, strict=True):
+        if result.success:
+            written.append((record[0], record[1]))
+        elif _transient(result) and attempt < options.lock_attempts:
+            again.append(record)
+        elif _transient(result):
+            issues.append(_issue(record, result, attempts=attempt))
+        else:
+            issues.append(_issue(record, result))
+    return BatchOutcome(tuple(written), tuple(issues)), again
+
+
+def write_records(
+    gateway: Gateway,
+    records: Sequence[Record],
+    *,
+    options: WriteOptions | None = None,
+    on_batch: OnBatch | None = None,
+) -> WriteStats:
+    """Write every record; `on_batch` is told after each call (to commit progress)."""
+    options = options or WriteOptions()
+    stats = WriteStats()
+    pending = list(records)
+    attempt = 1
+    while pending:
+        if attempt > 1:
+            options.retry.wait(attempt - 1)
+        retry_next: list[Record] = []
+        for start in range(0, len(pending), options.batch_size):
+            batch = pending[start : start + options.batch_size]
+            outcome, again = _send(gateway, batch, attempt, options)
+            stats.calls += 1
+            stats.written += len(outcome.written)
+            stats.issues.extend(outcome.issues)
+            retry_next.extend(again)
+            if on_batch is not None:
+                on_batch(outcome)
+        stats.retried += len(retry_next)
+        pending = retry_next
+        attempt += 1
+    return stats
