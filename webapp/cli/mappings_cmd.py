@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from webapp.cli import CliError
+from webapp.cli.common import migrated_engine, org_option, read_text, resolve_org
 
 ORG_SOURCES = ("devorg", "org")
 
@@ -28,16 +29,16 @@ def register(subparsers: Any) -> None:
     export = sub.add_parser("export", help="write the active mapping (or --version N) to FILE")
     export.add_argument("file", type=Path, metavar="FILE", help=".json for JSON, else YAML")
     export.add_argument("--version", type=int, help="a stored version instead of the active one")
-    _org_option(export)
+    org_option(export)
     export.set_defaults(handler=_export)
     imp = sub.add_parser("import", help="validate FILE, then activate it as a new version")
     imp.add_argument("file", type=Path, metavar="FILE")
     imp.add_argument("--by", help="who activates it (default: the OS user)")
     _describe_option(imp)
-    _org_option(imp)
+    org_option(imp)
     imp.set_defaults(handler=_import)
     history = sub.add_parser("history", help="list stored versions: who created and activated")
-    _org_option(history)
+    org_option(history)
     history.set_defaults(handler=_history)
 
 
@@ -48,19 +49,6 @@ def _describe_option(parser: argparse.ArgumentParser) -> None:
         help="check against describes: a JSON file {object name: describe JSON}, or `devorg`"
         " / `org` for the org configured by the SF_* settings",
     )
-
-
-def _org_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--org", help="Salesforce organization id (default: the only org in the database)"
-    )
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CliError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 def _problems_exit(source: str, problems: Sequence[object]) -> int:
@@ -97,7 +85,7 @@ def _load_describes(spec: str, doc: Any) -> Mapping[str, Any]:
     if spec in ORG_SOURCES:
         return _org_describes(spec, doc)
     try:
-        data = json.loads(_read(Path(spec)))
+        data = json.loads(read_text(Path(spec)))
     except json.JSONDecodeError as exc:
         raise CliError(f"{spec}: not JSON: {exc.msg} at line {exc.lineno}") from None
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
@@ -112,7 +100,7 @@ def _checked(args: argparse.Namespace) -> tuple[Any, list[Any]]:
     from mappings.validate import validate_against_describe
 
     try:
-        doc = load_mapping(_read(args.file), source=str(args.file))
+        doc = load_mapping(read_text(args.file), source=str(args.file))
     except MappingError as exc:
         return None, list(exc.problems)
     if not args.describe_from:
@@ -131,27 +119,11 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _database() -> Any:
-    from connector.settings import load_settings
-    from connector.store.engine import make_engine
-    from connector.store.migrate import current_revision, head_revision
-
-    engine = make_engine(load_settings())
-    if current_revision(engine) != head_revision(engine):
-        engine.dispose()
-        raise CliError("the database is not up to date; run `quotaflow db upgrade` first")
-    return engine
+    return migrated_engine()
 
 
 def _org(session: Any, given: str | None) -> str:
-    if given:
-        return given
-    from connector.store.mapping_versions import known_org_ids
-
-    orgs = known_org_ids(session)
-    if len(orgs) == 1:
-        return str(orgs[0])
-    known = f" (known: {', '.join(orgs)})" if orgs else " (none stored yet)"
-    raise CliError(f"pass --org ORG_ID, the Salesforce organization id{known}")
+    return resolve_org(session, given)
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from webapp.cli import CliError
+from webapp.cli.common import migrated_engine, org_option, read_text, resolve_org
 
 
 def register(subparsers: Any) -> None:
@@ -22,31 +23,18 @@ def register(subparsers: Any) -> None:
     imp = sub.add_parser("import", help="validate FILE, then activate it as a new plan version")
     imp.add_argument("file", type=Path, metavar="FILE")
     imp.add_argument("--by", help="who activates it (default: the OS user)")
-    _org_option(imp)
+    org_option(imp)
     imp.set_defaults(handler=_import)
     export = sub.add_parser("export", help="write the active plan (or --version N) to FILE")
     export.add_argument("file", type=Path, metavar="FILE")
     export.add_argument("--version", type=int, help="a stored version instead of the active one")
-    _org_option(export)
+    org_option(export)
     export.set_defaults(handler=_export)
     lock = sub.add_parser("lock", help="lock a paid period (e.g. 2026-Q1): its results freeze")
     lock.add_argument("period", metavar="PERIOD", help="2026-01, 2026-Q1 or 2026")
     lock.add_argument("--by", help="who locks it (default: the OS user)")
-    _org_option(lock)
+    org_option(lock)
     lock.set_defaults(handler=_lock)
-
-
-def _org_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--org", help="Salesforce organization id (default: the only org in the database)"
-    )
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CliError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 def _parse(path: Path) -> Any:
@@ -54,7 +42,7 @@ def _parse(path: Path) -> Any:
     from connector.sync.plans import parse_plan_text
 
     try:
-        return parse_plan_text(_read(path), source=str(path))[1]
+        return parse_plan_text(read_text(path), source=str(path))[1]
     except PlanError as exc:
         raise CliError(str(exc)) from None
 
@@ -67,29 +55,15 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _sessions() -> Any:
-    from connector.settings import load_settings
-    from connector.store.engine import make_engine, make_session_factory
-    from connector.store.migrate import current_revision, head_revision
+    from connector.store.engine import make_session_factory
 
-    engine = make_engine(load_settings())
-    if current_revision(engine) != head_revision(engine):
-        engine.dispose()
-        raise CliError("the database is not up to date; run `quotaflow db upgrade` first")
+    engine = migrated_engine()
     return engine, make_session_factory(engine)
 
 
 def _org(sessions: Any, given: str | None) -> str:
-    if given:
-        return given
-    from connector.store.mapping_versions import known_org_ids
-    from connector.store.plans import plan_org_ids
-
     with sessions() as session:
-        orgs = sorted(set(known_org_ids(session)) | set(plan_org_ids(session)))
-    if len(orgs) == 1:
-        return orgs[0]
-    known = f" (known: {', '.join(orgs)})" if orgs else " (none stored yet)"
-    raise CliError(f"pass --org ORG_ID, the Salesforce organization id{known}")
+        return resolve_org(session, given)
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -105,7 +79,7 @@ def _import(args: argparse.Namespace) -> int:
         row, created = import_plan(
             sessions,
             org_id=org,
-            text=_read(args.file),
+            text=read_text(args.file),
             source=str(args.file),
             by=by,
             now=datetime.now(UTC),

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from webapp.cli import CliError
+from webapp.cli.common import require_migrated
 
 
 def register(subparsers: Any) -> None:
@@ -34,12 +35,9 @@ def register(subparsers: Any) -> None:
 def _deps() -> Any:
     from connector.deps import build_sync_deps
     from connector.settings import load_settings
-    from connector.store.migrate import current_revision, head_revision
 
     deps = build_sync_deps(load_settings())
-    if current_revision(deps.engine) != head_revision(deps.engine):
-        deps.engine.dispose()
-        raise CliError("the database is not up to date; run `quotaflow db upgrade` first")
+    require_migrated(deps.engine)
     return deps
 
 
