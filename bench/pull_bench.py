@@ -23,7 +23,7 @@ import requests
 from connector.deps import PullOptions, SyncDeps, build_sync_deps
 from connector.pull import PullOutcome, pull_once
 from connector.salesforce.gateway import GatewayOptions
-from connector.settings import Settings
+from connector.settings import Settings, load_settings
 from connector.store.engine import make_engine
 from connector.store.migrate import upgrade
 from devorg.process import DevorgInfo, start_devorg
@@ -32,15 +32,7 @@ API = "/services/data/v62.0"
 
 
 def _settings(info: DevorgInfo, database_url: str) -> Settings:
-    return Settings(
-        database_url=database_url,
-        sf_login_url=info.login_url,
-        sf_auth="jwt",
-        sf_client_id=info.client_id,
-        sf_username=info.username,
-        sf_private_key_file=info.jwt_key_file,
-        sf_ca_bundle=info.ca_cert,
-    )
+    return load_settings(info.quotaflow_env(database_url=database_url, auth="jwt"))
 
 
 def _deps(settings: Settings, *, lookback: timedelta) -> SyncDeps:

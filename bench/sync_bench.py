@@ -25,7 +25,7 @@ import requests
 
 from connector.clock import ClockOptions, SyncWorker, run_clock
 from connector.deps import build_sync_deps
-from connector.settings import Settings
+from connector.settings import Settings, load_settings
 from connector.store.migrate import upgrade
 from connector.sync import SyncSummary, run_sync
 from connector.sync.plans import ensure_demo_plan
@@ -70,17 +70,8 @@ class Org:
 
 
 def _settings(info: DevorgInfo, database_url: str) -> Settings:
-    return Settings(
-        database_url=database_url,
-        secret_key="bench",
-        sf_login_url=info.login_url,
-        sf_auth="password",
-        sf_client_id=info.client_id,
-        sf_client_secret=info.client_secret,
-        sf_username=info.username,
-        sf_password=info.password + (info.security_token or ""),
-        sf_ca_bundle=info.ca_cert,
-    )
+    env = info.quotaflow_env(database_url=database_url, auth="password")
+    return load_settings(env).with_overrides(secret_key="bench")
 
 
 def _report(label: str, summary: SyncSummary) -> None:

@@ -39,6 +39,26 @@ class DevorgInfo:
     org_id: str = ""
     data_dir: str = ""
 
+    def quotaflow_env(self, *, database_url: str, auth: str = "jwt") -> dict[str, str]:
+        """The environment variables (DESIGN.md, Configuration) that point Quotaflow here."""
+        env = {
+            "QUOTAFLOW_DATABASE_URL": database_url,
+            "SF_LOGIN_URL": self.login_url,
+            "SF_AUTH": auth,
+            "SF_CLIENT_ID": self.client_id,
+            "SF_USERNAME": self.username,
+            "SF_CA_BUNDLE": self.ca_cert,
+            "SF_CANVAS_SECRET": self.canvas_secret,
+        }
+        if auth == "jwt":
+            env["SF_PRIVATE_KEY_FILE"] = self.jwt_key_file
+        else:
+            env["SF_CLIENT_SECRET"] = self.client_secret
+        if auth == "password":
+            # Salesforce takes the security token appended to the password.
+            env["SF_PASSWORD"] = self.password + self.security_token
+        return env
+
 
 def parse_announcement(line: str) -> DevorgInfo:
     """The DevorgInfo of one JSON line (unknown keys are ignored)."""

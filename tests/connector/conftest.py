@@ -16,7 +16,7 @@ from connector.deps import PullOptions, SyncDeps, build_sync_deps
 from connector.pull import PullOutcome, pull_once
 from connector.salesforce.gateway import GatewayOptions
 from connector.salesforce.retry import RetryPolicy
-from connector.settings import Settings
+from connector.settings import Settings, load_settings
 from connector.store.engine import make_engine
 from connector.store.migrate import upgrade
 from devorg.process import DevorgInfo, start_devorg
@@ -180,17 +180,8 @@ def pull() -> Callable[..., PullOutcome]:
 
 def connector_settings(info: DevorgInfo, database_url: str) -> Settings:
     """Settings that point the connector at the devorg (password flow) and a store."""
-    return Settings(
-        database_url=database_url,
-        secret_key="test-key",
-        sf_login_url=info.login_url,
-        sf_auth="password",
-        sf_client_id=info.client_id,
-        sf_client_secret=info.client_secret,
-        sf_username=info.username,
-        sf_password=info.password + info.security_token,
-        sf_ca_bundle=info.ca_cert,
-    )
+    env = info.quotaflow_env(database_url=database_url, auth="password")
+    return load_settings(env).with_overrides(secret_key="test-key")
 
 
 def make_deps(settings: Settings, *, page_size: int = 2000, share: float = 0.8) -> SyncDeps:

@@ -19,7 +19,7 @@ from typing import Any
 import requests
 
 from connector.deps import SyncDeps, build_sync_deps
-from connector.settings import Settings
+from connector.settings import Settings, load_settings
 from connector.store.migrate import upgrade
 from connector.sync.plans import demo_plan_text, ensure_demo_plan
 from devorg.process import DevorgInfo, start_devorg
@@ -87,31 +87,13 @@ class OrgClient:
 
 def settings_for(info: DevorgInfo, database_url: str) -> Settings:
     """Connector settings for a devorg (password flow, its CA)."""
-    return Settings(
-        database_url=database_url,
-        secret_key="test",
-        sf_login_url=info.login_url,
-        sf_auth="password",
-        sf_client_id=info.client_id,
-        sf_client_secret=info.client_secret,
-        sf_username=info.username,
-        sf_password=info.password + (info.security_token or ""),
-        sf_ca_bundle=info.ca_cert,
-    )
+    env = info.quotaflow_env(database_url=database_url, auth="password")
+    return load_settings(env).with_overrides(secret_key="test")
 
 
 def env_for(info: DevorgInfo, database_url: str) -> dict[str, str]:
     """The same settings as environment variables, for child processes."""
-    return {
-        "QUOTAFLOW_DATABASE_URL": database_url,
-        "SF_LOGIN_URL": info.login_url,
-        "SF_AUTH": "password",
-        "SF_CLIENT_ID": info.client_id,
-        "SF_CLIENT_SECRET": info.client_secret,
-        "SF_USERNAME": info.username,
-        "SF_PASSWORD": info.password + (info.security_token or ""),
-        "SF_CA_BUNDLE": info.ca_cert,
-    }
+    return info.quotaflow_env(database_url=database_url, auth="password")
 
 
 def next_second() -> None:

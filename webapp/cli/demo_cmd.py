@@ -34,20 +34,10 @@ def register(subparsers: Any) -> None:
 
 
 def _settings(root: Path, devorg: Any) -> Any:
-    from connector.settings import Settings
+    from connector.settings import load_settings
 
-    return Settings(
-        database_url=f"sqlite:///{root / 'quotaflow.db'}",
-        sf_login_url=devorg.login_url,
-        sf_auth="jwt",
-        sf_client_id=devorg.client_id,
-        sf_client_secret=devorg.client_secret,
-        sf_username=devorg.username,
-        sf_private_key_file=devorg.jwt_key_file,
-        sf_ca_bundle=devorg.ca_cert,
-        sf_canvas_secret=devorg.canvas_secret,
-        demo_mode=True,
-    )
+    env = devorg.quotaflow_env(database_url=f"sqlite:///{root / 'quotaflow.db'}", auth="jwt")
+    return load_settings(env).with_overrides(demo_mode=True)
 
 
 def _print_leaderboard(deps: Any) -> None:
