@@ -7,7 +7,7 @@ and attainment are stored as exact decimal strings, never floats.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -374,7 +374,7 @@ def add_issues(
     org_id: str,
     run_id: int,
     stage: str,
-    issues: Iterable[tuple[str, str, str | None, str, str]],
+    issues: Iterable[tuple[str, str, str | None, str | None, str]],
     now: datetime,
 ) -> int:
     """Record (object, record id, field, error code, reason) issues as open RecordIssues."""
@@ -396,6 +396,44 @@ def add_issues(
     for chunk in _chunks(rows):
         session.execute(insert(RecordIssue), list(chunk))
     return len(rows)
+
+
+def reconcile_issues(
+    session: Session,
+    *,
+    org_id: str,
+    run_id: int,
+    stage: str,
+    found: Iterable[tuple[str, str, str]],
+    examined: Collection[tuple[str, str]] | None,
+    now: datetime,
+) -> int:
+    """Make the open issues of `stage` match what this run found among the records it examined.
+
+    An open issue of an examined record (every record when `examined` is None) that was not
+    found again is resolved; a found issue not already open is added. Returns how many new.
+    """
+    found_set = set(found)
+    still_open: set[tuple[str, str, str]] = set()
+    query = select(RecordIssue).where(
+        RecordIssue.org_id == org_id, RecordIssue.stage == stage, RecordIssue.status == "open"
+    )
+    for row in session.scalars(query):
+        key = (row.object_name, row.record_id or "", row.reason)
+        looked = examined is None or (row.object_name, row.record_id or "") in examined
+        if looked and key not in found_set:
+            row.status, row.resolved_at = "resolved", now
+        else:
+            still_open.add(key)
+    new = sorted(found_set - still_open)
+    return add_issues(
+        session,
+        org_id=org_id,
+        run_id=run_id,
+        stage=stage,
+        issues=[(obj, rid, None, None, reason) for obj, rid, reason in new],
+        now=now,
+    )
 
 
 def resolve_issues(

@@ -7,7 +7,7 @@ periods) and goes out as plain data ready to store and diff.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -28,6 +28,7 @@ from connector.sync.scope import owned_deals
 
 Key = tuple[str, str]  # (object, record id)
 FieldValues = dict[str, str | None]
+CalcIssue = tuple[str, str, str]  # (object, record id, reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,11 @@ class Computed:
     rep_ids: tuple[str, ...]
     results: dict[str, list[dict[str, Any]]]  # rep id -> period results in order
     credits: list[dict[str, Any]]
+    # Records the calculation could not fully use (a deal whose splits do not add up, a rep
+    # whose plan is not in the plan document), and the records whose issues this run
+    # re-examined (None: every record, on a full recompute).
+    issues: tuple[CalcIssue, ...] = ()
+    examined: frozenset[Key] | None = None
 
 
 def compute_results(
@@ -48,7 +54,40 @@ def compute_results(
     for period_result in result.results:
         by_rep.setdefault(period_result.rep_id, []).append(result_dict(period_result))
     wanted = sorted(book.reps) if rep_ids is None else sorted(set(rep_ids) & set(book.reps))
-    return Computed(tuple(wanted), by_rep, [credit_dict(c) for c in result.credits])
+    issues = {("Opportunity", u.deal_id, u.reason) for u in result.unresolved}
+    issues.update(unknown_plans(book, wanted))
+    examined = None
+    if rep_ids is not None:
+        deals = set().union(*(book.touching(rep) for rep in wanted)) if wanted else set()
+        examined = frozenset(
+            {("User", rep) for rep in wanted} | {("Opportunity", d) for d in deals}
+        )
+    return Computed(
+        tuple(wanted),
+        by_rep,
+        [credit_dict(c) for c in result.credits],
+        tuple(sorted(issues)),
+        examined,
+    )
+
+
+def unknown_plans(book: Book, rep_ids: Iterable[str]) -> list[CalcIssue]:
+    """Reps assigned a plan id the active plan document does not define.
+
+    Such a rep is paid nothing and Quotaflow leaves their fields alone, which would be
+    invisible to a comp admin; it is reported instead.
+    """
+    plans = sorted(plan.id for plan in book.doc.plans)
+    issues = []
+    for rep_id in rep_ids:
+        plan_id = book.reps[rep_id].plan_id
+        if plan_id and plan_id not in plans:
+            reason = (
+                f"plan {plan_id!r} is not in the active plan document "
+                f"(it defines {', '.join(plans)}); this rep is not calculated"
+            )
+            issues.append(("User", rep_id, reason))
+    return issues
 
 
 def with_locks(
@@ -59,7 +98,7 @@ def with_locks(
         rep: apply_locks(rows, frozen.get(rep, {}), as_of=as_of)
         for rep, rows in computed.results.items()
     }
-    return Computed(computed.rep_ids, results, computed.credits)
+    return replace(computed, results=results)
 
 
 def _text(value: Decimal | str | None) -> str | None:

@@ -182,7 +182,7 @@ def _execute(run: _Run) -> SyncSummary:
 
 
 def _summary(run: _Run, pull: PullResult, computed: Computed, wrote: WriteResult) -> SyncSummary:
-    issues = sum(c.issues for c in pull.objects.values()) + wrote.issues
+    issues = sum(c.issues for c in pull.objects.values()) + wrote.issues + len(computed.issues)
     return SyncSummary(
         run_id=run.run_id,
         org_id=run.org_id,

@@ -18,6 +18,7 @@ from connector.store.results import (
     credited_reps,
     last_committed_calc,
     locked_results,
+    reconcile_issues,
     replace_results,
     runs_started_after,
     save_writeback,
@@ -177,5 +178,14 @@ def store_stage(
             now=now,
         )
         save_writeback(session, run=calc_run, values=desired, now=now)
+        reconcile_issues(
+            session,
+            org_id=where.org_id,
+            run_id=where.run_id,
+            stage="calc",
+            found=computed.issues,
+            examined=computed.examined,
+            now=now,
+        )
         commit_calc_run(session, calc_run, reps=len(computed.rep_ids), now=now)
         session.commit()

@@ -54,6 +54,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`quotaflow sync --dry-run | head`): stop quietly.
+        sys.stderr.close()
+        return 141
     return status
 
 
