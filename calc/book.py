@@ -3,7 +3,9 @@
 A `Book` is built once from the inputs; `credits(rep_ids=...)` finds a subset of reps' credits
 without scanning every deal (deals are indexed by the reps they touch, and managers reach
 their reports' deals through the ManagerId chain). `put_deal` and `remove_deal` update the
-index in place so one changed deal is cheap to recompute; nothing else mutates.
+index in place so one changed deal is cheap to recompute; nothing else mutates. Subset
+calculations remember the credits of every deal they looked at (a kept Book recomputes the
+same few reps again and again); `put_deal` and `remove_deal` forget that deal's.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from operator import attrgetter
 from typing import cast
 
@@ -22,13 +24,14 @@ from calc.crediting import (
     Share,
     Unresolved,
     manager_chain,
+    new_credit,
     resolve_shares,
     rollup_shares,
 )
 from calc.criteria import Predicate, compile_all, date_value, numeric_value
 from calc.model import Deal, Rep, Split, TeamMember
-from calc.money import HUNDRED, allocate, cents
-from calc.periods import PeriodKind, period_of
+from calc.money import CENT, HUNDRED, allocate, cents
+from calc.periods import Period, PeriodKind, period_of
 from calc.plan import Criterion, Plan, PlanDoc
 
 
@@ -132,6 +135,7 @@ class Book:
         self._currency = doc.plans[0].currency  # every plan shares it (calc.plan_checks)
         self._touching: dict[str, set[str]] | None = None
         self._reports: dict[str, list[str]] | None = None
+        self._memo: dict[str, tuple[list[Credit], list[Unresolved]]] = {}
 
     def ctx(self, rep_id: str) -> PlanCtx:
         """The crediting settings of a rep's plan."""
@@ -194,7 +198,7 @@ class Book:
             if value is not None and day is not None and owner is not None:
                 period = period_of(day, owner_ctx.kind, owner_ctx.fy_start_month)
                 return [
-                    Credit(deal, deal.id, owner, "owner", HUNDRED, cents(value), day, period)
+                    new_credit(deal, deal.id, owner, "owner", HUNDRED, cents(value), day, period)
                 ], []
         shares, reason, warning = self._shares(deal)
         if reason is not None:
@@ -208,8 +212,7 @@ class Book:
     def _measure(
         self, deal: Deal, shares: list[Share], only: set[str] | None
     ) -> list[Credit] | Unresolved:
-        out: list[Credit] = []
-        exact: list[Decimal] = []
+        parts: list[tuple[str, str, Decimal, Decimal, date, Period]] = []
         for rep_id, ctype, pct in shares:
             ctx = self.ctx(rep_id)
             if ctype != "owner" and not ctx.eligible(deal):
@@ -223,39 +226,34 @@ class Book:
             if only is not None and rep_id not in only and ctype != "split":
                 continue  # not asked for (split shares are needed for the remainder rule)
             part = value if pct == HUNDRED else value * pct / HUNDRED
-            exact.append(part)
             period = period_of(day, ctx.kind, ctx.fy_start_month)
-            out.append(Credit(deal, deal.id, rep_id, ctype, pct, cents(part), day, period))
-        if len(out) > 1 and any(c.credit_type == "split" for c in out):
-            return self._allocate_splits(deal, out, exact)
-        return out
+            parts.append((rep_id, ctype, pct, part, day, period))
+        amounts = [p[3].quantize(CENT, ROUND_HALF_UP) for p in parts]
+        if len(parts) > 1 and any(p[1] == "split" for p in parts):
+            self._allocate_splits(deal, parts, amounts)
+        return [
+            new_credit(deal, deal.id, rep_id, ctype, pct, amount, day, period)
+            for (rep_id, ctype, pct, _, day, period), amount in zip(parts, amounts, strict=True)
+        ]
 
     def _allocate_splits(
-        self, deal: Deal, credits: list[Credit], exact: list[Decimal]
-    ) -> list[Credit]:
+        self,
+        deal: Deal,
+        parts: list[tuple[str, str, Decimal, Decimal, date, Period]],
+        amounts: list[Decimal],
+    ) -> None:
         # Revenue split credits must add up to the deal's measure to the cent: apply the
         # remainder rule (calc.money.allocate) within each measure.
         groups: dict[str, list[int]] = defaultdict(list)
-        for i, credit in enumerate(credits):
-            if credit.credit_type == "split":
-                groups[self.ctx(credit.rep_id).measure].append(i)
+        for i, part in enumerate(parts):
+            if part[1] == "split":
+                groups[self.ctx(part[0]).measure].append(i)
         for measure, idx in groups.items():
             total = numeric_value(deal, measure)
             if total is None or len(idx) < 2:
                 continue
-            for i, amount in zip(idx, allocate(total, [exact[i] for i in idx]), strict=True):
-                c = credits[i]
-                credits[i] = Credit(
-                    c.deal,
-                    c.deal_id,
-                    c.rep_id,
-                    c.credit_type,
-                    c.percent,
-                    amount,
-                    c.credit_date,
-                    c.period,
-                )
-        return credits
+            for i, amount in zip(idx, allocate(total, [parts[i][3] for i in idx]), strict=True):
+                amounts[i] = amount
 
     def credits(self, rep_ids: Iterable[str] | None = None) -> CreditSet:
         """Credits of every rep (None) or of the given reps only, without scanning all deals."""
@@ -268,9 +266,17 @@ class Book:
         unresolved: list[Unresolved] = []
         deals = self.deals
         if wanted is None and self._plain:
-            deal_ids = self._owner_only(deal_ids, by_rep)
+            deal_ids = self._owner_only(by_rep)
+        memo = self._memo if wanted is not None else None
         for deal_id in deal_ids:
-            credits, notes = self._deal_credits(deals[deal_id], wanted)
+            if memo is None:
+                credits, notes = self._deal_credits(deals[deal_id], wanted)
+            elif (found := memo.get(deal_id)) is not None:
+                credits, notes = found
+            else:
+                # A kept Book recomputes a few reps after each change: remember every credit
+                # of the deals it looked at (put_deal and remove_deal forget them).
+                credits, notes = memo[deal_id] = self._deal_credits(deals[deal_id])
             if notes:
                 unresolved += notes
             for credit in credits:
@@ -278,34 +284,51 @@ class Book:
                     by_rep[credit.rep_id].append(credit)
         return CreditSet(dict(by_rep), unresolved)
 
-    def _owner_only(self, deal_ids: Iterable[str], by_rep: dict[str, list[Credit]]) -> list[str]:
+    def _owner_only(self, by_rep: dict[str, list[Credit]]) -> list[str]:
         """Credit the common deals (owner only, no splits, team or rollup) in one tight loop.
 
         Returns the ids of the other deals, for the general path. Same result as
         `_deal_credits`, which the subset path and the tests use for every deal.
         """
         rest: list[str] = []
-        deals, reps, splits, team = self.deals, self.reps, self.splits, self.team
-        rep_ctx = self._rep_ctx  # filled for every rep in __init__
-        for deal_id in deal_ids:
-            deal = deals[deal_id]
-            owner = deal.owner_id
-            odd = deal.currency is not None and deal.currency != self._currency
-            if owner is None or owner not in reps or deal_id in splits or deal_id in team or odd:
+        currency = self._currency
+        special = self.splits.keys() | self.team.keys()
+        owners = self._owner_infos()
+        for deal in self.deals.values():
+            deal_id = deal.id
+            info = owners.get(deal.owner_id)
+            if (
+                info is None
+                or deal_id in special
+                or (deal.currency is not None and deal.currency != currency)
+            ):
                 rest.append(deal_id)
                 continue
-            ctx = rep_ctx[owner]
+            owner, ctx, periods = info
             if not ctx.eligible(deal):
                 continue
             value, day = ctx.value(deal), ctx.day(deal)
             if value is None or day is None:
                 rest.append(deal_id)
                 continue
-            period = period_of(day, ctx.kind, ctx.fy_start_month)
+            period = periods.get(day)
+            if period is None:
+                period = periods[day] = period_of(day, ctx.kind, ctx.fy_start_month)
+            amount = value.quantize(CENT, ROUND_HALF_UP)
             by_rep[owner].append(
-                Credit(deal, deal_id, owner, "owner", HUNDRED, cents(value), day, period)
+                new_credit(deal, deal_id, owner, "owner", HUNDRED, amount, day, period)
             )
         return rest
+
+    def _owner_infos(self) -> dict[str | None, tuple[str, PlanCtx, dict[date, Period]]]:
+        """Each rep's crediting settings with a day -> period memo shared by its period kind."""
+        memos: dict[tuple[str, int], dict[date, Period]] = {}
+        out: dict[str | None, tuple[str, PlanCtx, dict[date, Period]]] = {}
+        for rep_id in self.reps:
+            ctx = self.ctx(rep_id)
+            memo = memos.setdefault((ctx.kind, ctx.fy_start_month), {})
+            out[rep_id] = (rep_id, ctx, memo)
+        return out
 
     def touching(self, rep_id: str) -> set[str]:
         """Ids of deals that may credit this rep (directly, or through reports for rollup)."""
@@ -361,6 +384,7 @@ class Book:
         team: Iterable[TeamMember] | None = None,
     ) -> None:
         """Add or replace a deal (and optionally its splits and team) in the index."""
+        self._memo.pop(deal.id, None)
         if deal.id in self.deals:
             self.remove_deal(deal.id, keep_related=True)
         self.deals[deal.id] = deal
@@ -373,6 +397,7 @@ class Book:
 
     def remove_deal(self, deal_id: str, *, keep_related: bool = False) -> None:
         """Drop a deal (and, unless told otherwise, its splits and team) from the index."""
+        self._memo.pop(deal_id, None)
         if deal_id not in self.deals:
             return
         if self._touching is not None:

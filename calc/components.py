@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from calc.crediting import Credit
 from calc.errors import PlanError
-from calc.money import ZERO, allocate, cents, fraction4, money_str, pct_str
+from calc.money import CENT, ZERO, fraction4, money_str, pct_str
 from calc.plan import Bonus, Commission, Spiff, TargetIncentive, Tiers
-from calc.results import Line
+from calc.results import Line, new_line
 from calc.tiers import pieces, tier_index
 
 AnyComponent = Commission | TargetIncentive | Bonus | Spiff
+ZERO_CENTS = Decimal("0.00")
 
 
 # A line before rounding: (deal_id, credit_type, base, rate, exact amount, explain). A plain
@@ -161,8 +162,14 @@ def _marginal(credits: Sequence[Credit], table: Table) -> list[Raw]:
     return out
 
 
-def commission_raw(comp: Commission, credits: Sequence[Credit], facts: PeriodFacts) -> list[Raw]:
-    """Commission lines before gate, multipliers and cap."""
+def commission_raw(
+    comp: Commission,
+    credits: Sequence[Credit],
+    facts: PeriodFacts,
+    *,
+    tables: dict[tuple[object, ...], Table | None] | None = None,
+) -> list[Raw]:
+    """Commission lines before gate, multipliers and cap (`tables`: a memo for tier tables)."""
     if comp.rate is not None:
         rate = comp.rate
         return [
@@ -170,7 +177,16 @@ def commission_raw(comp: Commission, credits: Sequence[Credit], facts: PeriodFac
             for c in credits
         ]
     assert comp.tiers is not None
-    table = _tier_table(comp, comp.tiers, facts)
+    if tables is None:
+        table = _tier_table(comp, comp.tiers, facts)
+    else:
+        # The table depends only on these figures (a rep's periods mostly share them); keyed
+        # by their text so that equal figures written differently (1E+5) never share one.
+        key = (comp.id, str(facts.quota), str(facts.full_quota), str(facts.full_target))
+        if key in tables:
+            table = tables[key]
+        else:
+            table = tables[key] = _tier_table(comp, comp.tiers, facts)
     if table is None:
         return [
             (None, None, ZERO, ZERO, ZERO, "no quota this period: attainment tiers pay nothing")
@@ -295,11 +311,22 @@ def adjust(comp: AnyComponent, raw: list[Raw], attainment: Decimal) -> list[Raw]
 
 def finish(component_id: str, raw: list[Raw]) -> tuple[Decimal, list[Line]]:
     """Round a component: its total half up, lines by the remainder rule so they add up."""
-    exacts = [r[4] for r in raw]
-    total = sum(exacts, ZERO)
-    amounts = allocate(total, exacts)
+    if not raw:
+        return ZERO_CENTS, []
+    # calc.money.allocate inlined (the hot loop of a full run): every line rounded half up,
+    # the gap to the rounded total on the largest exact amount, the first one on ties.
+    rounded = [r[4].quantize(CENT, ROUND_HALF_UP) for r in raw]
+    total = sum([r[4] for r in raw], ZERO).quantize(CENT, ROUND_HALF_UP)
+    gap = total - sum(rounded, ZERO)
+    if gap:
+        largest, size = 0, abs(raw[0][4])
+        for i in range(1, len(raw)):
+            here = abs(raw[i][4])
+            if here > size:
+                largest, size = i, here
+        rounded[largest] += gap
     lines = [
-        Line(component_id, deal_id, ctype, base, rate, amount, why)
-        for (deal_id, ctype, base, rate, _, why), amount in zip(raw, amounts, strict=True)
+        new_line(component_id, r[0], r[1], r[2], r[3], amount, r[5])
+        for r, amount in zip(raw, rounded, strict=True)
     ]
-    return cents(total), lines
+    return total, lines

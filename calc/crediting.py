@@ -48,6 +48,44 @@ class Credit:
 # The same order as Credit.sort_key, computed in C (a full run sorts a million credits).
 CREDIT_ORDER = attrgetter("credit_date", "deal_id", "credit_type")
 
+_new = object.__new__
+(_deal, _deal_id, _rep_id, _type, _pct, _amount, _date, _period) = (
+    Credit.__dict__[name].__set__
+    for name in (
+        "deal",
+        "deal_id",
+        "rep_id",
+        "credit_type",
+        "percent",
+        "amount",
+        "credit_date",
+        "period",
+    )
+)
+
+
+def new_credit(
+    deal: Deal,
+    deal_id: str,
+    rep_id: str,
+    credit_type: str,
+    percent: Decimal,
+    amount: Decimal,
+    credit_date: date,
+    period: Period,
+) -> Credit:
+    """`Credit(...)` without the frozen `__init__` (a full run builds a million credits)."""
+    credit: Credit = _new(Credit)
+    _deal(credit, deal)
+    _deal_id(credit, deal_id)
+    _rep_id(credit, rep_id)
+    _type(credit, credit_type)
+    _pct(credit, percent)
+    _amount(credit, amount)
+    _date(credit, credit_date)
+    _period(credit, period)
+    return credit
+
 
 @dataclass(frozen=True, slots=True)
 class Unresolved:

@@ -20,6 +20,7 @@ from calc.book import Book
 from calc.components import (
     PeriodFacts,
     Raw,
+    Table,
     adjust,
     bonus_raw,
     commission_raw,
@@ -89,57 +90,78 @@ def spiff_payouts(
     comp: Spiff, credits: Iterable[Credit], credit_types: set[str]
 ) -> dict[tuple[str, str], int]:
     """Which credits a SPIFF pays, with their ordinal, over its whole window in credit order."""
+    return _spiff_paid(comp, credits, credit_types)[0]
+
+
+def _spiff_paid(
+    comp: Spiff, credits: Iterable[Credit], credit_types: set[str] | frozenset[str]
+) -> tuple[dict[tuple[str, str], int], list[Credit]]:
+    """`spiff_payouts`, plus the credits it pays in the same order."""
     from calc.criteria import compile_all
 
     match = compile_all(comp.criteria) if comp.criteria else None
     paid: dict[tuple[str, str], int] = {}
+    chosen: list[Credit] = []
+    first, last = comp.window.start, comp.window.end
     for c in credits:
-        if (
-            c.credit_type not in credit_types
-            or not comp.window.start <= c.credit_date <= comp.window.end
-        ):
+        if c.credit_type not in credit_types or not first <= c.credit_date <= last:
             continue
         if match is not None and not match(c.deal):
             continue
         if comp.max_payouts is not None and len(paid) >= comp.max_payouts:
             break
-        paid[(c.deal_id, c.credit_type)] = len(paid) + 1
-    return paid
+        key = (c.deal_id, c.credit_type)
+        if key not in paid:
+            chosen.append(c)
+        paid[key] = len(paid) + 1
+    return paid, chosen
+
+
+def _group(credits: list[Credit]) -> dict[date, list[Credit]]:
+    """Credits by the start of their period, in order."""
+    grouped: dict[date, list[Credit]] = defaultdict(list)
+    for c in credits:
+        grouped[c.period.start].append(c)
+    return grouped
 
 
 class _RepCalc:
     """Computes one rep's periods; holds the rep's credits grouped by period."""
 
     def __init__(
-        self, plan: Plan, rep: Rep, credits: list[Credit], quota_cache: QuotaCache
+        self,
+        plan: Plan,
+        rep: Rep,
+        credits: list[Credit],
+        quota_cache: QuotaCache,
+        *,
+        ordered: bool = False,
     ) -> None:
         self.plan, self.rep, self.quota_cache = plan, rep, quota_cache
-        # calculate_book passes credits already in CREDIT_ORDER; sorting them again is cheap.
-        self.credits = sorted(
-            credits
-            if rep.hire_date is None and rep.end_date is None
-            else [c for c in credits if _in_employment(rep, c.credit_date)],
-            key=CREDIT_ORDER,
-        )
+        if rep.hire_date is not None or rep.end_date is not None:
+            credits = [c for c in credits if _in_employment(rep, c.credit_date)]
+        # `ordered`: calculate_book passes credits already in CREDIT_ORDER.
+        self.credits = credits if ordered else sorted(credits, key=CREDIT_ORDER)
         # Keyed by period start: hashing a date is cheaper than hashing a Period.
-        self.by_period: dict[date, list[Credit]] = defaultdict(list)
-        for c in self.credits:
-            self.by_period[c.period.start].append(c)
+        self.by_period = _group(self.credits)
         self.memo: dict[date, _Computed] = {}
         self.types_seen = frozenset(c.credit_type for c in self.credits)
-        self.spiffs = {
-            comp.id: spiff_payouts(comp, self.credits, set(comp.credit_types or plan.credit_types))
+        plan_types = frozenset(plan.credit_types)
+        self.plan_types = plan_types
+        self.comp_types = {
+            comp.id: frozenset(comp.credit_types) if comp.credit_types else plan_types
             for comp in plan.components
-            if isinstance(comp, Spiff)
         }
+        self.spiffs: dict[str, dict[tuple[str, str], int]] = {}
         # Only the credits a SPIFF pays, by period (most credits never qualify).
         self.spiff_credits: dict[str, dict[date, list[Credit]]] = {}
-        for comp_id, paid in self.spiffs.items():
-            grouped: dict[date, list[Credit]] = defaultdict(list)
-            for c in self.credits:
-                if (c.deal_id, c.credit_type) in paid:
-                    grouped[c.period.start].append(c)
-            self.spiff_credits[comp_id] = grouped
+        for comp in plan.components:
+            if isinstance(comp, Spiff):
+                paid, chosen = _spiff_paid(comp, self.credits, self.comp_types[comp.id])
+                self.spiffs[comp.id] = paid
+                self.spiff_credits[comp.id] = _group(chosen)
+        self.tables: dict[tuple[object, ...], Table | None] = {}
+        self.cancelled: list[Credit] | None = None
 
     def target(self, comp: TargetIncentive | None) -> Decimal | None:
         if self.rep.target_incentive is not None:
@@ -158,7 +180,7 @@ class _RepCalc:
         plan = self.plan
         pq = _quota(plan, self.rep, period, self.quota_cache)
         in_period = self.by_period.get(period.start, [])
-        mine = self._mine(in_period, frozenset(plan.credit_types))
+        mine = self._mine(in_period, self.plan_types)
         credit = sum(map(AMOUNT, mine), ZERO)
         attainment = credit / pq.quota if pq.quota > 0 else ZERO
         full_ti = self.target(None)
@@ -178,7 +200,7 @@ class _RepCalc:
             if isinstance(comp, Spiff):
                 mine = self.spiff_credits[comp.id].get(period.start, [])
             else:
-                mine = self._mine(in_period, frozenset(comp.credit_types or plan.credit_types))
+                mine = self._mine(in_period, self.comp_types[comp.id])
             raw = self._raw(comp, mine, facts)
             amount, comp_lines = finish(comp.id, adjust(comp, raw, attainment))
             components.append((comp.id, amount))
@@ -197,7 +219,7 @@ class _RepCalc:
         facts: PeriodFacts,
     ) -> list[Raw]:
         if isinstance(comp, Commission):
-            return commission_raw(comp, mine, facts)
+            return commission_raw(comp, mine, facts, tables=self.tables)
         if isinstance(comp, TargetIncentive):
             ti = self.target(comp)
             prorated = None if ti is None else ti * facts.proration
@@ -213,7 +235,9 @@ class _RepCalc:
         if rule is None:
             return []
         out: list[Raw] = []
-        for c in self.credits:
+        if self.cancelled is None:
+            self.cancelled = [c for c in self.credits if c.deal.cancel_date is not None]
+        for c in self.cancelled:
             cancel = c.deal.cancel_date
             if cancel is None or not period.start <= cancel <= period.end:
                 continue
@@ -256,6 +280,11 @@ def rep_results(
 ) -> list[PeriodResult]:
     """One rep's results for every period of its plan overlapping start..end."""
     calc = _RepCalc(plan, rep, credits, {} if quota_cache is None else quota_cache)
+    return _results(calc, start=start, end=end)
+
+
+def _results(calc: _RepCalc, *, start: date, end: date) -> list[PeriodResult]:
+    plan, rep = calc.plan, calc.rep
     first = fiscal_year_start(start, plan.fiscal_year_start_month)
     periods = [
         p
@@ -319,7 +348,8 @@ def calculate_book(
         credits += [c for c in mine if c.period.end >= start and c.period.start <= end]
         plan = book.ctx(rep_id).plan
         if plan is not None:
-            results += rep_results(plan, rep, mine, start=start, end=end, quota_cache=quotas)
+            calc = _RepCalc(plan, rep, mine, quotas, ordered=True)
+            results += _results(calc, start=start, end=end)
     unresolved = sorted(
         {
             u

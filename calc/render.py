@@ -5,14 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from json.encoder import encode_basestring
 from typing import Any
 
 from calc.crediting import Credit
-from calc.money import money_str, rate_str
+from calc.money import CENT, money_str, rate_str
 from calc.results import CalcResult, Line, PeriodResult
 
 RATE_PLACES = Decimal("0.0000000001")
+_string = encode_basestring  # json's own string encoder (ensure_ascii=False)
 CSV_COLUMNS = (
     "rep_id",
     "plan_id",
@@ -46,9 +48,9 @@ def line_dict(line: Line) -> dict[str, Any]:
     }
 
 
-def result_dict(res: PeriodResult) -> dict[str, Any]:
+def result_dict(res: PeriodResult, *, lines: bool = True) -> dict[str, Any]:
     """One period result in contract key order (also the web API's earnings shape)."""
-    return {
+    out: dict[str, Any] = {
         "rep_id": res.rep_id,
         "plan_id": res.plan_id,
         "period": res.period.name,
@@ -66,8 +68,10 @@ def result_dict(res: PeriodResult) -> dict[str, Any]:
             "balance": money_str(res.draw.balance),
         },
         "net": money_str(res.net),
-        "lines": [line_dict(line) for line in res.lines],
     }
+    if lines:
+        out["lines"] = [line_dict(line) for line in res.lines]
+    return out
 
 
 def credit_dict(credit: Credit) -> dict[str, Any]:
@@ -94,7 +98,176 @@ def to_dict(result: CalcResult) -> dict[str, Any]:
 
 def to_json(result: CalcResult) -> str:
     """The contract JSON text: deterministic bytes for the same result, ending in a newline."""
-    return json.dumps(to_dict(result), indent=1, ensure_ascii=False) + "\n"
+    # The same bytes as json.dumps(to_dict(result), indent=1, ensure_ascii=False), whose
+    # indented encoder is pure Python and took longer than the calculation on a big book.
+    out: list[str] = []
+    try:
+        _write_result(result, out)
+    except _Unsupported:
+        return json.dumps(to_dict(result), indent=1, ensure_ascii=False) + "\n"
+    out.append("\n")
+    return "".join(out)
+
+
+class _Unsupported(Exception):
+    """A value the fast writer does not handle: render with json.dumps instead."""
+
+
+def _write_result(result: CalcResult, out: list[str]) -> None:
+    out.append('{\n "currency": ')
+    _write(result.currency, 1, out)
+    out.append(',\n "results": ')
+    if not result.results:
+        out.append("[]")
+    else:
+        out.append("[")
+        sep = "\n  "
+        for res in result.results:
+            out.append(sep)
+            sep = ",\n  "
+            # Joined per result: millions of small pieces would outweigh the text itself.
+            part: list[str] = []
+            _write_dict(result_dict(res, lines=False), 2, part, tail=res.lines)
+            out.append("".join(part))
+        out.append("\n ]")
+    out.append(',\n "credits": ')
+    _write_credits(result.credits, out)
+    out.append(',\n "unresolved": ')
+    _write([{"deal_id": u.deal_id, "reason": u.reason} for u in result.unresolved], 1, out)
+    out.append("\n}")
+
+
+def _write(value: object, depth: int, out: list[str]) -> None:
+    """`value` as json.dumps(indent=1, ensure_ascii=False) writes it at this depth."""
+    if isinstance(value, str):
+        out.append(_string(value))
+    elif value is None:
+        out.append("null")
+    elif isinstance(value, dict):
+        _write_dict(value, depth, out)
+    elif isinstance(value, list):
+        if not value:
+            out.append("[]")
+            return
+        inner = "\n" + " " * (depth + 1)
+        sep = "[" + inner
+        for item in value:
+            out.append(sep)
+            sep = "," + inner
+            _write(item, depth + 1, out)
+        out.append("\n" + " " * depth + "]")
+    else:
+        raise _Unsupported
+
+
+def _write_dict(
+    value: dict[str, Any], depth: int, out: list[str], *, tail: tuple[Line, ...] | None = None
+) -> None:
+    if not value and tail is None:
+        out.append("{}")
+        return
+    inner = "\n" + " " * (depth + 1)
+    sep = "{" + inner
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise _Unsupported
+        out.append(sep)
+        sep = "," + inner
+        out.append(_string(key))
+        out.append(": ")
+        _write(item, depth + 1, out)
+    if tail is not None:
+        out.append(sep)
+        out.append('"lines": ')
+        _write_lines(tail, depth + 1, out)
+    out.append("\n" + " " * depth + "}")
+
+
+def _money(value: Decimal) -> str:
+    """money_str without the extra call (several million per big book)."""
+    text = str(value.quantize(CENT, ROUND_HALF_UP))
+    return "0.00" if text == "-0.00" else text
+
+
+def _write_credits(credits: tuple[Credit, ...], out: list[str]) -> None:
+    """The credits list, each as credit_dict(credit) written by _write at depth 2."""
+    if not credits:
+        out.append("[]")
+        return
+    sep = "[\n  "
+    string = _string
+    part: list[str] = []
+    for i, c in enumerate(credits):
+        if i % 4096 == 0:
+            out.append("".join(part))
+            part = []
+        part += (
+            sep,
+            '{\n   "deal_id": ',
+            string(c.deal_id),
+            ',\n   "rep_id": ',
+            string(c.rep_id),
+            ',\n   "credit_type": ',
+            string(c.credit_type),
+            ',\n   "percent": "',
+            _money(c.percent),
+            '",\n   "amount": "',
+            _money(c.amount),
+            '",\n   "period": ',
+            string(c.period.name),
+            "\n  }",
+        )
+        sep = ",\n  "
+    out.append("".join(part))
+    out.append("\n ]")
+
+
+def _write_lines(lines: tuple[Line, ...], depth: int, out: list[str]) -> None:
+    """A result's lines, each as line_dict(line) written by _write, without the dicts."""
+    if not lines:
+        out.append("[]")
+        return
+    pad = "\n" + " " * (depth + 2)
+    first = "{" + pad + '"component": '
+    keys = [
+        "," + pad + '"deal_id": ',
+        "," + pad + '"credit_type": ',
+        "," + pad + '"base": "',
+        '",' + pad + '"rate": "',
+        '",' + pad + '"amount": "',
+        '",' + pad + '"explain": ',
+        "\n" + " " * (depth + 1) + "}",
+    ]
+    k_deal, k_type, k_base, k_rate, k_amount, k_explain, close = keys
+    inner = "\n" + " " * (depth + 1)
+    sep = "[" + inner
+    string = _string
+    rates: dict[int, str] = {}  # rate text by object: lines share their tier's rate
+    for line in lines:
+        deal_id, ctype, rate = line.deal_id, line.credit_type, line.rate
+        rate_text = rates.get(id(rate))
+        if rate_text is None:
+            rate_text = rates[id(rate)] = _rate(rate)
+        out += (
+            sep,
+            first,
+            string(line.component),
+            k_deal,
+            "null" if deal_id is None else string(deal_id),
+            k_type,
+            "null" if ctype is None else string(ctype),
+            k_base,
+            _money(line.base),
+            k_rate,
+            rate_text,
+            k_amount,
+            _money(line.amount),
+            k_explain,
+            string(line.explain),
+            close,
+        )
+        sep = "," + inner
+    out.append("\n" + " " * depth + "]")
 
 
 def to_csv(result: CalcResult) -> str:
@@ -110,18 +283,18 @@ def to_csv(result: CalcResult) -> str:
             res.period.start.isoformat(),
             res.period.end.isoformat(),
         ]
-        for line in res.lines:
-            d = line_dict(line)
-            writer.writerow(
-                [
-                    *head,
-                    d["component"],
-                    d["deal_id"] or "",
-                    d["credit_type"] or "",
-                    d["base"],
-                    d["rate"],
-                    d["amount"],
-                    d["explain"],
-                ]
-            )
+        # The values of line_dict(line), without building the dict.
+        writer.writerows(
+            [
+                *head,
+                line.component,
+                line.deal_id or "",
+                line.credit_type or "",
+                _money(line.base),
+                _rate(line.rate),
+                _money(line.amount),
+                line.explain,
+            ]
+            for line in res.lines
+        )
     return out.getvalue()

@@ -24,6 +24,34 @@ class Line:
     explain: str
 
 
+_new = object.__new__
+(_component, _deal_id, _type, _base, _rate, _amount, _explain) = (
+    Line.__dict__[name].__set__
+    for name in ("component", "deal_id", "credit_type", "base", "rate", "amount", "explain")
+)
+
+
+def new_line(
+    component: str,
+    deal_id: str | None,
+    credit_type: str | None,
+    base: Decimal,
+    rate: Decimal,
+    amount: Decimal,
+    explain: str,
+) -> Line:
+    """`Line(...)` without the frozen `__init__` (a full run builds over a million lines)."""
+    line: Line = _new(Line)
+    _component(line, component)
+    _deal_id(line, deal_id)
+    _type(line, credit_type)
+    _base(line, base)
+    _rate(line, rate)
+    _amount(line, amount)
+    _explain(line, explain)
+    return line
+
+
 @dataclass(frozen=True, slots=True)
 class DrawState:
     """A period's draw: guarantee paid on top, amount recovered, balance still owed after it."""
