@@ -26,7 +26,7 @@ from connector.store.results import (
 )
 from connector.sync.progress import Progress
 from connector.sync.summary import PlannedWrite
-from connector.writeback import BatchOutcome, WriteOptions, write_records
+from connector.writeback import TRANSIENT_CODES, BatchOutcome, WriteOptions, write_records
 
 Key = tuple[str, str]
 
@@ -127,11 +127,20 @@ def run_writeback(
         issues = [
             (i.object_name, i.record_id, i.field, i.error_code, i.message) for i in outcome.issues
         ]
+        # A record still locked after every retry stays pending, so the next run (not only
+        # the nightly full reconcile) writes it; a permanent failure is settled as an issue.
+        final = [(i[0], i[1]) for i in issues if i[3] not in TRANSIENT_CODES]
+        issue_keys = [(i[0], i[1]) for i in issues]
         with sessions() as session:
-            settle_writeback(
-                session, org_id=org_id, keys=[*outcome.written, *((i[0], i[1]) for i in issues)]
+            settle_writeback(session, org_id=org_id, keys=[*outcome.written, *final])
+            # One open issue per record: an older one for the same record is superseded.
+            resolve_issues(
+                session,
+                org_id=org_id,
+                stage="writeback",
+                keys=[*outcome.written, *issue_keys],
+                now=now,
             )
-            resolve_issues(session, org_id=org_id, stage="writeback", keys=outcome.written, now=now)
             add_issues(
                 session, org_id=org_id, run_id=run_id, stage="writeback", issues=issues, now=now
             )

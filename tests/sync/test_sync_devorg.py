@@ -196,3 +196,38 @@ def test_locked_rows_are_retried_and_a_validation_failure_is_an_issue(tmp_path: 
             )
         }
         assert all(rid in values for rid in ids[:5]) and ids[5] not in values
+
+
+def test_a_record_locked_past_every_retry_is_written_by_the_next_run(tmp_path: Path) -> None:
+    with running_org(tmp_path) as org:
+        opp = org.client.query(
+            "SELECT Id FROM Opportunity WHERE CloseDate >= 2026-01-01 AND IsWon = true "
+            "ORDER BY Id LIMIT 1"
+        )[0]["Id"]
+        # Exactly one run's worth of attempts fails (4 tries per record per run).
+        org.client.faults({"lock_rows": {opp: 4}})
+        first = run_sync(org.deps, mode="full")
+        assert first.status == "partial"
+        with org.deps.sessions() as session:
+            open_issues = session.scalars(
+                select(RecordIssue).where(RecordIssue.status == "open")
+            ).all()
+        assert [(i.record_id, i.error_code) for i in open_issues] == [(opp, "UNABLE_TO_LOCK_ROW")]
+        before = org.client.query(
+            f"SELECT Estimated_Commission__c FROM Opportunity WHERE Id = '{opp}'"
+        )
+        assert before[0]["Estimated_Commission__c"] is None
+
+        # No change in Salesforce, an ordinary incremental run: the pending write goes out.
+        next_second()
+        second = run_sync(org.deps, mode="incremental")
+        assert second.written >= 1 and second.status == "succeeded"
+        after = org.client.query(
+            f"SELECT Estimated_Commission__c FROM Opportunity WHERE Id = '{opp}'"
+        )
+        assert after[0]["Estimated_Commission__c"] is not None
+        with org.deps.sessions() as session:
+            statuses = session.scalars(
+                select(RecordIssue.status).where(RecordIssue.record_id == opp)
+            ).all()
+        assert statuses == ["resolved"]
