@@ -172,8 +172,10 @@ def _rep(rng: random.Random, team: int, first_manager: int, today: dt.date) -> _
     title = "Senior Account Executive" if hire.year < year - 3 else "Account Executive"
     row = _UserRow(*_name(rng), title, "ae", 5, new_id("User", first_manager + team),
                    TEAM_REGIONS[team % len(TEAM_REGIONS)], hire, end)  # fmt: skip
-    row.quota = float(rng.choice((600, 700, 800, 900, 1000, 1200)) * 1000)
-    row.target = float(60_000 + 5_000 * int(rand() * 9))
+    # Quota__c and Target_Incentive__c are per pay period (Quotaflow reads them as the rep's
+    # override of the plan's per-period figures); the demo plans pay quarterly.
+    row.quota = float(rng.choice((150, 175, 200, 225, 250, 300)) * 1000)
+    row.target = float(15_000 + 1_250 * int(rand() * 9))
     return row
 
 
