@@ -13,11 +13,11 @@ from typing import Any
 from soak_driver import Change, Driver, Mirror
 from soak_faults import Event, Injector, schedule
 from soak_final import final_check
-from soak_org import Login, OrgClient, OrgFile
+from soak_org import OrgClient, OrgFile
 from soak_procs import Clock, Store, cli_env, quotaflow
 from soak_watch import Watcher
 
-from devorg.process import DevorgInfo, start_devorg
+from devorg.process import start_devorg
 
 DEMO_PLAN = Path(__file__).resolve().parent.parent / "connector" / "demo_plan.yaml"
 KINDS = {
@@ -46,14 +46,6 @@ class SoakConfig:
     midrun_kills: int
     estimate_sample: int
     database_url: str
-
-
-def login_of(info: DevorgInfo) -> Login:
-    """The soak's login from the devorg's announcement (password flow)."""
-    return Login(
-        info.instance_url, info.login_url, info.ca_cert, info.client_id, info.client_secret,
-        info.username, info.password + (info.security_token or ""), info.data_dir, info.org_id,
-    )  # fmt: skip
 
 
 def next_second() -> None:
@@ -198,7 +190,7 @@ def settle(store: Store, state: State, cfg: SoakConfig) -> dict[str, Any]:
 def run_soak(cfg: SoakConfig) -> dict[str, Any]:
     """The whole soak; the report as a dict (see soak_report)."""
     with start_devorg(cfg.workdir / "devorg", seed="demo", timeout=120) as info:
-        login = login_of(info)
+        login = info
         env = cli_env(login, cfg.database_url, interval=cfg.interval)
         quotaflow(env, "db", "upgrade")
         quotaflow(env, "plans", "import", str(DEMO_PLAN), "--org", info.org_id, "--by", "soak")

@@ -16,6 +16,8 @@ from typing import Any
 
 import requests
 
+from devorg.process import DevorgInfo
+
 API = "/services/data/v62.0"
 RETRY_CODES = {"SERVER_UNAVAILABLE", "REQUEST_LIMIT_EXCEEDED", "UNABLE_TO_LOCK_ROW"}
 
@@ -27,21 +29,6 @@ class OrgError(RuntimeError):
         super().__init__(f"HTTP {status} {code}: {text[:300]}")
         self.status = status
         self.code = code
-
-
-@dataclass
-class Login:
-    """What the soak needs of the devorg's JSON line."""
-
-    instance_url: str
-    login_url: str
-    ca_cert: str
-    client_id: str
-    client_secret: str
-    username: str
-    password: str
-    data_dir: str
-    org_id: str
 
 
 @dataclass
@@ -66,7 +53,7 @@ def _error_code(response: requests.Response) -> str:
 class OrgClient:
     """REST and control-plane calls with retries; thread-safe enough for one thread each."""
 
-    def __init__(self, login: Login, *, deadline_s: float = 120.0) -> None:
+    def __init__(self, login: DevorgInfo, *, deadline_s: float = 120.0) -> None:
         self.login = login
         self.http = requests.Session()
         self.http.trust_env = False  # this machine's REQUESTS_CA_BUNDLE would replace verify
@@ -83,7 +70,8 @@ class OrgClient:
                 "client_id": self.login.client_id,
                 "client_secret": self.login.client_secret,
                 "username": self.login.username,
-                "password": self.login.password,
+                # Salesforce takes the security token appended to the password.
+                "password": self.login.password + self.login.security_token,
             },
             timeout=30,
         )

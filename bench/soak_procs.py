@@ -10,25 +10,17 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from soak_org import Login
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
+from devorg.process import DevorgInfo
 
-def cli_env(login: Login, database_url: str, *, interval: int) -> dict[str, str]:
+
+def cli_env(login: DevorgInfo, database_url: str, *, interval: int) -> dict[str, str]:
     """The environment a Quotaflow process reads (DESIGN.md Configuration), for the devorg."""
     env = dict(os.environ)
-    env.update(
-        QUOTAFLOW_DATABASE_URL=database_url,
-        SF_LOGIN_URL=login.login_url,
-        SF_AUTH="password",
-        SF_CLIENT_ID=login.client_id,
-        SF_CLIENT_SECRET=login.client_secret,
-        SF_USERNAME=login.username,
-        SF_PASSWORD=login.password,
-        SF_CA_BUNDLE=login.ca_cert,
-        QUOTAFLOW_SYNC_INTERVAL=str(interval),
-    )
+    env.update(login.quotaflow_env(database_url=database_url, auth="password"))
+    env["QUOTAFLOW_SYNC_INTERVAL"] = str(interval)
     return env
 
 
