@@ -46,6 +46,28 @@ class SyncRun(Base):
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
 
+    @classmethod
+    def queued(
+        cls,
+        *,
+        org_id: str,
+        mode: str,
+        now: datetime,
+        requested_by: str | None = None,
+        dry_run: bool = False,
+    ) -> SyncRun:
+        """A new run request, waiting to be started."""
+        return cls(
+            org_id=org_id,
+            mode=mode,
+            status="queued",
+            dry_run=dry_run,
+            requested_by=requested_by,
+            requested_at=now,
+            counts={},
+            api_calls=0,
+        )
+
 
 class Watermark(Base):
     """How far the pull of one object has committed: the greatest SystemModstamp stored."""

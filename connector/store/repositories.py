@@ -119,15 +119,8 @@ def create_run(
 ) -> int:
     """A queued SyncRun; returns its id."""
     with sessions() as session:
-        run = SyncRun(
-            org_id=org_id,
-            mode=mode,
-            status="queued",
-            dry_run=dry_run,
-            requested_by=requested_by,
-            requested_at=now,
-            counts={},
-            api_calls=0,
+        run = SyncRun.queued(
+            org_id=org_id, mode=mode, now=now, requested_by=requested_by, dry_run=dry_run
         )
         session.add(run)
         session.commit()

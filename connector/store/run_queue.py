@@ -29,16 +29,7 @@ def enqueue(
         if mode == "full" and waiting.mode != "full":
             waiting.mode = "full"
         return waiting
-    run = SyncRun(
-        org_id=org_id,
-        mode=mode,
-        status="queued",
-        dry_run=False,
-        requested_by=requested_by,
-        requested_at=now,
-        counts={},
-        api_calls=0,
-    )
+    run = SyncRun.queued(org_id=org_id, mode=mode, now=now, requested_by=requested_by)
     session.add(run)
     session.flush()
     return run
