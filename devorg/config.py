@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULT_DATA_DIR = Path("instance/devorg")
 DEFAULT_API_LIMIT = 100_000
 # Salesforce's default session timeout is two hours.
 DEFAULT_TOKEN_TTL_SECONDS = 7200
 API_VERSION = "62.0"
+CANVAS_URL_ENV = "QUOTAFLOW_CANVAS_URL"
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,8 @@ class DevorgConfig:
     token_ttl_seconds: int = DEFAULT_TOKEN_TTL_SECONDS
     faults: dict[str, Any] = field(default_factory=dict)
     verbose: bool = False
+    # Where the Lightning host pages POST the Canvas signed request (None: not configured).
+    canvas_url: str | None = None
 
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,6 +50,10 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-limit", type=int, default=DEFAULT_API_LIMIT)
     parser.add_argument("--token-ttl", type=int, default=DEFAULT_TOKEN_TTL_SECONDS)
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    parser.add_argument(
+        "--canvas-url",
+        help=f"the Canvas app URL the /lightning pages frame (default ${CANVAS_URL_ENV})",
+    )
     faults = parser.add_argument_group("fault injection (see POST /__devorg/faults)")
     faults.add_argument("--faults", help="a JSON object in the POST /__devorg/faults shape")
     faults.add_argument("--expire-sessions-every", type=float, metavar="SECONDS")
@@ -80,4 +90,20 @@ def config_from_args(args: argparse.Namespace) -> DevorgConfig:
         token_ttl_seconds=args.token_ttl,
         faults=faults,
         verbose=args.verbose,
+        canvas_url=canvas_url_from(getattr(args, "canvas_url", None)),
     )
+
+
+def canvas_url_from(flag: str | None, env: Mapping[str, str] | None = None) -> str | None:
+    """The Canvas app URL: the flag, else $QUOTAFLOW_CANVAS_URL; ValueError unless http(s)."""
+    url = flag or (os.environ if env is None else env).get(CANVAS_URL_ENV) or None
+    if url is not None:
+        check_canvas_url(url)
+    return url
+
+
+def check_canvas_url(url: str) -> None:
+    """ValueError unless `url` is an absolute http(s) URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"canvas URL must be an absolute http(s) URL, got {url!r}")

@@ -8,16 +8,20 @@
   soft delete with `"delete": true`, else a create).
 - `POST /__devorg/undelete` `{"ids": [...]}`: restore soft-deleted records (and the children
   deleted with them), like the recycle bin's Undelete.
+- `GET|POST /__devorg/canvas` `{"url": "https://..."|null}`: read or change the Canvas app URL
+  the `/lightning/...` host pages frame (the demo learns the app's port after the devorg starts).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
 from flask import Blueprint, Response
 
 from devorg import records, schema, values
+from devorg.config import check_canvas_url
 from devorg.errors import ApiError
 from devorg.faults import FaultError
 from devorg.rest import json_body, json_response, org, write_context
@@ -130,3 +134,26 @@ def undelete() -> Response:
             else:
                 results.append({"id": record_id, "success": True, "errors": []})
     return json_response(results)
+
+
+@bp.get("/canvas")
+def get_canvas() -> Response:
+    """The Canvas app URL the Lightning host pages frame."""
+    return json_response({"url": org().config.canvas_url})
+
+
+@bp.post("/canvas")
+def set_canvas() -> Response:
+    """Change (or with null, forget) the Canvas app URL."""
+    url = json_body().get("url")
+    if url is not None:
+        if not isinstance(url, str):
+            raise ApiError(400, "JSON_PARSER_ERROR", "url must be a string or null")
+        try:
+            check_canvas_url(url)
+        except ValueError as exc:
+            raise ApiError(400, "INVALID_CANVAS_URL", str(exc)) from exc
+    state = org()
+    # DevorgConfig is frozen: swap in a copy (one attribute store, safe across threads).
+    state.config = dataclasses.replace(state.config, canvas_url=url or None)
+    return json_response({"url": state.config.canvas_url})

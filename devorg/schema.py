@@ -286,6 +286,17 @@ def _build_objects() -> dict[str, ObjectSpec]:
             _currency("UnitPrice", label="Sales Price"),
             _currency("TotalPrice", label="Total Price")],
             label="Opportunity Product"),
+        _obj("PermissionSet", "0PS", [
+            _f("Name", "string", length=80, nillable=False),
+            _f("Label", "string", length=80, nillable=False),
+            _f("Description", "string", length=255),
+            # Profiles own a hidden permission set each; ours are standalone ones.
+            _f("IsOwnedByProfile", "boolean", label="Is Owned By Profile", **_RO)],
+            deletable=False),
+        _obj("PermissionSetAssignment", "0Pa", [
+            _ref("AssigneeId", "User", "Assignee", nillable=False, label="Assignee ID"),
+            _ref("PermissionSetId", "PermissionSet", "PermissionSet", nillable=False)],
+            deletable=False),
     ]
     return {obj.name: obj for obj in objs}
 # fmt: on

@@ -93,8 +93,36 @@ class _UserRow:
     username: str = ""
 
 
+# Quotaflow's permission sets (force-app ships them) and the system user each is assigned to:
+# (API name, label, description, user number in the seed).
+PERMISSION_SETS = (
+    ("Quotaflow_Admin", "Quotaflow Admin", "Maintain Quotaflow plans and mappings", 1),
+    ("Quotaflow_Integration", "Quotaflow Integration", "Quotaflow's sync user", 2),
+    ("Quotaflow_Ops", "Quotaflow Ops", "Trigger Quotaflow resyncs and watch runs", 3),
+)
+
+
+def _permission_rows(audit: tuple[object, ...]) -> dict[str, list[tuple[object, ...]]]:
+    return {
+        "PermissionSet": [
+            (new_id("PermissionSet", i), name, label, text, 0, *audit)
+            for i, (name, label, text, _) in enumerate(PERMISSION_SETS, 1)
+        ],
+        "PermissionSetAssignment": [
+            (
+                new_id("PermissionSetAssignment", i),
+                new_id("User", user),
+                new_id("PermissionSet", i),
+                *audit,
+            )
+            for i, (_, _, _, user) in enumerate(PERMISSION_SETS, 1)
+        ],
+    }
+
+
 def setup_rows(now_ms: int) -> dict[str, list[tuple[object, ...]]]:
-    """Profiles, currencies, split types and products (field order as in the schema)."""
+    """Profiles, currencies, split types, products and Quotaflow's permission sets (field
+    order as in the schema)."""
     admin = new_id("User", 1)
     audit = (now_ms, admin, now_ms, admin, now_ms)
     products = [
@@ -119,6 +147,7 @@ def setup_rows(now_ms: int) -> dict[str, list[tuple[object, ...]]]:
             (new_id("Product2", i), 0, name, code, family, 1, *audit)
             for i, (name, code, family) in enumerate(products, 1)
         ],
+        **_permission_rows(audit),
     }
 
 

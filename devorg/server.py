@@ -11,7 +11,7 @@ import traceback
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-from devorg import auth, composite, control, rest
+from devorg import auth, composite, control, lightning, rest
 from devorg.errors import ApiError, limit_exceeded, not_found
 from devorg.state import Org
 
@@ -44,7 +44,7 @@ def create_app(org: Org) -> Flask:
     app = Flask("devorg")
     app.config["DEVORG"] = org
     app.url_map.strict_slashes = False
-    for blueprint in (auth.bp, rest.bp, composite.bp, control.bp):
+    for blueprint in (auth.bp, rest.bp, composite.bp, control.bp, lightning.bp):
         app.register_blueprint(blueprint)
     app.before_request(_before_api_call)
     app.after_request(_limit_info)

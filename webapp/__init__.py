@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from flask import Flask
 
+from connector.salesforce.identity import IdentityClient
 from connector.settings import Settings, load_settings
+from webapp.auth.identity import IdentityCache
+from webapp.auth.session import SessionTokens
 from webapp.db import init_db
+from webapp.errors import init_errors
+from webapp.render import init_render
 from webapp.security import init_security
+
+MAX_REQUEST_BYTES = 2 * 1024 * 1024  # a mapping or plan document is a few KB
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -14,11 +21,22 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings if settings is not None else load_settings()
     app = Flask(__name__)
     app.config["SECRET_KEY"] = settings.require_secret_key()
+    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.extensions["quotaflow.settings"] = settings
+    app.extensions["quotaflow.tokens"] = SessionTokens(app.config["SECRET_KEY"])
+    app.extensions["quotaflow.identity"] = IdentityCache(
+        IdentityClient(api_version=settings.sf_api_version, ca_bundle=settings.sf_ca_bundle)
+    )
     init_db(app, settings)
     init_security(app, settings)
-
-    from webapp.health import bp as health_bp
-
-    app.register_blueprint(health_bp)
+    init_errors(app)
+    init_render(app)
+    _register_blueprints(app, settings)
     return app
+
+
+def _register_blueprints(app: Flask, settings: Settings) -> None:
+    from webapp import canvas, health
+
+    for module in (health, canvas):
+        app.register_blueprint(module.bp)

@@ -1,0 +1,1 @@
+"""Identity (Canvas signed requests), embedded sessions and access control."""

@@ -1,0 +1,96 @@
+"""Access control for views and API: who is asking (from the session token) and may they.
+
+Views call `require(...)` as a decorator; resource lookups go through the get-or-404 helpers
+in `webapp.access`, which also check that the viewer may see the resource.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import current_app, g, request
+
+from webapp.auth.session import SessionRefused, SessionTokens, Viewer
+
+TOKEN_FIELD = "qf_token"
+CSRF_FIELD = "qf_csrf"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Refused(Exception):
+    """A request we turn away with a status and a plain message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def tokens() -> SessionTokens:
+    """The app's session token issuer."""
+    found: SessionTokens = current_app.extensions["quotaflow.tokens"]
+    return found
+
+
+def _raw_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    if request.method == "POST":
+        value = request.form.get(TOKEN_FIELD, "")
+        return value or None
+    return None
+
+
+def current_viewer() -> Viewer:
+    """The viewer of this request (set by `require` or by /canvas)."""
+    viewer: Viewer | None = g.get("viewer")
+    if viewer is None:
+        raw = _raw_token()
+        if raw is None:
+            raise Refused(401, "Open Quotaflow from Salesforce: this page needs a session.")
+        try:
+            viewer = tokens().verify(raw)
+        except SessionRefused as exc:
+            raise Refused(401, str(exc)) from None
+        g.viewer = viewer
+    return viewer
+
+
+def require(*roles: str, csrf: bool = False) -> Callable[[F], F]:
+    """Allow only viewers holding one of `roles` (any viewer if none); check CSRF if asked."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            viewer = current_viewer()
+            if roles and not viewer.has(*roles):
+                raise Refused(403, "Your Quotaflow roles do not include this page.")
+            if csrf and not g.get("canvas") and not _csrf_ok(viewer):
+                raise Refused(403, "This form is out of date (CSRF check failed): reload, retry.")
+            return view(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorate
+
+
+def _csrf_ok(viewer: Viewer) -> bool:
+    # An API call with a Bearer header cannot be forged cross-site (no ambient credential);
+    # a form post must carry the session's CSRF token.
+    if request.headers.get("Authorization", "").lower().startswith("bearer "):
+        return True
+    return tokens().csrf_ok(viewer, request.form.get(CSRF_FIELD))
+
+
+def not_found(what: str) -> Refused:
+    """The refusal for a resource that does not exist or that the viewer may not see."""
+    return Refused(404, f"{what} was not found, or you may not see it.")
+
+
+def bad_request(message: str) -> Refused:
+    """The refusal for input we cannot use."""
+    return Refused(400, message)

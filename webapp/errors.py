@@ -1,0 +1,50 @@
+"""Errors as the user sees them: a plain message, as JSON for the API and HTML for views.
+
+Nothing here ever shows a stack trace or echoes a token; an unexpected error is logged with
+its traceback and answered with a 500 that says only that.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from webapp.auth.guard import Refused
+
+
+def _wants_json() -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    accept = request.accept_mimetypes
+    return best == "application/json" and accept[best] > accept["text/html"]
+
+
+def refusal(status: int, message: str) -> Response:
+    """A refusal response in the format the caller asked for."""
+    if _wants_json():
+        response = jsonify(error=message, status=status)
+    else:
+        response = Response(
+            render_template("refused.html", status=status, message=message),
+            mimetype="text/html",
+        )
+    response.status_code = status
+    return response
+
+
+def init_errors(app: Flask) -> None:
+    """Register the handlers."""
+
+    @app.errorhandler(Refused)
+    def _refused(exc: Refused) -> Response:
+        return refusal(exc.status, exc.message)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response:
+        return refusal(exc.code or 500, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        app.logger.exception("unexpected error on %s %s", request.method, request.path)
+        return refusal(500, "Quotaflow hit an unexpected error; it has been logged.")
