@@ -28,6 +28,9 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--api-limit", type=int, default=100_000, help="daily API calls")
     serve.add_argument("--token-ttl", type=int, default=7200, help="session lifetime, seconds")
     serve.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    serve.add_argument(
+        "--canvas-url", help="Canvas app URL the /lightning pages frame ($QUOTAFLOW_CANVAS_URL)"
+    )
     faults = serve.add_argument_group("fault injection (see POST /__devorg/faults)")
     faults.add_argument("--faults", help="a JSON object in the POST /__devorg/faults shape")
     faults.add_argument("--expire-sessions-every", type=float, metavar="SECONDS")

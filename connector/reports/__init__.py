@@ -1,0 +1,1 @@
+"""Read models for the web views: stored results shaped for a rep, a team, a deal, a run."""
