@@ -2,8 +2,8 @@
 
 - `GET /lightning/r/{Object}/{id}/view`: a record page (highlights panel and a Quotaflow card).
 - `GET /lightning/page/home`: the Home page with the same card.
-- `?user=<userId>` picks who views the page (a test double for a logged-in session); without
-  it the org's admin user (admin@quotaflow.devorg, else the integration user) views it.
+- `?user=<userId>` (or a username) picks who views the page (a test double for a login);
+  without it the org's admin user (admin@quotaflow.devorg, else the integration user) views it.
 - `?location=utility` shows the app in a 360 px utility-bar panel instead of the card.
 
 These are pages, not API calls: no bearer token, not counted against the API limit.
@@ -132,6 +132,8 @@ def _viewer(conn: sqlite3.Connection, state: Org) -> dict[str, Any]:
         raise PageNotFound("This org has no admin user to act as: pass ?user=<userId>")
     user_id = id18(wanted)
     row = _user_row(conn, "Id = ?", user_id) if user_id else None
+    if row is None and "@" in wanted:  # a username is handier in demo links than an id
+        row = _user_row(conn, "lower(Username) = lower(?)", wanted)
     if row is None:
         raise PageNotFound(f"No user with id {wanted} in this org")
     if not row["IsActive"]:

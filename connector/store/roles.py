@@ -192,7 +192,9 @@ def resolve_roles(
     me = person(session, org_id=org_id, rep_id=user_id)
     if me is None:
         return user_id, roles
-    roles.add("rep")
+    # Every User is mapped, but only one on a comp plan has earnings to show.
+    if me.plan_id:
+        roles.add("rep")
     if manages_anyone(session, org_id=org_id, rep_id=me.id):
         roles.add("manager")
     return me.id, roles

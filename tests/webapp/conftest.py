@@ -7,6 +7,7 @@ state takes `web.fresh(tmp_path)`, an app on its own copy of the synced database
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,7 +29,6 @@ from devorg.process import DevorgInfo, start_devorg
 from webapp import create_app
 from webapp.auth.session import Viewer, new_viewer
 from webapp.db import unit_of_work
-
 
 
 @dataclass
@@ -99,9 +99,7 @@ def _cast(app: Flask, org_id: str) -> Cast:
     with app.app_context(), unit_of_work() as uow:
         everyone = all_people(uow.session, org_id=org_id)
         by_id = {p.id: p for p in everyone}
-        managers = sorted(
-            {p.manager_id for p in everyone if p.manager_id and p.plan_id == "ae"}
-        )
+        managers = sorted({p.manager_id for p in everyone if p.manager_id and p.plan_id == "ae"})
         team_a = sorted(p.id for p in everyone if p.manager_id == managers[0])
         above_a = set()
         boss = by_id[managers[0]].manager_id
@@ -140,6 +138,9 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
         upgrade(deps.engine)
         org_id = deps.gateway.org_id()
         ensure_demo_plan(deps.sessions, org_id=org_id, now=datetime.now(UTC))
+        # A pull reads what was modified before its start second; the seed's last second
+        # becomes readable after it.
+        time.sleep(1.1)
         summary = run_sync(deps, mode="full")
         assert summary.status == "succeeded", summary
         page = deps.gateway.query("SELECT Id, Username FROM User", include_deleted=False)

@@ -37,7 +37,9 @@ def _settings(root: Path, devorg: Any) -> Any:
     from connector.settings import load_settings
 
     env = devorg.quotaflow_env(database_url=f"sqlite:///{root / 'quotaflow.db'}", auth="jwt")
-    return load_settings(env).with_overrides(demo_mode=True)
+    # The devorg's Lightning pages frame the app, as *.lightning.force.com does in an org.
+    origin = devorg.instance_url.rstrip("/")
+    return load_settings(env).with_overrides(demo_mode=True, frame_ancestors=("'self'", origin))
 
 
 def _print_leaderboard(deps: Any) -> None:
@@ -64,7 +66,9 @@ def _demo(args: argparse.Namespace) -> int:
     root = Path(args.dir).resolve()
     root.mkdir(parents=True, exist_ok=True)
     print(f"Starting the devorg (demo data in {root / 'devorg'}) ...", flush=True)
-    with start_devorg(root / "devorg", seed="demo") as devorg:
+    canvas_url = f"http://127.0.0.1:{args.port}/canvas"
+    extra = ("--canvas-url", canvas_url)
+    with start_devorg(root / "devorg", seed="demo", extra_args=extra) as devorg:
         print(f"devorg listening at {devorg.instance_url}", flush=True)
         settings = _settings(root, devorg)
         deps = build_sync_deps(settings)
@@ -85,10 +89,29 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _serve(settings: Any, *, port: int, devorg: Any) -> int:
+    import logging
+    import threading
+
+    from connector.clock import ClockOptions, SyncWorker, run_clock
+    from connector.deps import build_sync_deps
     from webapp import create_app
 
     app = create_app(settings)
-    print(f"\nQuotaflow web app: http://127.0.0.1:{port}/healthz", flush=True)
+    # The clock runs beside the app, as the Procfile's `clock` process does in production:
+    # it picks up the Resync requests queued from the ops console.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    deps = build_sync_deps(settings)
+    worker = SyncWorker(deps, options=ClockOptions(interval_seconds=settings.sync_interval))
+    stop = threading.Event()
+    clock = threading.Thread(target=run_clock, args=(worker,), kwargs={"stop": stop}, daemon=True)
+    clock.start()
+    print(f"\nQuotaflow demo: open http://127.0.0.1:{port}/demo and pick who to be", flush=True)
+    print("  (a rep, a manager, the admin or ops; each opens the devorg's Lightning page)")
     print(f"devorg (Salesforce stand-in): {devorg.instance_url}   Ctrl-C stops both.", flush=True)
-    app.run(host="127.0.0.1", port=port, debug=False, use_reloader=False)
+    try:
+        app.run(host="127.0.0.1", port=port, debug=False, use_reloader=False)
+    finally:
+        stop.set()
+        clock.join(timeout=30)
+        deps.engine.dispose()
     return 0
