@@ -25,6 +25,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from connector.deps import SyncDeps
 from connector.store.run_queue import claim_next
 from connector.sync.inputs import SyncBusy, default_holder, held_lease
+from connector.sync.progress_store import StoredProgress
 from connector.sync.run import SyncOptions, run_locked
 from connector.sync.summary import SyncSummary
 
@@ -76,6 +77,8 @@ class SyncWorker:
                     options=sync,
                     requested_by="clock",
                     confirm=lease.confirm,
+                    # The ops console shows the stage and counts of the running run live.
+                    progress=StoredProgress(deps.sessions, org_id=org_id, run_id=run_id),
                 )
         except SyncBusy:
             log.info("org %s: another process is running a sync; tick skipped", org_id)

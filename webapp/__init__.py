@@ -36,7 +36,14 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask, settings: Settings) -> None:
-    from webapp import canvas, health
+    from webapp import admin, canvas, health, manager, ops, rep
+    from webapp.api import bp as api_bp
+    from webapp.api import earnings, mappings, sync  # noqa: F401  (each adds its routes to api_bp)
 
-    for module in (health, canvas):
+    for module in (health, canvas, rep, manager, admin, ops):
         app.register_blueprint(module.bp)
+    app.register_blueprint(api_bp)
+    if settings.demo_mode:
+        from webapp import demo
+
+        app.register_blueprint(demo.bp)

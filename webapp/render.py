@@ -13,7 +13,7 @@ from webapp.auth.session import Viewer
 # The tabs, in order: (endpoint, label, roles that see it).
 TABS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("rep.home", "My earnings", ("rep",)),
-    ("manager.team", "My team", ("manager",)),
+    ("manager.team", "Teams", ("manager", "admin")),
     ("ops.runs", "Sync", ("ops", "admin")),
     ("admin.mappings", "Mappings", ("admin",)),
     ("admin.plans", "Plans & periods", ("admin",)),

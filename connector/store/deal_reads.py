@@ -43,3 +43,18 @@ def deal_people(session: Session, *, org_id: str, deal_id: str) -> set[str]:
         )
     )
     return found
+
+
+def sample_deals(session: Session, *, org_id: str, owner_ids: list[str]) -> dict[str, str]:
+    """One live deal per owner among `owner_ids` (the demo chooser links to it)."""
+    found: dict[str, str] = {}
+    wanted = set(owner_ids)
+    rows = session.execute(
+        select(CanonicalDeal.owner_id, CanonicalDeal.id)
+        .where(CanonicalDeal.org_id == org_id, CanonicalDeal.deleted.is_(False))
+        .order_by(CanonicalDeal.owner_id, CanonicalDeal.close_date.desc(), CanonicalDeal.id)
+    )
+    for owner, deal_id in rows:
+        if owner in wanted and owner not in found:
+            found[owner] = deal_id
+    return found

@@ -52,3 +52,13 @@ def locked_periods(session: Session, *, org_id: str) -> Sequence[PeriodLock]:
     return session.scalars(
         select(PeriodLock).where(PeriodLock.org_id == org_id).order_by(PeriodLock.start)
     ).all()
+
+
+def unlock_period(session: Session, *, org_id: str, period: str) -> bool:
+    """Unlock a period (its results are recomputed from the next run on); False if not locked."""
+    existing = session.get(PeriodLock, (org_id, period))
+    if existing is None:
+        return False
+    session.delete(existing)
+    session.flush()
+    return True

@@ -117,8 +117,12 @@ def run_writeback(
     if dry_run:
         return WriteResult(planned, 0, 0, 0)
     to_send = {(o, r) for o, r, _f in records}
+    already_there = [k for k in pending if k not in to_send]
     with sessions() as session:
-        settle_writeback(session, org_id=org_id, keys=[k for k in pending if k not in to_send])
+        settle_writeback(session, org_id=org_id, keys=already_there)
+        # The CRM already holds what we want (someone fixed the record, or a retried value
+        # was written meanwhile): a write-back issue about it is over.
+        resolve_issues(session, org_id=org_id, stage="writeback", keys=already_there, now=now)
         session.commit()
     done = 0
 

@@ -13,6 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from connector.store.models import RecordIssue, SyncRun
+from connector.store.results import WritebackValue
+from connector.store.run_reads import repend_writeback
 from connector.sync import run_sync
 from connector.sync.run import calc_window
 
@@ -196,6 +198,25 @@ def test_locked_rows_are_retried_and_a_validation_failure_is_an_issue(tmp_path: 
             )
         }
         assert all(rid in values for rid in ids[:5]) and ids[5] not in values
+
+        # An admin fixes the record by hand, ops retries: nothing is left to send, and the
+        # issue closes instead of staying open for good.
+        assert org.client.http.delete(f"{org.info.instance_url}/__devorg/faults").ok
+        with org.deps.sessions() as session:
+            wanted = session.get(WritebackValue, (org.org_id, "Opportunity", ids[5]))
+            assert wanted is not None
+            fields = dict(wanted.fields)
+            assert repend_writeback(session, org_id=org.org_id, issue_ids=None) == 1
+            session.commit()
+        org.client.patch("Opportunity", ids[5], fields)
+        next_second()
+        retried = run_sync(org.deps, mode="incremental")
+        assert retried.status == "succeeded" and retried.written == 0
+        with org.deps.sessions() as session:
+            still_open = session.scalars(
+                select(RecordIssue).where(RecordIssue.status == "open")
+            ).all()
+        assert still_open == []
 
 
 def test_a_record_locked_past_every_retry_is_written_by_the_next_run(tmp_path: Path) -> None:

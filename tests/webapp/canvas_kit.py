@@ -57,7 +57,5 @@ def sign(doc: Any, secret: str) -> str:
 
 def revoke(info: DevorgInfo, token: str) -> None:
     """Revoke an OAuth token in the devorg."""
-    response = http(info).post(
-        f"{info.instance_url}/services/oauth2/revoke", data={"token": token}
-    )
+    response = http(info).post(f"{info.instance_url}/services/oauth2/revoke", data={"token": token})
     assert response.status_code == 200, response.text

@@ -201,12 +201,20 @@ def _mutate(rng: random.Random, good: str, doc: dict[str, Any], secret: str) -> 
     mutated = copy.deepcopy(doc)
     node = mutated
     path = rng.choice(
-        [("userId",), ("client", "instanceUrl"), ("client", "oauthToken"), ("context", "user"),
-         ("context", "organization", "organizationId"), ("context", "environment", "record")]
+        [
+            ("userId",),
+            ("client", "instanceUrl"),
+            ("client", "oauthToken"),
+            ("context", "user"),
+            ("context", "organization", "organizationId"),
+            ("context", "environment", "record"),
+        ]
     )
     for key in path[:-1]:
         node = node[key]
-    node[path[-1]] = rng.choice([None, 0, -1, 1.5, True, "", "x" * 500, [], {}, "https://127.0.0.1:1"])
+    node[path[-1]] = rng.choice(
+        [None, 0, -1, 1.5, True, "", "x" * 500, [], {}, "https://127.0.0.1:1"]
+    )
     return sign(mutated, secret)
 
 

@@ -61,22 +61,12 @@ def _org_describes(spec: str, doc: Any) -> Mapping[str, Any]:
     """Describes of the configured org (SF_* settings; the devorg is one such org)."""
     from connector.deps import build_gateway
     from connector.errors import ConnectorError
-    from connector.salesforce.errors import SalesforceApiError
+    from connector.reports.admin_mappings import describer
     from connector.settings import load_settings
     from mappings.validate import collect_describes
 
-    gateway = build_gateway(load_settings())
-
-    def describe(name: str) -> dict[str, Any] | None:
-        try:
-            return gateway.describe(name)
-        except SalesforceApiError as exc:
-            if exc.status == 404 or exc.error_code in ("NOT_FOUND", "INVALID_TYPE"):
-                return None  # reported as "the org has no object"
-            raise
-
     try:
-        return collect_describes(doc, describe)
+        return collect_describes(doc, describer(build_gateway(load_settings())))
     except ConnectorError as exc:
         raise CliError(f"--describe-from {spec}: {exc}") from None
 

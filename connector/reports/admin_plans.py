@@ -1,0 +1,116 @@
+"""Plan administration: check an uploaded plan document (every problem, each with its path),
+store and activate it, and lock or unlock pay periods checked against the plan's period type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import yaml
+
+from calc.errors import PlanError
+from calc.plan import COMPONENT_TYPES, PlanDoc, parse_plan_doc
+from calc.plan_checks import format_loc
+from connector.store.periods import PeriodLock, lock_period
+from connector.store.plans import PlanVersion, active_plan, add_plan_version
+from connector.store.result_reads import DbSession as Session
+from connector.sync.periods import period_bounds
+from connector.sync.plans import parse_plan_text
+
+PERIOD_KIND_NAMES = {"month": "2026-01", "quarter": "2026-Q1", "year": "2026"}
+
+
+@dataclass(frozen=True, slots=True)
+class PlanProblem:
+    """One thing wrong with a plan document, at a path like `plans[0].components[1].rate`."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+def _schema_problems(text: str) -> list[PlanProblem]:
+    # calc reports the first problem only; an admin fixing an upload wants all of them.
+    data = yaml.safe_load(text)
+    if not isinstance(data, Mapping):
+        return []
+    raw = dict(data)
+    if "plans" not in raw and "id" in raw:  # one plan without `plans:`, as calc accepts
+        crediting = raw.pop("crediting", None)
+        raw = {"plans": [raw]} | ({"crediting": crediting} if crediting is not None else {})
+    try:
+        PlanDoc.model_validate(raw)
+    except ValueError as exc:  # pydantic's ValidationError (connector does not import pydantic)
+        errors = getattr(exc, "errors", None)
+        return [
+            PlanProblem(
+                format_loc(error["loc"], COMPONENT_TYPES),
+                str(error["msg"]).removeprefix("Value error, "),
+            )
+            for error in (errors() if callable(errors) else ())
+        ]
+    return []
+
+
+def check_plan_text(text: str) -> tuple[dict[str, Any] | None, list[PlanProblem]]:
+    """The JSON-safe document to store, or every problem found (nothing to store)."""
+    if not text.strip():
+        return None, [PlanProblem("", "the plan document is empty")]
+    try:
+        data, _doc = parse_plan_text(text, source="upload")
+    except PlanError as exc:
+        first = PlanProblem(exc.path, exc.reason)
+        found = _schema_problems(text) if exc.path and not exc.path.startswith("line") else []
+        return None, found or [first]
+    return data, []
+
+
+def upload_plan(
+    session: Session, *, org_id: str, text: str, by: str, now: datetime
+) -> tuple[PlanVersion | None, bool, list[PlanProblem]]:
+    """Check and store `text` as the active plan: (version, created, problems)."""
+    data, problems = check_plan_text(text)
+    if data is None:
+        return None, False, problems
+    row, created = add_plan_version(
+        session, org_id=org_id, document=data, source_text=text, created_by=by, now=now
+    )
+    return row, created, []
+
+
+def plan_period_kinds(session: Session, *, org_id: str) -> set[str]:
+    """The period types (month, quarter, year) of the active plan's plans; empty if none."""
+    row = active_plan(session, org_id=org_id)
+    if row is None:
+        return set()
+    doc = parse_plan_doc(row.document, source=f"plan version {row.version}")
+    return {plan.period for plan in doc.plans}
+
+
+def _kind_of(name: str) -> str:
+    if "-Q" in name:
+        return "quarter"
+    return "month" if "-" in name else "year"
+
+
+def check_period_name(name: str, kinds: set[str]) -> tuple[date, date]:
+    """Bounds of a period name the plan pays by; ValueError with a message otherwise."""
+    start, end = period_bounds(name)
+    if kinds and _kind_of(name) not in kinds:
+        examples = " or ".join(f"{k} like {PERIOD_KIND_NAMES[k]}" for k in sorted(kinds))
+        raise ValueError(f"the active plan pays by {examples}; {name} is a {_kind_of(name)}")
+    return start, end
+
+
+def lock(session: Session, *, org_id: str, name: str, by: str, now: datetime) -> PeriodLock:
+    """Lock a period after checking its name against the active plan; ValueError if not one."""
+    name = name.strip()
+    start, end = check_period_name(name, plan_period_kinds(session, org_id=org_id))
+    return lock_period(
+        session, org_id=org_id, period=name, start=start, end=end, locked_by=by, now=now
+    )

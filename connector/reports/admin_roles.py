@@ -1,0 +1,47 @@
+"""Role grants as the access page edits them: a grant is named by its id once stored, or by
+its role, kind and principal while only the built-in defaults apply (they have no id yet)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from connector.store.result_reads import DbSession as Session
+from connector.store.roles import GRANTED_ROLES, Grant, GrantError, add_grant, grants, remove_grant
+
+
+def grant_key(grant: Grant) -> str:
+    """A stable form value naming one grant: its id, or `role|kind|principal` for a default."""
+    if grant.id is not None:
+        return str(grant.id)
+    return f"{grant.role}|{grant.principal_kind}|{grant.principal}"
+
+
+def remove_by_key(session: Session, *, org_id: str, key: str, now: datetime) -> Grant:
+    """Remove the grant `key` names; GrantError if unknown or the last admin grant."""
+    found = next((g for g in grants(session, org_id=org_id) if grant_key(g) == key), None)
+    if found is None:
+        raise GrantError("this grant no longer exists; reload the page")
+    if found.id is None:
+        # Store the defaults first (adding an existing grant stores them and nothing else),
+        # so the one to remove has an id.
+        add_grant(
+            session,
+            org_id=org_id,
+            role=found.role,
+            principal_kind=found.principal_kind,
+            principal=found.principal,
+            created_by="default",
+            now=now,
+        )
+        stored = grants(session, org_id=org_id)
+        same = (found.role, found.principal_kind, found.principal)
+        found = next(g for g in stored if (g.role, g.principal_kind, g.principal) == same)
+    assert found.id is not None
+    remove_grant(session, org_id=org_id, grant_id=found.id, now=now)
+    return found
+
+
+def grants_by_role(session: Session, *, org_id: str) -> dict[str, list[Grant]]:
+    """The org's grants grouped by role (admin, then ops)."""
+    found = grants(session, org_id=org_id)
+    return {role: [g for g in found if g.role == role] for role in GRANTED_ROLES}

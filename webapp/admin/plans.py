@@ -1,0 +1,131 @@
+"""Plans and periods: the active plan and its history, uploading a plan document (validated,
+errors by path, nothing stored on error), activating a version, locking and unlocking periods."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import render_template, request
+
+from connector.reports.admin_plans import PlanProblem, lock, plan_period_kinds, upload_plan
+from connector.store.periods import locked_periods, unlock_period
+from connector.store.plan_activation import activate_plan_version
+from connector.store.plans import active_plan, plan_versions
+from webapp.admin import bp
+from webapp.auth.guard import current_viewer, not_found, require
+from webapp.db import unit_of_work
+
+Page = tuple[str, int]
+MAX_PLAN_BYTES = 512 * 1024
+
+
+def _who() -> str:
+    viewer = current_viewer()
+    return (viewer.name or viewer.user_id)[:120]
+
+
+def _page(*, status: int = 200, **extra: Any) -> Page:
+    org_id = current_viewer().org_id
+    with unit_of_work() as uow:
+        session = uow.session
+        context: dict[str, Any] = {
+            "active": active_plan(session, org_id=org_id),
+            "versions": list(plan_versions(session, org_id=org_id)),
+            "locks": list(locked_periods(session, org_id=org_id)),
+            "kinds": sorted(plan_period_kinds(session, org_id=org_id)),
+            "plan_problems": [],
+            "plan_text": "",
+            "errors": {},
+        }
+        context.update(extra)
+        page = render_template("admin/plans.html", **context)
+    return page, status
+
+
+@bp.route("/plans", methods=["GET", "POST"])
+@require("admin")
+def plans() -> Page:
+    """The active plan version, its history, and the locked periods."""
+    return _page()
+
+
+def _uploaded_text() -> tuple[str, list[PlanProblem]]:
+    upload = request.files.get("plan_file")
+    if upload is not None and upload.filename:
+        raw = upload.read(MAX_PLAN_BYTES + 1)
+        if len(raw) > MAX_PLAN_BYTES:
+            return "", [PlanProblem("plan_file", "the file is larger than 512 KB")]
+        try:
+            return raw.decode("utf-8"), []
+        except UnicodeDecodeError:
+            return "", [PlanProblem("plan_file", "the file is not UTF-8 text (YAML or JSON)")]
+    return request.form.get("plan_text", ""), []
+
+
+@bp.route("/plans/upload", methods=["POST"])
+@require("admin", csrf=True)
+def plan_upload() -> Page:
+    """Validate an uploaded plan document and activate it as a new version."""
+    text, problems = _uploaded_text()
+    if not problems:
+        with unit_of_work() as uow:
+            row, created, problems = upload_plan(
+                uow.session,
+                org_id=current_viewer().org_id,
+                text=text,
+                by=_who(),
+                now=datetime.now(UTC),
+            )
+            if row is not None:
+                uow.commit()
+                return _page(uploaded={"version": row.version, "created": created})
+    return _page(status=422, plan_problems=problems, plan_text=text)
+
+
+@bp.route("/plans/<int:version>/activate", methods=["POST"])
+@require("admin", csrf=True)
+def plan_activate(version: int) -> Page:
+    """Make an earlier plan version the active one again."""
+    with unit_of_work() as uow:
+        try:
+            activate_plan_version(
+                uow.session, org_id=current_viewer().org_id, version=version, now=datetime.now(UTC)
+            )
+        except KeyError:
+            raise not_found(f"Plan version {version}") from None
+        uow.commit()
+    return _page(activated=version)
+
+
+@bp.route("/periods/lock", methods=["POST"])
+@require("admin", csrf=True)
+def period_lock() -> Page:
+    """Lock a paid period: its results freeze; later changes are paid as adjustments."""
+    name = request.form.get("period", "").strip()
+    with unit_of_work() as uow:
+        try:
+            row = lock(
+                uow.session,
+                org_id=current_viewer().org_id,
+                name=name,
+                by=_who(),
+                now=datetime.now(UTC),
+            )
+        except ValueError as exc:
+            return _page(status=422, errors={"period": [str(exc)]}, period_value=name)
+        uow.commit()
+        period = row.period
+    return _page(locked=period)
+
+
+@bp.route("/periods/unlock", methods=["POST"])
+@require("admin", csrf=True)
+def period_unlock() -> Page:
+    """Unlock a period: the next run recomputes it like any open period."""
+    name = request.form.get("period", "").strip()
+    with unit_of_work() as uow:
+        if not unlock_period(uow.session, org_id=current_viewer().org_id, period=name):
+            raise not_found(f"Locked period {name!r}")
+        uow.commit()
+    return _page(unlocked=name)

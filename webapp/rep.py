@@ -1,0 +1,217 @@
+"""Rep views: earnings (Home and User pages), statements, the estimator, the Opportunity view.
+
+Thin views: check access (`get_rep_or_404`, `get_deal_or_404`), call one read model in
+`connector.reports`, render. "Today" is read here, once per request, and passed down.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request
+
+from connector.reports.earnings import RepSummary, rep_summary
+from connector.reports.estimate import deal_report
+from connector.reports.open_deals import open_deal_estimates
+from connector.reports.spiffs import deal_spiff
+from connector.store.people import Person
+from webapp.access import get_deal_or_404, get_rep_or_404, visible_people
+from webapp.auth.guard import bad_request, current_viewer, not_found, require
+from webapp.charts.gauge import attainment_gauge
+from webapp.db import unit_of_work
+
+bp = Blueprint("rep", __name__)
+METHODS = ["GET", "POST"]
+PERIOD = re.compile(r"\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?")
+OPEN_ON_PAGE = 5  # open deals shown on the rep page; the estimator lists them all
+STATEMENT_DEALS = 2000  # a manager's statement lists the team's deals: the CSV has them all
+
+
+def today() -> date:
+    """The as-of date of a page: today in UTC, like the sync's."""
+    return datetime.now(UTC).date()
+
+
+def period_param() -> str | None:
+    """The `period` parameter (query or form), validated; None when not given."""
+    raw = (request.values.get("period") or "").strip()
+    if not raw:
+        return None
+    if not PERIOD.fullmatch(raw):
+        raise bad_request("Parameter 'period' must be a period name like 2026-Q1, 2026-01 or 2026.")
+    return raw
+
+
+@bp.app_template_filter("rep_num")
+def rep_num(value: Any) -> str:
+    """A stored decimal string with thousands separators (`7650.00` -> `7,650.00`)."""
+    try:
+        return f"{Decimal(str(value)):,}"
+    except (InvalidOperation, ValueError):
+        return "—" if value is None else str(value)
+
+
+def _summary(person: Person, *, deal_limit: int | None = 100) -> RepSummary:
+    viewer = current_viewer()
+    with unit_of_work() as uow:
+        return rep_summary(
+            uow.session,
+            org_id=viewer.org_id,
+            rep_id=person.id,
+            as_of=today(),
+            period=period_param(),
+            deal_limit=deal_limit,
+        )
+
+
+def _rep_page(person: Person) -> str:
+    viewer = current_viewer()
+    summary = _summary(person)
+    with unit_of_work() as uow:
+        estimator = open_deal_estimates(
+            uow.session,
+            org_id=viewer.org_id,
+            rep_id=person.id,
+            as_of=summary.as_of,
+            limit=OPEN_ON_PAGE,
+        )
+    attainment = summary.result["attainment"] if summary.result else None
+    return render_template(
+        "rep/home.html",
+        s=summary,
+        person=person,
+        own=person.id == viewer.user_id,
+        estimator=estimator,
+        labels={c.id: c.label for c in summary.components},
+        gauge=attainment_gauge(None if attainment is None else Decimal(attainment)),
+    )
+
+
+@bp.route("/rep", methods=METHODS)
+@require("rep", "manager")
+def home() -> str:
+    """The viewer's own earnings."""
+    return _rep_page(get_rep_or_404(current_viewer().user_id))
+
+
+@bp.route("/reps/<rep_id>", methods=METHODS)
+@require()
+def person(rep_id: str) -> str:
+    """A visible rep's earnings (the User page, and managers' drill-down)."""
+    return _rep_page(get_rep_or_404(rep_id))
+
+
+@bp.route("/reps/<rep_id>/statement", methods=METHODS)
+@require()
+def statement(rep_id: str) -> str:
+    """A printable statement of one period (`?period=`, default the current one)."""
+    person = get_rep_or_404(rep_id)
+    summary = _summary(person, deal_limit=STATEMENT_DEALS)
+    labels = {c.id: c.label for c in summary.components}
+    return render_template("rep/statement.html", s=summary, person=person, labels=labels)
+
+
+CSV_COLUMNS = (
+    "rep_id",
+    "rep_name",
+    "period",
+    "deal_id",
+    "deal_name",
+    "component",
+    "credit_type",
+    "base",
+    "rate",
+    "amount",
+    "explain",
+)
+
+
+def _cell(value: object) -> str:
+    # A cell starting with = + - @ is a formula to a spreadsheet: names come from the CRM.
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def statement_rows(summary: RepSummary) -> list[list[str]]:
+    """The statement's lines as CSV rows (text cells guarded against formula injection)."""
+    period = summary.period or ""
+    rows = []
+    lines = [(d.deal_id, d.name, ln) for d in summary.deals for ln in d.lines]
+    lines += [("", "", ln) for ln in summary.other_lines]
+    for deal_id, name, ln in lines:
+        rows.append(
+            [
+                summary.rep_id,
+                _cell(summary.name),
+                period,
+                deal_id,
+                _cell(name),
+                _cell(ln["component"]),
+                ln.get("credit_type") or "",
+                ln["base"],
+                ln["rate"],
+                ln["amount"],
+                _cell(ln["explain"]),
+            ]
+        )
+    return rows
+
+
+@bp.route("/reps/<rep_id>/statement.csv", methods=METHODS)
+@require()
+def statement_csv(rep_id: str) -> Response:
+    """The statement's lines as CSV."""
+    summary = _summary(get_rep_or_404(rep_id), deal_limit=None)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(statement_rows(summary))
+    name = f"statement-{rep_id}-{summary.period or 'none'}.csv"
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.route("/reps/<rep_id>/estimate", methods=METHODS)
+@require()
+def estimator(rep_id: str) -> str:
+    """The rep's open deals, each with what it would pay if won today."""
+    person = get_rep_or_404(rep_id)
+    viewer = current_viewer()
+    with unit_of_work() as uow:
+        found = open_deal_estimates(
+            uow.session, org_id=viewer.org_id, rep_id=person.id, as_of=today()
+        )
+    return render_template("rep/estimator.html", e=found, person=person)
+
+
+@bp.route("/deals/<deal_id>", methods=METHODS)
+@require()
+def deal(deal_id: str) -> str:
+    """The Opportunity view: what the deal pays everyone the viewer may see, and its SPIFF."""
+    viewer = current_viewer()
+    get_deal_or_404(deal_id)
+    with unit_of_work() as uow:
+        report = deal_report(uow.session, org_id=viewer.org_id, deal_id=deal_id, as_of=today())
+        if report is None:  # deleted between the check and now
+            raise not_found(f"Opportunity {deal_id}")
+        spiff = deal_spiff(uow.session, org_id=viewer.org_id, report=report)
+    ids = {p.rep_id for p in report.participants}
+    owner = report.deal.owner_id
+    seen = visible_people(viewer, ids | ({owner} if owner else set()))
+    shown = [p for p in report.participants if p.rep_id in seen]
+    return render_template(
+        "rep/deal.html",
+        r=report,
+        shown=shown,
+        hidden=len(ids - seen),
+        owner_visible=owner in seen,
+        spiff=spiff,
+    )
