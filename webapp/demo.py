@@ -47,6 +47,8 @@ def chooser() -> Any:
     managers = {p.manager_id for p in people if p.manager_id}
     by_plan: dict[str, list[Any]] = {"vp": [], "manager": [], "ae": []}
     for person in people:
+        if not person.plan_id:  # admins and integration users: not paid, listed above
+            continue
         key = "vp" if person.plan_id == "vp" else "manager" if person.id in managers else "ae"
         by_plan[key].append(person)
     return render_template(
