@@ -215,3 +215,39 @@ def test_no_session_is_401(setup: Setup, endpoint: str) -> None:
     assert client.post(url, data={}).status_code in (401, 405)
     assert client.post(url, data={"qf_token": "forged.token.value"}).status_code in (401, 405)
     assert client.get(url, headers={"Authorization": "Bearer nope"}).status_code in (401, 405)
+
+
+# POST-only because the edited document is a form body, but it stores nothing.
+READ_ONLY_POSTS = {"admin.mapping_validate"}
+
+
+def _post_only_endpoints(app: Flask) -> list[str]:
+    return sorted(
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if "GET" not in (rule.methods or ())
+        and rule.endpoint not in PUBLIC
+        and not rule.endpoint.startswith("api.")
+        and rule.endpoint not in READ_ONLY_POSTS
+    )
+
+
+def test_every_state_changing_form_needs_the_csrf_token(setup: Setup) -> None:
+    app = setup.app
+    endpoints = _post_only_endpoints(app)
+    assert len(endpoints) >= 10, endpoints
+    token, csrf = _token(setup, "admin")
+    client = app.test_client()
+    for endpoint in endpoints:
+        rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+        args = {k: v for k, v in ROUTE_ARGS.items() if k in rule.arguments}
+        with app.test_request_context():
+            from flask import url_for
+
+            url = url_for(endpoint, **args)
+        refused = client.post(url, data={"qf_token": token})
+        assert refused.status_code == 403, (endpoint, refused.data[:200])
+        assert b"CSRF" in refused.data
+        wrong = client.post(url, data={"qf_token": token, "qf_csrf": csrf[::-1]})
+        assert wrong.status_code == 403, endpoint
+        assert client.get(url, headers={"Authorization": f"Bearer {token}"}).status_code == 405
