@@ -79,6 +79,7 @@ def _rep_page(person: Person) -> str:
             rep_id=person.id,
             as_of=summary.as_of,
             limit=OPEN_ON_PAGE,
+            use_stored=True,
         )
     attainment = summary.result["attainment"] if summary.result else None
     return render_template(

@@ -33,7 +33,16 @@ from connector.reports.stored_book import (
     plan_of,
     stored_credits,
 )
-from connector.store.result_reads import DbSession, open_deals_of
+from connector.store.result_reads import (
+    DbSession,
+    active_mapping_row,
+    open_deals_of,
+    stored_writeback_values,
+)
+
+# (org, mapping version id) -> where the owner's commission is written, e.g.
+# ("Opportunity", "Estimated_Commission__c"); a version's document never changes.
+_COMMISSION_TARGETS: dict[tuple[str, int], tuple[str, str] | None] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +86,55 @@ def _spiff_match(plan: Plan, deal: Deal) -> bool:
     )
 
 
+def _commission_target(session: DbSession, org_id: str) -> tuple[str, str] | None:
+    row = active_mapping_row(session, org_id=org_id)
+    if row is None:
+        return None
+    key = (org_id, row.id)
+    if key not in _COMMISSION_TARGETS:
+        target = row.load().writeback.get("deal_commission")
+        _COMMISSION_TARGETS[key] = None if target is None else (target.object, target.field)
+    return _COMMISSION_TARGETS[key]
+
+
+def stored_commissions(
+    session: DbSession, *, org_id: str, deal_ids: Sequence[str], as_of: date
+) -> dict[str, Decimal]:
+    """The owner's commission the sync computed for these deals as of `as_of` (where it did).
+
+    The sync writes exactly this figure onto the Opportunity (`Estimated_Commission__c` by
+    default), so a page can show it without recomputing; a deal last computed on another
+    day is left out and must be estimated live.
+    """
+    target = _commission_target(session, org_id)
+    if target is None or not deal_ids:
+        return {}
+    object_name, field = target
+    values = stored_writeback_values(
+        session, org_id=org_id, object_name=object_name, record_ids=deal_ids, as_of=as_of
+    )
+    out: dict[str, Decimal] = {}
+    for deal_id, fields in values.items():
+        raw = fields.get(field)
+        if raw is not None:
+            out[deal_id] = Decimal(str(raw))
+    return out
+
+
 def open_deal_estimates(
-    session: DbSession, *, org_id: str, rep_id: str, as_of: date, limit: int | None = None
+    session: DbSession,
+    *,
+    org_id: str,
+    rep_id: str,
+    as_of: date,
+    limit: int | None = None,
+    use_stored: bool = False,
 ) -> Estimator:
-    """The rep's open deals (the first `limit` by close date), each with what it would pay."""
+    """The rep's open deals (the first `limit` by close date), each with what it would pay.
+
+    With `use_stored`, a deal whose estimate the sync already computed today is not
+    recomputed (the same figure, read back).
+    """
     doc = active_doc(session, org_id=org_id)
     found = plan_of(session, org_id=org_id, rep_id=rep_id)
     rep, plan, currency = found.rep, found.plan, found.currency
@@ -90,6 +144,11 @@ def open_deal_estimates(
     if doc is None or rep is None or plan is None or not deals:
         shown = tuple(OpenDeal(d, (), ZERO, False) for d in deals)
         return Estimator(plan, currency, as_of, shown, count)
+    stored = (
+        stored_commissions(session, org_id=org_id, deal_ids=[d.id for d in deals], as_of=as_of)
+        if use_stored
+        else {}
+    )
     hypos = [dataclasses.replace(d, is_won=True, is_closed=True, close_date=as_of) for d in deals]
     book = deal_book(session, org_id=org_id, doc=doc, deals=hypos)
     history: dict[str, StoredCredits] = {}
@@ -98,7 +157,9 @@ def open_deal_estimates(
     for deal, hypo in zip(deals, hypos, strict=True):
         mine = [c for c in book.deal_credits(hypo)[0] if c.rep_id == rep_id]
         amount = ZERO
-        if mine and {c.credit_type for c in mine} & counted_types(plan):
+        if deal.id in stored:
+            amount = stored[deal.id]
+        elif mine and {c.credit_type for c in mine} & counted_types(plan):
             amount = _with_minus_without(session, org_id, plan, rep, mine, history, baseline)
         types = tuple(sorted({c.credit_type for c in mine}))
         out.append(OpenDeal(deal, types, amount, _spiff_match(plan, deal)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -20,9 +21,10 @@ from connector.store.canonical import (
     CanonicalSplit,
     CanonicalTeamMember,
 )
+from connector.store.mapping_versions import MappingVersion, active_version
 from connector.store.models import RawRecord
 from connector.store.plans import PlanVersion, active_plan
-from connector.store.results import PeriodResult, StoredCredit, WritebackValue
+from connector.store.results import CalcRun, PeriodResult, StoredCredit, WritebackValue
 
 # The session type, for code outside the store that must not import SQLAlchemy.
 DbSession = Session
@@ -244,3 +246,28 @@ def plan_document(session: Session, *, org_id: str) -> tuple[str, dict[str, Any]
     """(checksum, document) of the org's active plan version, if any."""
     row = active_plan(session, org_id=org_id)
     return None if row is None else (row.checksum, dict(row.document))
+
+
+def stored_writeback_values(
+    session: Session, *, org_id: str, object_name: str, record_ids: Sequence[str], as_of: date
+) -> dict[str, dict[str, Any]]:
+    """The wanted CRM values of these records, where a calculation as of `as_of` produced them."""
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(list(record_ids)):
+        rows = session.execute(
+            select(WritebackValue.record_id, WritebackValue.fields)
+            .join(CalcRun, CalcRun.id == WritebackValue.calc_run_id)
+            .where(
+                WritebackValue.org_id == org_id,
+                WritebackValue.object_name == object_name,
+                WritebackValue.record_id.in_(chunk),
+                CalcRun.as_of == as_of,
+            )
+        )
+        found.update({record_id: dict(fields) for record_id, fields in rows})
+    return found
+
+
+def active_mapping_row(session: Session, *, org_id: str) -> MappingVersion | None:
+    """The org's active mapping version row (its document parsed by the caller)."""
+    return active_version(session, org_id)
