@@ -91,11 +91,28 @@ def browser(live: Live) -> Iterator[Any]:
             chromium.close()
 
 
+CSP_ERRORS: list[str] = []
+
+
 def _page(browser: Any, *, width: int = 1280, height: int = 1000) -> Any:
     context = browser.new_context(
         ignore_https_errors=True, viewport={"width": width, "height": height}
     )
-    return context.new_page()
+    page = context.new_page()
+    # A strict CSP only holds if nothing on our pages needs an exception: any violation
+    # (inline script or style, a foreign host) shows up in the console.
+    page.on(
+        "console",
+        lambda msg: CSP_ERRORS.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
+    return page
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations() -> Iterator[None]:
+    CSP_ERRORS.clear()
+    yield
+    assert CSP_ERRORS == [], CSP_ERRORS
 
 
 def _app_frame(page: Any) -> Any:
