@@ -30,9 +30,13 @@ from devorg.store import id18, quote
 bp = Blueprint("lightning", __name__, url_prefix="/lightning", template_folder="lightning_assets")
 _ASSETS = Path(__file__).parent / "lightning_assets"
 ADMIN_USERNAME = "admin@quotaflow.devorg"
-# The no-JS fallback is the form's own "Open Quotaflow" button; this only presses it.
+# The no-JS fallback is the form's own "Open Quotaflow" button; this presses it and then
+# hides it, as Salesforce shows only the framed app.
 CANVAS_JS = """document.addEventListener("DOMContentLoaded", function () {
-  document.querySelectorAll("form[data-autosubmit]").forEach(function (form) { form.submit(); });
+  document.querySelectorAll("form[data-autosubmit]").forEach(function (form) {
+    form.submit();
+    form.hidden = true;
+  });
 });
 """
 # Record highlights: (label, SOQL field path, kind) per object.

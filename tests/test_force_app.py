@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -297,9 +296,6 @@ def test_visualforce_page_and_aura_component_pass_the_record_id() -> None:
     assert "recordId:" in (bundle / "QuotaflowCanvasController.js").read_text()
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("webapp.canvas") is None, reason="webapp.canvas not built yet"
-)
 def test_webapp_serves_the_canvas_url_path() -> None:
     from connector.settings import load_settings
     from webapp import create_app
