@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, current_app, render_template
 
 from connector.store.deal_reads import sample_deals
+from connector.store.mapping_versions import known_org_ids
 from connector.store.people import all_people
 from connector.store.roles import grants
 from webapp.db import unit_of_work
@@ -21,8 +22,6 @@ REPS_LISTED = 8
 
 
 def _org_id() -> str | None:
-    from connector.store.mapping_versions import known_org_ids
-
     with unit_of_work() as uow:
         orgs = known_org_ids(uow.session)
     return orgs[0] if orgs else None

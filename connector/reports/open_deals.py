@@ -33,9 +33,9 @@ from connector.reports.stored_book import (
     plan_of,
     stored_credits,
 )
+from connector.store.mapping_versions import active_version
 from connector.store.result_reads import (
     DbSession,
-    active_mapping_row,
     open_deals_of,
     stored_writeback_values,
 )
@@ -87,7 +87,7 @@ def _spiff_match(plan: Plan, deal: Deal) -> bool:
 
 
 def _commission_target(session: DbSession, org_id: str) -> tuple[str, str] | None:
-    row = active_mapping_row(session, org_id=org_id)
+    row = active_version(session, org_id)
     if row is None:
         return None
     key = (org_id, row.id)

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector.store.canonical import CanonicalRep
+from connector.store.repositories import chunks
 
-_CHUNK = 500
 MAX_DEPTH = 50  # a ManagerId chain deeper than this is a cycle in the org's data
 
 
@@ -40,11 +40,11 @@ def people(session: Session, *, org_id: str, ids: Iterable[str]) -> dict[str, Pe
     """The live reps among `ids`, by id."""
     wanted = sorted(set(ids))
     found: dict[str, Person] = {}
-    for start in range(0, len(wanted), _CHUNK):
+    for chunk in chunks(wanted):
         rows = session.scalars(
             select(CanonicalRep).where(
                 CanonicalRep.org_id == org_id,
-                CanonicalRep.id.in_(wanted[start : start + _CHUNK]),
+                CanonicalRep.id.in_(chunk),
                 CanonicalRep.deleted.is_(False),
             )
         )
@@ -61,11 +61,11 @@ def direct_reports(session: Session, *, org_id: str, manager_ids: Iterable[str])
     """The live reps whose manager is one of `manager_ids`."""
     wanted = sorted(set(manager_ids))
     found: list[Person] = []
-    for start in range(0, len(wanted), _CHUNK):
+    for chunk in chunks(wanted):
         rows = session.scalars(
             select(CanonicalRep).where(
                 CanonicalRep.org_id == org_id,
-                CanonicalRep.manager_id.in_(wanted[start : start + _CHUNK]),
+                CanonicalRep.manager_id.in_(chunk),
                 CanonicalRep.deleted.is_(False),
             )
         )

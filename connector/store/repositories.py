@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +23,7 @@ from mappings.schema import MappingDocument
 # Names for code outside the store, which must not import SQLAlchemy itself.
 SessionFactory = sessionmaker[Session]
 DbEngine = Engine
+T = TypeVar("T")
 CHUNK = 500  # ids per IN (...) list: well inside SQLite's and PostgreSQL's parameter limits
 
 
@@ -99,7 +100,7 @@ class RunUsage:
     limit: int | None
 
 
-def chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+def chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
     """Slices of at most CHUNK ids."""
     for start in range(0, len(items), CHUNK):
         yield items[start : start + CHUNK]

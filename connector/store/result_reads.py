@@ -21,14 +21,13 @@ from connector.store.canonical import (
     CanonicalSplit,
     CanonicalTeamMember,
 )
-from connector.store.mapping_versions import MappingVersion, active_version
 from connector.store.models import RawRecord
 from connector.store.plans import PlanVersion, active_plan
+from connector.store.repositories import chunks
 from connector.store.results import CalcRun, PeriodResult, StoredCredit, WritebackValue
 
 # The session type, for code outside the store that must not import SQLAlchemy.
 DbSession = Session
-_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +51,6 @@ class CreditRow:
             "amount": self.amount,
             "period": self.period,
         }
-
-
-def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
 
 
 def rep_results(
@@ -146,36 +140,32 @@ def deal_credits(session: Session, *, org_id: str, deal_id: str) -> list[CreditR
     return sorted(rows, key=lambda c: (c.rep_id, c.period, c.credit_type))
 
 
-def deals_by_id(session: Session, *, org_id: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """Live canonical deal payloads by id."""
-    wanted = sorted(set(ids))
+def _payloads_by_id(
+    session: Session,
+    model: type[CanonicalDeal] | type[CanonicalRep],
+    *,
+    org_id: str,
+    ids: Iterable[str],
+) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks(wanted):
+    for chunk in chunks(sorted(set(ids))):
         rows = session.execute(
-            select(CanonicalDeal.id, CanonicalDeal.payload).where(
-                CanonicalDeal.org_id == org_id,
-                CanonicalDeal.id.in_(chunk),
-                CanonicalDeal.deleted.is_(False),
+            select(model.id, model.payload).where(
+                model.org_id == org_id, model.id.in_(chunk), model.deleted.is_(False)
             )
         )
-        out.update({deal_id: dict(payload) for deal_id, payload in rows})
+        out.update({record_id: dict(payload) for record_id, payload in rows})
     return out
+
+
+def deals_by_id(session: Session, *, org_id: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Live canonical deal payloads by id."""
+    return _payloads_by_id(session, CanonicalDeal, org_id=org_id, ids=ids)
 
 
 def reps_by_id(session: Session, *, org_id: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     """Live canonical rep payloads by id."""
-    wanted = sorted(set(ids))
-    out: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks(wanted):
-        rows = session.execute(
-            select(CanonicalRep.id, CanonicalRep.payload).where(
-                CanonicalRep.org_id == org_id,
-                CanonicalRep.id.in_(chunk),
-                CanonicalRep.deleted.is_(False),
-            )
-        )
-        out.update({rep_id: dict(payload) for rep_id, payload in rows})
-    return out
+    return _payloads_by_id(session, CanonicalRep, org_id=org_id, ids=ids)
 
 
 def open_deals_of(session: Session, *, org_id: str, owner_id: str) -> list[dict[str, Any]]:
@@ -200,7 +190,7 @@ def _related(
     deal_ids: Sequence[str],
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for chunk in _chunks(deal_ids):
+    for chunk in chunks(deal_ids):
         rows = session.scalars(
             select(model.payload).where(
                 model.org_id == org_id, model.deal_id.in_(chunk), model.deleted.is_(False)
@@ -253,7 +243,7 @@ def stored_writeback_values(
 ) -> dict[str, dict[str, Any]]:
     """The wanted CRM values of these records, where a calculation as of `as_of` produced them."""
     found: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks(list(record_ids)):
+    for chunk in chunks(list(record_ids)):
         rows = session.execute(
             select(WritebackValue.record_id, WritebackValue.fields)
             .join(CalcRun, CalcRun.id == WritebackValue.calc_run_id)
@@ -266,8 +256,3 @@ def stored_writeback_values(
         )
         found.update({record_id: dict(fields) for record_id, fields in rows})
     return found
-
-
-def active_mapping_row(session: Session, *, org_id: str) -> MappingVersion | None:
-    """The org's active mapping version row (its document parsed by the caller)."""
-    return active_version(session, org_id)

@@ -16,10 +16,10 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from connector.store.models import RecordIssue, SyncRun
+from connector.store.repositories import chunks
 from connector.store.results import WritebackValue
 
 ACTIVE = ("queued", "running")
-_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,13 +189,13 @@ def repend_writeback(session: Session, *, org_id: str, issue_ids: Sequence[int] 
         RecordIssue.record_id.is_not(None),
     )
     keys: set[tuple[str, str]] = set()
-    chunks = [None] if issue_ids is None else _chunked(sorted(set(issue_ids)))
-    for chunk in chunks:
+    slices = [None] if issue_ids is None else list(chunks(sorted(set(issue_ids))))
+    for chunk in slices:
         stmt = query if chunk is None else query.where(RecordIssue.id.in_(chunk))
         keys.update((obj, rid) for obj, rid in session.execute(stmt) if rid)
     count = 0
     for obj in sorted({o for o, _ in keys}):
-        for ids in _chunked(sorted(rid for o, rid in keys if o == obj)):
+        for ids in chunks(sorted(rid for o, rid in keys if o == obj)):
             result = session.execute(
                 update(WritebackValue)
                 .where(
@@ -207,10 +207,6 @@ def repend_writeback(session: Session, *, org_id: str, issue_ids: Sequence[int] 
             )
             count += int(result.rowcount)  # type: ignore[attr-defined]
     return count
-
-
-def _chunked(items: Sequence[Any]) -> list[Sequence[Any]]:
-    return [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
 
 
 def record_progress(

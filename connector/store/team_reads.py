@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from connector.store.canonical import CanonicalRep
 from connector.store.plans import active_plan
+from connector.store.repositories import chunks
 from connector.store.results import PeriodResult, StoredCredit
 
-_CHUNK = 500
 # Credit types that mean "this rep won the deal" (not an overlay, team or rollup share).
 _WON_TYPES = ("owner", "split")
 
@@ -47,12 +47,6 @@ class StoredPeriod:
     end: date
 
 
-def _chunks(items: Iterable[str]) -> Iterable[list[str]]:
-    wanted = sorted(set(items))
-    for start in range(0, len(wanted), _CHUNK):
-        yield wanted[start : start + _CHUNK]
-
-
 def _columns() -> tuple[Any, ...]:
     return (
         PeriodResult.rep_id,
@@ -71,7 +65,7 @@ def period_rows(
 ) -> list[ResultRow]:
     """The results of these reps in one period (reps without one are left out)."""
     out: list[ResultRow] = []
-    for chunk in _chunks(rep_ids):
+    for chunk in chunks(sorted(set(rep_ids))):
         rows = session.execute(
             select(*_columns()).where(
                 PeriodResult.org_id == org_id,
@@ -88,7 +82,7 @@ def year_rows(
 ) -> list[ResultRow]:
     """The results of these reps whose period starts between `start` and `through`."""
     out: list[ResultRow] = []
-    for chunk in _chunks(rep_ids):
+    for chunk in chunks(sorted(set(rep_ids))):
         rows = session.execute(
             select(*_columns()).where(
                 PeriodResult.org_id == org_id,
@@ -106,7 +100,7 @@ def deals_won(
 ) -> dict[str, int]:
     """Per rep, how many deals credited to them as owner or split in the period."""
     out: dict[str, int] = {}
-    for chunk in _chunks(rep_ids):
+    for chunk in chunks(sorted(set(rep_ids))):
         rows = session.execute(
             select(StoredCredit.rep_id, func.count(distinct(StoredCredit.deal_id)))
             .where(

@@ -20,7 +20,8 @@ from werkzeug.serving import make_server
 
 from connector.clock import ClockOptions, SyncWorker, run_clock
 from connector.deps import build_sync_deps
-from tests.webapp.canvas_kit import http, set_canvas_url
+from tests.sync.conftest import OrgClient
+from tests.webapp.canvas_kit import set_canvas_url
 from tests.webapp.conftest import Web
 from webapp import create_app
 
@@ -123,35 +124,10 @@ def _app_frame(page: Any) -> Any:
     return frame
 
 
-def _devorg_value(web: Web, soql: str) -> Any:
-    body = http(web.info).get(
-        f"{web.info.instance_url}/services/data/v62.0/query/",
-        params={"q": soql},
-        headers={"Authorization": f"Bearer {_integration_token(web)}"},
-    )
-    return body.json()["records"]
-
-
-def _integration_token(web: Web) -> str:
-    info = web.info
-    token = http(info).post(
-        f"{info.login_url}/services/oauth2/token",
-        data={
-            "grant_type": "password",
-            "client_id": info.client_id,
-            "client_secret": info.client_secret,
-            "username": info.username,
-            "password": info.password + (info.security_token or ""),
-        },
-    )
-    return str(token.json()["access_token"])
-
-
 def test_rep_sees_the_commission_of_the_opportunity(live: Live, browser: Any) -> None:
     web = live.web
     rep = web.cast.rep_a
-    deals = _devorg_value(
-        web,
+    deals = OrgClient(web.info).query(
         "SELECT Id, Name, Estimated_Commission__c FROM Opportunity WHERE OwnerId = "
         f"'{rep}' AND IsWon = true AND Estimated_Commission__c > 0 ORDER BY Id LIMIT 1",
     )
