@@ -51,19 +51,17 @@ def _day(option: str, value: str) -> date:
 
 
 def _load_plan(path: str) -> Any:
-    import yaml
-
     from calc.plan import parse_plan_doc
+    from mappings.safe_yaml import YamlError, load_yaml
     from webapp.cli import CliError
 
     text = _read(path)
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise CliError(f"{path}{where}: YAML syntax error: {problem}") from None
+        data = load_yaml(text)
+    except YamlError as exc:
+        where = f", line {exc.line}, column {exc.column}" if exc.line else ""
+        kind = f"refused ({exc.limit})" if exc.limit else "YAML syntax error"
+        raise CliError(f"{path}{where}: {kind}: {exc.problem}") from None
     return parse_plan_doc(data, source=path)
 
 
