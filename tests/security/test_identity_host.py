@@ -10,10 +10,10 @@ one 403, byte for byte the same as for a bad token or an org that does not answe
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-import json
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -230,5 +230,5 @@ def test_sf_org_hosts_takes_https_origins_only() -> None:
     )
     assert load_settings({}).sf_org_hosts == ()
     for bad in ("http://acme.my.salesforce.com", "acme.my.salesforce.com", "https://a/x"):
-        with pytest.raises(ConfigError, match="^SF_ORG_HOSTS: "):
+        with pytest.raises(ConfigError, match=r"^SF_ORG_HOSTS: "):
             load_settings({"SF_ORG_HOSTS": f"{ORG_HOST},{bad}"})

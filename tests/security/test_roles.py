@@ -167,7 +167,7 @@ def test_grants_are_stored_by_id_and_names_are_refused(store_settings: Settings)
     sessions = _sessions(store_settings)
     with sessions() as session:
         for principal in ("Sales_Ops", "0055g000000000", GRANTEE + " x", ADMIN_PROFILE):
-            with pytest.raises(GrantError, match="^principal: "):
+            with pytest.raises(GrantError, match=r"^principal: "):
                 add_grant(
                     session,
                     org_id=ORG,
