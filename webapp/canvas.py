@@ -74,7 +74,9 @@ def _open_session(canvas: CanvasRequest) -> Viewer:
     holder = Holder(
         user_id=identity.user_id,
         username=identity.username,
-        profile_id=identity.profile_id or canvas.profile_id,
+        # Only the org's answer counts: the envelope's profileId is a claim of whoever
+        # holds the consumer secret.
+        profile_id=identity.profile_id,
         profile_name=identity.profile_name,
         permission_sets=identity.permission_sets,
     )

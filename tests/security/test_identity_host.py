@@ -77,7 +77,13 @@ def _app(tmp_path: Path, **overrides: Any) -> Flask:
     return create_app(settings)
 
 
-def _org_answers(wire: responses.RequestsMock, host: str = ORG_HOST, *, user: str = USER) -> None:
+def _org_answers(
+    wire: responses.RequestsMock,
+    host: str = ORG_HOST,
+    *,
+    user: str = USER,
+    profile: str | None = "00e5g000000AbcdAAC",
+) -> None:
     """The org at `host`: userinfo for `user` (401 for the token `revoked`), a profile, no
     permission sets."""
 
@@ -97,8 +103,8 @@ def _org_answers(wire: responses.RequestsMock, host: str = ORG_HOST, *, user: st
 
     def query(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
         soql = parse_qs(urlsplit(request.url or "").query)["q"][0]
-        if "FROM User" in soql:
-            rows = [{"Id": user, "ProfileId": "00e5g000000AbcdAAC", "Profile": {"Name": "Std"}}]
+        if "FROM User" in soql and profile:
+            rows = [{"Id": user, "ProfileId": profile, "Profile": {"Name": "Std"}}]
         else:
             rows = []
         return 200, {}, json.dumps({"totalSize": len(rows), "done": True, "records": rows})
@@ -232,3 +238,28 @@ def test_sf_org_hosts_takes_https_origins_only() -> None:
     for bad in ("http://acme.my.salesforce.com", "acme.my.salesforce.com", "https://a/x"):
         with pytest.raises(ConfigError, match=r"^SF_ORG_HOSTS: "):
             load_settings({"SF_ORG_HOSTS": f"{ORG_HOST},{bad}"})
+
+
+def test_the_envelopes_profile_id_is_not_believed(tmp_path: Path, wire: Any) -> None:
+    # Whoever holds the consumer secret can write any profileId into the envelope; only the
+    # org's own answer decides profile grants, also when the org's answer names no profile.
+    admin_profile = "00e5g000000AdMnAAK"
+    app = _app(tmp_path, sf_org_hosts=(ORG_HOST,))
+    sessions = make_session_factory(make_engine(app.extensions["quotaflow.settings"]))
+    with sessions() as session:
+        add_grant(
+            session,
+            org_id=ORG,
+            role="admin",
+            principal_kind="profile",
+            principal=admin_profile,
+            created_by="test",
+            now=datetime.now(UTC),
+        )
+        session.commit()
+    doc = _envelope()
+    doc["context"]["user"]["profileId"] = admin_profile
+    _org_answers(wire, profile=None)
+    response = _post(app, doc)
+    assert response.status_code == 200
+    assert response.get_json()["user"]["roles"] == ["ops"]
