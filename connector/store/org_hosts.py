@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String, select
+from sqlalchemy import Index, Integer, String, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -33,11 +33,13 @@ class OrgHost(Base):
 
 
 def remember_host(sessions: sessionmaker[Session], *, org_id: str, url: str, now: datetime) -> None:
-    """Record the org's instance URL from an integration login (idempotent, committed)."""
+    """Record the org's instance URL from an integration login, replacing the one learned
+    before (a host the org has left is no longer trusted); committed."""
     origin = https_origin(url)
     if origin is None:
         return
     with sessions() as session:
+        session.execute(delete(OrgHost).where(OrgHost.org_id == org_id, OrgHost.origin != origin))
         found = session.scalars(
             select(OrgHost).where(OrgHost.org_id == org_id, OrgHost.origin == origin)
         ).first()
@@ -53,7 +55,7 @@ def remember_host(sessions: sessionmaker[Session], *, org_id: str, url: str, now
 
 
 def org_hosts(session: Session, *, org_id: str) -> set[str]:
-    """Every origin learned for the org (15- and 18-character forms of its id alike)."""
+    """The origins learned for the org (15- and 18-character forms of its id alike)."""
     forms = {org_id}
     try:
         canonical = normalize_id(org_id, prefix=ORG_PREFIX)

@@ -169,6 +169,13 @@ def test_the_host_learned_from_the_integration_login_is_trusted(tmp_path: Path, 
     assert _post(app, _envelope()).status_code == 200
     # Hosts are case-insensitive; the path-free origin is what is compared.
     assert _post(app, _envelope(host="https://ACME.my.salesforce.com")).status_code == 200
+    # The next login reports another instance: the old host is trusted no longer.
+    remember_host(
+        sessions, org_id=ORG, url="https://acme2.my.salesforce.com", now=datetime.now(UTC)
+    )
+    calls = len(wire.calls)
+    assert _post(app, _envelope()).status_code == 403
+    assert len(wire.calls) == calls
 
 
 def test_every_refusal_of_the_identity_check_looks_the_same(tmp_path: Path, wire: Any) -> None:
