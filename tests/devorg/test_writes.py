@@ -205,3 +205,14 @@ def test_undelete_restores_record(api: Any) -> None:
     assert result[0] == {"id": record_id, "success": True, "errors": []}
     assert result[1]["success"] is False
     assert api.call("GET", f"{OPP}/{record_id}").json()["IsDeleted"] is False
+
+
+def test_numbers_are_stored_as_sent(api: Any) -> None:
+    # The API keeps decimals beyond the field's scale (Salesforce Help 000385689): a client
+    # that forgets to round must see its unrounded value come back, as from a real org.
+    record_id = _new_opp(api, Amount=1234.5678)
+    record = api.call("GET", f"{OPP}/{record_id}", params={"fields": "Amount"}).json()
+    assert record["Amount"] == 1234.5678
+    api.call("PATCH", f"{OPP}/{record_id}", json={"Amount": "0.125"})
+    rows = api.salesforce().query(f"SELECT Amount FROM Opportunity WHERE Id = '{record_id}'")
+    assert rows["records"][0]["Amount"] == 0.125
