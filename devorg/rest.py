@@ -134,7 +134,7 @@ def _run_query(version: str, *, include_deleted: bool) -> Response:
         if compiled.count_only:
             row = conn.execute(compiled.sql, compiled.params).fetchone()
             return json_response({"totalSize": int(row[0]), "done": True, "records": []})
-        page = state.locators.first_page(conn, compiled, _batch_size())
+        page = state.locators.first_page(conn, compiled, _batch_size(), owner=g.get("user_id"))
     endpoint = "queryAll" if include_deleted else "query"
     return _page_json(page, version=version, endpoint=endpoint)
 

@@ -19,6 +19,9 @@ __all__ = ["CompiledQuery", "SoqlError", "compile_query"]
 
 # Salesforce follows at most five levels of parent relationships.
 MAX_PARENT_DEPTH = 5
+# "The maximum offset is 2,000 rows. Requesting an offset greater than 2,000 results in a
+# NUMBER_OUTSIDE_VALID_RANGE error." (SOQL reference, OFFSET)
+MAX_OFFSET = 2000
 _NO_SUCH_COLUMN = (
     "No such column '{field}' on entity '{entity}'. If you are attempting to use a custom "
     "field, be sure to append the '__c' after the custom field name. Please reference your "
@@ -177,6 +180,10 @@ def compile_query(text: str, *, include_deleted: bool, now_ms: int | None = None
     except UnicodeEncodeError:
         raise SoqlError("MALFORMED_QUERY", "invalid characters in query") from None
     query = parse(text)
+    if query.offset is not None and query.offset > MAX_OFFSET:
+        raise SoqlError(
+            "NUMBER_OUTSIDE_VALID_RANGE", f"Maximum SOQL offset allowed is {MAX_OFFSET}"
+        )
     comp = _Compiler(text, query)
     plan = None if query.count_only else comp.select()
     where = soql_where.WhereCompiler(

@@ -218,3 +218,46 @@ def test_bad_soql_errors(api: Any, soql: str, code: str) -> None:
 def test_missing_q_is_malformed(api: Any) -> None:
     response = api.call("GET", f"{API}/query/")
     assert response.status_code == 400 and response.json()[0]["errorCode"] == "MALFORMED_QUERY"
+
+
+def test_offset_above_2000_is_refused(api: Any, bulk_ids: list[str]) -> None:
+    base = "SELECT Id FROM Opportunity WHERE Name LIKE 'Bulk-%' ORDER BY Name LIMIT 5 OFFSET "
+    ok = api.call("GET", f"{API}/query/", params={"q": base + "2000"})
+    assert ok.status_code == 200 and ok.json()["totalSize"] == 5
+    refused = api.call("GET", f"{API}/query/", params={"q": base + "2001"})
+    assert refused.status_code == 400
+    assert refused.json()[0]["errorCode"] == "NUMBER_OUTSIDE_VALID_RANGE"
+
+
+def test_uri_over_16_kb_is_refused(api: Any, bulk_ids: list[str]) -> None:
+    # URI and headers together may have 16,384 bytes (414 for the URI alone, else 431).
+    def in_list(n: int) -> str:
+        quoted = ",".join(f"'{i}'" for i in (bulk_ids * 3)[:n])
+        return f"SELECT Id FROM Opportunity WHERE Id IN ({quoted})"
+
+    fits = api.call("GET", f"{API}/query/", params={"q": in_list(500)})
+    assert fits.status_code == 200, fits.text
+    assert len(fits.request.url or "") < 16_384
+    too_long = api.call("GET", f"{API}/query/", params={"q": in_list(900)})
+    assert len(too_long.request.url or "") > 24_000
+    assert too_long.status_code == 414
+    big_header = {"X-Padding": "x" * 4000}
+    near = api.call("GET", f"{API}/query/", params={"q": in_list(450)}, headers=big_header)
+    assert near.status_code == 431
+
+
+def test_eleventh_open_cursor_releases_the_oldest(api: Any, bulk_ids: list[str]) -> None:
+    soql = "SELECT Id FROM Opportunity WHERE Name LIKE 'Bulk-%'"
+    urls = []
+    for _ in range(11):
+        response = api.call(
+            "GET",
+            f"{API}/query/",
+            params={"q": soql},
+            headers={"Sforce-Query-Options": "batchSize=200"},
+        )
+        urls.append(response.json()["nextRecordsUrl"])
+    oldest = api.call("GET", urls[0])
+    assert oldest.status_code == 400
+    assert oldest.json()[0]["errorCode"] == "INVALID_QUERY_LOCATOR"
+    assert all(api.call("GET", url).status_code == 200 for url in urls[1:])

@@ -48,3 +48,17 @@ def test_hard_deleted_deal_is_marked_gone_by_the_full_reconcile(tmp_path: Path) 
         next_second()
         assert run_sync(org.deps, mode="full").status == "succeeded"
         assert _stored_deleted(org, deal)
+
+
+def test_confirming_query_stays_under_the_uri_limit() -> None:
+    # Salesforce refuses a URI over 16,384 bytes (414): the reconcile's IN lists are cut so
+    # that even the longest object name and a full batch of 18-char ids fit in a GET.
+    from urllib.parse import urlencode
+
+    from connector.pull.reconcile import CONFIRM_BATCH
+    from connector.salesforce.soql import ids_query
+
+    ids = [f"a0B{i:015d}" for i in range(CONFIRM_BATCH)]
+    soql = ids_query("Very_Long_Custom_Object_Name_For_Limits__c", ids)
+    uri = f"{API}/queryAll/?" + urlencode({"q": soql})
+    assert len(uri.encode()) < 16_384 // 2
