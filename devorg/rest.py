@@ -129,6 +129,10 @@ def _run_query(version: str, *, include_deleted: bool) -> Response:
         compiled = soql.compile_query(text, include_deleted=include_deleted)
     except soql.SoqlError as exc:
         raise ApiError(400, exc.error_code, str(exc)) from exc
+    if request.args.get("columns", "").lower() == "true":
+        from devorg.soql_columns import column_metadata
+
+        return json_response(column_metadata(compiled))
     state = org()
     with state.db.read() as conn:
         if compiled.count_only:

@@ -261,3 +261,51 @@ def test_eleventh_open_cursor_releases_the_oldest(api: Any, bulk_ids: list[str])
     assert oldest.status_code == 400
     assert oldest.json()[0]["errorCode"] == "INVALID_QUERY_LOCATOR"
     assert all(api.call("GET", url).status_code == 200 for url in urls[1:])
+
+
+def test_columns_true_answers_column_metadata(api: Any, bulk_ids: list[str]) -> None:
+    # `sf data query` asks `query?columns=true` after each non-empty result and reads
+    # `columnMetadata` (a JSON array); a parent relationship is one column with joinColumns.
+    soql = "SELECT Id, Name, Amount, Owner.Name FROM Opportunity WHERE Name LIKE 'Bulk-%'"
+    body = api.call("GET", f"{API}/query/", params={"q": soql, "columns": "true"}).json()
+    assert (body["entityName"], body["idSelected"], body["keyPrefix"]) == (
+        "Opportunity",
+        True,
+        "006",
+    )
+    assert body["groupBy"] is False and "records" not in body
+    columns = body["columnMetadata"]
+    assert [c["columnName"] for c in columns] == ["Id", "Name", "Amount", "Owner"]
+    assert columns[2]["apexType"] == "Decimal" and columns[2]["numberType"] is True
+    assert columns[1]["textType"] is True and columns[1]["aggregate"] is False
+    assert [j["columnName"] for j in columns[3]["joinColumns"]] == ["Name"]
+    grouped = api.call(
+        "GET",
+        f"{API}/query/",
+        params={"q": "SELECT StageName, COUNT(Id) FROM Opportunity GROUP BY StageName",
+                "columns": "true"},
+    ).json()  # fmt: skip
+    assert grouped["groupBy"] is True
+    count = grouped["columnMetadata"][1]
+    assert (count["aggregate"], count["columnName"], count["displayName"]) == (
+        True, "expr0", "COUNT(Id)"
+    )  # fmt: skip
+
+
+def test_aggregates_date_literals_and_fractional_seconds_over_http(
+    api: Any, bulk_ids: list[str]
+) -> None:
+    sf = api.salesforce()
+    counted = sf.query("SELECT COUNT(Id) n FROM Opportunity WHERE Name LIKE 'Bulk-%'")
+    assert counted["records"] == [{"attributes": {"type": "AggregateResult"}, "n": BULK}]
+    # What tap-salesforce sends on an incremental run: six fractional digits.
+    recent = sf.query(
+        "SELECT COUNT() FROM Opportunity WHERE Name LIKE 'Bulk-%' "
+        "AND SystemModstamp >= 2020-01-01T00:00:00.000000Z AND CreatedDate = LAST_90_DAYS "
+        "AND CloseDate < NEXT_N_FISCAL_YEARS:1"
+    )
+    assert recent["totalSize"] == BULK
+    standard = sf.query(
+        "SELECT FIELDS(STANDARD) FROM Opportunity WHERE Name LIKE 'Bulk-%' LIMIT 1"
+    )["records"][0]
+    assert "StageName" in standard and "Estimated_Commission__c" not in standard
