@@ -108,9 +108,8 @@ def _tier_table(comp: Commission, tiers: Tiers, facts: PeriodFacts) -> Table | N
             rates.append(tier.rate)
             continue
         if not facts.full_target or facts.full_quota <= 0:
-            where = f"plan {facts.plan_id}, component {comp.id}"
             raise PlanError(
-                where,
+                "",
                 f"base_rate_multiple needs a target incentive and a quota for rep {facts.rep_id}",
             )
         assert tier.base_rate_multiple is not None
@@ -235,10 +234,7 @@ def target_incentive_raw(
     """Target incentive x curve, attributed to deals as each moves attainment along the curve."""
     target = facts.target_incentive
     if target is None:
-        raise PlanError(
-            f"plan {facts.plan_id}, component {comp.id}",
-            f"no target incentive for rep {facts.rep_id}",
-        )
+        raise PlanError("", f"no target incentive for rep {facts.rep_id}")
     if facts.quota <= 0:
         return [(None, None, ZERO, ZERO, ZERO, "no quota this period: the curve pays nothing")]
     starts = tuple(b.start for b in comp.curve.table)

@@ -30,6 +30,7 @@ from calc.components import (
     target_incentive_raw,
 )
 from calc.crediting import CREDIT_ORDER, Credit
+from calc.errors import PlanError
 from calc.model import Deal, Rep, Split, TeamMember
 from calc.money import ZERO, cents, exact_context, exact_mul, fraction4, money_str, pct_str
 from calc.periods import Period, fiscal_year_start, period_of, periods_between
@@ -138,8 +139,11 @@ class _RepCalc:
         *,
         ordered: bool = False,
         data_start: date | None = None,
+        path: str | None = None,
     ) -> None:
         self.plan, self.rep, self.quota_cache = plan, rep, quota_cache
+        # Where the plan is in its document (`plans[2]`), for errors found while calculating.
+        self.path = path or f"plan {plan.id}"
         self.data_start = data_start
         if rep.hire_date is not None or rep.end_date is not None:
             credits = [c for c in credits if _in_employment(rep, c.credit_date)]
@@ -209,14 +213,17 @@ class _RepCalc:
         )
         components: list[tuple[str, Decimal]] = []
         lines: list[Line] = []
-        for comp in plan.components:
+        for j, comp in enumerate(plan.components):
             if isinstance(comp, Spiff):
                 mine = self.spiff_credits[comp.id].get(period.start, [])
                 if removed:
                     mine = [c for c in mine if c.deal_id not in removed]
             else:
                 mine = self._mine(in_period, self.comp_types[comp.id])
-            raw = self._raw(comp, mine, facts)
+            try:
+                raw = self._raw(comp, mine, facts)
+            except PlanError as exc:
+                raise PlanError(f"{self.path}.components[{j}]", exc.reason) from None
             amount, comp_lines = finish(comp.id, adjust(comp, raw, attainment))
             components.append((comp.id, amount))
             lines += comp_lines
@@ -429,6 +436,7 @@ def _calculate_book(
     results: list[PeriodResult] = []
     credits: list[Credit] = []
     quotas: QuotaCache = {}
+    paths = {plan.id: f"plans[{i}]" for i, plan in enumerate(book.doc.plans)}
     wanted = sorted(book.reps) if rep_ids is None else sorted(set(rep_ids) & set(book.reps))
     for rep_id in wanted:
         rep = book.reps[rep_id]
@@ -437,7 +445,15 @@ def _calculate_book(
         credits += [c for c in mine if c.period.end >= start and c.period.start <= end]
         plan = book.ctx(rep_id).plan
         if plan is not None:
-            calc = _RepCalc(plan, rep, mine, quotas, ordered=True, data_start=book.data_start)
+            calc = _RepCalc(
+                plan,
+                rep,
+                mine,
+                quotas,
+                ordered=True,
+                data_start=book.data_start,
+                path=paths[plan.id],
+            )
             results += _results(calc, start=start, end=end)
     unresolved = sorted(
         {

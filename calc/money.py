@@ -42,8 +42,9 @@ def exact_context() -> decimal.Context:
 def exact_div(numerator: Exact, denominator: Exact) -> Exact:
     """numerator / denominator exactly: a Decimal when it has a finite form, else a Fraction."""
     if isinstance(numerator, Decimal) and isinstance(denominator, Decimal):
-        quotient = numerator / denominator
-        if quotient * denominator == numerator:
+        context = exact_context()
+        quotient = context.divide(numerator, denominator)
+        if not context.flags[decimal.Inexact]:
             return quotient
     return Fraction(numerator) / Fraction(denominator)
 

@@ -95,6 +95,8 @@ class _Component(_Model):
     gate: Gate | None = None
     multipliers: list[Multiplier] = Field(default_factory=list)
     cap: Cap | None = None
+    # A rate above 1 pays more than the deal is worth: almost always `rate: 10` meant 10%.
+    allow_rate_above_one: bool = False
 
     @property
     def label(self) -> str:
