@@ -24,7 +24,7 @@ def parse_text(text: str, *, source: str = "") -> Any:
         return load_yaml(text)
     except YamlError as exc:
         where = f"line {exc.line}" if exc.line else ""
-        message = exc.problem if exc.limit else f"not valid YAML/JSON: {exc.problem}"
+        message = f"not valid YAML/JSON: {exc.problem}" if exc.syntax else exc.problem
         raise MappingError([Problem(where, message)], source=source) from None
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from mappings.errors import MappingError, Problem
@@ -22,12 +21,13 @@ MAX_DEPTH = 64
 LIMIT_SIZE = "document size"
 LIMIT_DEPTH = "nesting depth"
 LIMIT_ALIASES = "anchors and aliases"
-LIMIT_DUPLICATES = "duplicate keys"
+LIMIT_DUPLICATES = "duplicate key"
 
 
 class YamlError(MappingError):
-    """Text that is not a YAML/JSON document we accept; `limit` names the limit it broke
-    (None for plain syntax errors)."""
+    """Text that is not a YAML/JSON document we accept. `limit` names the limit it broke;
+    `syntax` is True for text that is not YAML at all (False: a refused limit or a value that
+    cannot mean what its form says, such as 2026-02-30)."""
 
     def __init__(
         self,
@@ -36,16 +36,18 @@ class YamlError(MappingError):
         line: int | None = None,
         column: int | None = None,
         limit: str | None = None,
+        syntax: bool = False,
     ) -> None:
         self.problem = problem
         self.line = line
         self.column = column
         self.limit = limit
+        self.syntax = syntax
         super().__init__([Problem(f"line {line}" if line else "", problem)])
 
 
 class _Refused(yaml.YAMLError):
-    def __init__(self, problem: str, node_or_event: Any, limit: str) -> None:
+    def __init__(self, problem: str, node_or_event: Any, limit: str | None) -> None:
         super().__init__(problem)
         self.problem = problem
         self.problem_mark = getattr(node_or_event, "start_mark", None)
@@ -85,11 +87,10 @@ class _Loader(yaml.SafeLoader):
             raise
         except (ValueError, TypeError, OverflowError, ArithmeticError) as exc:
             # Text that looks typed but is not (2026-02-30, `!!int 0x`) fails in the
-            # constructor with a plain Python error; report it like a syntax error.
-            value = node.value if isinstance(node, ScalarNode) else node.tag
-            raise ConstructorError(
-                None, None, f"cannot read {str(value)[:60]!r} ({exc})", node.start_mark
-            ) from None
+            # constructor with a plain Python error and no line; name the value and its line.
+            value = str(node.value if isinstance(node, ScalarNode) else node.tag)[:60]
+            what = "not a real date" if node.tag.endswith(":timestamp") else "cannot read"
+            raise _Refused(f"{what}: {value!r} ({exc})", node, None) from None
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
@@ -99,9 +100,9 @@ class _Loader(yaml.SafeLoader):
             key = self.construct_object(key_node)
             line = key_node.start_mark.line + 1
             if key in seen:
-                first = f"first on line {seen[key]}"
+                first = f"first on line {seen[key]}; duplicate keys are not accepted"
                 raise _Refused(
-                    f"duplicate keys are not accepted: {key!r} is given twice ({first})",
+                    f"duplicate key {key!r} ({first})",
                     key_node,
                     LIMIT_DUPLICATES,
                 )
@@ -137,6 +138,7 @@ def load_yaml(text: str) -> Any:
             str(problem),
             line=mark.line + 1 if mark else None,
             column=mark.column + 1 if mark else None,
+            syntax=True,
         ) from None
     except RecursionError:
         # Unreachable below MAX_DEPTH; kept so no input can end in a traceback.

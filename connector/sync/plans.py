@@ -46,8 +46,8 @@ def parse_plan_text(text: str, *, source: str) -> tuple[dict[str, Any], PlanDoc]
     try:
         data = load_yaml(text)  # JSON is YAML too
     except YamlError as exc:
-        where = f"line {exc.line}" if exc.line else ("" if exc.limit else "syntax")
-        reason = exc.problem if exc.limit else f"not valid YAML or JSON: {exc.problem}"
+        where = f"line {exc.line}" if exc.line else ("syntax" if exc.syntax else "")
+        reason = f"not valid YAML or JSON: {exc.problem}" if exc.syntax else exc.problem
         raise PlanError(where, reason, source=source) from None
     doc = parse_plan_doc(data, source=source)
     return _json_safe(data), doc

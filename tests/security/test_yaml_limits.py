@@ -92,20 +92,21 @@ def test_what_people_write_still_loads() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "fragment"),
+    ("text", "fragment", "syntax"),
     [
-        ("d: 2026-02-30\n", "cannot read '2026-02-30'"),
-        ("x: !!int 0x\n", "cannot read '0x'"),
-        ("x: !!python/object:os.system ls\n", "could not determine a constructor"),
-        ("x: \x07\n", "special characters are not allowed"),
+        ("d: 2026-02-30\n", "not a real date: '2026-02-30'", False),
+        ("x: !!int 0x\n", "cannot read: '0x'", False),
+        ("x: !!python/object:os.system ls\n", "could not determine a constructor", True),
+        ("x: \x07\n", "special characters are not allowed", True),
     ],
 )
-def test_values_that_are_not_what_their_tag_says_are_syntax_errors(
-    text: str, fragment: str
+def test_values_unlike_their_tag_are_errors_with_a_line(
+    text: str, fragment: str, syntax: bool
 ) -> None:
     with pytest.raises(YamlError) as caught:
         load_yaml(text)
     assert caught.value.limit is None
+    assert caught.value.syntax is syntax
     assert fragment in caught.value.problem
 
 

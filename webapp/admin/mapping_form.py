@@ -279,7 +279,7 @@ def _yaml(text: str, path: str, problems: list[Problem]) -> Any:
     try:
         return load_yaml(text)
     except YamlError as exc:
-        message = exc.problem if exc.limit else f"not valid YAML: {exc.problem}"
+        message = f"not valid YAML: {exc.problem}" if exc.syntax else exc.problem
         problems.append(Problem(path, message))
         return None
 

@@ -60,8 +60,8 @@ def _load_plan(path: str) -> Any:
         data = load_yaml(text)
     except YamlError as exc:
         where = f", line {exc.line}, column {exc.column}" if exc.line else ""
-        kind = f"refused ({exc.limit})" if exc.limit else "YAML syntax error"
-        raise CliError(f"{path}{where}: {kind}: {exc.problem}") from None
+        kind = "YAML syntax error: " if exc.syntax else ""
+        raise CliError(f"{path}{where}: {kind}{exc.problem}") from None
     return parse_plan_doc(data, source=path)
 
 
@@ -105,11 +105,15 @@ def _compute(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Validate every input, calculate, then write the whole output at once (nothing on error)."""
-    from calc.errors import CalcError
+    from calc.errors import CalcError, PlanError
     from webapp.cli import CliError
 
     try:
         output = _compute(args)
+    except PlanError as exc:
+        # A plan error found while calculating names the plan file, like one found loading it.
+        source = args.plan if exc.source == "plan" else exc.source
+        raise CliError(str(PlanError(exc.path, exc.reason, source=source))) from None
     except CalcError as exc:
         raise CliError(str(exc)) from None
     sys.stdout.write(output)
