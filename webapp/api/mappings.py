@@ -9,6 +9,7 @@ from flask import Response, jsonify, request
 
 from connector.reports.admin_mappings import MappingCheck, check_mapping_data, check_mapping_text
 from connector.store.mapping_versions import active_version, checksum
+from connector.store.writeback_fields import allowed_fields
 from mappings.defaults import default_mapping
 from mappings.loader import dump_mapping
 from mappings.safe_yaml import YamlError, load_yaml
@@ -74,10 +75,12 @@ def validate_mapping() -> Response:
     if not isinstance(body, dict):
         raise bad_request('the body must be an object: {"document": ...} or the document itself')
     describe = org_describer()
+    with unit_of_work() as uow:
+        allowed = allowed_fields(uow.session, org_id=current_viewer().org_id)
     document = body.get("document", body) if set(body) == {"document"} else body
     if isinstance(document, str):
         _parsed(document, '"document"')  # a limit broken inside the text is a 422 too
-        return _result(check_mapping_text(document, describe=describe))
+        return _result(check_mapping_text(document, describe=describe, allowed=allowed))
     if not isinstance(document, dict):
         raise bad_request('"document" must be YAML/JSON text or an object')
-    return _result(check_mapping_data(document, describe=describe))
+    return _result(check_mapping_data(document, describe=describe, allowed=allowed))
