@@ -1,4 +1,4 @@
-"""docs/plan-policies.md: every `example:` block runs through the engine with the figures it states."""
+"""docs/plan-policies.md: each `example:` block pays, through the engine, what the page says."""
 
 from __future__ import annotations
 
