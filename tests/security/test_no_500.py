@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import io
 import re
 from typing import Any
 
@@ -127,6 +128,10 @@ def test_admin_documents(app: Flask, admin: dict[str, str], text: str) -> None:
         assert response.status_code in (400, 422), (path, response.data[:300])
     plan = client.post("/admin/plans/upload", data={**admin, "plan_text": text})
     assert plan.status_code in (400, 422), plan.data[:300]
+    upload = (io.BytesIO(text.encode()), "plan.yaml")
+    filed = client.post("/admin/plans/upload", data={**admin, "plan_file": upload})
+    assert filed.status_code in (400, 422), filed.data[:300]
+    assert "Traceback" not in filed.get_data(as_text=True)
 
 
 def test_mapping_form_cells(app: Flask, admin: dict[str, str]) -> None:

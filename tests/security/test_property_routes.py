@@ -5,8 +5,9 @@ negative cases, every role's session and none), each answer checked for a docume
 status, content type and body schema. Every HTML route is driven by Hypothesis: each
 role's session (with its CSRF token) posts generated values, hostile ones included, for
 every form field the pages render or the views read, plus generated path ids. The run is
-bounded in examples per route and role so it stays well under a minute; the number of
-generated requests is printed (`-s`) and recorded as the test's `generated_requests`.
+bounded in examples per route and role so it stays well under a minute. The number of
+generated requests and of 5xx answers is printed (`-s`), repeated in pytest's closing
+summary (tests/security/conftest.py) and recorded as the test's `generated_requests`.
 """
 
 from __future__ import annotations
@@ -168,7 +169,9 @@ def test_property_run_over_every_route(web: Web, app: Flask, record_property: An
         "statuses": dict(sorted(statuses.items())),
         "seconds": round(seconds, 1),
     }
-    print("property run:", json.dumps(summary))
+    line = "property run: " + json.dumps(summary)
+    print(line)
+    record_property("property_run", line)
     record_property("generated_requests", total)
     record_property("responses_5xx", server_errors)
     assert server_errors == 0

@@ -70,7 +70,8 @@ def plan_upload() -> Page:
     """Validate an uploaded plan document and activate it as a new version."""
     text, problems = _uploaded_text()
     if not problems:
-        with unit_of_work() as uow, reading("plan_text"):
+        field = "plan_file" if request.files.get("plan_file") else "plan_text"
+        with unit_of_work() as uow, reading(field):
             row, created, problems = upload_plan(
                 uow.session,
                 org_id=current_viewer().org_id,
