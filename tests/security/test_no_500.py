@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import io
+import logging
 import re
 from typing import Any
 
@@ -211,3 +212,32 @@ def test_ids_at_the_bound_fit_each_database(store_settings: Settings) -> None:
     retried = client.post("/ops/issues/retry", data={**form, "issue": top})
     assert retried.status_code == 400 and b"None of the chosen issues" in retried.data
     _refused(client.post("/ops/issues/retry", data={**form, "issue": over}), (400,), "issue")
+
+
+def test_a_real_bug_is_a_plain_500_and_logged_with_its_traceback(
+    sqlite_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = sqlite_settings.with_overrides(secret_key="no-500-tests-session-key-of-40-chars!!")
+    app = create_app(settings)
+
+    @app.get("/api/v1/boom")
+    def boom() -> None:
+        raise KeyError("a bug, not bad input")
+
+    @app.get("/api/v1/deep")
+    def deep() -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    with caplog.at_level(logging.WARNING):
+        crashed = app.test_client().get("/api/v1/boom")
+        nested = app.test_client().get("/api/v1/deep")
+    assert crashed.status_code == 500
+    assert crashed.get_json() == {
+        "error": "Quotaflow hit an unexpected error; it has been logged.",
+        "status": 500,
+    }
+    assert nested.status_code == 422 and "nested too deeply" in nested.get_json()["error"]
+    assert "unexpected error on GET /api/v1/boom" in caplog.text
+    assert "KeyError: 'a bug, not bad input'" in caplog.text  # the traceback is in the log
+    assert "input nested too deeply on /api/v1/deep" in caplog.text
+    assert "Traceback" not in crashed.get_data(as_text=True) + nested.get_data(as_text=True)
