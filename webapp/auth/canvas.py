@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from connector.salesforce.ids import same_id
+
 ALGORITHM = "HMACSHA256"
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]{1,4096}")
 MAX_SIGNED_REQUEST = 64 * 1024  # real ones are a few KB; refuse anything absurd before work
@@ -93,11 +95,12 @@ def verify_signed_request(raw: str, *, secret: str) -> CanvasRequest:
     if not isinstance(envelope, dict):
         raise CanvasRefused("the signed request's envelope is not an object")
     algorithm = envelope.get("algorithm")
-    if not isinstance(algorithm, str) or algorithm.upper() != ALGORITHM:
+    # Exactly Salesforce's spelling: a lenient comparison invites look-alike values.
+    if algorithm != ALGORITHM:
         raise CanvasRefused(f"the signed request's algorithm must be {ALGORITHM}")
     user_id = _text(envelope, "userId") or ""
     context_user = _text(envelope, "context", "user", "userId") or ""
-    if context_user[:15] != user_id[:15]:
+    if not same_id(context_user, user_id):
         raise CanvasRefused("the signed request names two different users")
     oauth_token = _text(envelope, "client", "oauthToken") or ""
     if _HEADER_SAFE.fullmatch(oauth_token) is None:
