@@ -71,7 +71,7 @@ class Org:
 
 def _settings(info: DevorgInfo, database_url: str) -> Settings:
     env = info.quotaflow_env(database_url=database_url, auth="password")
-    return load_settings(env).with_overrides(secret_key="bench")
+    return load_settings(env).with_overrides(secret_key="bench-0123456789abcdef0123456789abcdef")
 
 
 def _report(label: str, summary: SyncSummary) -> None:

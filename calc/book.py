@@ -136,6 +136,17 @@ class Book:
         self._touching: dict[str, set[str]] | None = None
         self._reports: dict[str, list[str]] | None = None
         self._memo: dict[str, tuple[list[Credit], list[Unresolved]]] = {}
+        self._data_start: date | None = None
+        self._data_start_known = False
+
+    @property
+    def data_start(self) -> date | None:
+        """The first close date in the deals: what happened before it is not known."""
+        if not self._data_start_known:
+            days = [d.close_date for d in self.deals.values() if d.close_date is not None]
+            self._data_start = min(days, default=None)
+            self._data_start_known = True
+        return self._data_start
 
     def ctx(self, rep_id: str) -> PlanCtx:
         """The crediting settings of a rep's plan."""
@@ -180,7 +191,8 @@ class Book:
     ) -> tuple[list[Credit], list[Unresolved]]:
         owner = deal.owner_id
         owner_ctx = self.ctx(owner) if owner else DEFAULT_CTX
-        if not owner_ctx.eligible(deal):
+        owner_takes = owner_ctx.eligible(deal)
+        if not owner_takes and deal.id not in self.splits:
             return [], []
         if deal.currency is not None and deal.currency != self._currency:
             # calc does not convert: amounts must arrive in the plans' currency (the mapping
@@ -202,7 +214,8 @@ class Book:
                 ], []
         shares, reason, warning = self._shares(deal)
         if reason is not None:
-            return [], [Unresolved(deal.id, reason)]
+            # A deal its owner's plan does not take (an open deal, say) is no problem to report.
+            return [], [Unresolved(deal.id, reason)] if owner_takes else []
         credits = self._measure(deal, shares, only)
         notes = [Unresolved(deal.id, warning)] if warning else []
         if isinstance(credits, Unresolved):
@@ -212,33 +225,44 @@ class Book:
     def _measure(
         self, deal: Deal, shares: list[Share], only: set[str] | None
     ) -> list[Credit] | Unresolved:
+        # Each payee's own plan decides what they are paid on: a holder whose plan rejects
+        # the deal gets nothing, and their share is credited to nobody else. Rejected split
+        # shares still take part in the remainder rule, so it moves cents only.
         parts: list[tuple[str, str, Decimal, Decimal, date, Period]] = []
+        kept: list[bool] = []
         for rep_id, ctype, pct in shares:
             ctx = self.ctx(rep_id)
-            if ctype != "owner" and not ctx.eligible(deal):
+            eligible = ctx.eligible(deal)
+            if not eligible and ctype != "split":
                 continue
             value = ctx.value(deal)
             day = ctx.day(deal)
+            if not eligible and (value is None or day is None):
+                continue
             if value is None:
                 return Unresolved(deal.id, f"no {ctx.measure} to credit")
             if day is None:
                 return Unresolved(deal.id, f"no {ctx.date_field} to date the credit")
-            if only is not None and rep_id not in only and ctype != "split":
+            wanted = only is None or rep_id in only
+            if not wanted and ctype != "split":
                 continue  # not asked for (split shares are needed for the remainder rule)
             part = value if pct == HUNDRED else value * pct / HUNDRED
             period = period_of(day, ctx.kind, ctx.fy_start_month)
             parts.append((rep_id, ctype, pct, part, day, period))
+            kept.append(eligible)
         amounts = [p[3].quantize(CENT, ROUND_HALF_UP) for p in parts]
         if len(parts) > 1 and any(p[1] == "split" for p in parts):
-            self._allocate_splits(deal, parts, amounts)
+            self._allocate_splits(parts, amounts)
         return [
             new_credit(deal, deal.id, rep_id, ctype, pct, amount, day, period)
-            for (rep_id, ctype, pct, _, day, period), amount in zip(parts, amounts, strict=True)
+            for (rep_id, ctype, pct, _, day, period), amount, keep in zip(
+                parts, amounts, kept, strict=True
+            )
+            if keep
         ]
 
     def _allocate_splits(
         self,
-        deal: Deal,
         parts: list[tuple[str, str, Decimal, Decimal, date, Period]],
         amounts: list[Decimal],
     ) -> None:
@@ -248,11 +272,13 @@ class Book:
         for i, part in enumerate(parts):
             if part[1] == "split":
                 groups[self.ctx(part[0]).measure].append(i)
-        for measure, idx in groups.items():
-            total = numeric_value(deal, measure)
-            if total is None or len(idx) < 2:
+        # The target is the exact sum of the shares present (the deal's measure when every
+        # holder has one), so the rule moves cents only, never a holder's share.
+        for idx in groups.values():
+            if len(idx) < 2:
                 continue
-            for i, amount in zip(idx, allocate(total, [parts[i][3] for i in idx]), strict=True):
+            exact = [parts[i][3] for i in idx]
+            for i, amount in zip(idx, allocate(sum(exact, Decimal(0)), exact), strict=True):
                 amounts[i] = amount
 
     def credits(self, rep_ids: Iterable[str] | None = None) -> CreditSet:
@@ -385,6 +411,7 @@ class Book:
     ) -> None:
         """Add or replace a deal (and optionally its splits and team) in the index."""
         self._memo.pop(deal.id, None)
+        self._data_start_known = False
         if deal.id in self.deals:
             self.remove_deal(deal.id, keep_related=True)
         self.deals[deal.id] = deal
@@ -398,6 +425,7 @@ class Book:
     def remove_deal(self, deal_id: str, *, keep_related: bool = False) -> None:
         """Drop a deal (and, unless told otherwise, its splits and team) from the index."""
         self._memo.pop(deal_id, None)
+        self._data_start_known = False
         if deal_id not in self.deals:
             return
         if self._touching is not None:

@@ -6,14 +6,26 @@ remainder rule (calc.money.allocate), so lines always add up to the component.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from calc.crediting import Credit
 from calc.errors import PlanError
-from calc.money import CENT, ZERO, fraction4, money_str, pct_str
+from calc.money import (
+    CENT,
+    ZERO,
+    Exact,
+    as_decimal,
+    exact_div,
+    exact_mul,
+    exact_sum,
+    fraction4,
+    money_str,
+    pct_str,
+    round_cents,
+)
 from calc.plan import Bonus, Commission, Spiff, TargetIncentive, Tiers
 from calc.results import Line, new_line
 from calc.tiers import pieces, tier_index
@@ -23,8 +35,9 @@ ZERO_CENTS = Decimal("0.00")
 
 
 # A line before rounding: (deal_id, credit_type, base, rate, exact amount, explain). A plain
-# tuple, not a class: a full run builds more than a million of them.
-Raw = tuple[str | None, str | None, Decimal, Decimal, Decimal, str]
+# tuple, not a class: a full run builds more than a million of them. Rate and amount are a
+# Fraction when a quotient (target / quota) has no finite decimal form (calc.money).
+Raw = tuple[str | None, str | None, Decimal, Exact, Exact, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +47,10 @@ class PeriodFacts:
     plan_id: str
     rep_id: str
     quota: Decimal
-    full_quota: Decimal
-    proration: Decimal
+    full_quota: Exact
+    proration: Exact
     attainment: Decimal
-    target_incentive: Decimal | None  # prorated, rep's figure first, then the plan's
+    target_incentive: Exact | None  # prorated, rep's figure first, then the plan's
     full_target: Decimal | None  # the same before proration (base rate = full_target / full_quota)
 
 
@@ -46,8 +59,19 @@ class Table:
     """A tier table resolved to money edges and rates, with labels for explanations."""
 
     edges: list[Decimal]
-    rates: list[Decimal]
+    rates: list[Exact]
     labels: list[str]
+
+    @property
+    def mul(self) -> Callable[[Decimal, Exact], Exact]:
+        """How an amount is multiplied by a rate of this table (plain when all are decimal)."""
+        if all(isinstance(r, Decimal) for r in self.rates):
+            return _decimal_mul
+        return exact_mul
+
+
+def _decimal_mul(a: Decimal, b: Exact) -> Exact:
+    return a * b  # type: ignore[operator]
 
 
 @lru_cache(maxsize=1024)
@@ -63,27 +87,33 @@ def _labels(starts: tuple[Decimal, ...], *, attainment: bool, unit: str) -> list
 
 @lru_cache(maxsize=1024)
 def _rate_labels(
-    starts: tuple[Decimal, ...], rates: tuple[Decimal, ...], *, attainment: bool
+    starts: tuple[Decimal, ...], rates: tuple[Exact, ...], *, attainment: bool
 ) -> list[str]:
     spans = _labels(starts, attainment=attainment, unit="tier")
-    return [f"{lab} at {pct_str(r)}" for lab, r in zip(spans, rates, strict=True)]
+    return [f"{lab} at {pct_str(_shown(r))}" for lab, r in zip(spans, rates, strict=True)]
+
+
+def _shown(rate: Exact) -> Decimal:
+    """A rate as shown in explanations (ten places at most)."""
+    if isinstance(rate, Decimal):
+        return rate
+    return as_decimal(rate).quantize(Decimal("1E-10")).normalize()
 
 
 def _tier_table(comp: Commission, tiers: Tiers, facts: PeriodFacts) -> Table | None:
     starts = tuple(t.start for t in tiers.table)
-    rates = []
+    rates: list[Exact] = []
     for tier in tiers.table:
         if tier.rate is not None:
             rates.append(tier.rate)
             continue
         if not facts.full_target or facts.full_quota <= 0:
-            where = f"plan {facts.plan_id}, component {comp.id}"
             raise PlanError(
-                where,
+                "",
                 f"base_rate_multiple needs a target incentive and a quota for rep {facts.rep_id}",
             )
         assert tier.base_rate_multiple is not None
-        rates.append(tier.base_rate_multiple * facts.full_target / facts.full_quota)
+        rates.append(exact_div(tier.base_rate_multiple * facts.full_target, facts.full_quota))
     attainment = tiers.basis == "attainment"
     if attainment and facts.quota <= 0:
         return None
@@ -94,6 +124,7 @@ def _tier_table(comp: Commission, tiers: Tiers, facts: PeriodFacts) -> Table | N
 
 def _tiered(credits: Sequence[Credit], table: Table, *, mode: str, scope: str) -> list[Raw]:
     out: list[Raw] = []
+    mul = table.mul
     if mode == "retroactive":
         total = sum((c.amount for c in credits), ZERO)
         for c in credits:
@@ -110,7 +141,7 @@ def _tiered(credits: Sequence[Credit], table: Table, *, mode: str, scope: str) -
                     c.credit_type,
                     c.amount,
                     rate,
-                    c.amount * rate,
+                    mul(c.amount, rate),
                     f"{table.labels[i]} ({note})",
                 )
             )
@@ -125,7 +156,7 @@ def _tiered(credits: Sequence[Credit], table: Table, *, mode: str, scope: str) -
                         c.credit_type,
                         piece,
                         rate,
-                        piece * rate,
+                        mul(piece, rate),
                         f"{table.labels[i]} (per deal)",
                     )
                 )
@@ -137,6 +168,7 @@ def _marginal(credits: Sequence[Credit], table: Table) -> list[Raw]:
     """Marginal tiers on the period's running total (the hot loop of a full run)."""
     out: list[Raw] = []
     edges, rates, labels = table.edges, table.rates, table.labels
+    mul = table.mul
     last = len(edges) - 1
     tier = 0  # tier holding the running total while it only grows
     pos = ZERO
@@ -150,12 +182,14 @@ def _marginal(credits: Sequence[Credit], table: Table) -> list[Raw]:
                 tier += 1
             if tier == last or hi <= edges[tier + 1]:
                 rate = rates[tier]
-                out.append((c.deal_id, c.credit_type, amount, rate, amount * rate, labels[tier]))
+                out.append(
+                    (c.deal_id, c.credit_type, amount, rate, mul(amount, rate), labels[tier])
+                )
                 pos = hi
                 continue
         for i, piece in pieces(pos, hi, edges):
             rate = rates[i]
-            out.append((c.deal_id, c.credit_type, piece, rate, piece * rate, labels[i]))
+            out.append((c.deal_id, c.credit_type, piece, rate, mul(piece, rate), labels[i]))
         pos = hi
         if amount < 0:
             tier = 0
@@ -200,16 +234,13 @@ def target_incentive_raw(
     """Target incentive x curve, attributed to deals as each moves attainment along the curve."""
     target = facts.target_incentive
     if target is None:
-        raise PlanError(
-            f"plan {facts.plan_id}, component {comp.id}",
-            f"no target incentive for rep {facts.rep_id}",
-        )
+        raise PlanError("", f"no target incentive for rep {facts.rep_id}")
     if facts.quota <= 0:
         return [(None, None, ZERO, ZERO, ZERO, "no quota this period: the curve pays nothing")]
     starts = tuple(b.start for b in comp.curve.table)
-    rates = [b.multiplier * target / facts.quota for b in comp.curve.table]
+    rates = [exact_div(exact_mul(b.multiplier, target), facts.quota) for b in comp.curve.table]
     labels = [
-        f"{lab} at {b.multiplier.normalize():f}x target {money_str(target)}"
+        f"{lab} at {b.multiplier.normalize():f}x target {money_str(round_cents(target))}"
         for lab, b in zip(
             _labels(starts, attainment=True, unit="curve"), comp.curve.table, strict=True
         )
@@ -298,14 +329,18 @@ def adjust(comp: AnyComponent, raw: list[Raw], attainment: Decimal) -> list[Raw]
         else:
             continue
         f = mult.factor
-        raw = [(r[0], r[1], r[2], r[3] * f, r[4] * f, f"{r[5]}; {note}") for r in raw]
+        raw = [
+            (r[0], r[1], r[2], exact_mul(r[3], f), exact_mul(r[4], f), f"{r[5]}; {note}")
+            for r in raw
+        ]
     if comp.cap is None:
         return raw
-    total = sum((r[4] for r in raw), ZERO)
+    total = exact_sum(r[4] for r in raw)
     if total > comp.cap.amount:
         cap = comp.cap.amount
-        note = f"capped at {money_str(cap)} (x{(cap / total).quantize(Decimal('0.0001'))})"
-        raw = [(r[0], r[1], r[2], r[3], r[4] * cap / total, f"{r[5]}; {note}") for r in raw]
+        scale = exact_div(cap, total)
+        note = f"capped at {money_str(cap)} (x{as_decimal(scale).quantize(Decimal('0.0001'))})"
+        raw = [(r[0], r[1], r[2], r[3], exact_mul(r[4], scale), f"{r[5]}; {note}") for r in raw]
     return raw
 
 
@@ -313,20 +348,39 @@ def finish(component_id: str, raw: list[Raw]) -> tuple[Decimal, list[Line]]:
     """Round a component: its total half up, lines by the remainder rule so they add up."""
     if not raw:
         return ZERO_CENTS, []
+    if not all(isinstance(r[4], Decimal) and isinstance(r[3], Decimal) for r in raw):
+        return _finish_exact(component_id, raw)
     # calc.money.allocate inlined (the hot loop of a full run): every line rounded half up,
     # the gap to the rounded total on the largest exact amount, the first one on ties.
-    rounded = [r[4].quantize(CENT, ROUND_HALF_UP) for r in raw]
-    total = sum([r[4] for r in raw], ZERO).quantize(CENT, ROUND_HALF_UP)
+    amounts: list[Decimal] = [r[4] for r in raw]  # type: ignore[misc]
+    rounded = [a.quantize(CENT, ROUND_HALF_UP) for a in amounts]
+    total = sum(amounts, ZERO).quantize(CENT, ROUND_HALF_UP)
     gap = total - sum(rounded, ZERO)
     if gap:
-        largest, size = 0, abs(raw[0][4])
+        largest, size = 0, abs(amounts[0])
         for i in range(1, len(raw)):
-            here = abs(raw[i][4])
+            here = abs(amounts[i])
             if here > size:
                 largest, size = i, here
         rounded[largest] += gap
     lines = [
-        new_line(component_id, r[0], r[1], r[2], r[3], amount, r[5])
+        new_line(component_id, r[0], r[1], r[2], r[3], amount, r[5])  # type: ignore[arg-type]
+        for r, amount in zip(raw, rounded, strict=True)
+    ]
+    return total, lines
+
+
+def _finish_exact(component_id: str, raw: list[Raw]) -> tuple[Decimal, list[Line]]:
+    """`finish` when some amount or rate is a Fraction: the same rule in exact arithmetic."""
+    amounts = [r[4] for r in raw]
+    rounded = [round_cents(a) for a in amounts]
+    total = round_cents(exact_sum(amounts))
+    gap = total - sum(rounded, ZERO)
+    if gap:
+        largest = max(range(len(raw)), key=lambda i: (abs(amounts[i]), -i))
+        rounded[largest] += gap
+    lines = [
+        new_line(component_id, r[0], r[1], r[2], as_decimal(r[3]), amount, r[5])
         for r, amount in zip(raw, rounded, strict=True)
     ]
     return total, lines

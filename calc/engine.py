@@ -13,9 +13,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from operator import attrgetter
 
+from calc.balance import Balance
 from calc.book import Book
 from calc.components import (
     PeriodFacts,
@@ -29,12 +30,13 @@ from calc.components import (
     target_incentive_raw,
 )
 from calc.crediting import CREDIT_ORDER, Credit
+from calc.errors import PlanError
 from calc.model import Deal, Rep, Split, TeamMember
-from calc.money import ZERO, cents, fraction4, money_str, pct_str
+from calc.money import ZERO, cents, exact_context, exact_mul, fraction4, money_str, pct_str
 from calc.periods import Period, fiscal_year_start, period_of, periods_between
 from calc.plan import Bonus, Commission, Plan, PlanDoc, Spiff, TargetIncentive
 from calc.quotas import PeriodQuota, period_quota
-from calc.results import CalcResult, DrawState, Line, PeriodResult
+from calc.results import CalcResult, Line, PeriodResult
 
 CLAWBACK = "clawback"
 AMOUNT = attrgetter("amount")
@@ -136,8 +138,13 @@ class _RepCalc:
         quota_cache: QuotaCache,
         *,
         ordered: bool = False,
+        data_start: date | None = None,
+        path: str | None = None,
     ) -> None:
         self.plan, self.rep, self.quota_cache = plan, rep, quota_cache
+        # Where the plan is in its document (`plans[2]`), for errors found while calculating.
+        self.path = path or f"plan {plan.id}"
+        self.data_start = data_start
         if rep.hire_date is not None or rep.end_date is not None:
             credits = [c for c in credits if _in_employment(rep, c.credit_date)]
         # `ordered`: calculate_book passes credits already in CREDIT_ORDER.
@@ -145,6 +152,7 @@ class _RepCalc:
         # Keyed by period start: hashing a date is cheaper than hashing a Period.
         self.by_period = _group(self.credits)
         self.memo: dict[date, _Computed] = {}
+        self.recalculated: dict[tuple[date, frozenset[str]], _Computed] = {}
         self.types_seen = frozenset(c.credit_type for c in self.credits)
         plan_types = frozenset(plan.credit_types)
         self.plan_types = plan_types
@@ -170,16 +178,25 @@ class _RepCalc:
             return comp.target
         return self.plan.target_incentive
 
-    def compute(self, period: Period) -> _Computed:
-        found = self.memo.get(period.start)
+    def compute(self, period: Period, removed: frozenset[str] = frozenset()) -> _Computed:
+        """A period's components, memoized; `removed`: deal ids recalculated away."""
+        if not removed:
+            found = self.memo.get(period.start)
+            if found is None:
+                found = self.memo[period.start] = self._compute(period, removed)
+            return found
+        key = (period.start, removed)
+        found = self.recalculated.get(key)
         if found is None:
-            found = self.memo[period.start] = self._compute(period)
+            found = self.recalculated[key] = self._compute(period, removed)
         return found
 
-    def _compute(self, period: Period) -> _Computed:
+    def _compute(self, period: Period, removed: frozenset[str]) -> _Computed:
         plan = self.plan
         pq = _quota(plan, self.rep, period, self.quota_cache)
         in_period = self.by_period.get(period.start, [])
+        if removed:
+            in_period = [c for c in in_period if c.deal_id not in removed]
         mine = self._mine(in_period, self.plan_types)
         credit = sum(map(AMOUNT, mine), ZERO)
         attainment = credit / pq.quota if pq.quota > 0 else ZERO
@@ -191,17 +208,22 @@ class _RepCalc:
             pq.full_quota,
             pq.proration,
             attainment,
-            None if full_ti is None else full_ti * pq.proration,
+            None if full_ti is None else exact_mul(full_ti, pq.proration),
             full_ti,
         )
         components: list[tuple[str, Decimal]] = []
         lines: list[Line] = []
-        for comp in plan.components:
+        for j, comp in enumerate(plan.components):
             if isinstance(comp, Spiff):
                 mine = self.spiff_credits[comp.id].get(period.start, [])
+                if removed:
+                    mine = [c for c in mine if c.deal_id not in removed]
             else:
                 mine = self._mine(in_period, self.comp_types[comp.id])
-            raw = self._raw(comp, mine, facts)
+            try:
+                raw = self._raw(comp, mine, facts)
+            except PlanError as exc:
+                raise PlanError(f"{self.path}.components[{j}]", exc.reason) from None
             amount, comp_lines = finish(comp.id, adjust(comp, raw, attainment))
             components.append((comp.id, amount))
             lines += comp_lines
@@ -222,7 +244,7 @@ class _RepCalc:
             return commission_raw(comp, mine, facts, tables=self.tables)
         if isinstance(comp, TargetIncentive):
             ti = self.target(comp)
-            prorated = None if ti is None else ti * facts.proration
+            prorated = None if ti is None else exact_mul(ti, facts.proration)
             from dataclasses import replace
 
             return target_incentive_raw(comp, mine, replace(facts, target_incentive=prorated))
@@ -230,43 +252,82 @@ class _RepCalc:
             return bonus_raw(comp, facts)
         return spiff_raw(comp, mine, self.spiffs[comp.id])
 
-    def clawbacks(self, period: Period) -> list[Raw]:
+    def clawbacks(self, period: Period) -> tuple[list[Raw], Decimal]:
+        """Clawback lines for deals cancelled in this period, and the credit they reverse."""
         rule = self.plan.clawback
         if rule is None:
-            return []
-        out: list[Raw] = []
+            return [], ZERO
         if self.cancelled is None:
-            self.cancelled = [c for c in self.credits if c.deal.cancel_date is not None]
-        for c in self.cancelled:
-            cancel = c.deal.cancel_date
-            if cancel is None or not period.start <= cancel <= period.end:
-                continue
-            days = (cancel - c.credit_date).days
-            if not 0 <= days <= rule.window_days:
-                continue
+            # A won deal cancelled within the window after its credit date is clawed back.
+            self.cancelled = [
+                c
+                for c in self.credits
+                if (cancel := c.deal.cancel_date) is not None
+                and 0 <= (cancel - c.credit_date).days <= rule.window_days
+            ]
+        here = [c for c in self.cancelled if period.start <= _cancel_day(c) <= period.end]
+        if rule.mode == "recalculate":
+            return self._recalculated(here, rule.percent)
+        out: list[Raw] = []
+        for c in here:
             earned = self.compute(c.period).earned(c.deal_id, c.credit_type)
             if earned == ZERO:
                 continue
-            why = (
-                f"clawback: {c.deal_id} cancelled {cancel.isoformat()}, {days} days after credit; "
-                f"{pct_str(rule.percent)} of {money_str(earned)} earned in {c.period.name}"
-            )
+            why = f"{_cancelled(c)}; {pct_str(rule.percent)} of {money_str(earned)} earned"
+            why += f" in {c.period.name}"
             out.append(
                 (c.deal_id, c.credit_type, earned, -rule.percent, -earned * rule.percent, why)
             )
-        return out
+        return out, ZERO
+
+    def _recalculated(self, here: list[Credit], percent: Decimal) -> tuple[list[Raw], Decimal]:
+        """`clawback.mode: recalculate`: the credit period without the deal, the difference back.
+
+        Deals cancelled out of one period are taken away one after the other in cancellation
+        order, so together they claw back exactly what the period paid above the period
+        without all of them.
+        """
+        out: list[Raw] = []
+        reversed_credit = ZERO
+        done: set[str] = set()
+        for c in here:
+            reversed_credit += c.amount if c.credit_type in self.plan_types else ZERO
+            if c.deal_id in done:
+                continue  # one line per deal, whatever credit types the rep holds on it
+            done.add(c.deal_id)
+            before = frozenset(
+                d.deal_id
+                for d in self.cancelled or ()
+                if d.period == c.period and _order(d) < _order(c)
+            )
+            paid = self.compute(c.period, before)
+            without = self.compute(c.period, before | {c.deal_id})
+            diff = sum((a for _, a in paid.components), ZERO) - sum(
+                (a for _, a in without.components), ZERO
+            )
+            if diff == ZERO:
+                continue
+            why = (
+                f"{_cancelled(c)}; {pct_str(percent)} of {money_str(diff)}: {c.period.name} "
+                "recalculated without the deal"
+            )
+            out.append((c.deal_id, c.credit_type, diff, -percent, -diff * percent, why))
+        return out, reversed_credit
 
 
-def _draw(plan: Plan, gross: Decimal, balance: Decimal) -> DrawState:
-    draw = plan.draw
-    if draw is None:
-        return DrawState(ZERO, ZERO, balance)
-    if gross < draw.amount:
-        top_up = draw.amount - gross
-        return DrawState(top_up, ZERO, balance + top_up if draw.recoverable else balance)
-    # Recovery comes out of earnings above the draw only: net never drops below the draw.
-    recovered = min(balance, gross - draw.amount) if draw.recoverable else ZERO
-    return DrawState(ZERO, recovered, balance - recovered)
+def _cancel_day(c: Credit) -> date:
+    assert c.deal.cancel_date is not None
+    return c.deal.cancel_date
+
+
+def _order(c: Credit) -> tuple[date, str]:
+    return (_cancel_day(c), c.deal_id)
+
+
+def _cancelled(c: Credit) -> str:
+    cancel = _cancel_day(c)
+    days = (cancel - c.credit_date).days
+    return f"clawback: {c.deal_id} cancelled {cancel.isoformat()}, {days} days after credit"
 
 
 def rep_results(
@@ -279,52 +340,80 @@ def rep_results(
     quota_cache: QuotaCache | None = None,
 ) -> list[PeriodResult]:
     """One rep's results for every period of its plan overlapping start..end."""
-    calc = _RepCalc(plan, rep, credits, {} if quota_cache is None else quota_cache)
-    return _results(calc, start=start, end=end)
+    with localcontext(exact_context()):
+        calc = _RepCalc(plan, rep, credits, {} if quota_cache is None else quota_cache)
+        return _results(calc, start=start, end=end)
+
+
+def _first_on_plan(calc: _RepCalc) -> Period | None:
+    """The rep's first period on the plan: the hire date's, but not before the data starts.
+
+    The inputs start with their first deal (`data_start`; for one rep's credits alone, the
+    first of them): a draw advanced or a clawback carried before it cannot be known.
+    """
+    plan = calc.plan
+    known = calc.data_start
+    if known is None and calc.credits:
+        known = calc.credits[0].credit_date
+    days = [d for d in (calc.rep.hire_date, known) if d is not None]
+    if not days:
+        return None
+    return period_of(max(days), plan.period, plan.fiscal_year_start_month)
 
 
 def _results(calc: _RepCalc, *, start: date, end: date) -> list[PeriodResult]:
     plan, rep = calc.plan, calc.rep
     first = fiscal_year_start(start, plan.fiscal_year_start_month)
+    # Balances carry from the rep's first period on the plan, whatever window is asked for.
+    on_plan = _first_on_plan(calc)
+    if on_plan is not None:
+        first = min(first, on_plan.start)
     periods = [
         p
         for p in periods_between(first, end, plan.period, plan.fiscal_year_start_month)
         if _employed(rep, p)
     ]
     out: list[PeriodResult] = []
-    balance = ytd_credit = ytd_quota = ytd_gross = ZERO
+    balance = Balance()
+    ytd_credit = ytd_quota = ytd_gross = ZERO
     year: date | None = None
     for period in periods:
         if period.year_start != year:
+            if year is not None:
+                balance.new_year(plan)
             year, ytd_credit, ytd_quota, ytd_gross = period.year_start, ZERO, ZERO, ZERO
         done = calc.compute(period)
         components, lines = list(done.components), list(done.lines)
-        claw = calc.clawbacks(period)
+        claw = ZERO
+        credit = done.credit
         if plan.clawback is not None:
-            amount, claw_lines = finish(CLAWBACK, claw)
-            components.append((CLAWBACK, amount))
+            raw, reversed_credit = calc.clawbacks(period)
+            claw, claw_lines = finish(CLAWBACK, raw)
+            components.append((CLAWBACK, claw))
             lines += claw_lines
+            credit -= reversed_credit
         gross = sum((a for _, a in components), ZERO)
-        draw = _draw(plan, gross, balance)
-        balance = draw.balance
-        ytd_credit += done.credit
+        with_draw = on_plan is None or period.start >= on_plan.start
+        draw = balance.settle(plan, gross, claw, with_draw=with_draw)
+        ytd_credit += credit
         ytd_quota += done.quota
         ytd_gross += gross
         if period.end < start:
             continue
+        attainment = credit / done.quota if done.quota > 0 else ZERO
         out.append(
             PeriodResult(
                 rep.id,
                 plan.id,
                 period,
                 done.quota,
-                done.credit,
-                fraction4(done.attainment),
+                credit,
+                fraction4(attainment),
                 fraction4(ytd_credit / ytd_quota) if ytd_quota > 0 else ZERO,
                 tuple(components),
                 gross,
                 draw,
-                cents(gross + draw.top_up - draw.recovered),
+                cents(gross + draw.top_up - draw.recovered + draw.shortfall),
                 tuple(lines),
                 ytd_gross,
             )
@@ -336,10 +425,18 @@ def calculate_book(
     book: Book, *, start: date, end: date, rep_ids: Iterable[str] | None = None
 ) -> CalcResult:
     """Calculate from an indexed Book, for every rep or only `rep_ids` (cheap for a few reps)."""
+    with localcontext(exact_context()):
+        return _calculate_book(book, start=start, end=end, rep_ids=rep_ids)
+
+
+def _calculate_book(
+    book: Book, *, start: date, end: date, rep_ids: Iterable[str] | None
+) -> CalcResult:
     found = book.credits(rep_ids)
     results: list[PeriodResult] = []
     credits: list[Credit] = []
     quotas: QuotaCache = {}
+    paths = {plan.id: f"plans[{i}]" for i, plan in enumerate(book.doc.plans)}
     wanted = sorted(book.reps) if rep_ids is None else sorted(set(rep_ids) & set(book.reps))
     for rep_id in wanted:
         rep = book.reps[rep_id]
@@ -348,7 +445,15 @@ def calculate_book(
         credits += [c for c in mine if c.period.end >= start and c.period.start <= end]
         plan = book.ctx(rep_id).plan
         if plan is not None:
-            calc = _RepCalc(plan, rep, mine, quotas, ordered=True)
+            calc = _RepCalc(
+                plan,
+                rep,
+                mine,
+                quotas,
+                ordered=True,
+                data_start=book.data_start,
+                path=paths[plan.id],
+            )
             results += _results(calc, start=start, end=end)
     unresolved = sorted(
         {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Collection, Iterator
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -21,6 +22,13 @@ DEAL_COLUMNS = ("id", "owner_id", "amount", "close_date", "is_won")
 SPLIT_COLUMNS = ("deal_id", "rep_id", "percent")
 TEAM_COLUMNS = ("deal_id", "rep_id", "role")
 DEAL_KNOWN = DEAL_FIELDS
+# Amounts of 10^26 and more are refused: no real deal or quota is that large, and the
+# arithmetic stays exact far beyond it (calc.money).
+LIMIT = Decimal("1e26")
+# A comma only as a thousands separator between groups of three digits ("1,250.50"): "1,5"
+# or "2.500,75" (decimal commas) would otherwise read as 15 or 2.50.
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+FIELD_LIMIT = 131072
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f", ""}
 
@@ -50,12 +58,24 @@ class _Cursor:
         value = self.text(column)
         if value is None:
             return None
+        if "," in value and not _GROUPED.match(value):
+            reason = "a decimal comma? use a point for decimals, commas only between thousands"
+            raise self.fail(column, f"not a number: {value!r} ({reason})")
         try:
             number = Decimal(value.replace(",", ""))
         except InvalidOperation:
             raise self.fail(column, f"not a number: {value!r}") from None
         if not number.is_finite():
             raise self.fail(column, f"not a number: {value!r}")
+        if abs(number) >= LIMIT:
+            raise self.fail(column, f"{value!r} is too large (at most 10^26)")
+        return number
+
+    def amount(self, column: str) -> Decimal | None:
+        """A number that must not be negative (a quota, a target incentive)."""
+        number = self.number(column)
+        if number is not None and number < 0:
+            raise self.fail(column, f"must not be negative: {self.text(column)!r}")
         return number
 
     def day(self, column: str) -> date | None:
@@ -83,21 +103,47 @@ class _Cursor:
 def _rows(text: str, source: str, required: tuple[str, ...]) -> Iterator[_Cursor]:
     if not text.strip():
         raise InputError(source, 1, None, "empty file (expected a header row)")
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
-    header = [h.strip() for h in reader.fieldnames or []]
-    reader.fieldnames = header
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), strict=True)
+    header = [h.strip() for h in _next(reader, source, 1) or []]
+    for i, column in enumerate(header):
+        if column in header[:i]:
+            raise InputError(source, 1, column, "duplicate column")
     for column in required:
         if column not in header:
             raise InputError(source, 1, column, "missing column")
     cursor = _Cursor(source)
-    for raw in reader:
-        cursor.line = reader.line_num
-        if None in raw:
-            raise cursor.fail(None, "more values than header columns")
-        if not any((v or "").strip() for v in raw.values()):
+    while True:
+        first = reader.line_num + 1
+        values = _next(reader, source, first)
+        if values is None:
+            return
+        cursor.line = first
+        if not any(v.strip() for v in values):
             continue
-        cursor.row = {k: v or "" for k, v in raw.items()}
+        if len(values) > len(header):
+            raise cursor.fail(None, "more values than header columns")
+        if len(values) < len(header):
+            reason = f"{len(values)} values for {len(header)} header columns"
+            raise cursor.fail(header[len(values)], f"row too short: {reason}")
+        cursor.row = dict(zip(header, values, strict=True))
         yield cursor
+
+
+def _next(reader: Iterator[list[str]], source: str, line: int) -> list[str] | None:
+    """The next CSV record, or None at the end; a broken record is an InputError."""
+    try:
+        return next(reader)
+    except StopIteration:
+        return None
+    except csv.Error as exc:
+        text = str(exc)
+        if "field larger than field limit" in text:
+            reason = f"a value longer than {FIELD_LIMIT:,} characters"
+        elif "unexpected end of data" in text:
+            reason = "unclosed quote: the value starting on this line never ends"
+        else:
+            reason = f"not valid CSV: {text}"
+        raise InputError(source, line, None, reason) from None
 
 
 def _parse(
@@ -124,17 +170,20 @@ def parse_reps(
         plan_id = c.text("plan_id")
         if plan_ids is not None and plan_id is not None and plan_id not in plan_ids:
             raise c.fail("plan_id", f"unknown plan {plan_id!r}")
+        hire, end = c.day("hire_date"), c.day("end_date")
+        if hire is not None and end is not None and end < hire:
+            raise c.fail("end_date", f"{end.isoformat()} is before hire_date {hire.isoformat()}")
         return Rep(
             id=rep_id,
             name=c.text("name") or "",
             email=c.text("email"),
             manager_id=c.text("manager_id"),
             is_active=c.flag("is_active", default=True),
-            hire_date=c.day("hire_date"),
-            end_date=c.day("end_date"),
+            hire_date=hire,
+            end_date=end,
             plan_id=plan_id,
-            quota=c.number("quota"),
-            target_incentive=c.number("target_incentive"),
+            quota=c.amount("quota"),
+            target_incentive=c.amount("target_incentive"),
             currency=c.text("currency"),
         )
 
@@ -187,6 +236,9 @@ def parse_splits(
         kind = (c.text("split_type") or "revenue").lower()
         if kind not in ("revenue", "overlay"):
             raise c.fail("split_type", f"must be revenue or overlay, not {kind!r}")
+        if not 0 <= percent <= 100:
+            # A share of a deal: an overlay of 250% or a split of -50% is a typo, not a plan.
+            raise c.fail("percent", f"must be between 0 and 100, not {c.text('percent')}")
         return Split(
             deal_id, c.required("rep_id"), percent, "revenue" if kind == "revenue" else "overlay"
         )

@@ -1,10 +1,21 @@
-"""The one rounding policy: money to cents and attainment to four places, ROUND_HALF_UP."""
+"""The one rounding policy: money to cents and attainment to four places, ROUND_HALF_UP.
+
+Every amount is computed exactly and rounded once. A quotient that has no finite decimal
+form (target / quota = 1/30) is carried as a `Fraction`; sums and products of decimals are
+exact under `exact_context()` (60 significant digits, far beyond any amount the inputs
+accept, which stop below 10^26).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import decimal
+from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from functools import lru_cache
+
+Exact = Decimal | Fraction
+PRECISION = 60
 
 CENT = Decimal("0.01")
 BASIS_POINT = Decimal("0.0001")
@@ -18,8 +29,60 @@ def cents(value: Decimal) -> Decimal:
 
 
 def fraction4(value: Decimal) -> Decimal:
-    """Round an attainment fraction to four decimals, half up."""
-    return value.quantize(BASIS_POINT, rounding=ROUND_HALF_UP)
+    """Round an attainment fraction to four decimals, half up (never `-0.0000`)."""
+    rounded = value.quantize(BASIS_POINT, rounding=ROUND_HALF_UP)
+    return rounded.copy_abs() if rounded.is_zero() else rounded
+
+
+def exact_context() -> decimal.Context:
+    """The decimal context calculations run in: products and sums of inputs stay exact."""
+    return decimal.Context(prec=PRECISION, rounding=decimal.ROUND_HALF_EVEN)
+
+
+def exact_div(numerator: Exact, denominator: Exact) -> Exact:
+    """numerator / denominator exactly: a Decimal when it has a finite form, else a Fraction."""
+    if isinstance(numerator, Decimal) and isinstance(denominator, Decimal):
+        context = exact_context()
+        quotient = context.divide(numerator, denominator)
+        if not context.flags[decimal.Inexact]:
+            return quotient
+    return Fraction(numerator) / Fraction(denominator)
+
+
+def exact_mul(a: Exact, b: Exact) -> Exact:
+    """a * b exactly (a Fraction as soon as either is one)."""
+    if isinstance(a, Decimal) and isinstance(b, Decimal):
+        return a * b
+    return Fraction(a) * Fraction(b)
+
+
+def exact_sum(values: Iterable[Exact]) -> Exact:
+    """The exact sum (a Fraction as soon as one value is one)."""
+    total: Exact = ZERO
+    for value in values:
+        if isinstance(total, Decimal) and isinstance(value, Decimal):
+            total += value
+        else:
+            total = Fraction(total) + Fraction(value)
+    return total
+
+
+def as_decimal(value: Exact) -> Decimal:
+    """A Decimal for display (a Fraction to 60 significant digits)."""
+    if isinstance(value, Decimal):
+        return value
+    return exact_context().divide(Decimal(value.numerator), Decimal(value.denominator))
+
+
+def round_cents(value: Exact) -> Decimal:
+    """Round an exact amount to cents, half up (away from zero on .5)."""
+    if isinstance(value, Decimal):
+        return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    hundredths = abs(value) * 100
+    whole = int(hundredths)
+    if hundredths - whole >= Fraction(1, 2):
+        whole += 1
+    return (Decimal(-whole if value < 0 else whole) / 100).quantize(CENT)
 
 
 def money_str(value: Decimal) -> str:

@@ -95,6 +95,8 @@ class _Component(_Model):
     gate: Gate | None = None
     multipliers: list[Multiplier] = Field(default_factory=list)
     cap: Cap | None = None
+    # A rate above 1 pays more than the deal is worth: almost always `rate: 10` meant 10%.
+    allow_rate_above_one: bool = False
 
     @property
     def label(self) -> str:
@@ -161,7 +163,7 @@ class Quota(_Model):
     amount: Decimal | None = None
     annual: Decimal | None = None
     weights: list[Decimal] | None = None
-    proration: Literal["none", "month", "day"] = "none"
+    proration: Literal["none", "month", "day"] = "day"
     ramp: list[Decimal] | None = None
 
 
@@ -170,6 +172,9 @@ class Draw(_Model):
 
     amount: Decimal
     recoverable: bool = True
+    # `fiscal_year`: what is still owed of a recoverable draw is forgiven at each fiscal
+    # year start; `never`: it carries until recovered.
+    reset: Literal["never", "fiscal_year"] = "never"
 
 
 class Clawback(_Model):
@@ -177,6 +182,9 @@ class Clawback(_Model):
 
     window_days: int
     percent: Decimal = Decimal(1)
+    # `deal_lines`: reverse what the deal's own lines earned; `recalculate`: reverse the
+    # difference the deal made to its period (tiers it lifted, bonuses it unlocked).
+    mode: Literal["deal_lines", "recalculate"] = "deal_lines"
 
 
 def _default_eligible() -> list[Criterion]:
@@ -200,6 +208,9 @@ class Plan(_Model):
     components: list[Component] = Field(default_factory=list)
     draw: Draw | None = None
     clawback: Clawback | None = None
+    # A period whose pay is negative (clawbacks above earnings): `carry` the negative as a
+    # balance recovered from later earnings, or `forgive` it.
+    negative_balance: Literal["carry", "forgive"] = "carry"
 
 
 class Rollup(_Model):

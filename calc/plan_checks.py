@@ -58,7 +58,13 @@ def _non_negative(value: Decimal | None, path: str, source: str) -> None:
         raise _fail(path, "must not be negative", source)
 
 
-def _check_tiers(tiers: Tiers, path: str, source: str) -> None:
+def _at_most_one(value: Decimal | None, path: str, source: str, *, allowed: bool) -> None:
+    if value is not None and value > 1 and not allowed:
+        reason = f"{value.normalize():f} is above 1 (100%); say allow_rate_above_one: true if meant"
+        raise _fail(path, reason, source)
+
+
+def _check_tiers(tiers: Tiers, path: str, source: str, *, above_one: bool) -> None:
     if tiers.table[0].start != 0:
         raise _fail(f"{path}.table[0].from", "the first tier must start at 0", source)
     for i, tier in enumerate(tiers.table):
@@ -68,6 +74,7 @@ def _check_tiers(tiers: Tiers, path: str, source: str) -> None:
         if (tier.rate is None) == (tier.base_rate_multiple is None):
             raise _fail(where, "give exactly one of rate and base_rate_multiple", source)
         _non_negative(tier.rate, f"{where}.rate", source)
+        _at_most_one(tier.rate, f"{where}.rate", source, allowed=above_one)
         _non_negative(tier.base_rate_multiple, f"{where}.base_rate_multiple", source)
 
 
@@ -78,8 +85,9 @@ def _check_component(comp: object, path: str, source: str) -> None:
         if (comp.rate is None) == (comp.tiers is None):
             raise _fail(path, "give exactly one of rate and tiers", source)
         _non_negative(comp.rate, f"{path}.rate", source)
+        _at_most_one(comp.rate, f"{path}.rate", source, allowed=comp.allow_rate_above_one)
         if comp.tiers is not None:
-            _check_tiers(comp.tiers, f"{path}.tiers", source)
+            _check_tiers(comp.tiers, f"{path}.tiers", source, above_one=comp.allow_rate_above_one)
     elif isinstance(comp, TargetIncentive):
         _non_negative(comp.target, f"{path}.target", source)
         bands = comp.curve.table
@@ -111,6 +119,7 @@ def _check_spiff(comp: object, path: str, source: str) -> None:
         raise _fail(f"{path}.payout", "give exactly one of per_deal, per_unit and rate", source)
     for key in ("per_deal", "per_unit", "rate"):
         _non_negative(getattr(pay, key), f"{path}.payout.{key}", source)
+    _at_most_one(pay.rate, f"{path}.payout.rate", source, allowed=comp.allow_rate_above_one)
     if comp.max_payouts is not None and comp.max_payouts < 1:
         raise _fail(f"{path}.max_payouts", "must be at least 1", source)
 
@@ -168,10 +177,37 @@ def _check_plan(plan: Plan, path: str, source: str) -> None:
         if plan.clawback.window_days < 0:
             raise _fail(f"{path}.clawback.window_days", "must not be negative", source)
         _non_negative(plan.clawback.percent, f"{path}.clawback.percent", source)
+        if plan.clawback.percent > 1:
+            reason = "must be at most 1 (a clawback takes back at most what was paid)"
+            raise _fail(f"{path}.clawback.percent", reason, source)
+
+
+# Amounts of 10^26 and more are refused, as in the CSV inputs (calc.inputs.LIMIT).
+LIMIT = Decimal("1e26")
+
+
+def _sizes(value: object, path: str, source: str) -> None:
+    """Every number in the document is finite and below LIMIT (walks the validated models)."""
+    from pydantic import BaseModel
+
+    if isinstance(value, Decimal):
+        if not value.is_finite() or abs(value) >= LIMIT:
+            raise _fail(path, f"{value} is not a usable number (at most 10^26)", source)
+    elif isinstance(value, BaseModel):
+        for name, field in type(value).model_fields.items():
+            key = field.alias or name
+            _sizes(getattr(value, name), f"{path}.{key}" if path else key, source)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _sizes(item, f"{path}[{i}]", source)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _sizes(item, f"{path}.{key}", source)
 
 
 def check_doc(doc: PlanDoc, *, source: str) -> None:
     """Raise PlanError (with path) for the first semantic problem in the document."""
+    _sizes(doc, "", source)
     seen: set[str] = set()
     for i, plan in enumerate(doc.plans):
         if plan.id in seen:
@@ -183,6 +219,9 @@ def check_doc(doc: PlanDoc, *, source: str) -> None:
             raise _fail(f"plans[{i}].currency", "all plans must share one currency", source)
     for role, pct in doc.crediting.team_roles.items():
         _non_negative(pct, f"crediting.team_roles.{role}", source)
+        if pct > 100:
+            reason = f"{pct.normalize():f}% is above 100% (a percent of the deal)"
+            raise _fail(f"crediting.team_roles.{role}", reason, source)
 
 
 def _criteria_paths(doc: PlanDoc) -> list[tuple[str, Criterion]]:

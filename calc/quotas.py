@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from calc.model import Rep
-from calc.money import ZERO, cents
+from calc.money import ZERO, Exact, exact_div, exact_mul, round_cents
 from calc.periods import Period, add_months, periods_per_year
 from calc.plan import Plan
 
@@ -27,11 +27,11 @@ class PeriodQuota:
     """The quota of a period and the proration factor (applied to target incentives too)."""
 
     quota: Decimal
-    full_quota: Decimal
-    proration: Decimal
+    full_quota: Exact
+    proration: Exact
 
 
-def base_quota(plan: Plan, rep: Rep, period: Period) -> Decimal:
+def base_quota(plan: Plan, rep: Rep, period: Period) -> Exact:
     """The period's quota before proration and ramp (the rep's own figure wins)."""
     if rep.quota is not None:
         return rep.quota
@@ -43,7 +43,7 @@ def base_quota(plan: Plan, rep: Rep, period: Period) -> Decimal:
     annual = quota.annual or ZERO
     if quota.weights is not None:
         return annual * quota.weights[period.index]
-    return annual / periods_per_year(plan.period)
+    return exact_div(annual, Decimal(periods_per_year(plan.period)))
 
 
 def _months(period: Period) -> list[tuple[date, date]]:
@@ -88,12 +88,13 @@ def _month_units(mode: str, rep: Rep, first: date, last: date) -> int:
 def period_quota(plan: Plan, rep: Rep, period: Period) -> PeriodQuota:
     """The prorated, ramped period quota for this rep."""
     base = base_quota(plan, rep, period)
-    mode = plan.quota.proration if plan.quota else "none"
+    mode = plan.quota.proration if plan.quota else "day"
     months = _months(period)
     units = [_month_units(mode, rep, a, b) for a, b in months]
     denom = Decimal(period.days if mode == "day" else len(months))
-    proration = Decimal(sum(units)) / denom
+    proration = exact_div(Decimal(sum(units)), denom)
     ramped = sum(
         (u * _ramp_share(plan, rep, a) for u, (a, _) in zip(units, months, strict=True)), ZERO
     )
-    return PeriodQuota(cents(base * ramped / denom), base, proration)
+    # The period quota is a money figure: rounded to cents once, from the exact value.
+    return PeriodQuota(round_cents(exact_div(exact_mul(base, ramped), denom)), base, proration)

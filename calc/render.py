@@ -66,6 +66,7 @@ def result_dict(res: PeriodResult, *, lines: bool = True) -> dict[str, Any]:
             "top_up": money_str(res.draw.top_up),
             "recovered": money_str(res.draw.recovered),
             "balance": money_str(res.draw.balance),
+            "shortfall": money_str(res.draw.shortfall),
         },
         "net": money_str(res.net),
     }

@@ -54,11 +54,17 @@ def new_line(
 
 @dataclass(frozen=True, slots=True)
 class DrawState:
-    """A period's draw: guarantee paid on top, amount recovered, balance still owed after it."""
+    """A period's draw and balance: net = gross + top_up - recovered + shortfall.
+
+    `top_up` is the guarantee paid on top of earnings, `recovered` what this period paid back,
+    `shortfall` the negative pay (clawbacks above earnings) kept out of this period (carried
+    into `balance` or forgiven), `balance` what is still owed after the period.
+    """
 
     top_up: Decimal = ZERO
     recovered: Decimal = ZERO
     balance: Decimal = ZERO
+    shortfall: Decimal = ZERO
 
 
 @dataclass(frozen=True, slots=True)

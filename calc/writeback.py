@@ -1,7 +1,8 @@
 """The write-back diff: which CRM field values must change, after rounding to each field's scale.
 
-Salesforce stores a Currency or Percent field at its describe `scale` and returns it as a JSON
-number, so a desired 1234.565 and a stored 1234.57 are the same value. Comparing after
+Salesforce's API stores a number as sent, even with more decimals than the field's describe
+`scale` (only the UI rounds; Help 000385689), so values are rounded to the scale before they
+are sent, and a desired 1234.565 and a stored 1234.57 are the same value. Comparing after
 rounding to the field's scale is what stops the echo of our own write from being written again.
 """
 

@@ -10,12 +10,15 @@ from pathlib import Path
 from typing import Literal
 
 from connector.errors import ConfigError
+from connector.salesforce.origins import https_origin
 
 AuthFlow = Literal["jwt", "password", "client_credentials"]
 AUTH_FLOWS: tuple[AuthFlow, ...] = ("jwt", "password", "client_credentials")
 DEFAULT_DATABASE_URL = "sqlite:///instance/quotaflow.db"
 DEFAULT_API_VERSION = "62.0"
 DEFAULT_SYNC_INTERVAL = 60
+# An HMAC key shorter than this is guessable offline from one signed session token.
+MIN_SECRET_KEY = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +107,8 @@ class Settings:
     sf_ca_bundle: str | None = None
     sf_api_version: str = DEFAULT_API_VERSION
     sf_canvas_secret: str | None = None
+    # The org's own https origins, besides the instance the integration login reports.
+    sf_org_hosts: tuple[str, ...] = ()
     sync_interval: int = DEFAULT_SYNC_INTERVAL
     frame_ancestors: tuple[str, ...] = ()
     demo_mode: bool = False
@@ -113,8 +118,15 @@ class Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     def require_secret_key(self) -> str:
-        """The signing key; generated per instance in demo mode, required otherwise."""
+        """The signing key (at least 32 characters); generated per instance in demo mode,
+        required otherwise."""
         if self.secret_key:
+            if len(self.secret_key) < MIN_SECRET_KEY:
+                raise ConfigError(
+                    f"QUOTAFLOW_SECRET_KEY: must be at least {MIN_SECRET_KEY} characters, got "
+                    f"{len(self.secret_key)}; generate one with: python -c 'import secrets; "
+                    "print(secrets.token_urlsafe(32))'"
+                )
             return self.secret_key
         if self.demo_mode:
             return secrets.token_urlsafe(32)
@@ -156,6 +168,21 @@ def _api_version(env: Mapping[str, str]) -> str:
     return raw
 
 
+def _org_hosts(env: Mapping[str, str]) -> tuple[str, ...]:
+    found: list[str] = []
+    for entry in (_optional(env, "SF_ORG_HOSTS") or "").split(","):
+        if not entry.strip():
+            continue
+        origin = https_origin(entry.strip())
+        if origin is None:
+            raise ConfigError(
+                f"SF_ORG_HOSTS: expected comma-separated https origins such as "
+                f"https://acme.my.salesforce.com, got {entry.strip()!r}"
+            )
+        found.append(origin)
+    return tuple(dict.fromkeys(found))
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the environment once; every error names the variable."""
     env = os.environ if env is None else env
@@ -173,6 +200,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sf_ca_bundle=_optional(env, "SF_CA_BUNDLE"),
         sf_api_version=_api_version(env),
         sf_canvas_secret=_optional(env, "SF_CANVAS_SECRET"),
+        sf_org_hosts=_org_hosts(env),
         sync_interval=_positive_int(env, "QUOTAFLOW_SYNC_INTERVAL", DEFAULT_SYNC_INTERVAL),
         frame_ancestors=ancestors,
     )

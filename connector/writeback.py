@@ -1,7 +1,9 @@
 """Executing write-back: sObject Collections updates, lock retries, per-record issues.
 
 The diff (calc.writeback) decides what to write; this module only writes it. Records go out
-200 a call with `allOrNone=false`, so one bad record never blocks the others. Salesforce's
+200 a call with `allOrNone=false`, so one bad record never blocks the others, and each call
+carries one object type: Salesforce refuses a call that writes a Setup object (User) together
+with any other type, and processes at most 10 type chunks per call. Salesforce's
 per-record failures are sorted into two kinds:
 - `UNABLE_TO_LOCK_ROW` (another transaction holds the row, e.g. a trigger or a data load on
   the same Account) is transient: the record is sent again after a backoff, a bounded number
@@ -100,6 +102,18 @@ def _send(
     return BatchOutcome(tuple(written), tuple(issues)), again
 
 
+def batches(records: Sequence[Record], size: int) -> list[list[Record]]:
+    """Records cut into calls of at most `size`, each of one object type (in first-seen order)."""
+    by_object: dict[str, list[Record]] = {}
+    for record in records:
+        by_object.setdefault(record[0], []).append(record)
+    return [
+        group[start : start + size]
+        for group in by_object.values()
+        for start in range(0, len(group), size)
+    ]
+
+
 def write_records(
     gateway: Gateway,
     records: Sequence[Record],
@@ -116,8 +130,7 @@ def write_records(
         if attempt > 1:
             options.retry.wait(attempt - 1)
         retry_next: list[Record] = []
-        for start in range(0, len(pending), options.batch_size):
-            batch = pending[start : start + options.batch_size]
+        for batch in batches(pending, options.batch_size):
             outcome, again = _send(gateway, batch, attempt, options)
             stats.calls += 1
             stats.written += len(outcome.written)

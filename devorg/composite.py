@@ -20,6 +20,11 @@ from devorg.store import id18
 
 bp = Blueprint("composite", __name__)
 MAX_RECORDS = 200
+# A request is processed in chunks of consecutive records of one type; at most 10 a request.
+MAX_CHUNKS = 10
+# Objects "related to a feature in the Salesforce Setup area": Salesforce refuses a call that
+# writes one of them together with any other type (the MIXED_DML_OPERATION rule).
+SETUP_OBJECTS = frozenset(("User", "Profile", "PermissionSet", "PermissionSetAssignment"))
 _ROLLED_BACK = {
     "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
     "message": "Record rolled back because not all records were valid and the request was "
@@ -68,6 +73,49 @@ def _run(
             for item, (_, err) in zip(items, outcomes, strict=True)
         ]
     return [_result(rid, err) for rid, err in outcomes]
+
+
+def _type_name(item: Any) -> str | None:
+    attributes = item.get("attributes") if isinstance(item, dict) else None
+    raw = attributes.get("type") if isinstance(attributes, dict) else None
+    obj = schema.get_object(raw) if isinstance(raw, str) else None
+    return obj.name if obj is not None else raw if isinstance(raw, str) else None
+
+
+def chunk_refusal(types: list[str | None]) -> dict[str, Any] | None:
+    """The error every record gets when the call mixes types as Salesforce refuses, else None.
+
+    sObject Collections cut the records into chunks of consecutive records of one type
+    ({acc1, acc2, con1, acc3} is three chunks) and process at most 10; and no call may write
+    a Setup object (User, PermissionSet, ...) together with any other type.
+    """
+    known = [t for t in types if t is not None]
+    distinct = sorted(set(known))
+    setup = [t for t in distinct if t in SETUP_OBJECTS]
+    if setup and len(distinct) > 1:
+        other = next(t for t in known if t != setup[0])
+        return {
+            "statusCode": "MIXED_DML_OPERATION",
+            "message": "DML operation on setup object is not permitted after you have updated "
+            f"a non-setup object (or vice versa): {setup[0]}, original object: {other}",
+            "fields": [],
+        }
+    chunks = sum(1 for i, t in enumerate(known) if i == 0 or t != known[i - 1])
+    if chunks > MAX_CHUNKS:
+        return {
+            "statusCode": "LIMIT_EXCEEDED",
+            "message": f"Cannot have more than {MAX_CHUNKS} chunks in a single operation. "
+            "Please rearrange the data to reduce chunking.",
+            "fields": [],
+        }
+    return None
+
+
+def _refused(
+    items: list[Any], error: dict[str, Any], known_id: Callable[[Any], str | None]
+) -> Response:
+    # The call is well formed, so Salesforce answers 200 with every record failed.
+    return json_response([_result(known_id(item), error) for item in items])
 
 
 def _payload() -> tuple[list[Any], bool]:
@@ -158,10 +206,19 @@ def _delete_one(conn: sqlite3.Connection, raw_id: Any) -> str:
     return record_id
 
 
+def _id_type(raw_id: str) -> str | None:
+    record_id = id18(raw_id)
+    obj = schema.object_for_id(record_id) if record_id else None
+    return obj.name if obj is not None else None
+
+
 @bp.patch(f"{PREFIX}/composite/sobjects/")
 def update_many(version: str) -> Response:
     """Update up to 200 records."""
     items, all_or_none = _payload()
+    refusal = chunk_refusal([_type_name(item) for item in items])
+    if refusal is not None:
+        return _refused(items, refusal, _item_id)
     return json_response(_run(items, _update_one, all_or_none=all_or_none, known_id=_item_id))
 
 
@@ -169,6 +226,9 @@ def update_many(version: str) -> Response:
 def create_many(version: str) -> Response:
     """Create up to 200 records."""
     items, all_or_none = _payload()
+    refusal = chunk_refusal([_type_name(item) for item in items])
+    if refusal is not None:
+        return _refused(items, refusal, lambda _: None)
     return json_response(_run(items, _create_one, all_or_none=all_or_none, known_id=lambda _: None))
 
 
@@ -179,6 +239,10 @@ def delete_many(version: str) -> Response:
     if not ids or len(ids) > MAX_RECORDS:
         raise ApiError(400, "INVALID_ID_FIELD", "ids must list 1 to 200 record ids")
     all_or_none = request.args.get("allOrNone", "false").lower() == "true"
+    types = [_id_type(i) for i in ids]
+    refusal = chunk_refusal(types)
+    if refusal is not None:
+        return _refused(ids, refusal, lambda i: id18(i) or None)
     return json_response(
         _run(ids, _delete_one, all_or_none=all_or_none, known_id=lambda i: id18(i) or None)
     )

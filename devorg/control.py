@@ -8,6 +8,9 @@
   soft delete with `"delete": true`, else a create).
 - `POST /__devorg/undelete` `{"ids": [...]}`: restore soft-deleted records (and the children
   deleted with them), like the recycle bin's Undelete.
+- `POST /__devorg/purge` `{"ids": [...]}` hard-deletes records (live or in the recycle bin,
+  with their cascaded children); `{"recycle_bin": true, "object"?: "Opportunity"}` empties
+  the recycle bin (of one object, or of all). Answers `{"purged": {object: rows}}`.
 - `GET|POST /__devorg/canvas` `{"url": "https://..."|null}`: read or change the Canvas app URL
   the `/lightning/...` host pages frame (the demo learns the app's port after the devorg starts).
 """
@@ -20,7 +23,7 @@ from typing import Any
 
 from flask import Blueprint, Response
 
-from devorg import records, schema, values
+from devorg import purge, records, schema, values
 from devorg.config import check_canvas_url
 from devorg.errors import ApiError
 from devorg.faults import FaultError
@@ -134,6 +137,43 @@ def undelete() -> Response:
             else:
                 results.append({"id": record_id, "success": True, "errors": []})
     return json_response(results)
+
+
+def _purge_ids(raw_ids: object, stamp: int) -> dict[str, int]:
+    if not isinstance(raw_ids, list) or not all(isinstance(i, str) for i in raw_ids):
+        raise ApiError(400, "JSON_PARSER_ERROR", "ids must be an array of record ids")
+    by_object: dict[str, list[str]] = {}
+    for raw in raw_ids:
+        record_id = id18(raw)
+        obj = schema.object_for_id(record_id) if record_id else None
+        if record_id is None or obj is None:
+            raise ApiError(400, "MALFORMED_ID", f"malformed id {raw}", fields=[])
+        if not obj.deletable:
+            raise ApiError(400, "INVALID_TYPE_FOR_OPERATION", f"{obj.name} cannot be deleted")
+        by_object.setdefault(obj.name, []).append(record_id)
+    out: dict[str, int] = {}
+    with org().db.write() as conn:
+        for name, ids in by_object.items():
+            out[name] = purge.hard_delete(conn, schema.OBJECTS[name], ids, stamp=stamp)
+    return out
+
+
+@bp.post("/purge")
+def purge_records() -> Response:
+    """Hard-delete records, or empty the recycle bin: gone from query, queryAll, getDeleted."""
+    body = json_body()
+    stamp = org().db.stamp()
+    if "ids" in body:
+        return json_response({"purged": _purge_ids(body["ids"], stamp)})
+    if body.get("recycle_bin") is not True:
+        raise ApiError(400, "JSON_PARSER_ERROR", 'give "ids" or "recycle_bin": true')
+    name = body.get("object")
+    objects = list(schema.OBJECTS.values())
+    if name is not None:
+        objects = [records.get_object(str(name))]
+    with org().db.write() as conn:
+        purged = purge.empty_recycle_bin(conn, objects, stamp=stamp)
+    return json_response({"purged": purged})
 
 
 @bp.get("/canvas")

@@ -9,6 +9,8 @@ import string
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from devorg.schema import id_suffix
+
 INTEGRATION_USERNAME = "integration@quotaflow.devorg"
 
 
@@ -34,8 +36,10 @@ def ensure_credentials(data_dir: Path) -> Credentials:
     path = data_dir / "credentials.json"
     if path.exists():
         return Credentials(**json.loads(path.read_text()))
+    org15 = "00D" + _token(12).upper()
     creds = Credentials(
-        org_id="00D" + _token(12).upper() + "AAA",
+        # Like every Salesforce id, the 18-character form ends in the case checksum.
+        org_id=org15 + id_suffix(org15),
         # Connected app consumer keys start with 3MVG9 in real orgs.
         client_id="3MVG9" + _token(80),
         client_secret=secrets.token_hex(32).upper(),

@@ -19,8 +19,12 @@ from devorg.store import Database
 LOCATOR_TTL_SECONDS = 15 * 60
 # A fully read cursor is kept a little while (clients may retry the last page), then dropped.
 FINISHED_TTL_SECONDS = 60
-# Salesforce caps open cursors per user and discards the oldest; we cap them per process.
-MAX_OPEN_LOCATORS = 50
+# "A user can have up to 10 query cursors open at a time. If 10 QueryLocator cursors are open
+# when a client application, logged in as the same user, attempts to open a new one, then the
+# oldest of the 10 cursors is released" (SOAP API QueryLocator). Since API 56.0 Salesforce
+# documents no cap at all; the devorg keeps the stricter rule, so a client that depends on
+# more than 10 cursors at once fails here first.
+MAX_OPEN_PER_USER = 10
 _ALPHABET = string.ascii_uppercase + string.digits
 _SCHEMA = "devorg_locators"  # the locators file, as attached to request connections
 
@@ -37,6 +41,8 @@ class _Locator:
     total: int
     batch: int
     last_used: float
+    owner: str | None = None
+    created: float = 0.0
     finished: bool = False
 
 
@@ -66,9 +72,11 @@ class Locators:
         self._open: dict[str, _Locator] = {}
         self._lock = threading.Lock()
 
-    def first_page(self, conn: sqlite3.Connection, query: Any, batch: int) -> Page:
+    def first_page(
+        self, conn: sqlite3.Connection, query: Any, batch: int, *, owner: str | None = None
+    ) -> Page:
         """Run the compiled query; keep the rows after the first `batch` under a new locator."""
-        self.sweep()
+        self.sweep(opening_for=owner)
         self._attach(conn)
         # One read transaction: the first page and the stored rest come from one snapshot.
         conn.execute("BEGIN")
@@ -90,8 +98,11 @@ class Locators:
         finally:
             conn.commit()
         total = batch + (stored or 0)
+        now = time.monotonic()
         with self._lock:
-            self._open[locator] = _Locator(query, batch, total, batch, time.monotonic())
+            self._open[locator] = _Locator(
+                query, batch, total, batch, now, owner=owner, created=now
+            )
         return Page(query, first, total, locator, batch)
 
     def _attach(self, conn: sqlite3.Connection) -> None:
@@ -117,14 +128,20 @@ class Locators:
         end = offset + len(rows)
         return Page(state.query, rows, state.total, locator, end if end < state.total else None)
 
-    def sweep(self) -> None:
-        """Drop locators unused for longer than the TTL, and the oldest beyond the cap."""
+    def sweep(self, *, opening_for: str | None = None) -> None:
+        """Drop locators unused for longer than the TTL; before `opening_for` opens one more,
+        release that user's oldest beyond the cap (fully read ones first)."""
         now = time.monotonic()
         with self._lock:
-            by_age = sorted(self._open.items(), key=lambda kv: kv[1].last_used)
-            stale = [key for key, state in by_age if now - state.last_used > self._ttl_for(state)]
-            live = [key for key, _ in by_age if key not in stale]
-            stale += live[: max(0, len(live) - MAX_OPEN_LOCATORS + 1)]
+            stale = [k for k, st in self._open.items() if now - st.last_used > self._ttl_for(st)]
+            mine = sorted(
+                (
+                    (not st.finished, st.created, k)
+                    for k, st in self._open.items()
+                    if k not in stale and st.owner == opening_for
+                ),
+            )
+            stale += [k for _, _, k in mine[: max(0, len(mine) - MAX_OPEN_PER_USER + 1)]]
             for key in stale:
                 del self._open[key]
         if stale:

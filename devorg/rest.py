@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 
-from devorg import records, schema, values
+from devorg import purge, records, schema, values
 from devorg.config import API_VERSION
 from devorg.errors import ApiError, json_parser_error, not_found
 from devorg.locators import Page, invalid_locator
@@ -129,12 +129,16 @@ def _run_query(version: str, *, include_deleted: bool) -> Response:
         compiled = soql.compile_query(text, include_deleted=include_deleted)
     except soql.SoqlError as exc:
         raise ApiError(400, exc.error_code, str(exc)) from exc
+    if request.args.get("columns", "").lower() == "true":
+        from devorg.soql_columns import column_metadata
+
+        return json_response(column_metadata(compiled))
     state = org()
     with state.db.read() as conn:
         if compiled.count_only:
             row = conn.execute(compiled.sql, compiled.params).fetchone()
             return json_response({"totalSize": int(row[0]), "done": True, "records": []})
-        page = state.locators.first_page(conn, compiled, _batch_size())
+        page = state.locators.first_page(conn, compiled, _batch_size(), owner=g.get("user_id"))
     endpoint = "queryAll" if include_deleted else "query"
     return _page_json(page, version=version, endpoint=endpoint)
 
@@ -229,7 +233,13 @@ def delete_record(version: str, name: str, record_id: str) -> Response:
     return Response(status=204)
 
 
+_MINUTE_MS = 60_000
+# getUpdated/getDeleted answer for no more than 30 days before the day of the call.
+REPLICATION_DAYS = 30
+
+
 def _window() -> tuple[int, int]:
+    """[start, end] of getUpdated/getDeleted, truncated to the minute as Salesforce does."""
     parsed = []
     for key in ("start", "end"):
         # A literal '+' in an unencoded query string arrives as a space.
@@ -237,12 +247,26 @@ def _window() -> tuple[int, int]:
         if not raw:
             raise ApiError(400, "MISSING_ARGUMENT", f"{key} was not specified")
         try:
-            parsed.append(values.parse_datetime_literal(raw))
+            moment = values.parse_datetime_literal(raw)
         except (ValueError, values.FieldValueError) as exc:
             raise ApiError(400, "INVALID_REPLICATION_DATE", f"{key}: bad date {raw}") from exc
-    if parsed[1] < parsed[0]:
-        raise ApiError(400, "INVALID_REPLICATION_DATE", "end date must be after start date")
-    return parsed[0], parsed[1]
+        # The seconds of both dates are ignored (12:30:15 is read as 12:30:00 UTC).
+        parsed.append(moment - moment % _MINUTE_MS)
+    start, end = parsed
+    today = values.date_to_ms(values.format_datetime(org().db.stamp())[:10])
+    if start < today - REPLICATION_DAYS * 86_400_000:
+        raise ApiError(
+            400,
+            "INVALID_REPLICATION_DATE",
+            f"startDate cannot be more than {REPLICATION_DAYS} days ago",
+        )
+    if end <= start:
+        raise ApiError(
+            400,
+            "INVALID_REPLICATION_DATE",
+            "startDate must chronologically precede endDate by more than one minute",
+        )
+    return start, end
 
 
 @bp.get(f"{PREFIX}/sobjects/<name>/updated/")
@@ -269,8 +293,9 @@ def deleted(version: str, name: str) -> Response:
     obj = records.get_object(name)
     start, end = _window()
     rows: list[Any] = []
-    if obj.field("IsDeleted") is not None:
-        with org().db.read() as conn:
+    with org().db.read() as conn:
+        purged = purge.last_purge(conn, obj.name)
+        if obj.field("IsDeleted") is not None:
             rows = conn.execute(
                 f"SELECT Id, SystemModstamp FROM {quote(obj.name)} WHERE IsDeleted = 1 "
                 "AND SystemModstamp BETWEEN ? AND ? ORDER BY SystemModstamp, Id",
@@ -281,7 +306,8 @@ def deleted(version: str, name: str) -> Response:
             "deletedRecords": [
                 {"id": rid, "deletedDate": values.format_datetime(ms)} for rid, ms in rows
             ],
-            "earliestDateAvailable": values.format_datetime(rows[0][1] if rows else start),
+            # The last physical delete (recycle bin emptied, hard delete) of this object.
+            "earliestDateAvailable": values.format_datetime(purged or start),
             "latestDateCovered": values.format_datetime(end),
         }
     )

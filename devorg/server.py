@@ -54,12 +54,42 @@ def create_app(org: Org) -> Flask:
     return app
 
 
+# "In each REST call, the maximum length for the combined URI and headers is 16,384 bytes. A
+# request exceeding this limit returns a 431 Request Header Fields Too Large error. If the URI
+# itself exceeds this limit, the request returns a 414 URI Too Long error." (Help 000386264)
+MAX_URI_AND_HEADERS = 16_384
+
+
+def _request_size() -> tuple[int, int]:
+    """Bytes of the request URI as sent (path and query string) and of its headers."""
+    environ = request.environ
+    uri = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if not uri:
+        query = environ.get("QUERY_STRING", "")
+        uri = environ.get("PATH_INFO", "") + ("?" + query if query else "")
+    headers = sum(len(k) + len(v) + 4 for k, v in request.headers.items())
+    return len(str(uri).encode("latin-1", "replace")), headers
+
+
+def _check_size() -> None:
+    uri, headers = _request_size()
+    if uri > MAX_URI_AND_HEADERS:
+        raise ApiError(414, "URI_TOO_LONG", f"URI Too Long: {uri} bytes")
+    if uri + headers > MAX_URI_AND_HEADERS:
+        raise ApiError(431, "REQUEST_HEADER_FIELDS_TOO_LARGE", "Request Header Fields Too Large")
+
+
 def _before_api_call() -> None:
     """Authenticate, inject faults and count every `/services/data/vXX.X/...` call."""
     args = request.view_args or {}
     if "version" not in args:
         return None
     org = rest.org()
+    try:
+        _check_size()
+    except ApiError as exc:
+        org.stats.reject(exc.error_code)
+        raise
     if args["version"] not in rest.SUPPORTED_VERSIONS:
         raise not_found()
     delay = org.faults.delay_seconds()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -10,8 +11,9 @@ from typing import Any
 
 from devorg import soql_where
 from devorg.schema import FieldSpec, ObjectSpec, get_object
+from devorg.soql_aggregate import AggPlan, compile_aggregate
 from devorg.soql_lex import SoqlError, error_at
-from devorg.soql_parse import OrderKey, Path, Query, parse
+from devorg.soql_parse import FieldsMacro, OrderKey, Path, Query, parse
 from devorg.soql_where import Resolved
 from devorg.values import to_json
 
@@ -19,6 +21,9 @@ __all__ = ["CompiledQuery", "SoqlError", "compile_query"]
 
 # Salesforce follows at most five levels of parent relationships.
 MAX_PARENT_DEPTH = 5
+# "The maximum offset is 2,000 rows. Requesting an offset greater than 2,000 results in a
+# NUMBER_OUTSIDE_VALID_RANGE error." (SOQL reference, OFFSET)
+MAX_OFFSET = 2000
 _NO_SUCH_COLUMN = (
     "No such column '{field}' on entity '{entity}'. If you are attempting to use a custom "
     "field, be sure to append the '__c' after the custom field name. Please reference your "
@@ -55,12 +60,14 @@ class CompiledQuery:
     count_only: bool
     limit: int | None
     offset: int | None = None
-    plan: _Node | None = field(default=None, repr=False, compare=False)
+    plan: _Node | AggPlan | None = field(default=None, repr=False, compare=False)
 
     def shape(self, row: sqlite3.Row | Sequence[Any], *, base_url_prefix: str) -> dict[str, Any]:
         """One Salesforce record JSON; `base_url_prefix` is like `/services/data/v62.0`."""
         if self.plan is None:
             raise ValueError("a COUNT() query has no records to shape")
+        if isinstance(self.plan, AggPlan):
+            return self.plan.shape(row)
         return _shape(self.plan, row, base_url_prefix)
 
 
@@ -170,6 +177,47 @@ class _Compiler:
         return term
 
 
+def _expand_fields(text: str, query: Query) -> Query:
+    """`FIELDS(STANDARD | CUSTOM | ALL)` replaced by the object's fields it stands for."""
+    macros = [i for i in query.select if isinstance(i, FieldsMacro)]
+    root = get_object(query.object_name)
+    if not macros or root is None:
+        return query
+    if any(m.kind != "STANDARD" for m in macros) and (query.limit is None or query.limit > 200):
+        # FIELDS(ALL) and FIELDS(CUSTOM) are unbounded: Salesforce insists on a small LIMIT.
+        raise error_at(
+            "MALFORMED_QUERY",
+            "The SOQL FIELDS function must have a LIMIT of at most 200",
+            text,
+            macros[0].pos,
+        )
+    chosen = {p.text.lower() for p in query.fields}
+    select: list[Any] = []
+    for item in query.select:
+        if not isinstance(item, FieldsMacro):
+            select.append(item)
+            continue
+        for spec in root.fields:
+            wanted = item.kind == "ALL" or spec.custom == (item.kind == "CUSTOM")
+            if wanted and spec.name.lower() not in chosen:
+                chosen.add(spec.name.lower())
+                select.append(Path(spec.name, item.pos))
+    fields = tuple(i for i in select if isinstance(i, Path))
+    return dataclasses.replace(query, fields=fields, select=tuple(select))
+
+
+def _body(comp: _Compiler, conditions: list[str]) -> str:
+    body = f'FROM "{comp.root.name}" AS t0' + "".join(" " + j for j in comp.join_sql)
+    return body + (" WHERE " + " AND ".join(conditions) if conditions else "")
+
+
+def _tail(query: Query) -> str:
+    if query.limit is None and query.offset is None:
+        return ""
+    tail = f" LIMIT {-1 if query.limit is None else query.limit}"
+    return tail + (f" OFFSET {query.offset}" if query.offset else "")
+
+
 def compile_query(text: str, *, include_deleted: bool, now_ms: int | None = None) -> CompiledQuery:
     """Compile SOQL to SQLite SQL; only SoqlError escapes, for any input text."""
     try:
@@ -177,28 +225,42 @@ def compile_query(text: str, *, include_deleted: bool, now_ms: int | None = None
     except UnicodeEncodeError:
         raise SoqlError("MALFORMED_QUERY", "invalid characters in query") from None
     query = parse(text)
+    if query.offset is not None and query.offset > MAX_OFFSET:
+        raise SoqlError(
+            "NUMBER_OUTSIDE_VALID_RANGE", f"Maximum SOQL offset allowed is {MAX_OFFSET}"
+        )
+    query = _expand_fields(text, query)
     comp = _Compiler(text, query)
-    plan = None if query.count_only else comp.select()
+    aggregate = bool(query.aggregates or query.group_by)
+    plan: _Node | AggPlan | None = None
+    if aggregate:
+        plan, columns, group_sql = compile_aggregate(text, query, comp.resolve)
+        grouped = {c.key.lower() for c in plan.columns if c.func is None}
+    elif not query.count_only:
+        plan = comp.select()
     where = soql_where.WhereCompiler(
         text, comp.resolve, now_ms=time.time_ns() // 1_000_000 if now_ms is None else now_ms
     )
     conditions = ['t0."IsDeleted" = 0'] if comp.root.has_is_deleted and not include_deleted else []
     if query.where is not None:
         conditions.append(where.compile(query.where))
+    if aggregate:
+        for key in query.order_by:
+            if key.path.text.split(".")[-1].lower() not in grouped:
+                raise comp.invalid_field(
+                    f"Ordered field must be grouped or aggregated: {key.path.text}", key.path.pos
+                )
     order = [comp.order_term(key) for key in query.order_by]
-    body = f'FROM "{comp.root.name}" AS t0' + "".join(" " + j for j in comp.join_sql)
-    if conditions:
-        body += " WHERE " + " AND ".join(conditions)
+    body = _body(comp, conditions)
+    if aggregate and group_sql:
+        body += " GROUP BY " + ", ".join(group_sql)
     if order and not query.count_only:
         body += " ORDER BY " + ", ".join(order)
-    tail = ""
-    if query.limit is not None or query.offset is not None:
-        tail = f" LIMIT {-1 if query.limit is None else query.limit}"
-        tail += f" OFFSET {query.offset}" if query.offset else ""
+    tail = _tail(query)
     if query.count_only:
         sql = f"SELECT COUNT(*) FROM (SELECT 1 {body}{tail})" if tail else f"SELECT COUNT(*) {body}"
     else:
-        sql = f"SELECT {', '.join(comp.columns)} {body}{tail}"
+        sql = f"SELECT {', '.join(columns if aggregate else comp.columns)} {body}{tail}"
     return CompiledQuery(
         comp.root.name, sql, tuple(where.params), query.count_only, query.limit, query.offset, plan
     )

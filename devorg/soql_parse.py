@@ -67,10 +67,32 @@ class OrderKey:
 
 
 @dataclass(frozen=True)
+class Aggregate:
+    """`COUNT(Id)`, `SUM(Amount) total`, ...: an aggregate function in the SELECT list."""
+
+    func: str  # count count_distinct sum avg min max
+    path: Path | None  # None for COUNT() among other items
+    alias: str | None
+    pos: int
+
+
+@dataclass(frozen=True)
+class FieldsMacro:
+    """`FIELDS(ALL | STANDARD | CUSTOM)` in the SELECT list."""
+
+    kind: str
+    pos: int
+
+
+SelectItem: TypeAlias = Path | Aggregate | FieldsMacro
+AGGREGATE_FUNCTIONS = frozenset(("count", "count_distinct", "sum", "avg", "min", "max"))
+
+
+@dataclass(frozen=True)
 class Query:
     """A parsed SELECT."""
 
-    fields: tuple[Path, ...]  # empty for COUNT()
+    fields: tuple[Path, ...]  # the plain fields; empty for COUNT()
     count_only: bool
     object_name: str
     object_pos: int
@@ -78,6 +100,13 @@ class Query:
     order_by: tuple[OrderKey, ...]
     limit: int | None
     offset: int | None
+    select: tuple[SelectItem, ...] = ()  # every item, in order
+    group_by: tuple[Path, ...] = ()
+
+    @property
+    def aggregates(self) -> tuple[Aggregate, ...]:
+        """The aggregate functions selected."""
+        return tuple(i for i in self.select if isinstance(i, Aggregate))
 
 
 class _Parser:
@@ -124,7 +153,7 @@ class _Parser:
 
     def query(self) -> Query:
         self.expect("select")
-        count_only, fields = self.select_list()
+        count_only, select = self.select_list()
         self.expect("from")
         obj = self.tok
         if obj.kind != "ident" or "." in obj.text:
@@ -134,6 +163,15 @@ class _Parser:
         if self.at("where"):
             self.take()
             where = self.condition()
+        group: tuple[Path, ...] = ()
+        if self.at("group"):
+            self.take()
+            self.expect("by")
+            keys = [self.path()]
+            while self.tok.kind == ",":
+                self.take()
+                keys.append(self.path())
+            group = tuple(keys)
         order = self.order_by() if self.at("order") else ()
         limit = offset = None
         if self.at("limit"):
@@ -144,19 +182,50 @@ class _Parser:
             offset = self.integer()
         if self.tok.kind != "eof":
             raise self.fail()
-        return Query(fields, count_only, obj.text, obj.pos, where, order, limit, offset)
+        fields = tuple(i for i in select if isinstance(i, Path))
+        return Query(
+            fields, count_only, obj.text, obj.pos, where, order, limit, offset, select, group
+        )
 
-    def select_list(self) -> tuple[bool, tuple[Path, ...]]:
-        if self.at("count") and self.tokens[self.i + 1].kind == "(":
+    def select_list(self) -> tuple[bool, tuple[SelectItem, ...]]:
+        ahead = self.tokens[self.i + 1 : self.i + 4]
+        if (
+            self.at("count")
+            and [t.kind for t in ahead[:2]] == ["(", ")"]
+            and ahead[2].word == "from"
+        ):
             self.take()
             self.take()
             self.expect(")")
             return True, ()
-        fields = [self.path()]
+        items = [self.select_item()]
         while self.tok.kind == ",":
             self.take()
-            fields.append(self.path())
-        return False, tuple(fields)
+            items.append(self.select_item())
+        return False, tuple(items)
+
+    def select_item(self) -> SelectItem:
+        tok = self.tok
+        if tok.kind != "ident" or self.tokens[self.i + 1].kind != "(":
+            return self.path()
+        self.take()
+        self.take()
+        if tok.word == "fields":
+            kind = self.take()
+            if kind.word not in ("all", "standard", "custom"):
+                raise self.fail(kind)
+            self.expect(")")
+            return FieldsMacro(kind.word.upper(), tok.pos)
+        if tok.word not in AGGREGATE_FUNCTIONS:
+            raise self.fail(tok)
+        path = None
+        if tok.word != "count" or self.tok.kind != ")":
+            path = self.path()
+        self.expect(")")
+        alias = None
+        if self.tok.kind == "ident" and self.tok.word not in ("from",) and "." not in self.tok.text:
+            alias = self.take().text
+        return Aggregate(tok.word, path, alias, tok.pos)
 
     def condition(self) -> Condition:
         self.depth += 1
@@ -251,21 +320,12 @@ class _Parser:
 
 # Date literals without a number (the `:n` forms are lexed as one token).
 RANGE_LITERALS = frozenset(
-    (
-        "YESTERDAY",
-        "TODAY",
-        "TOMORROW",
-        "LAST_WEEK",
-        "THIS_WEEK",
-        "NEXT_WEEK",
-        "LAST_MONTH",
-        "THIS_MONTH",
-        "NEXT_MONTH",
-        "LAST_YEAR",
-        "THIS_YEAR",
-        "NEXT_YEAR",
-    )
-)
+    [
+        "YESTERDAY", "TODAY", "TOMORROW", "LAST_90_DAYS", "NEXT_90_DAYS",
+        *(f"{w}_{u}" for w in ("LAST", "THIS", "NEXT")
+          for u in ("WEEK", "MONTH", "QUARTER", "YEAR", "FISCAL_QUARTER", "FISCAL_YEAR")),
+    ]
+)  # fmt: skip
 
 
 def parse(text: str) -> Query:

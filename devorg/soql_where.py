@@ -33,36 +33,84 @@ class Resolved:
         return self.spec.type in _TEXT_TYPES
 
 
-def relative_date_range(literal: str, today: dt.date) -> tuple[dt.date, dt.date]:
-    """[start, end) of a relative date literal (weeks start on Sunday, as in the US locale)."""
-    name, _, n_text = literal.upper().partition(":")
-    n = int(n_text) if n_text else 0
+# The org's fiscal year starts in this month (Salesforce's default: January, the standard
+# fiscal year named after the year it ends in).
+FISCAL_START_MONTH = 1
+_UNIT_MONTHS = {"MONTH": 1, "QUARTER": 3, "YEAR": 12, "FISCAL_QUARTER": 3, "FISCAL_YEAR": 12}
+_N_FORM = re.compile(r"(LAST_N|NEXT_N|N)_([A-Z_]+?)S(_AGO)?")
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _period_start(unit: str, today: dt.date, fiscal_start: int) -> dt.date:
+    """First day of the current day, week (Sunday), month, quarter or year (fiscal or not)."""
+    if unit == "DAY":
+        return today
+    if unit == "WEEK":
+        return today - dt.timedelta(days=(today.weekday() + 1) % 7)
     month = today.replace(day=1)
-    week = today - dt.timedelta(days=(today.weekday() + 1) % 7)
-    next_month = (month + dt.timedelta(days=32)).replace(day=1)
-    last_month = (month - dt.timedelta(days=1)).replace(day=1)
-    one = dt.timedelta(days=1)
-    ranges = {
-        "YESTERDAY": (today - one, today),
-        "TODAY": (today, today + one),
-        "TOMORROW": (today + one, today + 2 * one),
-        "LAST_WEEK": (week - 7 * one, week),
-        "THIS_WEEK": (week, week + 7 * one),
-        "NEXT_WEEK": (week + 7 * one, week + 14 * one),
-        "LAST_MONTH": (last_month, month),
-        "THIS_MONTH": (month, next_month),
-        "NEXT_MONTH": (next_month, (next_month + dt.timedelta(days=32)).replace(day=1)),
-        "LAST_YEAR": (dt.date(today.year - 1, 1, 1), dt.date(today.year, 1, 1)),
-        "THIS_YEAR": (dt.date(today.year, 1, 1), dt.date(today.year + 1, 1, 1)),
-        "NEXT_YEAR": (dt.date(today.year + 1, 1, 1), dt.date(today.year + 2, 1, 1)),
-    }
-    if name in ranges and not n_text:
-        return ranges[name]
-    if name == "LAST_N_DAYS" and n_text and 0 <= n <= 36500:
-        return today - n * one, today + one
-    if name == "NEXT_N_DAYS" and n_text and 0 <= n <= 36500:
-        return today, today + (n + 1) * one
-    raise ValueError(literal)
+    anchor = fiscal_start if unit.startswith("FISCAL") else 1
+    offset = (today.month - anchor) % _UNIT_MONTHS[unit]
+    return _add_months(month, -offset)
+
+
+def _shift(start: dt.date, unit: str, count: int) -> dt.date:
+    if unit in ("DAY", "WEEK"):
+        return start + dt.timedelta(days=count * (7 if unit == "WEEK" else 1))
+    return _add_months(start, count * _UNIT_MONTHS[unit])
+
+
+def relative_date_range(
+    literal: str, today: dt.date, *, fiscal_start_month: int = FISCAL_START_MONTH
+) -> tuple[dt.date, dt.date]:
+    """[start, end) of a SOQL date literal (weeks start on Sunday, as in the US locale).
+
+    THIS_/LAST_/NEXT_ + WEEK, MONTH, QUARTER, YEAR, FISCAL_QUARTER, FISCAL_YEAR;
+    LAST_N_/NEXT_/N_..._AGO:n of DAYS, WEEKS, MONTHS, QUARTERS, YEARS and the FISCAL ones;
+    LAST_90_DAYS / NEXT_90_DAYS. LAST_N_DAYS:n is today and the n days before (n + 1 days);
+    NEXT_N_DAYS:n starts tomorrow; the other units end where the current period starts.
+    """
+    name, colon, n_text = literal.upper().partition(":")
+    fixed = {"YESTERDAY": ("DAY", -1), "TODAY": ("DAY", 0), "TOMORROW": ("DAY", 1)}
+    if colon:
+        if not n_text.isdigit() or int(n_text) > 36500:
+            raise ValueError(literal)
+        n = int(n_text)
+    elif name in fixed:
+        unit, n = fixed[name]
+        start = _shift(today, unit, n)
+        return start, start + dt.timedelta(days=1)
+    elif name in ("LAST_90_DAYS", "NEXT_90_DAYS"):
+        name, n = name.replace("90", "N"), 90
+    else:
+        which, _, unit = name.partition("_")
+        if which not in ("THIS", "LAST", "NEXT") or unit not in ("WEEK", *_UNIT_MONTHS):
+            raise ValueError(literal)
+        start = _shift(
+            _period_start(unit, today, fiscal_start_month),
+            unit,
+            {"THIS": 0, "LAST": -1, "NEXT": 1}[which],
+        )
+        return start, _shift(start, unit, 1)
+    match = _N_FORM.fullmatch(name)
+    if match is None or match.group(2) not in ("DAY", "WEEK", *_UNIT_MONTHS):
+        raise ValueError(literal)
+    form, unit, ago = match.groups()
+    if (form == "N") != bool(ago):
+        raise ValueError(literal)
+    current = _period_start(unit, today, fiscal_start_month)
+    if form == "LAST_N":
+        if unit == "DAY":  # today and the n days before it (LAST_N_DAYS:1 is two days)
+            return _shift(today, unit, -n), _shift(today, unit, 1)
+        return _shift(current, unit, -n), current
+    if form == "NEXT_N":
+        start = _shift(current, unit, 1)
+        return start, _shift(start, unit, n)
+    start = _shift(current, unit, -n)
+    return start, _shift(start, unit, 1)
 
 
 class WhereCompiler:

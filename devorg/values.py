@@ -115,16 +115,19 @@ def _number(field: FieldSpec, value: object) -> float | int:
     if not number.is_finite():
         raise _wrong_type(field, value)
     scale = 0 if field.type == "int" else field.scale
-    # Extra decimals are rounded half up; too many integer digits is an error.
-    rounded = number.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
+    # The API stores a number as sent: decimals beyond the field's scale are kept (only the
+    # UI rounds them for display; Salesforce Help 000385689). An int field takes whole
+    # numbers, so its value is rounded half up. Too many integer digits is an error.
+    if field.type == "int":
+        number = number.quantize(Decimal(1), rounding=ROUND_HALF_UP)
     int_digits = (field.precision - scale) if field.precision else 18
-    if abs(rounded) >= Decimal(10) ** int_digits:
+    if abs(number) >= Decimal(10) ** int_digits:
         raise FieldValueError(
             "NUMBER_OUTSIDE_VALID_RANGE",
             f"{field.label}: value outside of valid range on numeric field: {value}",
             [field.name],
         )
-    return int(rounded) if field.type == "int" else float(rounded)
+    return int(number) if field.type == "int" else float(number)
 
 
 def _boolean(field: FieldSpec, value: object) -> int:

@@ -33,7 +33,10 @@ def _pg_reachable() -> str | None:
 @pytest.fixture
 def sqlite_settings(tmp_path: Path) -> Settings:
     """Settings pointing at a fresh SQLite file."""
-    return Settings(database_url=f"sqlite:///{tmp_path / 'quotaflow.db'}", secret_key="test-key")
+    return Settings(
+        database_url=f"sqlite:///{tmp_path / 'quotaflow.db'}",
+        secret_key="test-key-0123456789abcdef0123456789abcdef",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +63,10 @@ def pg_database_url() -> Iterator[str]:
 def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
     """Settings for each storage backend: a fresh SQLite file, then a fresh PG schema."""
     if request.param == "sqlite":
-        yield Settings(database_url=f"sqlite:///{tmp_path / 'qf.db'}", secret_key="test-key")
+        yield Settings(
+            database_url=f"sqlite:///{tmp_path / 'qf.db'}",
+            secret_key="test-key-0123456789abcdef0123456789abcdef",
+        )
         return
     url: str = request.getfixturevalue("pg_database_url")
     engine = create_engine(url)
@@ -69,4 +75,4 @@ def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[S
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    yield Settings(database_url=url, secret_key="test-key")
+    yield Settings(database_url=url, secret_key="test-key-0123456789abcdef0123456789abcdef")

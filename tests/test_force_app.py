@@ -300,7 +300,12 @@ def test_webapp_serves_the_canvas_url_path() -> None:
     from connector.settings import load_settings
     from webapp import create_app
 
-    settings = load_settings({"QUOTAFLOW_SECRET_KEY": "x", "QUOTAFLOW_DATABASE_URL": "sqlite://"})
+    settings = load_settings(
+        {
+            "QUOTAFLOW_SECRET_KEY": "x0123456789abcdef0123456789abcdef",
+            "QUOTAFLOW_DATABASE_URL": "sqlite://",
+        }
+    )
     app = create_app(settings)
     methods = {
         method

@@ -6,22 +6,30 @@ view for the record in context (an Opportunity, a User) or the viewer's home vie
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
 
 from connector.errors import RetriableError
 from connector.salesforce.identity import TokenRefused
+from connector.salesforce.ids import same_id
 from connector.store.mapping_versions import known_org_ids
+from connector.store.org_hosts import org_hosts
 from connector.store.plans import plan_org_ids
-from connector.store.roles import resolve_roles
+from connector.store.roles import Holder, resolve_roles
 from webapp.auth.canvas import CanvasRefused, CanvasRequest, verify_signed_request
-from webapp.auth.guard import Refused, tokens
+from webapp.auth.guard import NO_ACCESS, Refused, tokens
 from webapp.auth.identity import IdentityCache
 from webapp.auth.session import TOKEN_SECONDS, Viewer, new_viewer
 from webapp.db import unit_of_work
 
 bp = Blueprint("canvas", __name__)
+log = logging.getLogger(__name__)
+UNVERIFIED = (
+    "Salesforce's signed request was refused: your session could not be verified with your "
+    "Salesforce org. Reload the Salesforce page; if this persists, ask your Quotaflow admin."
+)
 
 
 def _verified() -> CanvasRequest:
@@ -35,36 +43,52 @@ def _verified() -> CanvasRequest:
         raise Refused(403, f"Salesforce's signed request was refused: {exc}.") from None
 
 
-def _open_session(canvas: CanvasRequest) -> Viewer:
-    cache: IdentityCache = current_app.extensions["quotaflow.identity"]
-    try:
-        identity = cache.identify(canvas)
-    except TokenRefused as exc:
-        raise Refused(403, f"Salesforce's signed request was refused: {exc}.") from None
-    except RetriableError as exc:
-        raise Refused(503, f"Could not check your Salesforce session ({exc}); try again.") from None
+def _unverified(reason: str) -> Refused:
+    # One answer for every way the check with the org can fail (a host that is not the org's,
+    # a refused or someone else's token, no answer): differing answers would tell a caller
+    # holding the consumer secret which hosts and ports exist behind Quotaflow.
+    log.warning("canvas session refused: %s", reason)
+    return Refused(403, UNVERIFIED)
+
+
+def _org_of(canvas: CanvasRequest) -> tuple[str, set[str]]:
+    """The stored org the request names and the origins its token may be sent to."""
+    settings = current_app.extensions["quotaflow.settings"]
     with unit_of_work() as uow:
         session = uow.session
         orgs = set(known_org_ids(session)) | set(plan_org_ids(session))
-        if orgs and canvas.org_id[:15] not in {o[:15] for o in orgs}:
-            raise Refused(403, "This Quotaflow serves another Salesforce org.")
-        org_id = next((o for o in orgs if o[:15] == canvas.org_id[:15]), canvas.org_id)
-        user_id, roles = resolve_roles(
-            session,
-            org_id=org_id,
-            user_id=identity.user_id,
-            username=identity.username,
-            profile=(identity.profile_name, identity.profile_id or canvas.profile_id),
-            permission_sets=identity.permission_sets,
-        )
+        if orgs and not any(same_id(o, canvas.org_id) for o in orgs):
+            raise _unverified("the request names an org this Quotaflow does not serve")
+        org_id = next((o for o in sorted(orgs) if same_id(o, canvas.org_id)), canvas.org_id)
+        hosts = org_hosts(session, org_id=org_id)
+    return org_id, hosts | set(settings.sf_org_hosts)
+
+
+def _open_session(canvas: CanvasRequest) -> Viewer:
+    cache: IdentityCache = current_app.extensions["quotaflow.identity"]
+    org_id, origins = _org_of(canvas)
+    try:
+        identity = cache.identify(canvas, allowed_origins=origins)
+    except (TokenRefused, RetriableError) as exc:
+        raise _unverified(f"{type(exc).__name__}: {exc}") from None
+    holder = Holder(
+        user_id=identity.user_id,
+        username=identity.username,
+        # Only the org's answer counts: the envelope's profileId is a claim of whoever
+        # holds the consumer secret.
+        profile_id=identity.profile_id,
+        profile_name=identity.profile_name,
+        permission_sets=identity.permission_sets,
+    )
+    with unit_of_work() as uow:
+        user_id, roles = resolve_roles(uow.session, org_id=org_id, holder=holder)
     if not roles:
-        raise Refused(
-            403,
-            "Your Salesforce user has no Quotaflow access: you are not a mapped rep and hold no "
-            "admin or ops grant. Ask your Quotaflow admin.",
-        )
+        raise Refused(403, NO_ACCESS)
     name = identity.name or canvas.full_name or canvas.user_name
-    return new_viewer(user_id=user_id, org_id=org_id, name=name, roles=roles)
+    now = tokens().clock()
+    return new_viewer(
+        user_id=user_id, org_id=org_id, name=name, roles=roles, holder=holder, now=now
+    )
 
 
 def landing(viewer: Viewer, canvas: CanvasRequest) -> tuple[str, dict[str, Any]]:

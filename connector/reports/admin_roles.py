@@ -6,7 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from connector.store.result_reads import DbSession as Session
-from connector.store.roles import GRANTED_ROLES, Grant, GrantError, add_grant, grants, remove_grant
+from connector.store.roles import (
+    GRANTED_ROLES,
+    Grant,
+    GrantError,
+    grants,
+    materialize_defaults,
+    remove_grant,
+)
 
 
 def grant_key(grant: Grant) -> str:
@@ -22,20 +29,11 @@ def remove_by_key(session: Session, *, org_id: str, key: str, now: datetime) -> 
     if found is None:
         raise GrantError("this grant no longer exists; reload the page")
     if found.id is None:
-        # Store the defaults first (adding an existing grant stores them and nothing else),
-        # so the one to remove has an id.
-        add_grant(
-            session,
-            org_id=org_id,
-            role=found.role,
-            principal_kind=found.principal_kind,
-            principal=found.principal,
-            created_by="default",
-            now=now,
-        )
+        # Store the defaults first, so the one to remove has an id.
+        materialize_defaults(session, org_id=org_id, now=now)
         stored = grants(session, org_id=org_id)
-        same = (found.role, found.principal_kind, found.principal)
-        found = next(g for g in stored if (g.role, g.principal_kind, g.principal) == same)
+        same = (found.role, found.principal_kind, found.match, found.principal)
+        found = next(g for g in stored if (g.role, g.principal_kind, g.match, g.principal) == same)
     assert found.id is not None
     remove_grant(session, org_id=org_id, grant_id=found.id, now=now)
     return found

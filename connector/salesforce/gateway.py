@@ -125,6 +125,10 @@ class Gateway:
         """The organization id of the credentials (from the token response's identity URL)."""
         return self._auth.token().org_id
 
+    def instance_url(self) -> str:
+        """The org's instance (My Domain) URL, as the integration login reported it."""
+        return self._auth.token().instance_url
+
     def describe(self, object_name: str) -> dict[str, Any]:
         """`GET sobjects/X/describe`, cached for `describe_ttl_seconds`."""
         key = object_name.casefold()

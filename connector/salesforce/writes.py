@@ -57,6 +57,10 @@ def update_collection(
         return []
     if len(records) > MAX_COLLECTION:
         raise ValueError(f"at most {MAX_COLLECTION} records per call, got {len(records)}")
+    types = sorted({obj for obj, _rid, _fields in records})
+    if len(types) > 1:
+        # Salesforce refuses Setup objects (User) mixed with other types in one call.
+        raise ValueError(f"one object type per call, got {', '.join(types)}")
     body = {
         "allOrNone": all_or_none,
         "records": [

@@ -1,23 +1,45 @@
 """Role grants: which Salesforce profiles, permission sets or users hold Quotaflow's admin and
 ops roles. Rep and manager are not granted: they follow from the org's data (a mapped rep,
-and the ManagerId hierarchy)."""
+and the ManagerId hierarchy).
+
+A grant names its holder by Salesforce id (users, profiles and permission sets all have one);
+its name is only a display label. Ids compare by Salesforce's rules (15-character ids are
+case-sensitive; the 18-character form of the same id is equal). The built-in defaults are the
+one exception: they are shipped before any org's ids are known, so they match the exact name
+of the standard System Administrator profile (standard profile names cannot be changed) and
+the API names of the permission sets force-app ships (unique in an org).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Index, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from connector.salesforce.ids import (
+    PERMISSION_SET_PREFIX,
+    PROFILE_PREFIX,
+    USER_PREFIX,
+    InvalidId,
+    normalize_id,
+    same_id,
+)
 from connector.store.base import Base, UtcDateTime
 from connector.store.models import ORG_ID
 
 GRANTED_ROLES = ("admin", "ops")
 PRINCIPAL_KINDS = ("profile", "permission_set", "user")
+MATCH_KINDS = ("id", "name")
+ID_PREFIXES = {
+    "user": USER_PREFIX,
+    "profile": PROFILE_PREFIX,
+    "permission_set": PERMISSION_SET_PREFIX,
+}
+MAX_LABEL = 120
 # Until an admin edits the grants, these hold: the org's System Administrators and the
-# permission sets that force-app ships (Quotaflow_Admin, Quotaflow_Ops).
+# permission sets that force-app ships (Quotaflow_Admin, Quotaflow_Ops), by exact name.
 DEFAULT_GRANTS: tuple[tuple[str, str, str], ...] = (
     ("admin", "profile", "System Administrator"),
     ("admin", "permission_set", "Quotaflow_Admin"),
@@ -36,9 +58,11 @@ class RoleGrant(Base):
     org_id: Mapped[str] = mapped_column(ORG_ID)
     role: Mapped[str] = mapped_column(String(16))
     principal_kind: Mapped[str] = mapped_column(String(16))
-    # A profile or permission set by its name (API name for permission sets) or 15/18-char
-    # id; a user by id or username.
+    # `id`: `principal` is the 18-character id; `name`: the exact name (built-in defaults, and
+    # grants stored by name before ids were required).
+    match_kind: Mapped[str] = mapped_column(String(8), server_default="name")
     principal: Mapped[str] = mapped_column(String(120))
+    label: Mapped[str | None] = mapped_column(String(MAX_LABEL))
     created_by: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
@@ -50,12 +74,29 @@ class Grant:
     id: int | None
     role: str
     principal_kind: str
+    match: str
     principal: str
+    label: str | None
     created_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """Who asks for roles, as the org reported them: user, profile and permission sets."""
+
+    user_id: str
+    username: str = ""
+    profile_id: str | None = None
+    profile_name: str | None = None
+    permission_sets: tuple[tuple[str, str], ...] = ()  # (id, API name)
 
 
 class GrantError(ValueError):
     """A grant that cannot be stored; the message names the field."""
+
+
+def _defaults() -> list[Grant]:
+    return [Grant(None, r, k, "name", v, v, None) for r, k, v in DEFAULT_GRANTS]
 
 
 def grants(session: Session, *, org_id: str) -> list[Grant]:
@@ -63,28 +104,51 @@ def grants(session: Session, *, org_id: str) -> list[Grant]:
     rows = session.scalars(
         select(RoleGrant)
         .where(RoleGrant.org_id == org_id)
-        .order_by(RoleGrant.role, RoleGrant.principal_kind, RoleGrant.principal)
+        .order_by(
+            RoleGrant.role, RoleGrant.principal_kind, RoleGrant.match_kind, RoleGrant.principal
+        )
     ).all()
     if not rows:
-        return [Grant(None, role, kind, value, None) for role, kind, value in DEFAULT_GRANTS]
-    return [Grant(r.id, r.role, r.principal_kind, r.principal, r.created_by) for r in rows]
+        return _defaults()
+    return [
+        Grant(r.id, r.role, r.principal_kind, r.match_kind, r.principal, r.label, r.created_by)
+        for r in rows
+    ]
 
 
-def _materialize_defaults(session: Session, *, org_id: str, now: datetime) -> None:
+def materialize_defaults(session: Session, *, org_id: str, now: datetime) -> None:
+    """Store the built-in defaults while none are stored, so each can be removed by id."""
     exists = session.scalars(select(RoleGrant.id).where(RoleGrant.org_id == org_id).limit(1))
     if exists.first() is None:
-        for role, kind, value in DEFAULT_GRANTS:
+        for grant in _defaults():
             session.add(
                 RoleGrant(
                     org_id=org_id,
-                    role=role,
-                    principal_kind=kind,
-                    principal=value,
+                    role=grant.role,
+                    principal_kind=grant.principal_kind,
+                    match_kind=grant.match,
+                    principal=grant.principal,
+                    label=grant.label,
                     created_by="default",
                     created_at=now,
                 )
             )
         session.flush()
+
+
+def grant_principal(principal_kind: str, principal: str) -> str:
+    """The stored form of a grant's holder: its 18-character id; GrantError naming the field."""
+    if principal_kind not in PRINCIPAL_KINDS:
+        raise GrantError(f"kind: expected one of {', '.join(PRINCIPAL_KINDS)}")
+    prefix = ID_PREFIXES[principal_kind]
+    what = principal_kind.replace("_", " ")
+    try:
+        return normalize_id(principal.strip(), prefix=prefix)
+    except InvalidId:
+        raise GrantError(
+            f"principal: give the {what}'s 15- or 18-character Salesforce id (it starts with "
+            f"{prefix}); a name goes in the label"
+        ) from None
 
 
 def add_grant(
@@ -94,37 +158,44 @@ def add_grant(
     role: str,
     principal_kind: str,
     principal: str,
+    label: str = "",
     created_by: str | None,
     now: datetime,
-) -> None:
-    """Grant `role` (idempotent); GrantError names a bad field."""
+) -> Grant:
+    """Grant `role` to the holder of an id (idempotent); GrantError names a bad field."""
     if role not in GRANTED_ROLES:
         raise GrantError(f"role: expected one of {', '.join(GRANTED_ROLES)}, got {role!r}")
-    if principal_kind not in PRINCIPAL_KINDS:
-        raise GrantError(f"kind: expected one of {', '.join(PRINCIPAL_KINDS)}")
-    principal = principal.strip()
-    if not principal or len(principal) > 120:
-        raise GrantError("principal: give a name or id of 1 to 120 characters")
-    _materialize_defaults(session, org_id=org_id, now=now)
+    stored = grant_principal(principal_kind, principal)
+    label = label.strip()
+    if len(label) > MAX_LABEL or any(ord(c) < 32 for c in label):
+        raise GrantError(f"label: at most {MAX_LABEL} characters on one line")
+    materialize_defaults(session, org_id=org_id, now=now)
     for grant in grants(session, org_id=org_id):
-        if (grant.role, grant.principal_kind, grant.principal) == (role, principal_kind, principal):
-            return
-    session.add(
-        RoleGrant(
-            org_id=org_id,
-            role=role,
-            principal_kind=principal_kind,
-            principal=principal,
-            created_by=created_by,
-            created_at=now,
-        )
+        if (grant.role, grant.principal_kind, grant.match, grant.principal) == (
+            role,
+            principal_kind,
+            "id",
+            stored,
+        ):
+            return grant
+    row = RoleGrant(
+        org_id=org_id,
+        role=role,
+        principal_kind=principal_kind,
+        match_kind="id",
+        principal=stored,
+        label=label or None,
+        created_by=created_by,
+        created_at=now,
     )
+    session.add(row)
     session.flush()
+    return Grant(row.id, role, principal_kind, "id", stored, row.label, created_by)
 
 
 def remove_grant(session: Session, *, org_id: str, grant_id: int, now: datetime) -> None:
     """Remove a stored grant; the last admin grant cannot go (nobody could edit them again)."""
-    _materialize_defaults(session, org_id=org_id, now=now)
+    materialize_defaults(session, org_id=org_id, now=now)
     row = session.get(RoleGrant, grant_id)
     if row is None or row.org_id != org_id:
         raise GrantError(f"grant {grant_id} does not exist")
@@ -136,62 +207,41 @@ def remove_grant(session: Session, *, org_id: str, grant_id: int, now: datetime)
     session.flush()
 
 
-def _matches(value: str, candidates: Sequence[str | None]) -> bool:
-    value = value.strip().lower()
-    for candidate in candidates:
-        if not candidate:
-            continue
-        c = candidate.lower()
-        # Ids match on their first 15 characters (15- and 18-character forms of one id).
-        if c == value or (len(c) >= 15 and len(value) >= 15 and c[:15] == value[:15]):
-            return True
-    return False
-
-
-def granted_roles(
-    all_grants: Sequence[Grant],
-    *,
-    user_id: str,
-    username: str,
-    profile: Sequence[str | None],
-    permission_sets: Sequence[str],
-) -> set[str]:
-    """The granted roles a user holds through their id, profile or permission sets."""
-    held: set[str] = set()
-    for grant in all_grants:
+def holds(grant: Grant, holder: Holder) -> bool:
+    """Whether `holder` is who `grant` names: same id, or (name grants) exactly the name."""
+    if grant.match == "id":
         if grant.principal_kind == "user":
-            candidates: Sequence[str | None] = (user_id, username)
-        elif grant.principal_kind == "profile":
-            candidates = profile
-        else:
-            candidates = permission_sets
-        if _matches(grant.principal, candidates):
-            held.add(grant.role)
-    return held
+            return same_id(grant.principal, holder.user_id)
+        if grant.principal_kind == "profile":
+            return same_id(grant.principal, holder.profile_id)
+        return any(same_id(grant.principal, ps_id) for ps_id, _ in holder.permission_sets)
+    if grant.match != "name":
+        return False
+    if grant.principal_kind == "user":
+        return bool(holder.username) and grant.principal == holder.username
+    if grant.principal_kind == "profile":
+        return bool(holder.profile_name) and grant.principal == holder.profile_name
+    return any(grant.principal == name for _, name in holder.permission_sets if name)
 
 
-def resolve_roles(
-    session: Session,
-    *,
-    org_id: str,
-    user_id: str,
-    username: str,
-    profile: Sequence[str | None],
-    permission_sets: Sequence[str],
-) -> tuple[str, set[str]]:
-    """The user's id as stored and roles: granted (admin, ops) and from data (rep, manager)."""
+def granted_roles(all_grants: list[Grant], holder: Holder) -> set[str]:
+    """The granted roles a user holds through their id, profile or permission sets."""
+    return {grant.role for grant in all_grants if holds(grant, holder)}
+
+
+def resolve_roles(session: Session, *, org_id: str, holder: Holder) -> tuple[str, set[str]]:
+    """The user's id as stored and roles: granted (admin, ops) and from data (rep, manager).
+
+    A user the last sync saw deactivated (User.IsActive = false) holds no role at all.
+    """
     from connector.store.people import manages_anyone, person
 
-    roles = granted_roles(
-        grants(session, org_id=org_id),
-        user_id=user_id,
-        username=username,
-        profile=profile,
-        permission_sets=permission_sets,
-    )
-    me = person(session, org_id=org_id, rep_id=user_id)
+    roles = granted_roles(grants(session, org_id=org_id), holder)
+    me = person(session, org_id=org_id, rep_id=holder.user_id)
     if me is None:
-        return user_id, roles
+        return holder.user_id, roles
+    if not me.is_active:
+        return me.id, set()
     # Every User is mapped, but only one on a comp plan has earnings to show.
     if me.plan_id:
         roles.add("rep")

@@ -18,6 +18,7 @@ from calc.errors import PlanError
 from calc.plan import PlanDoc, parse_plan_doc
 from connector.store.plans import PlanVersion, active_plan, add_plan_version, plan_versions
 from connector.store.results import SessionFactory
+from mappings.yamltext import strict_load
 
 DEMO_PLAN_PATH = Path(__file__).resolve().parent.parent / "demo_plan.yaml"
 
@@ -45,7 +46,7 @@ def _json_safe(value: Any) -> Any:
 def parse_plan_text(text: str, *, source: str) -> tuple[dict[str, Any], PlanDoc]:
     """The JSON-safe document and its validated form; PlanError names the path on a problem."""
     try:
-        data = yaml.safe_load(text)  # JSON is YAML too
+        data = strict_load(text)  # JSON is YAML too; duplicate keys and bad dates fail
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "syntax"

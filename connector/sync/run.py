@@ -14,6 +14,7 @@ from datetime import timedelta
 from connector.deps import SyncDeps
 from connector.errors import ConfigError, ConnectorError
 from connector.pull import PullResult, run_pull
+from connector.store.org_hosts import remember_host
 from connector.store.repositories import (
     RunUsage,
     create_run,
@@ -78,6 +79,8 @@ def run_sync(
     """
     options = options or SyncOptions()
     org_id = deps.gateway.org_id()
+    # The web app sends users' tokens only to hosts the integration login vouched for.
+    remember_host(deps.sessions, org_id=org_id, url=deps.gateway.instance_url(), now=deps.clock())
     with held_lease(
         deps.sessions,
         org_id=org_id,

@@ -115,7 +115,12 @@ def test_json_is_the_contract_shape_with_money_strings() -> None:
         "1.2346",
         {"c": "7345.68", "b": "1000.00"},
     )
-    assert r1["draw"] == {"top_up": "0.00", "recovered": "0.00", "balance": "0.00"}
+    assert r1["draw"] == {
+        "top_up": "0.00",
+        "recovered": "0.00",
+        "balance": "0.00",
+        "shortfall": "0.00",
+    }
     assert out["credits"][0] == {
         "deal_id": "D1",
         "rep_id": "M1",

@@ -68,14 +68,14 @@ def test_annual_weighted_quota_prorated_for_a_mid_quarter_hire(
 
 
 def test_ramp_and_year_to_date_attainment() -> None:
-    # Monthly quota 10,000, ramp 25/50/75% in tenure months 1-3; hired Jan 5.
+    # Monthly quota 10,000, ramp 25/50/75% in tenure months 1-3; hired Jan 5 (no proration).
     # Quotas: Jan 2,500, Feb 5,000, Mar 7,500, Apr 10,000. Credit 5,000 every month.
     # Attainment: Jan 2.0, Feb 1.0, Mar 0.6667, Apr 0.5.
     # YTD: Jan 5/2.5 = 2.0; Feb 10/7.5 = 1.3333; Mar 15/15 = 1.0; Apr 20/25 = 0.8.
     p = {
         "id": "p",
         "period": "month",
-        "quota": {"amount": 10000, "ramp": [0.25, 0.5, 0.75]},
+        "quota": {"amount": 10000, "ramp": [0.25, 0.5, 0.75], "proration": "none"},
         "components": [FLAT],
     }
     reps = [Rep(id="R1", plan_id="p", hire_date=date(2026, 1, 5))]

@@ -181,7 +181,7 @@ def pull() -> Callable[..., PullOutcome]:
 def connector_settings(info: DevorgInfo, database_url: str) -> Settings:
     """Settings that point the connector at the devorg (password flow) and a store."""
     env = info.quotaflow_env(database_url=database_url, auth="password")
-    return load_settings(env).with_overrides(secret_key="test-key")
+    return load_settings(env).with_overrides(secret_key="test-key-0123456789abcdef0123456789abcdef")
 
 
 def make_deps(settings: Settings, *, page_size: int = 2000, share: float = 0.8) -> SyncDeps:

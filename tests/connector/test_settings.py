@@ -76,7 +76,7 @@ def test_secret_key_required_outside_demo() -> None:
     with pytest.raises(ConfigError, match="QUOTAFLOW_SECRET_KEY"):
         Settings().require_secret_key()
     assert Settings(demo_mode=True).require_secret_key()
-    assert Settings(secret_key="k").require_secret_key() == "k"
+    assert Settings(secret_key="k" * 32).require_secret_key() == "k" * 32
 
 
 def test_settings_are_frozen() -> None:

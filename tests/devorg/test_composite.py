@@ -135,3 +135,40 @@ def test_missing_type_attribute(api: Any) -> None:
     response = api.call("PATCH", COLLECTIONS, json={"records": [{"id": "0065g000000ZZZZAAA"}]})
     assert response.status_code == 200
     assert response.json()[0]["errors"][0]["statusCode"] == "INVALID_TYPE"
+
+
+def test_setup_object_mixed_with_another_type_is_refused(api: Any, create_records: Any) -> None:
+    # sObject Collections: "You can't update records for multiple object types in one call
+    # when one of those types is related to a feature in the Salesforce Setup area."
+    ids = _opps(create_records, 2, "Mixed")
+    users = api.salesforce().query("SELECT Id FROM User LIMIT 1")["records"]
+    body = {
+        "allOrNone": False,
+        "records": [
+            {"attributes": {"type": "Opportunity"}, "id": ids[0], "Amount": 7},
+            {"attributes": {"type": "User"}, "id": users[0]["Id"], "Title": "Mixed"},
+            {"attributes": {"type": "Opportunity"}, "id": ids[1], "Amount": 8},
+        ],
+    }
+    response = api.call("PATCH", COLLECTIONS, json=body)
+    assert response.status_code == 200
+    results = response.json()
+    assert [r["success"] for r in results] == [False, False, False]
+    assert {r["errors"][0]["statusCode"] for r in results} == {"MIXED_DML_OPERATION"}
+    assert "setup object" in results[0]["errors"][0]["message"]
+    assert _amounts(api, ids) == [100.0, 100.0]
+
+
+def test_more_than_ten_type_chunks_are_refused(api: Any, create_records: Any) -> None:
+    opps = _opps(create_records, 6, "Chunks")
+    accounts = create_records("Account", [{"Name": f"Chunk {i}"} for i in range(6)])
+    interleaved: list[dict[str, Any]] = []
+    for opp, account in zip(opps, accounts, strict=True):
+        interleaved.append({"attributes": {"type": "Opportunity"}, "id": opp, "Amount": 5})
+        interleaved.append({"attributes": {"type": "Account"}, "id": account, "Industry": "Energy"})
+    too_many = api.call("PATCH", COLLECTIONS, json={"allOrNone": False, "records": interleaved})
+    assert {r["errors"][0]["statusCode"] for r in too_many.json()} == {"LIMIT_EXCEEDED"}
+    assert _amounts(api, opps) == [100.0] * 6
+    ten = api.call("PATCH", COLLECTIONS, json={"allOrNone": False, "records": interleaved[:10]})
+    assert all(r["success"] for r in ten.json())
+    assert _amounts(api, opps[:5]) == [5.0] * 5

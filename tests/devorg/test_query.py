@@ -218,3 +218,94 @@ def test_bad_soql_errors(api: Any, soql: str, code: str) -> None:
 def test_missing_q_is_malformed(api: Any) -> None:
     response = api.call("GET", f"{API}/query/")
     assert response.status_code == 400 and response.json()[0]["errorCode"] == "MALFORMED_QUERY"
+
+
+def test_offset_above_2000_is_refused(api: Any, bulk_ids: list[str]) -> None:
+    base = "SELECT Id FROM Opportunity WHERE Name LIKE 'Bulk-%' ORDER BY Name LIMIT 5 OFFSET "
+    ok = api.call("GET", f"{API}/query/", params={"q": base + "2000"})
+    assert ok.status_code == 200 and ok.json()["totalSize"] == 5
+    refused = api.call("GET", f"{API}/query/", params={"q": base + "2001"})
+    assert refused.status_code == 400
+    assert refused.json()[0]["errorCode"] == "NUMBER_OUTSIDE_VALID_RANGE"
+
+
+def test_uri_over_16_kb_is_refused(api: Any, bulk_ids: list[str]) -> None:
+    # URI and headers together may have 16,384 bytes (414 for the URI alone, else 431).
+    def in_list(n: int) -> str:
+        quoted = ",".join(f"'{i}'" for i in (bulk_ids * 3)[:n])
+        return f"SELECT Id FROM Opportunity WHERE Id IN ({quoted})"
+
+    fits = api.call("GET", f"{API}/query/", params={"q": in_list(500)})
+    assert fits.status_code == 200, fits.text
+    assert len(fits.request.url or "") < 16_384
+    too_long = api.call("GET", f"{API}/query/", params={"q": in_list(900)})
+    assert len(too_long.request.url or "") > 24_000
+    assert too_long.status_code == 414
+    big_header = {"X-Padding": "x" * 4000}
+    near = api.call("GET", f"{API}/query/", params={"q": in_list(450)}, headers=big_header)
+    assert near.status_code == 431
+
+
+def test_eleventh_open_cursor_releases_the_oldest(api: Any, bulk_ids: list[str]) -> None:
+    soql = "SELECT Id FROM Opportunity WHERE Name LIKE 'Bulk-%'"
+    urls = []
+    for _ in range(11):
+        response = api.call(
+            "GET",
+            f"{API}/query/",
+            params={"q": soql},
+            headers={"Sforce-Query-Options": "batchSize=200"},
+        )
+        urls.append(response.json()["nextRecordsUrl"])
+    oldest = api.call("GET", urls[0])
+    assert oldest.status_code == 400
+    assert oldest.json()[0]["errorCode"] == "INVALID_QUERY_LOCATOR"
+    assert all(api.call("GET", url).status_code == 200 for url in urls[1:])
+
+
+def test_columns_true_answers_column_metadata(api: Any, bulk_ids: list[str]) -> None:
+    # `sf data query` asks `query?columns=true` after each non-empty result and reads
+    # `columnMetadata` (a JSON array); a parent relationship is one column with joinColumns.
+    soql = "SELECT Id, Name, Amount, Owner.Name FROM Opportunity WHERE Name LIKE 'Bulk-%'"
+    body = api.call("GET", f"{API}/query/", params={"q": soql, "columns": "true"}).json()
+    assert (body["entityName"], body["idSelected"], body["keyPrefix"]) == (
+        "Opportunity",
+        True,
+        "006",
+    )
+    assert body["groupBy"] is False and "records" not in body
+    columns = body["columnMetadata"]
+    assert [c["columnName"] for c in columns] == ["Id", "Name", "Amount", "Owner"]
+    assert columns[2]["apexType"] == "Decimal" and columns[2]["numberType"] is True
+    assert columns[1]["textType"] is True and columns[1]["aggregate"] is False
+    assert [j["columnName"] for j in columns[3]["joinColumns"]] == ["Name"]
+    grouped = api.call(
+        "GET",
+        f"{API}/query/",
+        params={"q": "SELECT StageName, COUNT(Id) FROM Opportunity GROUP BY StageName",
+                "columns": "true"},
+    ).json()  # fmt: skip
+    assert grouped["groupBy"] is True
+    count = grouped["columnMetadata"][1]
+    assert (count["aggregate"], count["columnName"], count["displayName"]) == (
+        True, "expr0", "COUNT(Id)"
+    )  # fmt: skip
+
+
+def test_aggregates_date_literals_and_fractional_seconds_over_http(
+    api: Any, bulk_ids: list[str]
+) -> None:
+    sf = api.salesforce()
+    counted = sf.query("SELECT COUNT(Id) n FROM Opportunity WHERE Name LIKE 'Bulk-%'")
+    assert counted["records"] == [{"attributes": {"type": "AggregateResult"}, "n": BULK}]
+    # What tap-salesforce sends on an incremental run: six fractional digits.
+    recent = sf.query(
+        "SELECT COUNT() FROM Opportunity WHERE Name LIKE 'Bulk-%' "
+        "AND SystemModstamp >= 2020-01-01T00:00:00.000000Z AND CreatedDate = LAST_90_DAYS "
+        "AND CloseDate < NEXT_N_FISCAL_YEARS:1"
+    )
+    assert recent["totalSize"] == BULK
+    standard = sf.query(
+        "SELECT FIELDS(STANDARD) FROM Opportunity WHERE Name LIKE 'Bulk-%' LIMIT 1"
+    )["records"][0]
+    assert "StageName" in standard and "Estimated_Commission__c" not in standard

@@ -191,3 +191,22 @@ def test_parse_announcement_ignores_extra_keys() -> None:
     )
     info = parse_announcement(line)
     assert info.instance_url == "https://127.0.0.1:1" and info.jwt_key_file == "/k.pem"
+
+
+def test_eleventh_cursor_of_a_user_releases_their_oldest(tmp_path: Path) -> None:
+    # Ten open query cursors per user; opening one more releases that user's oldest, whose
+    # next page is then INVALID_QUERY_LOCATOR. Another user's cursors are not touched.
+    db = _numbers(tmp_path, 500)
+    locators = Locators(tmp_path / "locators.db")
+    with db.read() as conn:
+        other = locators.first_page(conn, _FakeQuery("SELECT n FROM t"), 200, owner="005B")
+        mine = [
+            locators.first_page(conn, _FakeQuery("SELECT n FROM t"), 200, owner="005A")
+            for _ in range(11)
+        ]
+    with pytest.raises(ApiError) as caught:
+        locators.page(mine[0].locator or "", 200)
+    assert caught.value.error_code == "INVALID_QUERY_LOCATOR"
+    for page in (*mine[1:], other):
+        assert locators.page(page.locator or "", 200).rows
+    assert locators.open_count() == 11

@@ -124,11 +124,19 @@ def names(conn: sqlite3.Connection, where: str, *, order: str = "Name", **kw: An
         ("CloseDate >= 2026-03-31 AND CloseDate <= 2026-12-01", [O2, O4]),
         ("SystemModstamp >= 2026-01-01T00:00:00Z", [O2, O3, O4]),
         ("SystemModstamp >= 2026-01-01T00:00:00.000+0000", [O2, O3, O4]),
+        # tap-salesforce sends six fractional digits on every incremental run.
+        ("SystemModstamp >= 2026-01-01T00:30:00.000000Z", [O3, O4]),
+        ("SystemModstamp > 2026-01-01T00:29:59.999999Z", [O3, O4]),
         ("SystemModstamp >= 2026-01-01T01:00:00+01:00", [O2, O3, O4]),
         ("SystemModstamp > 2026-01-01T00:00:00-01:00", [O4]),
         ("SystemModstamp < 2026-01-01T00:00:00.000+0000", [O1]),
         ("CloseDate = THIS_YEAR", [O1, O2, O4]),
         ("CloseDate = LAST_YEAR", [O3]),
+        ("CloseDate = THIS_FISCAL_YEAR", [O1, O2, O4]),
+        ("CloseDate = THIS_QUARTER", [O4]),
+        ("CloseDate = LAST_N_QUARTERS:4", [O1, O2]),
+        ("CloseDate < N_DAYS_AGO:300", [O1, O3]),
+        ("CloseDate = LAST_90_DAYS", []),
         ("CloseDate = NEXT_N_DAYS:10", [O4]),
         ("CloseDate < LAST_N_DAYS:300", [O1, O3]),
         ("SystemModstamp = THIS_YEAR", [O2, O3, O4]),
@@ -288,9 +296,9 @@ W = "SELECT Id FROM Opportunity WHERE "
         (W + "Name = 'a\\qb'", "MALFORMED_QUERY", "Illegal escape"),
         ("SELECT Id FROM Opportunity LIMIT -1", "MALFORMED_QUERY", "unexpected token"),
         (W + "CloseDate = 2026-02-30", "MALFORMED_QUERY", "invalid date"),
-        (W + "CloseDate = LAST_N_WEEKS:2", "MALFORMED_QUERY", "LAST_N_WEEKS"),
+        (W + "CloseDate = LAST_N_FORTNIGHTS:2", "MALFORMED_QUERY", "LAST_N_FORTNIGHTS"),
         ("SELECT Id, id FROM Opportunity", "MALFORMED_QUERY", "duplicate field selected"),
-        ("SELECT Id FROM Opportunity GROUP BY Name", "MALFORMED_QUERY", "'GROUP'"),
+        ("SELECT Id FROM Opportunity GROUP BY Name", "MALFORMED_QUERY", "must be grouped"),
         ("DELETE FROM Opportunity", "MALFORMED_QUERY", "'DELETE'"),
         ("", "MALFORMED_QUERY", "<EOF>"),
     ],
@@ -390,7 +398,27 @@ def test_deep_nesting_is_malformed_not_a_crash(depth: int) -> None:
         ("LAST_YEAR", "2025-01-01", "2026-01-01"),
         ("NEXT_YEAR", "2027-01-01", "2028-01-01"),
         ("LAST_N_DAYS:7", "2026-11-16", "2026-11-24"),
-        ("NEXT_N_DAYS:7", "2026-11-23", "2026-12-01"),
+        # NEXT_N_DAYS starts tomorrow (SOQL date literals); LAST_N_DAYS includes today.
+        ("NEXT_N_DAYS:7", "2026-11-24", "2026-12-01"),
+        ("LAST_90_DAYS", "2026-08-25", "2026-11-24"),
+        ("NEXT_90_DAYS", "2026-11-24", "2027-02-22"),
+        ("N_DAYS_AGO:3", "2026-11-20", "2026-11-21"),
+        ("LAST_N_WEEKS:2", "2026-11-08", "2026-11-22"),
+        ("N_WEEKS_AGO:1", "2026-11-15", "2026-11-22"),
+        ("LAST_N_MONTHS:2", "2026-09-01", "2026-11-01"),
+        ("NEXT_N_MONTHS:1", "2026-12-01", "2027-01-01"),
+        ("THIS_QUARTER", "2026-10-01", "2027-01-01"),
+        ("LAST_QUARTER", "2026-07-01", "2026-10-01"),
+        ("NEXT_QUARTER", "2027-01-01", "2027-04-01"),
+        ("LAST_N_QUARTERS:2", "2026-04-01", "2026-10-01"),
+        ("NEXT_N_QUARTERS:2", "2027-01-01", "2027-07-01"),
+        ("N_QUARTERS_AGO:4", "2025-10-01", "2026-01-01"),
+        ("N_YEARS_AGO:1", "2025-01-01", "2026-01-01"),
+        ("LAST_N_YEARS:2", "2024-01-01", "2026-01-01"),
+        ("THIS_FISCAL_YEAR", "2026-01-01", "2027-01-01"),  # the standard fiscal year
+        ("LAST_FISCAL_QUARTER", "2026-07-01", "2026-10-01"),
+        ("NEXT_N_FISCAL_YEARS:2", "2027-01-01", "2029-01-01"),
+        ("N_FISCAL_QUARTERS_AGO:1", "2026-07-01", "2026-10-01"),
         ("last_n_days:0", "2026-11-23", "2026-11-24"),
     ],
 )
@@ -402,7 +430,83 @@ def test_relative_date_literal_ranges(literal: str, start: str, end: str) -> Non
     )
 
 
-@pytest.mark.parametrize("literal", ["LAST_N_DAYS", "TODAY:3", "LAST_N_DAYS:-1", "LAST_N_WEEKS:2"])
+def test_fiscal_literals_follow_the_fiscal_start_month() -> None:
+    today = dt.date(2026, 1, 5)
+    assert relative_date_range("THIS_FISCAL_YEAR", today, fiscal_start_month=2) == (
+        dt.date(2025, 2, 1),
+        dt.date(2026, 2, 1),
+    )
+    assert relative_date_range("THIS_FISCAL_QUARTER", today, fiscal_start_month=2) == (
+        dt.date(2025, 11, 1),
+        dt.date(2026, 2, 1),
+    )
+
+
+@pytest.mark.parametrize(
+    "literal",
+    ["LAST_N_DAYS", "TODAY:3", "LAST_N_DAYS:-1", "THIS_DAY", "N_DAYS:2", "LAST_N_DAY:2",
+     "N_QUARTERS_AGO", "LAST_FORTNIGHT"],
+)  # fmt: skip
 def test_bad_relative_date_literals(literal: str) -> None:
     with pytest.raises(ValueError):
         relative_date_range(literal, dt.date(2026, 11, 23))
+
+
+def test_count_of_a_field_is_an_aggregate_result(db: sqlite3.Connection) -> None:
+    assert run(db, "SELECT COUNT(Id) FROM Opportunity") == [
+        {"attributes": {"type": "AggregateResult"}, "expr0": 4}
+    ]
+    assert run(db, "SELECT COUNT(Amount) n, COUNT() FROM Opportunity WHERE OwnerId != null") == [
+        {"attributes": {"type": "AggregateResult"}, "n": 3, "expr0": 4}
+    ]
+
+
+def test_group_by_with_aggregates(db: sqlite3.Connection) -> None:
+    rows = run(
+        db,
+        "SELECT Owner.Name, COUNT(Id), SUM(Amount) total, MAX(CloseDate), AVG(Amount) "
+        "FROM Opportunity GROUP BY Owner.Name ORDER BY Owner.Name",
+    )
+    assert rows == [
+        {"attributes": {"type": "AggregateResult"}, "Name": "Alice Rep", "expr0": 2,
+         "total": 1000.0, "expr1": "2026-01-15", "expr2": 1000.0},
+        {"attributes": {"type": "AggregateResult"}, "Name": "bob rep", "expr0": 2,
+         "total": 300000.0, "expr1": "2026-12-01", "expr2": 150000.0},
+    ]  # fmt: skip
+    stages = run(
+        db, "SELECT StageName, COUNT_DISTINCT(OwnerId) FROM Opportunity GROUP BY StageName"
+    )
+    assert {r["StageName"]: r["expr0"] for r in stages} == {
+        "Closed Won": 1, "Prospecting": 1, "Closed Lost": 1, "Negotiation/Review": 1
+    }  # fmt: skip
+    with_deleted = run(db, "SELECT COUNT(Id) FROM Opportunity", include_deleted=True)
+    assert with_deleted[0]["expr0"] == 5
+
+
+@pytest.mark.parametrize(
+    ("soql", "code", "text"),
+    [
+        ("SELECT Name, COUNT(Id) FROM Opportunity GROUP BY StageName", "MALFORMED_QUERY",
+         "Field must be grouped or aggregated: Name"),
+        ("SELECT SUM(Name) FROM Opportunity", "INVALID_FIELD", "does not support aggregate"),
+        ("SELECT StageName, COUNT(Id) FROM Opportunity GROUP BY StageName ORDER BY Name",
+         "INVALID_FIELD", "Ordered field must be grouped"),
+        ("SELECT FIELDS(ALL) FROM Opportunity", "MALFORMED_QUERY", "LIMIT of at most 200"),
+        ("SELECT FIELDS(CUSTOM) FROM Opportunity LIMIT 201", "MALFORMED_QUERY", "at most 200"),
+        ("SELECT FIELDS(SOME) FROM Opportunity", "MALFORMED_QUERY", "unexpected token"),
+        ("SELECT MEDIAN(Amount) FROM Opportunity", "MALFORMED_QUERY", "unexpected token"),
+    ],
+)  # fmt: skip
+def test_aggregate_and_fields_errors(soql: str, code: str, text: str) -> None:
+    with pytest.raises(SoqlError) as caught:
+        compile_query(soql, include_deleted=False, now_ms=NOW)
+    assert caught.value.error_code == code and text in str(caught.value)
+
+
+def test_fields_standard_selects_every_standard_field(db: sqlite3.Connection) -> None:
+    standard = [f.name for f in schema.OBJECTS["Opportunity"].fields if not f.custom]
+    record = run(db, f"SELECT FIELDS(STANDARD) FROM Opportunity WHERE Id = '{O1}'")[0]
+    assert list(record)[1:] == standard
+    custom = run(db, f"SELECT Id, FIELDS(CUSTOM) FROM Opportunity WHERE Id = '{O1}' LIMIT 1")[0]
+    names = [f.name for f in schema.OBJECTS["Opportunity"].fields if f.custom]
+    assert list(custom)[1:] == ["Id", *names]

@@ -184,10 +184,11 @@ def test_updated_and_deleted(api: Any) -> None:
     sf = api.salesforce()
     from datetime import UTC, datetime, timedelta
 
-    start = datetime.now(UTC) - timedelta(seconds=5)
+    # Both dates lose their seconds: the window spans whole minutes.
+    start = datetime.now(UTC) - timedelta(minutes=2)
     kept, dropped = _new_opp(api), _new_opp(api)
     api.call("DELETE", f"{OPP}/{dropped}")
-    end = datetime.now(UTC) + timedelta(seconds=5)
+    end = datetime.now(UTC) + timedelta(minutes=2)
     changed = sf.Opportunity.updated(start, end)
     assert kept in changed["ids"] and dropped not in changed["ids"]
     removed = sf.Opportunity.deleted(start, end)
@@ -205,3 +206,65 @@ def test_undelete_restores_record(api: Any) -> None:
     assert result[0] == {"id": record_id, "success": True, "errors": []}
     assert result[1]["success"] is False
     assert api.call("GET", f"{OPP}/{record_id}").json()["IsDeleted"] is False
+
+
+def test_numbers_are_stored_as_sent(api: Any) -> None:
+    # The API keeps decimals beyond the field's scale (Salesforce Help 000385689): a client
+    # that forgets to round must see its unrounded value come back, as from a real org.
+    record_id = _new_opp(api, Amount=1234.5678)
+    record = api.call("GET", f"{OPP}/{record_id}", params={"fields": "Amount"}).json()
+    assert record["Amount"] == 1234.5678
+    api.call("PATCH", f"{OPP}/{record_id}", json={"Amount": "0.125"})
+    rows = api.salesforce().query(f"SELECT Amount FROM Opportunity WHERE Id = '{record_id}'")
+    assert rows["records"][0]["Amount"] == 0.125
+
+
+def test_replication_window_rules(api: Any) -> None:
+    # getUpdated/getDeleted: seconds are ignored, results go back no more than 30 days, and
+    # the start must precede the end (after truncation).
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    start, end = now - timedelta(minutes=3, seconds=17), now + timedelta(minutes=1, seconds=41)
+    for kind in ("updated", "deleted"):
+        fmt = "%Y-%m-%dT%H:%M:%SZ"
+        params = {"start": start.strftime(fmt), "end": end.strftime(fmt)}
+        body = api.call("GET", f"{OPP}/{kind}/", params=params).json()
+        assert body["latestDateCovered"] == end.strftime("%Y-%m-%dT%H:%M:00.000+0000")
+        old = {"start": (now - timedelta(days=31)).strftime(fmt), "end": params["end"]}
+        refused = api.call("GET", f"{OPP}/{kind}/", params=old)
+        assert refused.status_code == 400
+        assert refused.json()[0]["errorCode"] == "INVALID_REPLICATION_DATE"
+        same_minute = {"start": now.strftime("%Y-%m-%dT%H:%M:01Z"),
+                       "end": now.strftime("%Y-%m-%dT%H:%M:59Z")}  # fmt: skip
+        refused = api.call("GET", f"{OPP}/{kind}/", params=same_minute)
+        assert refused.json()[0]["errorCode"] == "INVALID_REPLICATION_DATE"
+    thirty = {"start": (now - timedelta(days=29)).strftime(fmt), "end": params["end"]}
+    assert api.call("GET", f"{OPP}/updated/", params=thirty).status_code == 200
+
+
+def test_purge_empties_the_recycle_bin(api: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    binned, live = _new_opp(api), _new_opp(api)
+    api.call("DELETE", f"{OPP}/{binned}")
+    sf = api.salesforce()
+    assert (
+        sf.query_all(f"SELECT Id FROM Opportunity WHERE Id = '{binned}'", include_deleted=True)[
+            "totalSize"
+        ]
+        == 1
+    )
+    purged = api.control("POST", "/purge", json={"recycle_bin": True, "object": "Opportunity"})
+    assert purged.status_code == 200 and purged.json()["purged"]["Opportunity"] >= 1
+    gone = sf.query_all(
+        f"SELECT Id FROM Opportunity WHERE Id IN ('{binned}', '{live}')", include_deleted=True
+    )
+    assert [r["Id"] for r in gone["records"]] == [live]
+    start, end = datetime.now(UTC) - timedelta(minutes=5), datetime.now(UTC) + timedelta(minutes=2)
+    log = sf.Opportunity.deleted(start, end)
+    assert binned not in {r["id"] for r in log["deletedRecords"]}
+    assert log["earliestDateAvailable"] >= start.strftime("%Y-%m-%dT%H:%M")
+    assert api.call("GET", f"{OPP}/{binned}").status_code == 404
+    bad = api.control("POST", "/purge", json={"ids": ["bogus"]})
+    assert bad.status_code == 400 and bad.json()[0]["errorCode"] == "MALFORMED_ID"

@@ -88,7 +88,7 @@ class OrgClient:
 def settings_for(info: DevorgInfo, database_url: str) -> Settings:
     """Connector settings for a devorg (password flow, its CA)."""
     env = info.quotaflow_env(database_url=database_url, auth="password")
-    return load_settings(env).with_overrides(secret_key="test")
+    return load_settings(env).with_overrides(secret_key="test-0123456789abcdef0123456789abcdef")
 
 
 def env_for(info: DevorgInfo, database_url: str) -> dict[str, str]:

@@ -243,17 +243,21 @@ def test_only_real_differences_are_written_after_rounding() -> None:
     pending = {
         ("User", "U1"): {"Earnings_To_Date__c": "1234.565"},
         ("User", "U2"): {"Earnings_To_Date__c": "10.00"},
+        # Sent rounded to the field's scale: the API would store 5.005 as sent.
+        ("User", "U3"): {"Earnings_To_Date__c": "5.005"},
         ("Opportunity", "O1"): {"SPIFF_Status__c": "Eligible"},
         ("Opportunity", "O2"): {"SPIFF_Status__c": "Qualified"},  # deleted: not in the pull
     }
     current = {
         ("User", "U1"): {"Earnings_To_Date__c": 1234.57},
         ("User", "U2"): {"Earnings_To_Date__c": 9.99},
+        ("User", "U3"): {"Earnings_To_Date__c": 1.0},
         ("Opportunity", "O1"): {"SPIFF_Status__c": None},
     }
     assert plan_writes(pending, current, targets) == [
         ("Opportunity", "O1", {"SPIFF_Status__c": "Eligible"}),
         ("User", "U2", {"Earnings_To_Date__c": 10.0}),
+        ("User", "U3", {"Earnings_To_Date__c": 5.01}),
     ]
 
 

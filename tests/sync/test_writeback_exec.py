@@ -173,3 +173,28 @@ def test_batch_size_cannot_exceed_salesforce_limit() -> None:
 
     with pytest.raises(ValueError):
         update_collection(_gateway(), _records(201))
+
+
+@responses.activate
+def test_each_call_carries_one_object_type() -> None:
+    # The demo's write-back once cut 187 Opportunities and 13 Users into one call: a real
+    # org refuses Users mixed with other types (MIXED_DML_OPERATION).
+    _token()
+    org = FakeOrg()
+    responses.add_callback(responses.PATCH, COMPOSITE, callback=org)
+    users = [("User", f"005{i:015d}", {"Quota__c": 1000}) for i in range(13)]
+    mixed = _records(187)
+    mixed[5:5] = users[:7]
+    mixed += users[7:]
+    stats = write_records(_gateway(), mixed)
+    types = [sorted({r["attributes"]["type"] for r in b["records"]}) for b in org.bodies]
+    assert types == [["Opportunity"], ["User"]]
+    assert [len(b["records"]) for b in org.bodies] == [187, 13]
+    assert stats.written == 200 and stats.calls == 2
+
+
+def test_one_call_refuses_two_object_types() -> None:
+    from connector.salesforce.writes import update_collection
+
+    with pytest.raises(ValueError, match="one object type per call"):
+        update_collection(_gateway(), [*_records(1), ("User", "005000000000000001", {})])

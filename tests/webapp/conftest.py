@@ -22,7 +22,7 @@ from connector.deps import build_sync_deps
 from connector.settings import Settings, load_settings
 from connector.store.migrate import upgrade
 from connector.store.people import all_people, team_below
-from connector.store.roles import resolve_roles
+from connector.store.roles import Holder, resolve_roles
 from connector.sync import run_sync
 from connector.sync.plans import ensure_demo_plan
 from devorg.process import DevorgInfo, start_devorg
@@ -61,18 +61,24 @@ class Web:
         return self.app.test_client()
 
     def viewer(self, user_id: str, *, app: Flask | None = None, **identity: Any) -> Viewer:
-        """The viewer /canvas would open for `user_id` (profile and permission sets as given)."""
+        """The viewer /canvas would open for `user_id` (profile name and permission set
+        names as given; ids as `profile_id` and `permission_set_ids`)."""
         app = app or self.app
+        names = identity.get("permission_sets", ())
+        ids = identity.get("permission_set_ids", ("",) * len(names))
+        holder = Holder(
+            user_id=user_id,
+            username=identity.get("username", ""),
+            profile_id=identity.get("profile_id"),
+            profile_name=next(iter(identity.get("profile", ())), None),
+            permission_sets=tuple(zip(ids, names, strict=True)),
+        )
         with app.app_context(), unit_of_work() as uow:
-            stored_id, roles = resolve_roles(
-                uow.session,
-                org_id=self.org_id,
-                user_id=user_id,
-                username=identity.get("username", ""),
-                profile=identity.get("profile", ()),
-                permission_sets=identity.get("permission_sets", ()),
-            )
-        return new_viewer(user_id=stored_id, org_id=self.org_id, name=user_id, roles=roles)
+            stored_id, roles = resolve_roles(uow.session, org_id=self.org_id, holder=holder)
+        now = app.extensions["quotaflow.tokens"].clock()
+        return new_viewer(
+            user_id=stored_id, org_id=self.org_id, name=user_id, roles=roles, holder=holder, now=now
+        )
 
     def token(self, user_id: str, *, app: Flask | None = None, **identity: Any) -> str:
         """A session token for `user_id`, as /canvas would issue."""
@@ -82,7 +88,12 @@ class Web:
 
     def admin_token(self, *, app: Flask | None = None) -> str:
         """A session token for the org's System Administrator."""
-        return self.token(self.cast.admin, app=app, profile=("System Administrator",))
+        return self.token(
+            self.cast.admin,
+            app=app,
+            profile=("System Administrator",),
+            permission_sets=("Quotaflow_Admin",),
+        )
 
     def ops_token(self, *, app: Flask | None = None) -> str:
         """A session token for the ops user (Quotaflow_Ops permission set)."""
@@ -133,7 +144,7 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
     with start_devorg(tmp / "devorg", timeout=120) as info:
         db_file = tmp / "qf.db"
         env = info.quotaflow_env(database_url=f"sqlite:///{db_file}", auth="password")
-        settings = load_settings(env).with_overrides(secret_key="web-test-key")
+        settings = load_settings(env).with_overrides(secret_key="web-test-key-" + "k" * 32)
         deps = build_sync_deps(settings)
         upgrade(deps.engine)
         org_id = deps.gateway.org_id()

@@ -46,14 +46,31 @@ def test_the_table_shows_the_default_grants(web: Any) -> None:
 def test_add_and_remove_a_grant(web: Any, admin: Any) -> None:
     app, form = admin
     client = app.test_client()
-    grant = {"role": "ops", "principal_kind": "permission_set", "principal": "Sales_Ops"}
+    grant = {
+        "role": "ops",
+        "principal_kind": "permission_set",
+        "principal": "0PS5g000000000Z",
+        "label": "Sales Ops",
+    }
     response = client.post("/admin/access/add", data={**form, **grant})
     assert response.status_code == 200
-    assert ("ops", "permission_set", "Sales_Ops") in _grants(app, web.org_id)
-    row = _grant_id(client.post("/admin/access", data=form).text, "Sales_Ops")
+    # Stored by its 18-character id; the label is only shown.
+    stored = ("ops", "permission_set", "0PS5g000000000ZGAQ")
+    assert stored in _grants(app, web.org_id)
+    row = _grant_id(client.post("/admin/access", data=form).text, "Sales Ops")
     response = client.post("/admin/access/remove", data={**form, "grant": row})
     assert response.status_code == 200
-    assert ("ops", "permission_set", "Sales_Ops") not in _grants(app, web.org_id)
+    assert stored not in _grants(app, web.org_id)
+
+
+def test_a_grant_by_name_is_refused(web: Any, admin: Any) -> None:
+    app, form = admin
+    before = _grants(app, web.org_id)
+    grant = {"role": "ops", "principal_kind": "permission_set", "principal": "Sales_Ops"}
+    response = app.test_client().post("/admin/access/add", data={**form, **grant})
+    assert response.status_code == 422
+    assert "Salesforce id (it starts with 0PS)" in response.text
+    assert _grants(app, web.org_id) == before
 
 
 def test_a_bad_grant_shows_its_error_beside_the_field(web: Any, admin: Any) -> None:

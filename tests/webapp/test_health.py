@@ -15,7 +15,10 @@ def test_healthz_ok(sqlite_settings: Settings) -> None:
 
 def test_healthz_reports_an_unreachable_database() -> None:
     # Port 1 on loopback refuses connections at once.
-    settings = Settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none", secret_key="k")
+    settings = Settings(
+        database_url="postgresql+psycopg://nobody@127.0.0.1:1/none",
+        secret_key="k-0123456789abcdef0123456789abcdef",
+    )
     response = create_app(settings).test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "error", "database": "unreachable"}

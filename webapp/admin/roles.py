@@ -16,7 +16,7 @@ from webapp.db import unit_of_work
 
 Page = tuple[str, int]
 # GrantError messages start with the field they are about (`principal: ...`).
-_FIELDS = {"role": "role", "kind": "principal_kind", "principal": "principal"}
+_FIELDS = {"role": "role", "kind": "principal_kind", "principal": "principal", "label": "label"}
 
 
 def _page(*, status: int = 200, **extra: Any) -> Page:
@@ -49,12 +49,12 @@ def _field_of(message: str) -> tuple[str, str]:
 @bp.route("/access/add", methods=["POST"])
 @require("admin", csrf=True)
 def grant_add() -> Page:
-    """Grant a role to a profile, permission set or user."""
-    values = {k: request.form.get(k, "") for k in ("role", "principal_kind", "principal")}
+    """Grant a role to a profile, permission set or user, named by Salesforce id."""
+    values = {k: request.form.get(k, "") for k in ("role", "principal_kind", "principal", "label")}
     viewer = current_viewer()
     with unit_of_work() as uow:
         try:
-            add_grant(
+            added = add_grant(
                 uow.session,
                 org_id=viewer.org_id,
                 created_by=(viewer.name or viewer.user_id)[:120],
@@ -65,7 +65,7 @@ def grant_add() -> Page:
             field, message = _field_of(str(exc))
             return _page(status=422, errors={field: [message]}, values=values)
         uow.commit()
-    return _page(added=values)
+    return _page(added=added)
 
 
 @bp.route("/access/remove", methods=["POST"])

@@ -17,6 +17,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from connector.salesforce.ids import same_id
+
 ALGORITHM = "HMACSHA256"
 MAX_SIGNED_REQUEST = 64 * 1024  # real ones are a few KB; refuse anything absurd before work
 
@@ -89,11 +91,12 @@ def verify_signed_request(raw: str, *, secret: str) -> CanvasRequest:
     if not isinstance(envelope, dict):
         raise CanvasRefused("the signed request's envelope is not an object")
     algorithm = envelope.get("algorithm")
-    if not isinstance(algorithm, str) or algorithm.upper() != ALGORITHM:
+    # Exactly Salesforce's spelling: a lenient comparison invites look-alike values.
+    if algorithm != ALGORITHM:
         raise CanvasRefused(f"the signed request's algorithm must be {ALGORITHM}")
     user_id = _text(envelope, "userId") or ""
     context_user = _text(envelope, "context", "user", "userId") or ""
-    if context_user[:15] != user_id[:15]:
+    if not same_id(context_user, user_id):
         raise CanvasRefused("the signed request names two different users")
     record = _field(envelope, "context", "environment", "record")
     record_id = _text(envelope, "context", "environment", "record", "Id", required=False)

@@ -12,7 +12,9 @@ from typing import Any, TypeVar, cast
 
 from flask import current_app, g, request
 
-from webapp.auth.session import SessionRefused, SessionTokens, Viewer
+from connector.store.roles import resolve_roles
+from webapp.auth.session import ROLES_MAX_AGE_SECONDS, SessionRefused, SessionTokens, Viewer
+from webapp.db import unit_of_work
 
 TOKEN_FIELD = "qf_token"
 CSRF_FIELD = "qf_csrf"
@@ -45,19 +47,42 @@ def _raw_token() -> str | None:
     return None
 
 
+NO_ACCESS = (
+    "Your Salesforce user has no Quotaflow access: you are not a mapped rep and hold no admin or "
+    "ops grant. Ask your Quotaflow admin."
+)
+
+
 def current_viewer() -> Viewer:
-    """The viewer of this request (set by `require` or by /canvas)."""
+    """The viewer of this request (set by `require` or by /canvas), with current roles."""
     viewer: Viewer | None = g.get("viewer")
     if viewer is None:
         raw = _raw_token()
         if raw is None:
             raise Refused(401, "Open Quotaflow from Salesforce: this page needs a session.")
+        issuer = tokens()
+        now = issuer.clock()
         try:
-            viewer = tokens().verify(raw)
+            viewer = issuer.verify(raw, now=now)
         except SessionRefused as exc:
             raise Refused(401, str(exc)) from None
+        # A page renews the session token, so its roles are resolved again; an API call's
+        # roles are at most ROLES_MAX_AGE_SECONDS old.
+        renews = not request.path.startswith("/api/")
+        if renews or now - viewer.roles_at >= ROLES_MAX_AGE_SECONDS:
+            viewer = refreshed(viewer, now=now)
         g.viewer = viewer
     return viewer
+
+
+def refreshed(viewer: Viewer, *, now: float) -> Viewer:
+    """The viewer with roles resolved again from the stored grants and synced users; a viewer
+    left with no role at all is refused."""
+    with unit_of_work() as uow:
+        _, roles = resolve_roles(uow.session, org_id=viewer.org_id, holder=viewer.holder)
+    if not roles:
+        raise Refused(403, NO_ACCESS)
+    return viewer.with_roles(roles, at=int(now))
 
 
 def require(*roles: str, csrf: bool = False) -> Callable[[F], F]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
-from connector.salesforce.identity import IdentityClient, OrgIdentity
+from connector.salesforce.identity import IdentityClient, OrgIdentity, trusted_origin
 from webapp.auth.canvas import CanvasRequest
 
 IDENTITY_CACHE_SECONDS = 60
@@ -35,10 +35,14 @@ class IdentityCache:
         self._lock = threading.Lock()
         self._answers: dict[str, tuple[float, OrgIdentity]] = {}
 
-    def identify(self, request: CanvasRequest) -> OrgIdentity:
-        """The org's identity for the request's token (TokenRefused if it is not accepted)."""
+    def identify(self, request: CanvasRequest, *, allowed_origins: Collection[str]) -> OrgIdentity:
+        """The org's identity for the request's token (TokenRefused if it is not accepted;
+        HostRefused, before anything else, if the request names a host not in the org's)."""
+        origin = trusted_origin(request.instance_url, allowed_origins)
         key = hashlib.sha256(
-            f"{request.org_id}\0{request.user_id}\0{request.oauth_token}".encode()
+            f"{request.org_id}\0{request.user_id}\0{origin}\0{request.oauth_token}".encode(
+                "utf-8", "surrogatepass"
+            )
         ).hexdigest()
         now = self._clock()
         with self._lock:
@@ -46,7 +50,8 @@ class IdentityCache:
             if hit is not None and hit[0] > now:
                 return hit[1]
         identity = self._client.identify(
-            instance_url=request.instance_url,
+            instance_url=origin,
+            allowed_origins=allowed_origins,
             token=request.oauth_token,
             user_id=request.user_id,
             org_id=request.org_id,

@@ -63,16 +63,18 @@ def _load_plan(path: str) -> Any:
     import yaml
 
     from calc.plan import parse_plan_doc
+    from mappings.yamltext import StrictYamlError, strict_load
     from webapp.cli import CliError
 
     text = _read(path)
     try:
-        data = yaml.safe_load(text)
+        data = strict_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise CliError(f"{path}{where}: YAML syntax error: {problem}") from None
+        kind = "" if isinstance(exc, StrictYamlError) else "YAML syntax error: "
+        raise CliError(f"{path}{where}: {kind}{problem}") from None
     return parse_plan_doc(data, source=path)
 
 
@@ -116,11 +118,15 @@ def _compute(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Validate every input, calculate, then write the whole output at once (nothing on error)."""
-    from calc.errors import CalcError
+    from calc.errors import CalcError, PlanError
     from webapp.cli import CliError
 
     try:
         output = _compute(args)
+    except PlanError as exc:
+        # A plan error found while calculating names the plan file, like one found loading it.
+        source = args.plan if exc.source == "plan" else exc.source
+        raise CliError(str(PlanError(exc.path, exc.reason, source=source))) from None
     except CalcError as exc:
         raise CliError(str(exc)) from None
     sys.stdout.write(output)
