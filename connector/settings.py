@@ -40,7 +40,7 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable(
         "QUOTAFLOW_SECRET_KEY",
-        "signs embedded sessions and CSRF tokens",
+        "signs embedded sessions and CSRF tokens; at least 32 characters",
         "generated per instance by `quotaflow demo`; required otherwise",
     ),
     Variable(
@@ -76,6 +76,13 @@ VARIABLES: tuple[Variable, ...] = (
         "SF_CANVAS_SECRET",
         "the connected app's consumer secret, which signs Canvas requests",
         "none (needed by the web app)",
+    ),
+    Variable(
+        "SF_ORG_HOSTS",
+        "comma-separated `https://` origins of the org that may answer the identity check of "
+        "a Canvas user's token, besides the instance the integration login reports "
+        "(docs/security-identity.md)",
+        "none (only the learned instance)",
     ),
     Variable(
         "QUOTAFLOW_SYNC_INTERVAL",

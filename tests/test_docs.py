@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import json
 import os
 import re
 import subprocess
@@ -18,6 +19,7 @@ import pytest
 from calc.plan import Criterion
 from connector.settings import VARIABLES
 from mappings.schema import FieldSpec
+from webapp.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SKIP_DIRS = {".git", ".venv", "site", "instance", "node_modules", "build"}
@@ -32,6 +34,7 @@ def _hooks() -> ModuleType:
 
 
 HOOKS = _hooks()
+PLANS_PAGE = (ROOT / "docs" / "plans.md").read_text()
 
 
 def _repository_files(*suffixes: str) -> list[Path]:
@@ -48,7 +51,7 @@ def test_the_site_builds_strict(tmp_path: Path) -> None:
     mkdocs = Path(sys.executable).with_name("mkdocs")
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     out = subprocess.run(
-        [str(mkdocs), "build", "--strict", "-q", "-d", str(tmp_path / "site")],
+        [str(mkdocs), "build", "--strict", "-d", str(tmp_path / "site")],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -148,6 +151,43 @@ def test_settings_table_is_exactly_what_load_settings_reads() -> None:
     text = HOOKS.settings_reference()
     for name in documented:
         assert f"| `{name}` |" in text
+
+
+EXAMPLES = sorted(p for p in (ROOT / "docs" / "examples").iterdir() if p.is_dir())
+
+
+def _calc(capsys: pytest.CaptureFixture[str], folder: Path, plan: Path, fmt: str) -> str:
+    argv = ["calc", "--plan", str(plan), "--reps", str(folder / "reps.csv")]
+    argv += ["--deals", str(folder / "deals.csv"), "--from", "2026-01-01", "--to", "2026-03-31"]
+    if (folder / "splits.csv").exists():
+        argv += ["--splits", str(folder / "splits.csv")]
+    capsys.readouterr()
+    assert main([*argv, "--format", fmt]) == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("folder", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_worked_examples_print_what_the_plans_page_shows(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plans = sorted(folder.glob("plan*.yaml"))
+    assert plans
+    for plan in plans:
+        shown = folder / plan.name.replace("plan", "earnings", 1).replace(".yaml", ".csv")
+        assert _calc(capsys, folder, plan, "csv") == shown.read_text(), shown.name
+        assert f'--8<-- "{shown.relative_to(ROOT).as_posix()}"' in PLANS_PAGE
+
+
+def test_the_draw_table_of_example_4_is_what_calc_says(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder = ROOT / "docs" / "examples" / "4-draw-clawback"
+    results = json.loads(_calc(capsys, folder, folder / "plan.yaml", "json"))["results"]
+    for r in results:
+        d = r["draw"]
+        row = [r["period"], r["gross"], d["top_up"], d["recovered"], d["shortfall"], d["balance"]]
+        row.append(r["net"])
+        assert "| " + " | ".join(row) + " |" in PLANS_PAGE, row
 
 
 # Paths that exist only on the machine a file was written on, or beside the repository.
