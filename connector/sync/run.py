@@ -1,6 +1,6 @@
 """One sync run, start to finish: pull, map, calculate, store, diff, write, finish.
 
-The imperative shell of DESIGN.md's data flow: it gathers inputs, asks pure functions
+The imperative shell of the sync data flow (ARCHITECTURE.md): it gathers inputs, asks pure functions
 (calc, connector.sync.compute, calc.writeback) what to do, and does it.
 """
 
