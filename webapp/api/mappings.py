@@ -17,6 +17,7 @@ from webapp.admin.org import org_describer
 from webapp.api import bp
 from webapp.auth.guard import Refused, bad_request, current_viewer, require
 from webapp.db import unit_of_work
+from webapp.documents import reading
 
 __all__ = ["bp"]
 
@@ -80,7 +81,9 @@ def validate_mapping() -> Response:
     document = body.get("document", body) if set(body) == {"document"} else body
     if isinstance(document, str):
         _parsed(document, '"document"')  # a limit broken inside the text is a 422 too
-        return _result(check_mapping_text(document, describe=describe, allowed=allowed))
+        with reading("document"):
+            return _result(check_mapping_text(document, describe=describe, allowed=allowed))
     if not isinstance(document, dict):
         raise bad_request('"document" must be YAML/JSON text or an object')
-    return _result(check_mapping_data(document, describe=describe, allowed=allowed))
+    with reading("document"):
+        return _result(check_mapping_data(document, describe=describe, allowed=allowed))
