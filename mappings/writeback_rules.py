@@ -1,6 +1,6 @@
 """Which Salesforce fields a mapping may write back to: the org's write-back allow-list.
 
-Business rules (DESIGN.md, write-back): a mapping may target only the fields force-app ships
+Business rules (docs/security-inputs.md): a mapping may target only the fields force-app ships
 for write-back, plus custom fields an admin adds to the org's allow-list explicitly. Never a
 standard field (Amount, StageName, OwnerId, Description, ...: a sync would overwrite what
 people and other systems keep there), never a field a mapping reads (writing it would feed
