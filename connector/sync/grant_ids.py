@@ -16,7 +16,7 @@ from datetime import datetime
 from connector.errors import ConnectorError
 from connector.salesforce.gateway import Gateway
 from connector.salesforce.soql import names_query
-from connector.store.results import SessionFactory
+from connector.store.repositories import SessionFactory
 from connector.store.roles import bind_names, grants
 
 log = logging.getLogger(__name__)

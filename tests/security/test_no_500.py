@@ -14,16 +14,15 @@ import hmac
 import io
 import logging
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from flask import Flask
 
 from connector.settings import Settings
-from connector.store.engine import make_engine, make_session_factory
+from connector.store.engine import make_engine
 from connector.store.migrate import upgrade
-from connector.store.roles import add_grant
+from connector.store.roles import Holder
 from tests.webapp.canvas_kit import sign
 from tests.webapp.conftest import Web
 from webapp import create_app
@@ -197,26 +196,13 @@ def test_canvas_token_that_cannot_be_a_header(web: Web, app: Flask, token: str) 
 def test_ids_at_the_bound_fit_each_database(store_settings: Settings) -> None:
     """2**31-1 is looked up (PostgreSQL INTEGER holds it); one more never reaches the driver."""
     settings = store_settings.with_overrides(secret_key="no-500-tests-session-key-of-40-chars!!")
-    engine = make_engine(settings)
-    upgrade(engine)
-    # A page resolves the session's roles again from the stored grants, so the admin holds
-    # them there too.
-    admin_id, org_id = "005000000000001AAA", "00D000000000001AAA"
-    with make_session_factory(engine)() as session:
-        for role in ("admin", "ops"):
-            add_grant(
-                session,
-                org_id=org_id,
-                role=role,
-                principal_kind="user",
-                principal=admin_id,
-                created_by="test",
-                now=datetime.now(UTC),
-            )
-        session.commit()
-    engine.dispose()
+    upgrade(make_engine(settings))
     app = create_app(settings)
-    viewer = new_viewer(user_id=admin_id, org_id=org_id, name="Admin", roles={"admin", "ops"})
+    # Roles are resolved again from the store on each page: an admin by the default grant.
+    admin = Holder(user_id="005x", profile_name="System Administrator")
+    viewer = new_viewer(
+        user_id="005x", org_id="00Dx", name="Admin", roles={"admin", "ops"}, holder=admin
+    )
     tokens = app.extensions["quotaflow.tokens"]
     form = {"qf_token": tokens.issue(viewer), "qf_csrf": tokens.csrf(viewer)}
     bearer = {"Authorization": f"Bearer {form['qf_token']}"}
