@@ -40,8 +40,8 @@ from tests.webapp.conftest import Web
 from webapp.db import unit_of_work
 from webapp.params import BoundedIntConverter
 
-API_EXAMPLES = 6  # per operation, caller and generation mode
-FORM_EXAMPLES = 6  # per HTML route and caller
+API_EXAMPLES = 5  # per operation, caller and generation mode
+FORM_EXAMPLES = 5  # per HTML route and caller
 ROOT = Path(__file__).resolve().parents[2]
 CHECKS = [
     not_a_server_error,
@@ -49,10 +49,12 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
+# The deep values exhaust the YAML and JSON readers' recursion yet stay cheap to parse;
+# test_no_500.py replays the 20000-deep attack itself.
 HOSTILE = [
     "", " ", "0", "-1", "1", "²", "٣", "1²", "9" * 30, "2147483648", "2147483647",
-    "2026-02-30", "!!int 0x", "[" * 20000, "{a: " * 5000, "a: &a [x, x]\nb: [*a, *a]",
-    "\x00", "\ud800"[:0] + "\u2028", "'; DROP TABLE x;--", "<script>x</script>",
+    "2026-02-30", "!!int 0x", "[" * 600, "[" * 1200 + "]" * 1200, "a: &a [x, x]\nb: [*a, *a]",
+    "\x00", "\u2028", "'; DROP TABLE x;--", "<script>x</script>",
     "=HYPERLINK(\"http://x\")", "full", "incremental", "yaml", "form", "all", "open",
     "2026-Q1", "2026-13", "admin", "ops", "user", "profile", "permission_set", "deal", "rep",
 ]  # fmt: skip
@@ -157,6 +159,7 @@ def test_property_run_over_every_route(web: Web, app: Flask, record_property: An
     counts: Counter[str] = Counter()
     statuses: Counter[int] = Counter()
     _api_run(app, sessions, ids, counts, statuses)
+    api_seconds = time.monotonic() - started
     _form_run(web, app, sessions, ids, counts, statuses)
     seconds = time.monotonic() - started
     total = sum(counts.values())
@@ -168,6 +171,7 @@ def test_property_run_over_every_route(web: Web, app: Flask, record_property: An
         "responses_5xx": server_errors,
         "statuses": dict(sorted(statuses.items())),
         "seconds": round(seconds, 1),
+        "api_seconds": round(api_seconds, 1),
     }
     line = "property run: " + json.dumps(summary)
     print(line)
