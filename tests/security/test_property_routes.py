@@ -4,7 +4,8 @@ The JSON API is driven by schemathesis from its own OpenAPI document (positive a
 negative cases, every role's session and none), each answer checked for a documented
 status, content type and body schema. Every HTML route is driven by Hypothesis: each
 role's session (with its CSRF token) posts generated values, hostile ones included, for
-every form field the pages render or the views read, plus generated path ids. The run is
+every form field the pages render or the views read (as a form, or as the query string of
+a GET with the session in a Bearer header), plus generated path ids. The run is
 bounded in examples per route and role so it stays well under a minute. The number of
 generated requests and of 5xx answers is printed (`-s`), repeated in pytest's closing
 summary (tests/security/conftest.py) and recorded as the test's `generated_requests`.
@@ -232,7 +233,14 @@ def _form_run(
             if rule.endpoint != "canvas.canvas":
                 extra = st.just({})
 
-            strategies = {"path": _path_values(rule, ids), "form": forms, "more": extra}
+            # GET-capable pages are also asked with the query string and a Bearer header.
+            gets = st.booleans() if "GET" in (rule.methods or ()) else st.just(False)
+            strategies = {
+                "path": _path_values(rule, ids),
+                "form": forms,
+                "more": extra,
+                "as_get": gets,
+            }
             _form_examples(client, rule, session, strategies, counts, statuses)()
 
 
@@ -262,8 +270,14 @@ def _form_examples(
 ) -> Any:
     @RUN
     @given(**strategies)
-    def post(path: dict[str, str], form: dict[str, str], more: dict[str, str]) -> None:
-        response = client.post(_url(rule, path), data={**form, **more, **session})
+    def post(
+        path: dict[str, str], form: dict[str, str], more: dict[str, str], as_get: bool
+    ) -> None:
+        if as_get:
+            bearer = {"Authorization": f"Bearer {session['qf_token']}"}
+            response = client.get(_url(rule, path), query_string=form, headers=bearer)
+        else:
+            response = client.post(_url(rule, path), data={**form, **more, **session})
         counts["form"] += 1
         statuses[response.status_code] += 1
         assert response.status_code < 500, (rule.rule, path, form, response.data[:300])
