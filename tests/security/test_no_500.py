@@ -245,3 +245,13 @@ def test_a_real_bug_is_a_plain_500_and_logged_with_its_traceback(
     assert "KeyError: 'a bug, not bad input'" in caplog.text  # the traceback is in the log
     assert "input nested too deeply on /api/v1/deep" in caplog.text
     assert "Traceback" not in crashed.get_data(as_text=True) + nested.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value", ["٢٠٢٦-Q1", "２０２６", "2026-Q²", "2026-Q1\x00"])
+def test_period_names_are_ascii(web: Web, app: Flask, value: str) -> None:
+    response = app.test_client().get(
+        "/api/v1/me/earnings",
+        query_string={"period": value},
+        headers={"Authorization": f"Bearer {web.token(web.cast.rep_a, app=app)}"},
+    )
+    _refused(response, (400,), "period")
