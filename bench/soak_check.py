@@ -3,7 +3,7 @@
 Nothing here uses the sync's code path. The data comes over HTTPS with SOQL, the CSV files
 follow the default mapping's rules (plan_id from Comp_Plan__c, is_won from IsWon, a null
 Amount counts as 0, ...), `quotaflow calc` runs as a separate process, and the write-back
-rules (DESIGN.md and the sync's README) are applied here from calc's JSON output:
+rules (docs/operations.md) are applied here from calc's JSON output:
 - User.Quota_Attainment__c = attainment of the period holding the as-of date x 100 (null
   when the rep has no result for it); User.Earnings_To_Date__c = gross of the periods that
   start in the as-of year up to the as-of date. Only users whose Comp_Plan__c is a plan.

@@ -17,7 +17,7 @@ from devorg.process import DevorgInfo
 
 
 def cli_env(login: DevorgInfo, database_url: str, *, interval: int) -> dict[str, str]:
-    """The environment a Quotaflow process reads (DESIGN.md Configuration), for the devorg."""
+    """The environment a Quotaflow process reads (docs/reference/settings.md), for the devorg."""
     env = dict(os.environ)
     env.update(login.quotaflow_env(database_url=database_url, auth="password"))
     env["QUOTAFLOW_SYNC_INTERVAL"] = str(interval)

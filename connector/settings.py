@@ -22,8 +22,85 @@ MIN_SECRET_KEY = 32
 
 
 @dataclass(frozen=True, slots=True)
+class Variable:
+    """One environment variable `load_settings` reads, as the documentation lists it."""
+
+    name: str
+    meaning: str
+    default: str
+
+
+# Every variable `load_settings` reads (tests/test_docs.py checks the two agree); the docs'
+# settings reference is generated from this table.
+VARIABLES: tuple[Variable, ...] = (
+    Variable(
+        "QUOTAFLOW_DATABASE_URL",
+        "SQLAlchemy URL of the store (`sqlite:///...` or `postgresql+psycopg://...`)",
+        f"`{DEFAULT_DATABASE_URL}`",
+    ),
+    Variable(
+        "QUOTAFLOW_SECRET_KEY",
+        "signs embedded sessions and CSRF tokens; at least 32 characters",
+        "generated per instance by `quotaflow demo`; required otherwise",
+    ),
+    Variable(
+        "SF_LOGIN_URL",
+        "OAuth token endpoint host: `https://login.salesforce.com`, "
+        "`https://test.salesforce.com` or your My Domain",
+        "none (needed to sync)",
+    ),
+    Variable("SF_AUTH", "OAuth flow: `jwt`, `password` or `client_credentials`", "`jwt`"),
+    Variable("SF_CLIENT_ID", "the connected app's consumer key (every flow)", "none"),
+    Variable(
+        "SF_CLIENT_SECRET",
+        "the connected app's consumer secret (`password`, `client_credentials`)",
+        "none",
+    ),
+    Variable("SF_USERNAME", "the integration user's username (`jwt`, `password`)", "none"),
+    Variable(
+        "SF_PASSWORD",
+        "the integration user's password, with the security token appended if the org asks "
+        "for one (`password`)",
+        "none",
+    ),
+    Variable(
+        "SF_PRIVATE_KEY_FILE", "PEM file of the key that signs the JWT assertion (`jwt`)", "none"
+    ),
+    Variable(
+        "SF_CA_BUNDLE",
+        "CA file to trust for Salesforce's HTTPS (the devorg's self-signed CA)",
+        "the system store",
+    ),
+    Variable("SF_API_VERSION", "REST API version", f"`{DEFAULT_API_VERSION}`"),
+    Variable(
+        "SF_CANVAS_SECRET",
+        "the connected app's consumer secret, which signs Canvas requests",
+        "none (needed by the web app)",
+    ),
+    Variable(
+        "SF_ORG_HOSTS",
+        "comma-separated `https://` origins of the org that may answer the identity check of "
+        "a Canvas user's token, besides the instance the integration login reports "
+        "(docs/security-identity.md)",
+        "none (only the learned instance)",
+    ),
+    Variable(
+        "QUOTAFLOW_SYNC_INTERVAL",
+        "seconds between the clock's incremental syncs",
+        f"`{DEFAULT_SYNC_INTERVAL}`",
+    ),
+    Variable(
+        "QUOTAFLOW_FRAME_ANCESTORS",
+        "space-separated hosts allowed to frame the web app (Content-Security-Policy "
+        "`frame-ancestors`)",
+        "Salesforce's Lightning, My Domain and Visualforce hosts",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
-    """Everything configurable, from the variables listed in DESIGN.md."""
+    """Everything configurable, from the variables in `VARIABLES`."""
 
     database_url: str = DEFAULT_DATABASE_URL
     secret_key: str | None = None

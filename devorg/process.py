@@ -40,7 +40,7 @@ class DevorgInfo:
     data_dir: str = ""
 
     def quotaflow_env(self, *, database_url: str, auth: str = "jwt") -> dict[str, str]:
-        """The environment variables (DESIGN.md, Configuration) that point Quotaflow here."""
+        """The environment variables (docs/reference/settings.md) that point Quotaflow here."""
         env = {
             "QUOTAFLOW_DATABASE_URL": database_url,
             "SF_LOGIN_URL": self.login_url,

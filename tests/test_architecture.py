@@ -1,4 +1,4 @@
-"""The dependency rules of DESIGN.md, checked by walking every import in the product code."""
+"""The dependency rules of ARCHITECTURE.md, checked by walking every import in the product code."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ FORCE_APP = ROOT / "force-app"
 DEFAULT = FORCE_APP / "main" / "default"
 MD = "http://soap.sforce.com/2006/04/metadata"
 N = {"md": MD}
-CANVAS_PATH = "/canvas"  # DESIGN.md "Web routes": POST /canvas, form field signed_request
+CANVAS_PATH = "/canvas"  # docs/web/index.md: POST /canvas, form field signed_request
 APP_NAME = "Quotaflow"
 PERMISSION_SETS = {
     "Quotaflow_Integration": "Quotaflow Integration",

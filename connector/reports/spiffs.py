@@ -24,7 +24,7 @@ from connector.store.periods import locked_periods
 from connector.store.result_reads import DbSession, record_values, rep_results
 from connector.sync.desired import spiff_status
 
-# The default mapping's target for the `spiff_status` result (DESIGN.md write-back table).
+# The default mapping's target for the `spiff_status` result (docs/operations.md).
 STATUS_FIELD = "SPIFF_Status__c"
 OPS = {"eq": "=", "ne": "≠", "gt": ">", "ge": "≥", "lt": "<", "le": "≤", "in": "in"}
 

@@ -1,6 +1,6 @@
 """What Quotaflow wants on each CRM record: pure functions over calculation results.
 
-Business rules (DESIGN.md write-back table):
+Business rules (docs/operations.md, "What is written back"):
 - `Quota_Attainment__c` = attainment of the rep's current open period x 100, where the
   current period is the one of the rep's plan holding the as-of date (the run's start).
   A rep with a plan but no result for that period (not employed then) gets null.

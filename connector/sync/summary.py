@@ -17,7 +17,7 @@ class PlannedWrite:
 
 @dataclass(frozen=True, slots=True)
 class SyncSummary:
-    """Counts of one run (see DESIGN.md: pulled, mapped, issues, written, API calls, seconds)."""
+    """Counts of one run (pulled, mapped, issues, written, API calls, seconds)."""
 
     run_id: int
     org_id: str

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import pytest
 import requests
 import responses
 
@@ -33,6 +34,7 @@ def _live_deals(deps: SyncDeps, org_id: str) -> dict[str, Any]:
     return load_canonical(deps.sessions, org_id, "deal")
 
 
+@pytest.mark.slow
 def test_user_is_pulled_without_isdeleted_and_echoes_are_not_changes(
     org: DevorgClient, deps: SyncDeps, pull: Pull
 ) -> None:
@@ -56,6 +58,7 @@ def test_user_is_pulled_without_isdeleted_and_echoes_are_not_changes(
     assert rep.payload["is_active"] is False
 
 
+@pytest.mark.slow
 def test_late_commit_inside_the_lookback_is_picked_up_and_older_by_full_reconcile(
     org: DevorgClient, deps: SyncDeps, pull: Pull
 ) -> None:
@@ -98,6 +101,7 @@ def test_late_commit_inside_the_lookback_is_picked_up_and_older_by_full_reconcil
     assert load_watermarks(deps.sessions, org_id)["Opportunity"].modstamp >= mark
 
 
+@pytest.mark.slow
 def test_full_reconcile_marks_hard_deleted_records(
     org: DevorgClient, deps: SyncDeps, pull: Pull
 ) -> None:
@@ -120,6 +124,7 @@ def test_full_reconcile_marks_hard_deleted_records(
     assert soft not in live and hard not in live and kept in live
 
 
+@pytest.mark.slow
 def test_session_expiring_mid_paging_reauthenticates_and_continues_from_the_same_page(
     org: DevorgClient, deps: SyncDeps, pull: Pull
 ) -> None:
@@ -149,6 +154,7 @@ def test_session_expiring_mid_paging_reauthenticates_and_continues_from_the_same
     assert set(everything) == devorg_ids
 
 
+@pytest.mark.slow
 def test_503_burst_is_retried_and_the_run_succeeds(
     org: DevorgClient, deps: SyncDeps, pull: Pull
 ) -> None:
@@ -160,6 +166,7 @@ def test_503_burst_is_retried_and_the_run_succeeds(
     assert org.control("GET", "faults")["unavailable"]["calls"] == 0
 
 
+@pytest.mark.slow
 def test_request_limit_exceeded_fails_cleanly_and_keeps_watermarks(
     org: DevorgClient, deps: SyncDeps, pull: Pull
 ) -> None:
@@ -212,6 +219,7 @@ def test_an_invalid_mapping_fails_the_run_before_any_data_call(
     assert kinds.get("describe", 0) >= 1
 
 
+@pytest.mark.slow
 def test_an_expired_query_locator_reruns_the_query_from_the_committed_watermark(
     org: DevorgClient, deps: SyncDeps, pull: Pull
 ) -> None:

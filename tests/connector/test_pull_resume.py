@@ -14,6 +14,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
+
 from connector.deps import PullOptions, SyncDeps
 from connector.pull import PullOutcome
 from connector.store.repositories import (
@@ -74,6 +76,7 @@ def _kill_after_pages(
     return _committed_deals(deps, org_id)
 
 
+@pytest.mark.slow
 def test_a_killed_pull_resumes_from_the_last_committed_page(
     org: DevorgClient, deps: SyncDeps, pull: Pull, tmp_path: Path
 ) -> None:

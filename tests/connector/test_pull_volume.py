@@ -7,6 +7,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import pytest
+
 from connector.deps import PullOptions, SyncDeps
 from connector.pull import PullOutcome
 from connector.store.repositories import get_run, load_canonical
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
 Pull = Callable[..., PullOutcome]
 
 
+@pytest.mark.slow
 def test_incremental_pull_sees_5000_creates_updates_and_deletes_exactly_once(
     org: DevorgClient, deps: SyncDeps, pull: Pull
 ) -> None:

@@ -80,6 +80,7 @@ def _check(response: Any) -> None:
     assert "Sforce-Limit-Info" in response.headers
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", PATHS)
 def test_garbage_never_breaks_a_route(api: Any, path: str) -> None:
     rng = random.Random(path)
@@ -92,6 +93,7 @@ def test_garbage_never_breaks_a_route(api: Any, path: str) -> None:
     api.control("POST", "/limits", json={"reset": True, "max": 100_000})
 
 
+@pytest.mark.slow
 def test_every_body_on_the_write_routes(api: Any) -> None:
     write_routes = (
         f"{API}/sobjects/Opportunity/",

@@ -1,7 +1,8 @@
 """The 60-second soak (bench/soak.py): the clock against the devorg under random changes,
 injected faults and SIGKILLs, then an independent `quotaflow calc` on the final data must
 equal every write-back field, the store must hold each record once and nothing may be
-stuck. About 90 seconds; it runs in the default suite on purpose."""
+stuck. About 90 seconds; marked slow, so it runs in the default suite and CI but not in the
+everyday `pytest -m "not slow"`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,6 +26,7 @@ def _soak(tmp_path: Path, *args: str) -> tuple[dict[str, Any], str]:
     return data, out.stdout + out.stderr
 
 
+@pytest.mark.slow
 def test_sixty_second_soak_loses_duplicates_and_misstates_nothing(tmp_path: Path) -> None:
     r, text = _soak(
         tmp_path,

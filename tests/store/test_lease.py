@@ -10,6 +10,8 @@ import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from connector.settings import Settings
 from connector.store.engine import make_engine, make_session_factory
 from connector.store.lease import release, renew, try_acquire
@@ -79,6 +81,7 @@ WORKER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_two_processes_never_hold_the_lease_together(
     store_settings: Settings, tmp_path: Path
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from connector.store.models import RecordIssue
@@ -22,6 +23,7 @@ def _calc_issues(org) -> list[tuple[str, str | None, str, str]]:  # type: ignore
         return [(i.object_name, i.record_id, i.status, i.reason) for i in rows]
 
 
+@pytest.mark.slow
 def test_unusable_records_become_issues_and_resolve_when_fixed(tmp_path: Path) -> None:
     with running_org(tmp_path) as org:
         rep = org.client.query("SELECT Id FROM User WHERE Comp_Plan__c = 'ae' ORDER BY Id LIMIT 1")

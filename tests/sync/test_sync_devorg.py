@@ -175,6 +175,7 @@ def test_full_sync_equals_calc_then_one_change_writes_only_what_it_affects(
     assert again.written == 0 and org.client.write_calls() == calls + types
 
 
+@pytest.mark.slow
 def test_locked_rows_are_retried_and_a_validation_failure_is_an_issue(tmp_path: Path) -> None:
     with running_org(tmp_path) as org:
         opps = org.client.query(
@@ -225,6 +226,7 @@ def test_locked_rows_are_retried_and_a_validation_failure_is_an_issue(tmp_path: 
         assert still_open == []
 
 
+@pytest.mark.slow
 def test_a_record_locked_past_every_retry_is_written_by_the_next_run(tmp_path: Path) -> None:
     with running_org(tmp_path) as org:
         opp = org.client.query(

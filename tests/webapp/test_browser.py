@@ -25,7 +25,7 @@ from tests.webapp.canvas_kit import set_canvas_url
 from tests.webapp.conftest import Web
 from webapp import create_app
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
     "--headless",

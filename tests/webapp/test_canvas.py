@@ -218,6 +218,7 @@ def _mutate(rng: random.Random, good: str, doc: dict[str, Any], secret: str) -> 
     return sign(mutated, secret)
 
 
+@pytest.mark.slow
 def test_fuzz_never_gets_a_500(web: Web) -> None:
     rng = random.Random(20261123)
     good = signed_request(web.info, web.cast.rep_a)

@@ -250,6 +250,7 @@ def test_csv_cells_cannot_be_formulas() -> None:
 # The deal view and the estimate --------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_open_deal_estimates_equal_what_the_sync_wrote(web: Web) -> None:
     written = _written(web)
     as_of = _as_of(web)
@@ -263,6 +264,7 @@ def test_open_deal_estimates_equal_what_the_sync_wrote(web: Web) -> None:
             assert report.owner_amount() == want, deal_id
 
 
+@pytest.mark.slow
 def test_won_deals_pay_the_owners_stored_lines(web: Web) -> None:
     written = _written(web)
     won = [d for d in _deals(web) if d.payload["is_won"] and d.id in written]

@@ -1,4 +1,4 @@
-"""The JSON API (DESIGN.md, "Web routes"): the same authorization as the HTML views.
+"""The JSON API (docs/web/index.md, "Routes"): the same authorization as the HTML views.
 
 Calls carry `Authorization: Bearer <token>` from POST /canvas. Each module adds its routes
 to the one blueprint.

@@ -18,13 +18,22 @@ def register(subparsers: Any) -> None:
         description="Credits, attainment and earnings from a plan document and CSV files.",
     )
     parser.add_argument("--plan", required=True, metavar="PLAN.yaml", help="plan document (YAML)")
-    parser.add_argument("--reps", required=True, metavar="REPS.csv")
-    parser.add_argument("--deals", required=True, metavar="DEALS.csv")
-    parser.add_argument("--splits", metavar="SPLITS.csv")
-    parser.add_argument("--team", metavar="TEAM.csv")
-    parser.add_argument("--from", dest="start", required=True, metavar="YYYY-MM-DD")
-    parser.add_argument("--to", dest="end", required=True, metavar="YYYY-MM-DD")
-    parser.add_argument("--format", choices=("json", "csv"), default="json")
+    parser.add_argument("--reps", required=True, metavar="REPS.csv", help="reps (CSV)")
+    parser.add_argument("--deals", required=True, metavar="DEALS.csv", help="deals (CSV)")
+    parser.add_argument("--splits", metavar="SPLITS.csv", help="opportunity splits (CSV)")
+    parser.add_argument("--team", metavar="TEAM.csv", help="opportunity team members (CSV)")
+    parser.add_argument(
+        "--from", dest="start", required=True, metavar="YYYY-MM-DD", help="first day reported"
+    )
+    parser.add_argument(
+        "--to", dest="end", required=True, metavar="YYYY-MM-DD", help="last day reported"
+    )
+    parser.add_argument(
+        "--format",
+        choices=("json", "csv"),
+        default="json",
+        help="one JSON document, or one CSV row per earning line",
+    )
     parser.set_defaults(handler=run)
 
 

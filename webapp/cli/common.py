@@ -9,10 +9,17 @@ from typing import Any
 from webapp.cli import CliError
 
 
+class OrgUnknown(CliError):
+    """No `--org`, no configured connection, and not exactly one org stored."""
+
+
 def org_option(parser: argparse.ArgumentParser) -> None:
-    """Add `--org ORG_ID` (defaulting to the only org in the database)."""
+    """Add `--org ORG_ID` (defaulting to the configured connection's org)."""
     parser.add_argument(
-        "--org", help="Salesforce organization id (default: the only org in the database)"
+        "--org",
+        metavar="ORG_ID",
+        help="Salesforce organization id (default: the org of the configured connection, "
+        "else the only org in the database)",
     )
 
 
@@ -42,10 +49,38 @@ def migrated_engine() -> Any:
     return require_migrated(make_engine(load_settings()))
 
 
-def resolve_org(session: Any, given: str | None) -> str:
-    """`--org` when given, else the only org that has a mapping or plan stored."""
+def connected_org(settings: Any) -> str:
+    """The organization id of the configured connection: one sign-in, as `quotaflow sync` does.
+
+    The token response's identity URL (`https://host/id/<orgId>/<userId>`) names the org, so
+    the org a plan or mapping is stored for is the very org the sync will run for.
+    """
+    from connector.deps import build_gateway
+    from connector.errors import ConnectorError
+
+    try:
+        return build_gateway(settings).org_id()
+    except ConnectorError as exc:
+        raise CliError(
+            f"cannot learn the org of the connection at SF_LOGIN_URL={settings.sf_login_url}: "
+            f"{exc}; fix the connection or pass --org ORG_ID"
+        ) from None
+
+
+def resolve_org(session: Any, given: str | None, *, settings: Any = None) -> str:
+    """`--org` when given, else the configured connection's org, else the only stored org.
+
+    The connection wins over what is stored: a database that still holds the demo's org must
+    not receive the plan meant for the real org configured through SF_LOGIN_URL.
+    """
     if given:
         return given
+    if settings is None:
+        from connector.settings import load_settings
+
+        settings = load_settings()
+    if settings.sf_login_url:
+        return connected_org(settings)
     from connector.store.mapping_versions import known_org_ids
     from connector.store.plans import plan_org_ids
 
@@ -53,4 +88,7 @@ def resolve_org(session: Any, given: str | None) -> str:
     if len(orgs) == 1:
         return str(orgs[0])
     known = f" (known: {', '.join(orgs)})" if orgs else " (none stored yet)"
-    raise CliError(f"pass --org ORG_ID, the Salesforce organization id{known}")
+    raise OrgUnknown(
+        f"pass --org ORG_ID, the Salesforce organization id{known}, or configure the "
+        "connection (SF_LOGIN_URL and its credentials) to use its org"
+    )

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from webapp.cli import CliError
-from webapp.cli.common import migrated_engine, org_option, read_text, resolve_org
+from webapp.cli.common import OrgUnknown, migrated_engine, org_option, read_text, resolve_org
 
 ORG_SOURCES = ("devorg", "org")
 
@@ -152,7 +152,7 @@ def _stored_version(session: Any, args: argparse.Namespace) -> Any:
 def _org_or_none(session: Any) -> str | None:
     try:
         return _org(session, None)
-    except CliError:
+    except OrgUnknown:
         return None
 
 
