@@ -223,3 +223,15 @@ def test_the_checks_catch_a_path_outside(tmp_path: Path) -> None:
     assert not OUTSIDE.search("see ARCHITECTURE.md and docs/operations.md")
     outside = (ROOT / "docs" / "../../elsewhere.md").resolve()
     assert not outside.is_relative_to(ROOT)
+
+
+def test_architecture_states_the_imports_the_architecture_test_allows() -> None:
+    spec = importlib.util.spec_from_file_location("arch", ROOT / "tests" / "test_architecture.py")
+    assert spec is not None and spec.loader is not None
+    arch = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(arch)
+    text = (ROOT / "ARCHITECTURE.md").read_text()
+    for package, allowed in arch.ALLOWED.items():
+        row = re.search(rf"^\| `{package}/` \|.*\| ([^|]*) \|$", text, re.M)
+        assert row, f"ARCHITECTURE.md has no row for {package}/"
+        assert set(re.findall(r"`([a-z_0-9]+)`", row.group(1))) == allowed, package
