@@ -47,6 +47,7 @@ def _repository_files(*suffixes: str) -> list[Path]:
     return sorted(found)
 
 
+@pytest.mark.slow
 def test_the_site_builds_strict(tmp_path: Path) -> None:
     mkdocs = Path(sys.executable).with_name("mkdocs")
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
