@@ -218,9 +218,24 @@ def criterion_operators() -> list[str]:
 
 
 def _op_texts() -> dict[str, str]:
-    from connector.reports import spiffs
+    """The text shown for each operator: from the criterion models when they carry it (a
+    `display`, `text`, `symbol` or `label` default), else the rep views' table."""
+    from calc.plan import Criterion
 
-    texts: dict[str, str] = getattr(spiffs, "OPS", {})
+    texts: dict[str, str] = {}
+    try:
+        from connector.reports import spiffs
+
+        texts.update(getattr(spiffs, "OPS", {}))
+    except ImportError:
+        pass
+    for model in _models(Criterion):
+        for attr in ("display", "text", "symbol", "label"):
+            field = model.model_fields.get(attr)
+            value = field.default if field is not None else getattr(model, attr, None)
+            if isinstance(value, str):
+                for op in _literal_values(model.model_fields["op"].annotation):
+                    texts[op] = value
     return texts
 
 
