@@ -26,6 +26,7 @@ from connector.salesforce.gateway import GatewayOptions
 from connector.settings import Settings, load_settings
 from connector.store.engine import make_engine
 from connector.store.migrate import upgrade
+from devorg.credentials import ADMIN_USERNAME
 from devorg.process import DevorgInfo, start_devorg
 
 API = "/services/data/v62.0"
@@ -75,7 +76,7 @@ def _change_deals(info: DevorgInfo, n: int) -> int:
         "grant_type": "password",
         "client_id": info.client_id,
         "client_secret": info.client_secret,
-        "username": info.username,
+        "username": ADMIN_USERNAME,  # creates deals as a person would
         "password": info.password + info.security_token,
     }
     token = http.post(f"{info.login_url}/services/oauth2/token", data=form).json()

@@ -16,6 +16,7 @@ from typing import Any
 
 import requests
 
+from devorg.credentials import ADMIN_USERNAME
 from devorg.process import DevorgInfo
 
 API = "/services/data/v62.0"
@@ -69,7 +70,8 @@ class OrgClient:
                 "grant_type": "password",
                 "client_id": self.login.client_id,
                 "client_secret": self.login.client_secret,
-                "username": self.login.username,
+                # A person editing the CRM: the integration user may not (field security).
+                "username": ADMIN_USERNAME,
                 # Salesforce takes the security token appended to the password.
                 "password": self.login.password + self.login.security_token,
             },

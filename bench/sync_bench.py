@@ -29,6 +29,7 @@ from connector.settings import Settings, load_settings
 from connector.store.migrate import upgrade
 from connector.sync import SyncSummary, run_sync
 from connector.sync.plans import ensure_demo_plan
+from devorg.credentials import ADMIN_USERNAME
 from devorg.process import DevorgInfo, start_devorg
 
 API = "/services/data/v62.0"
@@ -48,7 +49,7 @@ class Org:
                 "grant_type": "password",
                 "client_id": info.client_id,
                 "client_secret": info.client_secret,
-                "username": info.username,
+                "username": ADMIN_USERNAME,  # edits the CRM as a person would
                 "password": info.password + (info.security_token or ""),
             },
         ).json()

@@ -93,7 +93,7 @@ def money_str(value: Decimal) -> str:
 
 def rate_str(value: Decimal) -> str:
     """A rate without exponent or trailing zeros beyond two decimals, e.g. `0.08`, `0.125`."""
-    text = format(value.normalize(), "f")
+    text = format((value.copy_abs() if value.is_zero() else value).normalize(), "f")
     if "." not in text:
         return text + ".00"
     head, tail = text.split(".")

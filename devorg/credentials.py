@@ -12,6 +12,10 @@ from pathlib import Path
 from devorg.schema import id_suffix
 
 INTEGRATION_USERNAME = "integration@quotaflow.devorg"
+# The seeded System Administrator (demo and scaled seeds). Every seeded user signs in with the
+# org's password; tests and benchmarks edit CRM data as this user, because the integration
+# user may only edit the write-back fields its permission set grants.
+ADMIN_USERNAME = "admin@quotaflow.devorg"
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 from devorg import schema, values
 from devorg.errors import ApiError, not_found
 from devorg.faults import Faults
+from devorg.permissions import UNRESTRICTED, Access
 from devorg.store import id18, quote
 
 # Salesforce deletes these children with their parent (master-detail style cascade).
@@ -33,6 +34,7 @@ class WriteContext:
     stamp: int
     user_id: str | None
     faults: Faults | None
+    access: Access = UNRESTRICTED  # the writing user's object- and field-level security
 
 
 def get_object(name: str) -> schema.ObjectSpec:
@@ -84,7 +86,20 @@ def _field_or_error(obj: schema.ObjectSpec, name: str) -> schema.FieldSpec:
     return spec
 
 
-def parse_fields(obj: schema.ObjectSpec, body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+def insufficient_access() -> ApiError:
+    """The object-level security refusal of a create, update or delete."""
+    return ApiError(
+        400, "INSUFFICIENT_ACCESS_OR_READONLY", "insufficient access rights on object id", fields=[]
+    )
+
+
+def parse_fields(
+    obj: schema.ObjectSpec,
+    body: dict[str, Any],
+    *,
+    creating: bool,
+    access: Access = UNRESTRICTED,
+) -> dict[str, Any]:
     """Validate a JSON body into {exact field name: storage value}; ApiError on a problem."""
     out: dict[str, Any] = {}
     for key, raw in body.items():
@@ -98,7 +113,8 @@ def parse_fields(obj: schema.ObjectSpec, body: dict[str, Any], *, creating: bool
                 f"No such column '{key}' on sobject of type {obj.name}",
                 fields=[key],
             )
-        if not (spec.createable if creating else spec.updateable):
+        allowed = spec.createable if creating else spec.updateable
+        if not allowed or not access.can_edit_field(obj, spec, creating=creating):
             raise ApiError(
                 400,
                 "INVALID_FIELD_FOR_INSERT_UPDATE",
@@ -152,7 +168,9 @@ def create(
     conn: sqlite3.Connection, obj: schema.ObjectSpec, body: dict[str, Any], ctx: WriteContext
 ) -> str:
     """Insert a record from a JSON body; returns its new id."""
-    fields = parse_fields(obj, body, creating=True)
+    if not ctx.access.can(obj, "create"):
+        raise insufficient_access()
+    fields = parse_fields(obj, body, creating=True, access=ctx.access)
     for spec in obj.fields:
         if spec.name in fields or not spec.createable:
             continue
@@ -190,7 +208,9 @@ def update(
 ) -> None:
     """Apply a PATCH body to an existing, undeleted record."""
     current = _live_row(conn, obj, record_id)
-    fields = parse_fields(obj, body, creating=False)
+    if not ctx.access.can(obj, "edit"):
+        raise insufficient_access()
+    fields = parse_fields(obj, body, creating=False, access=ctx.access)
     _check_faults(ctx, current["Id"])
     _derive(conn, obj, fields, current=current)
     _audit(obj, fields, ctx)
@@ -207,6 +227,8 @@ def delete(
         # Users are deactivated (IsActive = false), never deleted.
         raise ApiError(400, "INVALID_TYPE_FOR_OPERATION", "entity type cannot be deleted")
     current = _live_row(conn, obj, record_id)
+    if not ctx.access.can(obj, "delete"):
+        raise insufficient_access()
     _check_faults(ctx, current["Id"])
     _set_deleted(conn, obj, [current["Id"]], deleted=True, ctx=ctx)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 
-from devorg import purge, records, schema, values
+from devorg import permissions, purge, records, schema, values
 from devorg.config import API_VERSION
 from devorg.errors import ApiError, json_parser_error, not_found
 from devorg.locators import Page, invalid_locator
@@ -48,10 +48,23 @@ def json_body(*, expect: type = dict) -> Any:
     return body
 
 
+def session_access() -> permissions.Access:
+    """The object- and field-level security of the API call's user (once per request)."""
+    user_id = g.get("user_id")
+    if user_id is None:
+        return permissions.UNRESTRICTED  # the control plane acts as the system
+    if "access" not in g:
+        with org().db.read() as conn:
+            g.access = permissions.access_for(conn, user_id)
+    access: permissions.Access = g.access
+    return access
+
+
 def write_context(*, stamp: int | None = None, faults: bool = True) -> records.WriteContext:
     """Who writes now (the session's user, else the integration user), with faults."""
     state = org()
     user_id = g.get("user_id")
+    access = session_access()
     if user_id is None:
         with state.db.read() as conn:
             row = conn.execute(
@@ -62,6 +75,7 @@ def write_context(*, stamp: int | None = None, faults: bool = True) -> records.W
         stamp=state.db.stamp() if stamp is None else stamp,
         user_id=user_id,
         faults=state.faults if faults else None,
+        access=access,
     )
 
 
@@ -170,7 +184,11 @@ def query_more(version: str, cursor: str) -> Response:
 @bp.get(f"{PREFIX}/sobjects/")
 def describe_global(version: str) -> Response:
     """`GET /sobjects/`."""
-    return json_response(schema.describe_global(base_url="/services/data", api_version=version))
+    body = schema.describe_global(base_url="/services/data", api_version=version)
+    access = session_access()
+    for header in body["sobjects"]:
+        permissions.restrict_describe(header, schema.OBJECTS[header["name"]], access)
+    return json_response(body)
 
 
 @bp.get(f"{PREFIX}/sobjects/<name>/")
@@ -188,6 +206,7 @@ def describe(version: str, name: str) -> Response:
     body = schema.describe_sobject(name, base_url="/services/data", api_version=version)
     if body is None:
         raise not_found()
+    permissions.restrict_describe(body, records.get_object(name), session_access())
     return json_response(body)
 
 

@@ -10,9 +10,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from devorg.permissions import store_grants
 from devorg.schema import OBJECTS, new_id
 from devorg.seed_deals import INSERT_VALUES, DealMaker
-from devorg.seed_people import Org, account_rows, setup_rows, user_rows
+from devorg.seed_people import PERMISSION_SETS, Org, account_rows, setup_rows, user_rows
+from devorg.seed_permissions import GRANTS
 
 DEMO_REPS = 60
 DEMO_DEALS = 3_000
@@ -78,8 +80,10 @@ def _load(
     counts: dict[str, int] = dict.fromkeys(OBJECTS, 0)
     org = Org(admin_id=new_id("User", 1))
     dropped = _drop_bulk_indexes(conn)
+    set_ids = {name: new_id("PermissionSet", i) for i, (name, *_) in enumerate(PERMISSION_SETS, 1)}
     for name, rows in setup_rows(now_ms).items():
         counts[name] += _insert(conn, name, rows)
+    store_grants(conn, {set_ids[name]: grant for name, grant in GRANTS.items()})
     people = random.Random(f"devorg-people-{seed}")
     users = user_rows(people, reps, today=today, now_ms=now_ms, org=org)
     counts["User"] += _insert(conn, "User", users)

@@ -218,6 +218,34 @@ def _tail(query: Query) -> str:
     return tail + (f" OFFSET {query.offset}" if query.offset else "")
 
 
+def _semijoin(text: str, now_ms: int) -> Any:
+    """Compiles the sub-select of a semi-join (one id or reference field, live rows only)."""
+
+    def compile_sub(query: Query) -> tuple[str, list[Any]]:
+        pos = query.object_pos
+        plain = query.select and all(isinstance(i, Path) for i in query.select)
+        if len(query.select) != 1 or not plain or query.group_by or query.order_by:
+            raise error_at(
+                "MALFORMED_QUERY", "a semi join sub-select selects exactly one field", text, pos
+            )
+        if query.limit is not None or query.offset is not None:
+            raise error_at("MALFORMED_QUERY", "LIMIT is not supported in sub-selects", text, pos)
+        comp = _Compiler(text, query)
+        res = comp.resolve(query.fields[0])
+        if res.spec.type not in ("id", "reference"):
+            raise comp.invalid_field(
+                f"Invalid field for semi/anti join: {res.spec.name}", query.fields[0].pos
+            )
+        inner = soql_where.WhereCompiler(text, comp.resolve, now_ms=now_ms)
+        conditions = ['t0."IsDeleted" = 0'] if comp.root.has_is_deleted else []
+        conditions.append(f"{res.column} IS NOT NULL")
+        if query.where is not None:
+            conditions.append(inner.compile(query.where))
+        return f"SELECT {res.column} {_body(comp, conditions)}", inner.params
+
+    return compile_sub
+
+
 def compile_query(text: str, *, include_deleted: bool, now_ms: int | None = None) -> CompiledQuery:
     """Compile SOQL to SQLite SQL; only SoqlError escapes, for any input text."""
     try:
@@ -238,9 +266,8 @@ def compile_query(text: str, *, include_deleted: bool, now_ms: int | None = None
         grouped = {c.key.lower() for c in plan.columns if c.func is None}
     elif not query.count_only:
         plan = comp.select()
-    where = soql_where.WhereCompiler(
-        text, comp.resolve, now_ms=time.time_ns() // 1_000_000 if now_ms is None else now_ms
-    )
+    now = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+    where = soql_where.WhereCompiler(text, comp.resolve, now_ms=now, semijoin=_semijoin(text, now))
     conditions = ['t0."IsDeleted" = 0'] if comp.root.has_is_deleted and not include_deleted else []
     if query.where is not None:
         conditions.append(where.compile(query.where))

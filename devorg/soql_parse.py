@@ -37,6 +37,7 @@ class Comparison:
     path: Path
     op: str  # = != < <= > >= in notin like
     values: tuple[Value, ...]
+    subquery: Query | None = None  # a semi-join: `Id IN (SELECT AccountId FROM ...)`
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,12 @@ class _Parser:
         return int(tok.text)
 
     def query(self) -> Query:
+        query = self.statement()
+        if self.tok.kind != "eof":
+            raise self.fail()
+        return query
+
+    def statement(self) -> Query:
         self.expect("select")
         count_only, select = self.select_list()
         self.expect("from")
@@ -180,8 +187,6 @@ class _Parser:
         if self.at("offset"):
             self.take()
             offset = self.integer()
-        if self.tok.kind != "eof":
-            raise self.fail()
         fields = tuple(i for i in select if isinstance(i, Path))
         return Query(
             fields, count_only, obj.text, obj.pos, where, order, limit, offset, select, group
@@ -276,6 +281,14 @@ class _Parser:
         if tok.word != "in":
             raise self.fail(tok)
         self.expect("(")
+        if self.at("select"):
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise self.fail()
+            sub = self.statement()
+            self.depth -= 1
+            self.expect(")")
+            return Comparison(path, "notin" if negated else "in", (), sub)
         values = [self.value()]
         while self.tok.kind == ",":
             self.take()

@@ -116,9 +116,17 @@ def relative_date_range(
 class WhereCompiler:
     """Compiles one query's WHERE tree; collects the bound parameters in order."""
 
-    def __init__(self, text: str, resolve: Callable[[Path], Resolved], *, now_ms: int) -> None:
+    def __init__(
+        self,
+        text: str,
+        resolve: Callable[[Path], Resolved],
+        *,
+        now_ms: int,
+        semijoin: Callable[[Any], tuple[str, list[Any]]] | None = None,
+    ) -> None:
         self.text = text
         self.resolve = resolve
+        self.semijoin = semijoin
         self.today = dt.date(1970, 1, 1) + dt.timedelta(days=now_ms // _DAY_MS)
         self.params: list[Any] = []
 
@@ -150,6 +158,8 @@ class WhereCompiler:
             )
         if cmp.op == "like":
             return self.like(cmp, res)
+        if cmp.subquery is not None:
+            return self.semi_join(cmp, res)
         if cmp.op in ("in", "notin"):
             return self.membership(cmp, res)
         value = cmp.values[0]
@@ -204,6 +214,25 @@ class WhereCompiler:
         if has_null:
             return f"{col} IS NOT NULL AND " + marks.format("NOT "), False
         return f"{col} IS NULL OR " + marks.format("NOT "), False
+
+    def semi_join(self, cmp: Comparison, res: Resolved) -> tuple[str, bool]:
+        """`field [NOT] IN (SELECT idField FROM ...)`: the field must be an id or reference."""
+        if self.semijoin is None:
+            raise self.fail(
+                "MALFORMED_QUERY", "Nesting of semi join sub-selects is not supported", cmp.path.pos
+            )
+        if res.spec.type not in ("id", "reference"):
+            raise self.fail(
+                "INVALID_FIELD",
+                f"Invalid field for semi/anti join: {res.spec.name}: the left operand must be "
+                "an ID or a reference field",
+                cmp.path.pos,
+            )
+        sql, params = self.semijoin(cmp.subquery)
+        self.params.extend(params)
+        if cmp.op == "in":
+            return f"{res.column} IN ({sql})", True
+        return f"{res.column} IS NULL OR {res.column} NOT IN ({sql})", False
 
     def date_range(self, cmp: Comparison, res: Resolved) -> tuple[str, bool]:
         """A comparison with a relative date literal (TODAY, LAST_N_DAYS:n, ...)."""

@@ -10,6 +10,7 @@ from webapp.auth.identity import IdentityCache
 from webapp.auth.session import SessionTokens
 from webapp.db import init_db
 from webapp.errors import init_errors
+from webapp.params import init_params
 from webapp.render import init_render
 from webapp.security import init_security
 
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_security(app, settings)
     init_errors(app)
     init_render(app)
+    init_params(app)
     _register_blueprints(app, settings)
     return app
 
@@ -38,7 +40,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 def _register_blueprints(app: Flask, settings: Settings) -> None:
     from webapp import admin, canvas, health, manager, ops, rep
     from webapp.api import bp as api_bp
-    from webapp.api import earnings, mappings, sync  # noqa: F401  (each adds its routes to api_bp)
+    from webapp.api import earnings, mappings, openapi, sync  # noqa: F401  (each adds routes)
 
     for module in (health, canvas, rep, manager, admin, ops):
         app.register_blueprint(module.bp)

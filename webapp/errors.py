@@ -6,6 +6,7 @@ its traceback and answered with a 500 that says only that.
 
 from __future__ import annotations
 
+import yaml
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
@@ -43,6 +44,18 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
         return refusal(exc.code or 500, exc.description or exc.name)
+
+    @app.errorhandler(RecursionError)
+    def _too_deep(exc: RecursionError) -> Response:
+        # Only hostile input nests deep enough to exhaust the reader's recursion; a route
+        # that forgot to catch it still answers 422, and the log shows which one.
+        app.logger.warning("input nested too deeply on %s", request.path, exc_info=True)
+        return refusal(422, "The request is nested too deeply to read.")
+
+    @app.errorhandler(yaml.YAMLError)
+    def _unreadable(exc: yaml.YAMLError) -> Response:
+        app.logger.warning("unreadable YAML escaped %s", request.path, exc_info=True)
+        return refusal(422, "The request holds a document that is not readable YAML or JSON.")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

@@ -38,6 +38,7 @@ from webapp.auth.guard import bad_request, current_viewer, not_found, require
 from webapp.auth.session import Viewer
 from webapp.charts.usage import calls_chart, usage_meter
 from webapp.db import unit_of_work
+from webapp.params import form_ints, query_int
 
 bp = Blueprint("ops", __name__, url_prefix="/ops")
 
@@ -72,10 +73,7 @@ def queue_run(viewer: Viewer, mode: str) -> tuple[int, bool]:
 
 
 def _page_number() -> int:
-    raw = request.values.get("page", "1") or "1"
-    if not raw.isdigit() or int(raw) < 1:
-        raise bad_request(f"page must be a whole number from 1, got {raw!r}")
-    return int(raw)
+    return query_int("page", default=1)
 
 
 @bp.route("/runs", methods=["GET", "POST"])
@@ -226,10 +224,7 @@ def _issues_page(viewer: Viewer, *, notice: Notice | None = None, status: int = 
 def _chosen_issue_ids() -> list[int] | None:
     if request.form.get("scope") == "all":
         return None
-    raw = request.form.getlist("issue")
-    if any(not value.isdigit() for value in raw):
-        raise bad_request("issue must be issue ids")
-    return [int(value) for value in raw]
+    return form_ints("issue")
 
 
 @bp.route("/issues/retry", methods=["POST"])

@@ -27,7 +27,8 @@ from webapp.db import unit_of_work
 
 bp = Blueprint("rep", __name__)
 METHODS = ["GET", "POST"]
-PERIOD = re.compile(r"\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?")
+# [0-9], not \d: \d also matches other scripts' digits, which no period name holds.
+PERIOD = re.compile(r"[0-9]{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?")
 OPEN_ON_PAGE = 5  # open deals shown on the rep page; the estimator lists them all
 STATEMENT_DEALS = 2000  # a manager's statement lists the team's deals: the CSV has them all
 

@@ -1,8 +1,8 @@
-"""Security headers: a strict CSP whose frame-ancestors allow only the org's hosts."""
+"""Security headers: a strict CSP whose frame-ancestors allow only the org's hosts; no-store."""
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 from connector.settings import Settings
 
@@ -39,6 +39,10 @@ def init_security(app: Flask, settings: Settings) -> None:
 
     @app.after_request
     def _headers(response: Response) -> Response:
+        if request.endpoint != "static":
+            # Pages and API answers carry pay data, session tokens (in forms, or the JSON of
+            # /canvas) and CSRF tokens; no browser, proxy or back-forward cache may keep them.
+            response.headers["Cache-Control"] = "no-store"
         response.headers["Content-Security-Policy"] = csp
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"

@@ -57,3 +57,16 @@ def ids_query(object_name: str, ids: Sequence[str]) -> str:
     return format_soql(
         "SELECT Id FROM {obj:literal} WHERE Id IN {ids}", obj=_checked(object_name), ids=list(ids)
     )
+
+
+def names_query(object_name: str, name_field: str, names: Sequence[str]) -> str:
+    """`SELECT Id, name_field FROM object WHERE name_field IN (...)`: the ids behind names.
+
+    SOQL's `=` and `IN` ignore case, so callers compare the returned names exactly.
+    """
+    return format_soql(
+        "SELECT Id, {field:literal} FROM {obj:literal} WHERE {field:literal} IN {names}",
+        obj=_checked(object_name),
+        field=_checked(name_field),
+        names=list(names),
+    )

@@ -4,14 +4,16 @@ and the ManagerId hierarchy).
 
 A grant names its holder by Salesforce id (users, profiles and permission sets all have one);
 its name is only a display label. Ids compare by Salesforce's rules (15-character ids are
-case-sensitive; the 18-character form of the same id is equal). The built-in defaults are the
-one exception: they are shipped before any org's ids are known, so they match the exact name
-of the standard System Administrator profile (standard profile names cannot be changed) and
-the API names of the permission sets force-app ships (unique in an org).
+case-sensitive; the 18-character form of the same id is equal). The built-in defaults are
+shipped before any org's ids are known, so until the first sync pins them to the ids the org
+reports (`connector.sync.grant_ids`) they match the exact name of the standard System
+Administrator profile (standard profile names cannot be changed) and the API names of the
+permission sets force-app ships.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -205,6 +207,43 @@ def remove_grant(session: Session, *, org_id: str, grant_id: int, now: datetime)
             raise GrantError("the last admin grant cannot be removed")
     session.delete(row)
     session.flush()
+
+
+def bind_names(
+    session: Session, *, org_id: str, ids: Mapping[tuple[str, str], str], now: datetime
+) -> int:
+    """Turn name grants into id grants where `ids` names the holder: (kind, exact name) to
+    the id the org reported; the name stays as the label. Returns how many changed."""
+    materialize_defaults(session, org_id=org_id, now=now)
+    rows = session.scalars(
+        select(RoleGrant).where(RoleGrant.org_id == org_id, RoleGrant.match_kind == "name")
+    ).all()
+    changed = 0
+    for row in rows:
+        found = ids.get((row.principal_kind, row.principal))
+        if found is None:
+            continue
+        try:
+            canonical = normalize_id(found, prefix=ID_PREFIXES[row.principal_kind])
+        except (InvalidId, KeyError):
+            continue
+        twin = session.scalars(
+            select(RoleGrant.id).where(
+                RoleGrant.org_id == org_id,
+                RoleGrant.role == row.role,
+                RoleGrant.principal_kind == row.principal_kind,
+                RoleGrant.principal == canonical,
+            )
+        ).first()
+        if twin is not None:
+            session.delete(row)
+        else:
+            row.label = row.label or row.principal
+            row.match_kind = "id"
+            row.principal = canonical
+        changed += 1
+    session.flush()
+    return changed
 
 
 def holds(grant: Grant, holder: Holder) -> bool:

@@ -23,6 +23,7 @@ from connector.store.repositories import (
     start_run,
 )
 from connector.sync.compute import Computed
+from connector.sync.grant_ids import pin_grant_names
 from connector.sync.inputs import default_holder, held_lease
 from connector.sync.plans import load_active_plan
 from connector.sync.progress import Progress, QuietProgress
@@ -79,8 +80,6 @@ def run_sync(
     """
     options = options or SyncOptions()
     org_id = deps.gateway.org_id()
-    # The web app sends users' tokens only to hosts the integration login vouched for.
-    remember_host(deps.sessions, org_id=org_id, url=deps.gateway.instance_url(), now=deps.clock())
     with held_lease(
         deps.sessions,
         org_id=org_id,
@@ -144,9 +143,18 @@ def run_locked(
     return summary
 
 
+def _learn_org(run: _Run) -> None:
+    deps, now = run.deps, run.deps.clock()
+    # The web app sends users' tokens only to the host the integration login vouched for.
+    remember_host(deps.sessions, org_id=run.org_id, url=deps.gateway.instance_url(), now=now)
+    if not run.dry_run:
+        pin_grant_names(deps.gateway, deps.sessions, org_id=run.org_id, now=now)
+
+
 def _execute(run: _Run) -> SyncSummary:
     deps = run.deps
     now = deps.clock()
+    _learn_org(run)
     t = time.monotonic()
     run.progress.stage("pull")
     pull = run_pull(deps, org_id=run.org_id, mode=run.mode, run_id=run.run_id, now=now)

@@ -184,3 +184,17 @@ def test_a_rate_above_one_is_allowed_when_the_component_says_so(
 ) -> None:
     plan = _plan("rate: 0.1", "rate: 10\n        allow_rate_above_one: true")
     assert _run(tmp_path, capsys, plan_yaml=plan)[0] == 0
+
+
+def test_plans_imported_for_the_sync_refuse_duplicate_keys_and_impossible_dates() -> None:
+    from calc.errors import PlanError
+    from connector.sync.plans import parse_plan_text
+
+    for text, reason in (
+        (_plan("rate: 0.1\n", "rate: 0.1\n        rate: 0.2\n"), "duplicate key 'rate'"),
+        ("id: p\nx: 2026-02-30\n", "not a real date: '2026-02-30'"),
+    ):
+        with pytest.raises(PlanError) as info:
+            parse_plan_text(text, source="upload")
+        assert info.value.path.startswith("line ")
+        assert reason in info.value.reason

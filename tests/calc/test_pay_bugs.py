@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -173,3 +174,17 @@ def test_attainment_is_never_printed_as_negative_zero() -> None:
     text = to_json(run(p, [deal("D1", "R1", "-0.01", "2026-02-10")]))
     assert "-0.0000" not in text
     assert '"attainment": "0.0000"' in text
+
+
+def test_no_negative_zero_anywhere_in_the_output() -> None:
+    # A clawback of 0%: the line takes back -0 at rate -0; both print as zero.
+    p = plan(
+        quota={"amount": 1000000}, components=FLAT_10, clawback={"window_days": 90, "percent": 0}
+    )
+    deals = [
+        deal("D1", "R1", "-0.01", "2026-02-10"),
+        deal("D2", "R1", 50, "2026-04-11", cancel_date="2026-05-01"),
+    ]
+    text = to_json(run(p, deals))
+    assert '"clawback"' in text
+    assert not re.search(r'"-0(\.0+)?"', text)

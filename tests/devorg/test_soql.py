@@ -71,7 +71,7 @@ def db() -> Iterator[sqlite3.Connection]:
     for user in USERS:
         _insert(conn, "User", user | {"Username": f"{user['Id']}@x.test", "Email": "a@x.test"})
     for account in ACCOUNTS:
-        _insert(conn, "Account", account | {"OwnerId": VP})
+        _insert(conn, "Account", account | {"OwnerId": VP, "IsDeleted": False})
     for oid, name, acc, owner, amount, close, stage, modstamp, deleted in OPPS:
         record = dict(Id=oid, Name=name, AccountId=acc, OwnerId=owner, Amount=amount)
         record |= dict(CloseDate=close, StageName=stage, IsDeleted=bool(deleted))
@@ -141,6 +141,11 @@ def names(conn: sqlite3.Connection, where: str, *, order: str = "Name", **kw: An
         ("CloseDate < LAST_N_DAYS:300", [O1, O3]),
         ("SystemModstamp = THIS_YEAR", [O2, O3, O4]),
         ("IsWon = true", [O1]),
+        # Semi- and anti-joins (sub-selects of one id or reference field, live rows only).
+        ("AccountId IN (SELECT Id FROM Account WHERE Name LIKE 'glob%')", [O3]),
+        ("OwnerId IN (SELECT Id FROM User WHERE Manager.Name = 'Max Manager')", [O1, O2, O3, O4]),
+        ("AccountId NOT IN (SELECT Id FROM Account WHERE Name = 'Globex')", [O1, O2, O4]),
+        ("Id IN (SELECT Id FROM Opportunity WHERE Amount > 5000) AND Amount < 100000", [O2]),
         ("IsClosed = false AND IsWon != true", [O2, O4]),
         ("Id = '" + O2[:15] + "'", [O2]),  # 15-character ids match their 18-character form
         ("OwnerId IN ('" + ALICE + "')", [O1, O3]),
@@ -495,6 +500,14 @@ def test_group_by_with_aggregates(db: sqlite3.Connection) -> None:
         ("SELECT FIELDS(CUSTOM) FROM Opportunity LIMIT 201", "MALFORMED_QUERY", "at most 200"),
         ("SELECT FIELDS(SOME) FROM Opportunity", "MALFORMED_QUERY", "unexpected token"),
         ("SELECT MEDIAN(Amount) FROM Opportunity", "MALFORMED_QUERY", "unexpected token"),
+        ("SELECT Id FROM Opportunity WHERE Name IN (SELECT Id FROM Account)", "INVALID_FIELD",
+         "semi/anti join"),
+        ("SELECT Id FROM Opportunity WHERE AccountId IN (SELECT Id, Name FROM Account)",
+         "MALFORMED_QUERY", "exactly one field"),
+        ("SELECT Id FROM Opportunity WHERE AccountId IN (SELECT Id FROM Account LIMIT 5)",
+         "MALFORMED_QUERY", "LIMIT"),
+        ("SELECT Id FROM Opportunity WHERE AccountId IN (SELECT Id FROM Account WHERE OwnerId "
+         "IN (SELECT Id FROM User))", "MALFORMED_QUERY", "Nesting of semi join"),
     ],
 )  # fmt: skip
 def test_aggregate_and_fields_errors(soql: str, code: str, text: str) -> None:

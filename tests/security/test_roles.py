@@ -9,10 +9,13 @@ Replays the attacks as filed: a grant to user 0055g000000000DAAQ gave ops to use
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast
 
 import pytest
 import sqlalchemy as sa
 
+from connector.salesforce.errors import SalesforceApiError
+from connector.salesforce.gateway import Gateway, QueryPage
 from connector.salesforce.ids import InvalidId, normalize_id, same_id
 from connector.settings import Settings
 from connector.store.engine import make_engine, make_session_factory
@@ -27,6 +30,7 @@ from connector.store.roles import (
     grants,
     resolve_roles,
 )
+from connector.sync.grant_ids import pin_grant_names
 
 ORG = "00D5g000000AbCdEAK"
 NOW = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
@@ -238,3 +242,73 @@ def test_migration_0006_rewrites_old_grants_to_what_they_meant(store_settings: S
         ("admin", "permission_set", "id", "0PS5g000000000ZGAQ"),
         ("ops", "user", "name", "ops@acme.example"),
     }
+
+
+# --- pinning name grants to the org's ids ---------------------------------------------------
+
+
+class _Org:
+    """The org's answers to the name look-ups, as the integration user would get them."""
+
+    def __init__(self, records: dict[str, list[dict[str, str]]]) -> None:
+        self.records = records
+        self.queries: list[str] = []
+
+    def query(self, soql: str, *, include_deleted: bool = True) -> QueryPage:
+        self.queries.append(soql)
+        obj = soql.split(" FROM ", 1)[1].split(" ", 1)[0]
+        rows = self.records.get(obj, [])
+        return QueryPage(records=rows, next_url=None, total_size=len(rows))
+
+
+def test_the_first_sync_pins_default_names_to_exactly_one_id(store_settings: Settings) -> None:
+    sessions = _sessions(store_settings)
+    org = _Org(
+        {
+            # SOQL's IN ignores case: the look-alike comes back too, and is not taken.
+            "Profile": [
+                {"Id": "00e5g000000AbcdAAC", "Name": "System Administrator"},
+                {"Id": "00e5g000000Abce", "Name": "system administrator"},
+            ],
+            # Two permission sets of one name (two namespaces): that name stays a name.
+            "PermissionSet": [
+                {"Id": "0PS5g000000000ZGAQ", "Name": "Quotaflow_Admin"},
+                {"Id": "0PS5g0000000010GAA", "Name": "Quotaflow_Ops"},
+                {"Id": "0PS5g0000000011GAA", "Name": "Quotaflow_Ops"},
+            ],
+        }
+    )
+    changed = pin_grant_names(cast(Gateway, org), sessions, org_id=ORG, now=NOW)
+    assert changed == 3
+    with sessions() as session:
+        found = {
+            (g.role, g.principal_kind, g.match, g.principal, g.label)
+            for g in grants(session, org_id=ORG)
+        }
+    assert found == {
+        ("admin", "profile", "id", ADMIN_PROFILE, "System Administrator"),
+        ("ops", "profile", "id", ADMIN_PROFILE, "System Administrator"),
+        ("admin", "permission_set", "id", "0PS5g000000000ZGAQ", "Quotaflow_Admin"),
+        ("ops", "permission_set", "name", "Quotaflow_Ops", "Quotaflow_Ops"),
+    }
+    holder = Holder(
+        user_id=GRANTEE, profile_id="00e5g000000Abce", profile_name="System Administrator"
+    )
+    with sessions() as session:
+        assert resolve_roles(session, org_id=ORG, holder=holder)[1] == set()
+    # Nothing left to pin but the ambiguous name: one query, no change.
+    org.queries.clear()
+    assert pin_grant_names(cast(Gateway, org), sessions, org_id=ORG, now=NOW) == 0
+    assert len(org.queries) == 1 and "FROM PermissionSet" in org.queries[0]
+
+
+def test_an_org_that_cannot_answer_leaves_the_names(store_settings: Settings) -> None:
+    sessions = _sessions(store_settings)
+
+    class Down:
+        def query(self, soql: str, *, include_deleted: bool = True) -> QueryPage:
+            raise SalesforceApiError("INSUFFICIENT_ACCESS")
+
+    assert pin_grant_names(cast(Gateway, Down()), sessions, org_id=ORG, now=NOW) == 0
+    with sessions() as session:
+        assert {g.match for g in grants(session, org_id=ORG)} == {"name"}

@@ -22,6 +22,7 @@ from connector.deps import SyncDeps, build_sync_deps
 from connector.settings import Settings, load_settings
 from connector.store.migrate import upgrade
 from connector.sync.plans import demo_plan_text, ensure_demo_plan
+from devorg.credentials import ADMIN_USERNAME
 from devorg.process import DevorgInfo, start_devorg
 
 API = "/services/data/v62.0"
@@ -50,7 +51,8 @@ class OrgClient:
                 "grant_type": "password",
                 "client_id": info.client_id,
                 "client_secret": info.client_secret,
-                "username": info.username,
+                # A person editing the CRM: the integration user may not (field security).
+                "username": ADMIN_USERNAME,
                 "password": info.password + (info.security_token or ""),
             },
         ).json()

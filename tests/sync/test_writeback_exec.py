@@ -198,3 +198,34 @@ def test_one_call_refuses_two_object_types() -> None:
 
     with pytest.raises(ValueError, match="one object type per call"):
         update_collection(_gateway(), [*_records(1), ("User", "005000000000000001", {})])
+
+
+@responses.activate
+def test_a_field_security_refusal_becomes_an_issue_with_salesforces_message() -> None:
+    # A field the integration user lost edit access to since the mapping was validated.
+    _token()
+    message = (
+        "Unable to create/update fields: Earnings_To_Date__c. Please check the security "
+        "settings of this field and verify that it is read/write for your profile or "
+        "permission set."
+    )
+
+    def refuse(request: Any) -> tuple[int, dict[str, str], str]:
+        error = {
+            "statusCode": "INVALID_FIELD_FOR_INSERT_UPDATE",
+            "message": message,
+            "fields": ["Earnings_To_Date__c"],
+        }
+        rid = json.loads(request.body)["records"][0]["id"]
+        return 200, {}, json.dumps([{"id": rid, "success": False, "errors": [error]}])
+
+    responses.add_callback(responses.PATCH, COMPOSITE, callback=refuse)
+    record = ("User", "005000000000000001", {"Earnings_To_Date__c": 10})
+    stats = write_records(_gateway(), [record], options=WriteOptions(retry=NO_SLEEP))
+    assert stats.written == 0 and stats.calls == 1
+    [issue] = stats.issues
+    assert (issue.error_code, issue.field, issue.message) == (
+        "INVALID_FIELD_FOR_INSERT_UPDATE",
+        "Earnings_To_Date__c",
+        message,
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -55,23 +55,25 @@ class Web:
     db_file: Path
     app: Flask
     cast: Cast
+    # The org's profile and permission-set ids by name, as /canvas would learn them.
+    setup_ids: dict[str, str] = field(default_factory=dict)
 
     def client(self) -> FlaskClient:
         """A test client of the shared app."""
         return self.app.test_client()
 
     def viewer(self, user_id: str, *, app: Flask | None = None, **identity: Any) -> Viewer:
-        """The viewer /canvas would open for `user_id` (profile name and permission set
-        names as given; ids as `profile_id` and `permission_set_ids`)."""
+        """The viewer /canvas would open for `user_id` (profile and permission sets given by
+        name, with the org's ids for them, as the org reports both)."""
         app = app or self.app
         names = identity.get("permission_sets", ())
-        ids = identity.get("permission_set_ids", ("",) * len(names))
+        profile = next(iter(identity.get("profile", ())), None)
         holder = Holder(
             user_id=user_id,
             username=identity.get("username", ""),
-            profile_id=identity.get("profile_id"),
-            profile_name=next(iter(identity.get("profile", ())), None),
-            permission_sets=tuple(zip(ids, names, strict=True)),
+            profile_id=self.setup_ids.get(profile or ""),
+            profile_name=profile,
+            permission_sets=tuple((self.setup_ids.get(n, ""), n) for n in names),
         )
         with app.app_context(), unit_of_work() as uow:
             stored_id, roles = resolve_roles(uow.session, org_id=self.org_id, holder=holder)
@@ -156,9 +158,14 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
         assert summary.status == "succeeded", summary
         page = deps.gateway.query("SELECT Id, Username FROM User", include_deleted=False)
         users = {u["Username"]: u["Id"] for u in page.records}
+        setup_ids = {
+            r["Name"]: r["Id"]
+            for soql in ("SELECT Id, Name FROM Profile", "SELECT Id, Name FROM PermissionSet")
+            for r in deps.gateway.query(soql, include_deleted=False).records
+        }
         deps.engine.dispose()
         app = create_app(settings)
         cast = _cast(app, org_id)
         cast.admin = users["admin@quotaflow.devorg"]
         cast.ops = users["ops@quotaflow.devorg"]
-        yield Web(info, settings, org_id, db_file, app, cast)
+        yield Web(info, settings, org_id, db_file, app, cast, setup_ids)

@@ -43,6 +43,24 @@ def test_the_table_shows_the_default_grants(web: Any) -> None:
     assert "built-in default" in response.text
 
 
+def test_the_first_sync_pinned_the_default_grants_to_the_orgs_ids(web: Any) -> None:
+    with web.app.app_context(), unit_of_work() as uow:
+        stored = grants(uow.session, org_id=web.org_id)
+    pinned = {(g.role, g.principal_kind, g.match, g.principal, g.label) for g in stored}
+    sysadmin = web.setup_ids["System Administrator"]
+    assert pinned == {
+        ("admin", "profile", "id", sysadmin, "System Administrator"),
+        ("ops", "profile", "id", sysadmin, "System Administrator"),
+        ("admin", "permission_set", "id", web.setup_ids["Quotaflow_Admin"], "Quotaflow_Admin"),
+        ("ops", "permission_set", "id", web.setup_ids["Quotaflow_Ops"], "Quotaflow_Ops"),
+    }
+    # The holder of the real profile is admin; a profile of another id is not, whatever
+    # its name.
+    assert web.viewer(web.cast.rep_b, profile=("System Administrator",)).has("admin")
+    impostor = web.token(web.cast.rep_b, profile=("System Administrator (Read Only)",))
+    assert web.client().post("/admin/access", data={"qf_token": impostor}).status_code == 403
+
+
 def test_add_and_remove_a_grant(web: Any, admin: Any) -> None:
     app, form = admin
     client = app.test_client()
@@ -87,15 +105,15 @@ def test_a_bad_grant_shows_its_error_beside_the_field(web: Any, admin: Any) -> N
 def test_the_last_admin_grant_cannot_be_removed(web: Any, admin: Any) -> None:
     app, form = admin
     client = app.test_client()
-    first = client.post(
-        "/admin/access/remove", data={**form, "grant": "admin|profile|System Administrator"}
-    )
+    sysadmin = _grant_id(client.post("/admin/access", data=form).text, "System Administrator")
+    first = client.post("/admin/access/remove", data={**form, "grant": sysadmin})
     assert first.status_code == 200
     admin_id = _grant_id(client.post("/admin/access", data=form).text, "Quotaflow_Admin")
     last = client.post("/admin/access/remove", data={**form, "grant": admin_id})
     assert last.status_code == 422
     assert "the last admin grant cannot be removed" in last.text
-    assert ("admin", "permission_set", "Quotaflow_Admin") in _grants(app, web.org_id)
+    kept = ("admin", "permission_set", web.setup_ids["Quotaflow_Admin"])
+    assert kept in _grants(app, web.org_id)
 
 
 def test_without_csrf_nothing_changes(web: Any, admin: Any) -> None:

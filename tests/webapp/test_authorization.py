@@ -19,7 +19,7 @@ from connector.store.people import team_below
 from tests.webapp.conftest import Web
 from webapp.db import unit_of_work
 
-PUBLIC = {"health.healthz", "static", "canvas.canvas"}
+PUBLIC = {"health.healthz", "static", "canvas.canvas", "api.openapi"}
 
 
 @dataclass(frozen=True)

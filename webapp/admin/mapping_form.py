@@ -277,7 +277,11 @@ def _spec(row: Row, problems: list[Problem]) -> dict[str, Any]:
 def _yaml(text: str, path: str, problems: list[Problem]) -> Any:
     try:
         return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except RecursionError:
+        problems.append(Problem(path, "nested too deeply to read"))
+        return None
+    except (yaml.YAMLError, ValueError) as exc:
+        # ValueError: a scalar PyYAML's constructor refuses (`2026-02-30`, `!!int 0x`).
         problems.append(Problem(path, f"not valid YAML: {getattr(exc, 'problem', None) or exc}"))
         return None
 

@@ -29,6 +29,8 @@ from webapp.admin.mapping_form import Editor
 from webapp.admin.org import org_describer
 from webapp.auth.guard import current_viewer, not_found, require
 from webapp.db import unit_of_work
+from webapp.documents import reading
+from webapp.params import optional_int
 
 NO_ORG = "No Salesforce org is configured"
 Page = tuple[str, int]
@@ -59,12 +61,14 @@ def _submission() -> Submission:
     describe = org_describer()
     if request.form.get("mode") == "yaml":
         text = request.form.get("document", "")
-        return Submission("yaml", None, text, check_mapping_text(text, describe=describe))
+        with reading("document"):
+            return Submission("yaml", None, text, check_mapping_text(text, describe=describe))
     editor = Editor.from_form(request.form)
     data, problems = editor.to_data()
     if problems:
         return Submission("form", editor, "", MappingCheck(None, (), against_org=False), problems)
-    return Submission("form", editor, "", check_mapping_data(data, describe=describe))
+    with reading("document"):
+        return Submission("form", editor, "", check_mapping_data(data, describe=describe))
 
 
 def _page(*, sub: Submission | None = None, status: int = 200, **extra: Any) -> tuple[str, int]:
@@ -187,8 +191,8 @@ def _history_page(*, status: int = 200, **extra: Any) -> Page:
     with unit_of_work() as uow:
         versions = list(reversed(list_versions(uow.session, org_id)))
         numbers = [v.version for v in versions]
-        before = _int(request.values.get("a")) or (numbers[1] if len(numbers) > 1 else None)
-        after = _int(request.values.get("b")) or (numbers[0] if numbers else None)
+        before = optional_int("a") or (numbers[1] if len(numbers) > 1 else None)
+        after = optional_int("b") or (numbers[0] if numbers else None)
         changes = None
         if before is not None and after is not None:
             changes = diff_versions(uow.session, org_id=org_id, before=before, after=after)
@@ -201,10 +205,6 @@ def _history_page(*, status: int = 200, **extra: Any) -> Page:
             **extra,
         )
     return page, status
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
 
 
 @bp.route("/mappings/history", methods=["GET", "POST"])

@@ -15,6 +15,7 @@ from connector.store.plans import active_plan, plan_versions
 from webapp.admin import bp
 from webapp.auth.guard import current_viewer, not_found, require
 from webapp.db import unit_of_work
+from webapp.documents import reading
 
 Page = tuple[str, int]
 MAX_PLAN_BYTES = 512 * 1024
@@ -69,7 +70,8 @@ def plan_upload() -> Page:
     """Validate an uploaded plan document and activate it as a new version."""
     text, problems = _uploaded_text()
     if not problems:
-        with unit_of_work() as uow:
+        field = "plan_file" if request.files.get("plan_file") else "plan_text"
+        with unit_of_work() as uow, reading(field):
             row, created, problems = upload_plan(
                 uow.session,
                 org_id=current_viewer().org_id,

@@ -16,6 +16,7 @@ from webapp.admin.org import org_describer
 from webapp.api import bp
 from webapp.auth.guard import bad_request, current_viewer, require
 from webapp.db import unit_of_work
+from webapp.documents import reading
 
 __all__ = ["bp"]
 
@@ -45,7 +46,10 @@ def _body() -> Any:
         return yaml.safe_load(text)  # JSON is YAML too
     except UnicodeDecodeError:
         raise bad_request("the body is not UTF-8 text") from None
-    except yaml.YAMLError as exc:
+    except RecursionError:
+        raise bad_request("the body is nested too deeply to read") from None
+    except (yaml.YAMLError, ValueError) as exc:
+        # ValueError: a scalar PyYAML's constructor refuses (`2026-02-30`, `!!int 0x`).
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "unreadable"
@@ -71,7 +75,9 @@ def validate_mapping() -> Response:
     describe = org_describer()
     document = body.get("document", body) if set(body) == {"document"} else body
     if isinstance(document, str):
-        return _result(check_mapping_text(document, describe=describe))
+        with reading("document"):
+            return _result(check_mapping_text(document, describe=describe))
     if not isinstance(document, dict):
         raise bad_request('"document" must be YAML/JSON text or an object')
-    return _result(check_mapping_data(document, describe=describe))
+    with reading("document"):
+        return _result(check_mapping_data(document, describe=describe))

@@ -13,16 +13,10 @@ from webapp.api import bp
 from webapp.auth.guard import bad_request, current_viewer, not_found, require
 from webapp.db import unit_of_work
 from webapp.ops import mode_error, queue_run
+from webapp.params import query_int
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 200
-
-
-def _limit() -> int:
-    raw = request.args.get("limit", str(DEFAULT_LIMIT))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise bad_request(f"limit must be a whole number from 1 to {MAX_LIMIT}, got {raw!r}")
-    return int(raw)
 
 
 @bp.get("/sync/runs")
@@ -30,7 +24,7 @@ def _limit() -> int:
 def list_sync_runs() -> Any:
     """The org's latest runs, newest first (`?limit=`, default 20)."""
     viewer = current_viewer()
-    limit = _limit()
+    limit = query_int("limit", default=DEFAULT_LIMIT, high=MAX_LIMIT)
     with unit_of_work() as uow:
         runs = recent_runs(uow.session, org_id=viewer.org_id, limit=limit)
     return jsonify(runs=[run_json(r) for r in runs])
@@ -52,7 +46,10 @@ def get_sync_run(run_id: int) -> Any:
 @require("ops", "admin", csrf=True)
 def request_sync_run() -> Any:
     """Queue a run (`{"mode": "incremental"|"full"}`, default incremental): 202 with its id."""
-    body = request.get_json(silent=True) if request.data else {}
+    try:
+        body = request.get_json(silent=True) if request.data else {}
+    except RecursionError:
+        raise bad_request("the body is nested too deeply to read") from None
     if not isinstance(body, dict):
         raise bad_request('the body must be a JSON object like {"mode": "incremental"}')
     mode = body.get("mode", "incremental")

@@ -14,12 +14,14 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from connector.salesforce.ids import same_id
 
 ALGORITHM = "HMACSHA256"
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]{1,4096}")
 MAX_SIGNED_REQUEST = 64 * 1024  # real ones are a few KB; refuse anything absurd before work
 
 
@@ -83,6 +85,8 @@ def _envelope(raw: str, secret: str) -> Any:
         return json.loads(_b64decode(encoded, "envelope").decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise CanvasRefused("the signed request's envelope is not JSON") from None
+    except RecursionError:
+        raise CanvasRefused("the signed request's envelope is nested too deeply") from None
 
 
 def verify_signed_request(raw: str, *, secret: str) -> CanvasRequest:
@@ -98,6 +102,11 @@ def verify_signed_request(raw: str, *, secret: str) -> CanvasRequest:
     context_user = _text(envelope, "context", "user", "userId") or ""
     if not same_id(context_user, user_id):
         raise CanvasRefused("the signed request names two different users")
+    oauth_token = _text(envelope, "client", "oauthToken") or ""
+    if _HEADER_SAFE.fullmatch(oauth_token) is None:
+        # It goes into an Authorization header to Salesforce: printable ASCII only, or the
+        # HTTP client fails (non-Latin-1) or a CR/LF would smuggle a header of its own.
+        raise CanvasRefused("the signed request's client.oauthToken is not a Salesforce token")
     record = _field(envelope, "context", "environment", "record")
     record_id = _text(envelope, "context", "environment", "record", "Id", required=False)
     record_id = record_id or _text(
@@ -106,7 +115,7 @@ def verify_signed_request(raw: str, *, secret: str) -> CanvasRequest:
     return CanvasRequest(
         user_id=user_id,
         org_id=_text(envelope, "context", "organization", "organizationId") or "",
-        oauth_token=_text(envelope, "client", "oauthToken") or "",
+        oauth_token=oauth_token,
         instance_url=_text(envelope, "client", "instanceUrl") or "",
         user_name=_text(envelope, "context", "user", "userName", required=False) or "",
         full_name=_text(envelope, "context", "user", "fullName", required=False) or "",

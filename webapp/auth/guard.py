@@ -18,6 +18,7 @@ from webapp.db import unit_of_work
 
 TOKEN_FIELD = "qf_token"
 CSRF_FIELD = "qf_csrf"
+BEARER, FORM = "bearer", "form"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -36,14 +37,15 @@ def tokens() -> SessionTokens:
     return found
 
 
-def _raw_token() -> str | None:
+def _raw_token() -> tuple[str, str] | None:
+    """The session token and where it came from (`bearer` or `form`)."""
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
+        return value.strip(), BEARER
     if request.method == "POST":
         value = request.form.get(TOKEN_FIELD, "")
-        return value or None
+        return (value, FORM) if value else None
     return None
 
 
@@ -57,9 +59,10 @@ def current_viewer() -> Viewer:
     """The viewer of this request (set by `require` or by /canvas), with current roles."""
     viewer: Viewer | None = g.get("viewer")
     if viewer is None:
-        raw = _raw_token()
-        if raw is None:
+        found = _raw_token()
+        if found is None:
             raise Refused(401, "Open Quotaflow from Salesforce: this page needs a session.")
+        raw, source = found
         issuer = tokens()
         now = issuer.clock()
         try:
@@ -72,6 +75,7 @@ def current_viewer() -> Viewer:
         if renews or now - viewer.roles_at >= ROLES_MAX_AGE_SECONDS:
             viewer = refreshed(viewer, now=now)
         g.viewer = viewer
+        g.session_source = source
     return viewer
 
 
@@ -104,9 +108,11 @@ def require(*roles: str, csrf: bool = False) -> Callable[[F], F]:
 
 
 def _csrf_ok(viewer: Viewer) -> bool:
-    # An API call with a Bearer header cannot be forged cross-site (no ambient credential);
-    # a form post must carry the session's CSRF token.
-    if request.headers.get("Authorization", "").lower().startswith("bearer "):
+    # A request whose session came from its own Bearer header cannot be forged cross-site
+    # (a browser never adds that header by itself); any other session, including a form
+    # token sent beside an empty or invalid `Authorization: Bearer` header, needs the
+    # session's CSRF token.
+    if g.get("session_source") == BEARER:
         return True
     return tokens().csrf_ok(viewer, request.form.get(CSRF_FIELD))
 

@@ -1,0 +1,289 @@
+"""A deliberately simple, independent calculator in exact fractions, for the differential test.
+
+It shares no code with `calc`: it reads plain dicts, works in `Fraction`, and follows the
+rules as docs/plan-policies.md and the calc contract state them, for the subset the test
+generates (owner credit and revenue splits with per-plan eligibility, flat or marginal
+attainment tiers, a bonus, draws, clawbacks in both modes, carried negatives, day proration).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from fractions import Fraction
+from typing import Any
+
+F = Fraction
+ZERO = F(0)
+
+
+def half_up(value: Fraction, places: int = 2) -> Fraction:
+    """Round half away from zero to `places` decimals."""
+    scale = 10**places
+    scaled = abs(value) * scale
+    whole = int(scaled) + (1 if scaled - int(scaled) >= F(1, 2) else 0)
+    return F(whole if value >= 0 else -whole, scale)
+
+
+@dataclass(frozen=True)
+class Per:
+    """A pay period."""
+
+    start: date
+    end: date
+    name: str
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+def period_of(day: date, kind: str) -> Per:
+    """The month or calendar quarter holding `day` (fiscal year = calendar year)."""
+    if kind == "month":
+        first, months, name = day.replace(day=1), 1, f"{day.year}-{day.month:02d}"
+    else:
+        q = (day.month - 1) // 3
+        first, months, name = date(day.year, 3 * q + 1, 1), 3, f"{day.year}-Q{q + 1}"
+    nxt_month = first.month - 1 + months
+    nxt = date(first.year + nxt_month // 12, nxt_month % 12 + 1, 1)
+    return Per(first, nxt - timedelta(days=1), name)
+
+
+@dataclass(frozen=True)
+class Cr:
+    """A credit: rep, deal, type, amount (cents), date."""
+
+    rep: str
+    deal: str
+    kind: str
+    amount: Fraction
+    day: date
+    cancel: date | None
+
+
+def credits(case: dict[str, Any]) -> list[Cr]:
+    """Who is credited what: each payee's own plan decides; the remainder rule moves cents."""
+    plan_of = {r["id"]: case["plans"][r["plan"]] for r in case["reps"]}
+    out = []
+    for d in case["deals"]:
+        holders = case["splits"].get(d["id"])
+        if holders:
+            shares = sorted(holders)
+            kind = "split"
+        else:
+            shares, kind = [(d["owner"], F(100))], "owner"
+        exact = [d["amount"] * pct / 100 for _, pct in shares]
+        rounded = [half_up(x) for x in exact]
+        if len(shares) > 1:
+            gap = half_up(sum(exact, ZERO)) - sum(rounded, ZERO)
+            big = max(range(len(exact)), key=lambda i: (abs(exact[i]), -i))
+            rounded[big] += gap
+        for (rep, _), amount in zip(shares, rounded, strict=True):
+            plan = plan_of[rep]
+            if not d["won"] or (plan["rule"] is not None and d["type"] != plan["rule"]):
+                continue
+            out.append(Cr(rep, d["id"], kind, amount, d["close"], d["cancel"]))
+    return out
+
+
+@dataclass
+class PeriodPay:
+    """A period's components with their rounded lines per (deal, type)."""
+
+    totals: dict[str, Fraction] = field(default_factory=dict)
+    by_deal: dict[tuple[str, str], Fraction] = field(default_factory=dict)
+
+    @property
+    def gross(self) -> Fraction:
+        return sum(self.totals.values(), ZERO)
+
+
+def _component(
+    name: str, lines: list[tuple[tuple[str, str] | None, Fraction]], out: PeriodPay
+) -> None:
+    total = half_up(sum((x for _, x in lines), ZERO))
+    out.totals[name] = total
+    rounded = [half_up(x) for _, x in lines]
+    if lines:
+        gap = total - sum(rounded, ZERO)
+        big = max(range(len(lines)), key=lambda i: (abs(lines[i][1]), -i))
+        rounded[big] += gap
+    for (key, _), amount in zip(lines, rounded, strict=True):
+        if key is not None:
+            out.by_deal[key] = out.by_deal.get(key, ZERO) + amount
+
+
+def pay(plan: dict[str, Any], mine: list[Cr], quota: Fraction) -> PeriodPay:
+    """The period's commission and bonus on these credits (in credit order)."""
+    out = PeriodPay()
+    mine = sorted(mine, key=lambda c: (c.day, c.deal, c.kind))
+    credit = sum((c.amount for c in mine), ZERO)
+    lines: list[tuple[tuple[str, str] | None, Fraction]] = []
+    if plan["rate"] is not None:
+        lines = [((c.deal, c.kind), c.amount * plan["rate"]) for c in mine]
+    elif quota > 0:
+        edges = [s * quota for s, _ in plan["tiers"]] + [None]
+        pos = ZERO
+        for c in mine:
+            hi = pos + c.amount
+            for i, (_, rate) in enumerate(plan["tiers"]):
+                lo_edge = edges[i] if i else None
+                hi_edge = edges[i + 1]
+                a = pos if lo_edge is None else max(pos, lo_edge)
+                b = hi if hi_edge is None else min(hi, hi_edge)
+                if b > a:
+                    lines.append(((c.deal, c.kind), (b - a) * rate))
+            pos = hi
+    else:
+        lines = [(None, ZERO)]
+    _component("c", lines, out)
+    if plan["bonus"] is not None:
+        low, amount = plan["bonus"]
+        attained = credit / quota if quota > 0 else ZERO
+        _component("b", [(None, amount)] if attained >= low else [], out)
+    return out
+
+
+def _quota(plan: dict[str, Any], hire: date | None, per: Per) -> Fraction:
+    if hire is None or hire <= per.start:
+        return F(plan["quota"])
+    days = (per.end - hire).days + 1
+    return half_up(F(plan["quota"]) * days / per.days)
+
+
+def calculate(
+    case: dict[str, Any], *, since: date, until: date
+) -> dict[tuple[str, str], dict[str, Fraction]]:
+    """Every rep's periods from the year of `since` through `until`, by (rep, period)."""
+    all_credits = credits(case)
+    data_start = min(d["close"] for d in case["deals"])
+    out: dict[tuple[str, str], dict[str, Fraction]] = {}
+    for rep in case["reps"]:
+        plan = case["plans"][rep["plan"]]
+        hire = rep["hire"]
+        mine = [c for c in all_credits if c.rep == rep["id"] and (hire is None or c.day >= hire)]
+        out.update(_rep(plan, rep["id"], hire, mine, data_start, (since, until)))
+    return out
+
+
+class _Rep:
+    """One rep on one plan, period after period."""
+
+    def __init__(self, plan: dict[str, Any], hire: date | None, mine: list[Cr]) -> None:
+        self.plan, self.hire, self.kind = plan, hire, plan["period"]
+        self.by_per: dict[str, list[Cr]] = {}
+        for c in mine:
+            self.by_per.setdefault(period_of(c.day, self.kind).name, []).append(c)
+        self.quotas: dict[str, Fraction] = {}
+        claw = plan["clawback"]
+        self.cancelled = sorted(
+            (
+                c
+                for c in mine
+                if claw is not None
+                and c.cancel is not None
+                and 0 <= (c.cancel - c.day).days <= claw["window"]
+            ),
+            key=lambda c: (c.cancel, c.deal),
+        )
+        self.owed_draw = self.owed_neg = ZERO
+
+    def gross_of(self, p: Per, removed: frozenset[str] = frozenset()) -> PeriodPay:
+        q = self.quotas.setdefault(p.name, _quota(self.plan, self.hire, p))
+        return pay(self.plan, [c for c in self.by_per.get(p.name, []) if c.deal not in removed], q)
+
+    def clawback(self, per: Per) -> tuple[Fraction, Fraction]:
+        """The clawback component of this period and the credit it reverses."""
+        claw = self.plan["clawback"]
+        if claw is None:
+            return ZERO, ZERO
+        now = [c for c in self.cancelled if c.cancel and per.start <= c.cancel <= per.end]
+        lines: list[Fraction] = []
+        reversed_credit = ZERO
+        seen: set[str] = set()
+        for c in now:
+            home = period_of(c.day, self.kind)
+            if claw["mode"] == "deal_lines":
+                earned = self.gross_of(home).by_deal.get((c.deal, c.kind), ZERO)
+                lines.append(-earned * claw["percent"])
+                continue
+            reversed_credit += c.amount
+            if c.deal in seen:
+                continue
+            seen.add(c.deal)
+            before = frozenset(
+                d.deal
+                for d in self.cancelled
+                if period_of(d.day, self.kind) == home and (d.cancel, d.deal) < (c.cancel, c.deal)
+            )
+            diff = self.gross_of(home, before).gross - self.gross_of(home, before | {c.deal}).gross
+            lines.append(-diff * claw["percent"])
+        return half_up(sum(lines, ZERO)), reversed_credit
+
+    def settle(self, gross: Fraction, clawed: Fraction, *, with_draw: bool) -> dict[str, Fraction]:
+        """Draw top-up, carried negatives and recovery, as docs/plan-policies.md states them."""
+        draw = self.plan["draw"] if with_draw else None
+        floor = F(draw["amount"]) if draw else ZERO
+        top_up = max(ZERO, floor - (gross - clawed)) if draw else ZERO
+        paid = gross + top_up
+        shortfall = recovered = ZERO
+        if paid < floor:
+            shortfall = floor - paid
+            if self.plan["negative"] == "carry":
+                self.owed_neg += shortfall
+        else:
+            room = paid - floor
+            a = min(self.owed_neg, room)
+            b = min(self.owed_draw, room - a)
+            self.owed_neg, self.owed_draw, recovered = self.owed_neg - a, self.owed_draw - b, a + b
+        if draw and draw["recoverable"]:
+            self.owed_draw += top_up
+        return {
+            "gross": gross,
+            "top_up": top_up,
+            "recovered": recovered,
+            "shortfall": shortfall,
+            "balance": self.owed_draw + self.owed_neg,
+            "net": paid + shortfall - recovered,
+        }
+
+
+def _rep(
+    plan: dict[str, Any],
+    rep_id: str,
+    hire: date | None,
+    mine: list[Cr],
+    data_start: date,
+    window: tuple[date, date],
+) -> dict[tuple[str, str], dict[str, Fraction]]:
+    kind = plan["period"]
+    since, until = window
+    on_plan = period_of(max(d for d in (hire, data_start) if d is not None), kind)
+    per = period_of(date(min(since.year, data_start.year), 1, 1), kind)
+    rep = _Rep(plan, hire, mine)
+    rows: dict[tuple[str, str], dict[str, Fraction]] = {}
+    ytd_credit = ytd_quota = ZERO
+    year = per.start.year
+    while per.start <= until:
+        if per.start.year != year:
+            year, ytd_credit, ytd_quota = per.start.year, ZERO, ZERO
+            if plan["draw"] is not None and plan["draw"]["reset"]:
+                rep.owed_draw = ZERO
+        if hire is None or per.end >= hire:
+            here = rep.gross_of(per)
+            quota = rep.quotas[per.name]
+            clawed, reversed_credit = rep.clawback(per)
+            credit = sum((c.amount for c in rep.by_per.get(per.name, [])), ZERO) - reversed_credit
+            row = rep.settle(here.gross + clawed, clawed, with_draw=per.start >= on_plan.start)
+            ytd_credit += credit
+            ytd_quota += quota
+            rows[(rep_id, per.name)] = {
+                "quota": quota,
+                "credit": credit,
+                "attainment": half_up(credit / quota, 4) if quota > 0 else ZERO,
+                "attainment_ytd": half_up(ytd_credit / ytd_quota, 4) if ytd_quota > 0 else ZERO,
+                **row,
+            }
+        per = period_of(per.end + timedelta(days=1), kind)
+    return rows
