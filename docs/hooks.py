@@ -152,8 +152,10 @@ def _option_row(action: argparse.Action) -> tuple[str, ...]:
 
 def cli_reference() -> str:
     """One section per command: what it does, its usage line, and a table of its options."""
-    parts = []
-    for full, help_text, parser in cli_commands():
+    commands = cli_commands()
+    summary = _table(("command", "what it does"), [(_code(f), h) for f, h, _ in commands])
+    parts = [summary]
+    for full, help_text, parser in commands:
         rows = [
             _option_row(a)
             for a in parser._actions
