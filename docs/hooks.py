@@ -15,7 +15,7 @@ import argparse
 import re
 import types
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -38,10 +38,19 @@ def _code(text: object) -> str:
     return f"`{text}`" if str(text) else ""
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+_PLAIN_NAMES: dict[Any, str] = {
+    str: "text",
+    bool: "true/false",
+    int: "whole number",
+    Decimal: "number",
+    date: "date",
+}
 
 
 def _type_name(annotation: Any) -> str:
@@ -61,16 +70,9 @@ def _type_name(annotation: Any) -> str:
         return f"list of {_type_name(args[0])}" if args else "list"
     if origin is dict:
         return f"map of {_type_name(args[0])} to {_type_name(args[1])}" if args else "map"
-    names: dict[Any, str] = {
-        str: "text",
-        bool: "true/false",
-        int: "whole number",
-        Decimal: "number",
-        date: "date",
-    }
     if annotation is Any:
         return "any value"
-    return names.get(annotation, getattr(annotation, "__name__", str(annotation)))
+    return _PLAIN_NAMES.get(annotation) or str(getattr(annotation, "__name__", annotation))
 
 
 def _models(annotation: Any) -> Iterator[type[BaseModel]]:
