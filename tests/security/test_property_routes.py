@@ -153,6 +153,7 @@ def _envelopes(web: Web) -> st.SearchStrategy[str]:
     )
 
 
+@pytest.mark.slow
 def test_property_run_over_every_route(web: Web, app: Flask, record_property: Any) -> None:
     started = time.monotonic()
     sessions = _sessions(web, app)
