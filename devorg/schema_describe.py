@@ -18,7 +18,7 @@ _SOAP_TYPES = {
     "datetime": "xsd:dateTime",
 }
 # Child relationship names Salesforce uses for the standard lookups we model.
-_CHILD_NAMES = {
+CHILD_RELATIONSHIPS = {
     ("Opportunity", "AccountId"): "Opportunities",
     ("OpportunitySplit", "OpportunityId"): "OpportunitySplits",
     ("OpportunityTeamMember", "OpportunityId"): "OpportunityTeamMembers",
@@ -118,7 +118,7 @@ def _child_relationships(obj: ObjectSpec) -> list[dict[str, Any]]:
                     "field": field.name,
                     "junctionIdListNames": [],
                     "junctionReferenceTo": [],
-                    "relationshipName": _CHILD_NAMES.get((child.name, field.name)),
+                    "relationshipName": CHILD_RELATIONSHIPS.get((child.name, field.name)),
                     "restrictedDelete": False,
                 }
             )

@@ -3,7 +3,8 @@
 The Salesforce CLI (`sf data query`) asks for it after every non-empty result to lay out its
 table: `{"columnMetadata": [...], "entityName", "groupBy", "idSelected", "keyPrefix"}`, a
 parent relationship as one column whose `joinColumns` hold the parent's fields, an
-aggregate with `aggregate: true` and its `expr0` name.
+aggregate with `aggregate: true` and its `expr0` name, a child sub-query as an aggregate column
+whose `joinColumns` are its fields.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from devorg.schema import FieldSpec, get_object
-from devorg.soql import CompiledQuery, _Node
 from devorg.soql_aggregate import AggColumn, AggPlan
+from devorg.soql_compiler import Child, CompiledQuery, Node
 
 _APEX_TYPES = {
     "id": "Id", "reference": "Id", "string": "String", "picklist": "String",
@@ -48,11 +49,14 @@ def _field(spec: FieldSpec, **kw: Any) -> dict[str, Any]:
     )
 
 
-def _node_columns(node: _Node) -> list[dict[str, Any]]:
+def _node_columns(node: Node) -> list[dict[str, Any]]:
     out = []
     for key, item in node.items.items():
-        if isinstance(item, _Node):
+        if isinstance(item, Node):
             out.append(_column(key, joinColumns=_node_columns(item)))
+        elif isinstance(item, Child):
+            # A child sub-query is an "aggregate" column whose joinColumns are its fields.
+            out.append(_column(key, aggregate=True, joinColumns=_node_columns(item.plan)))
         else:
             out.append(_field(item[0]))
     return out

@@ -85,7 +85,15 @@ class FieldsMacro:
     pos: int
 
 
-SelectItem: TypeAlias = Path | Aggregate | FieldsMacro
+@dataclass(frozen=True)
+class ChildQuery:
+    """`(SELECT Name FROM Opportunities)`: a parent-to-child sub-query in the SELECT list."""
+
+    query: Query
+    pos: int
+
+
+SelectItem: TypeAlias = Path | Aggregate | FieldsMacro | ChildQuery
 AGGREGATE_FUNCTIONS = frozenset(("count", "count_distinct", "sum", "avg", "min", "max"))
 
 
@@ -211,6 +219,15 @@ class _Parser:
 
     def select_item(self) -> SelectItem:
         tok = self.tok
+        if tok.kind == "(" and self.tokens[self.i + 1].word == "select":
+            self.take()
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise self.fail()
+            sub = self.statement()
+            self.depth -= 1
+            self.expect(")")
+            return ChildQuery(sub, tok.pos)
         if tok.kind != "ident" or self.tokens[self.i + 1].kind != "(":
             return self.path()
         self.take()

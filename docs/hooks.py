@@ -15,7 +15,7 @@ import argparse
 import re
 import types
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -38,10 +38,19 @@ def _code(text: object) -> str:
     return f"`{text}`" if str(text) else ""
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+_PLAIN_NAMES: dict[Any, str] = {
+    str: "text",
+    bool: "true/false",
+    int: "whole number",
+    Decimal: "number",
+    date: "date",
+}
 
 
 def _type_name(annotation: Any) -> str:
@@ -61,16 +70,9 @@ def _type_name(annotation: Any) -> str:
         return f"list of {_type_name(args[0])}" if args else "list"
     if origin is dict:
         return f"map of {_type_name(args[0])} to {_type_name(args[1])}" if args else "map"
-    names: dict[Any, str] = {
-        str: "text",
-        bool: "true/false",
-        int: "whole number",
-        Decimal: "number",
-        date: "date",
-    }
     if annotation is Any:
         return "any value"
-    return names.get(annotation, getattr(annotation, "__name__", str(annotation)))
+    return _PLAIN_NAMES.get(annotation) or str(getattr(annotation, "__name__", annotation))
 
 
 def _models(annotation: Any) -> Iterator[type[BaseModel]]:
@@ -152,8 +154,10 @@ def _option_row(action: argparse.Action) -> tuple[str, ...]:
 
 def cli_reference() -> str:
     """One section per command: what it does, its usage line, and a table of its options."""
-    parts = []
-    for full, help_text, parser in cli_commands():
+    commands = cli_commands()
+    summary = _table(("command", "what it does"), [(_code(f), h) for f, h, _ in commands])
+    parts = [summary]
+    for full, help_text, parser in commands:
         rows = [
             _option_row(a)
             for a in parser._actions
@@ -218,9 +222,24 @@ def criterion_operators() -> list[str]:
 
 
 def _op_texts() -> dict[str, str]:
-    from connector.reports import spiffs
+    """The text shown for each operator: from the criterion models when they carry it (a
+    `display`, `text`, `symbol` or `label` default), else the rep views' table."""
+    from calc.plan import Criterion
 
-    texts: dict[str, str] = getattr(spiffs, "OPS", {})
+    texts: dict[str, str] = {}
+    try:
+        from connector.reports import spiffs
+
+        texts.update(getattr(spiffs, "OPS", {}))
+    except ImportError:
+        pass
+    for model in _models(Criterion):
+        for attr in ("display", "text", "symbol", "label"):
+            field = model.model_fields.get(attr)
+            value = field.default if field is not None else getattr(model, attr, None)
+            if isinstance(value, str):
+                for op in _literal_values(model.model_fields["op"].annotation):
+                    texts[op] = value
     return texts
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from pydantic import TypeAdapter
 
 from calc.plan import Criterion
 from connector.settings import VARIABLES
@@ -47,6 +48,7 @@ def _repository_files(*suffixes: str) -> list[Path]:
     return sorted(found)
 
 
+@pytest.mark.slow
 def test_the_site_builds_strict(tmp_path: Path) -> None:
     mkdocs = Path(sys.executable).with_name("mkdocs")
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
@@ -94,14 +96,22 @@ def test_cli_reference_names_every_command_and_option() -> None:
                     assert f"`{option}`" in section, (full, option)
 
 
+def _op_values(schema: object) -> set[str]:
+    found: set[str] = set()
+    if isinstance(schema, dict):
+        op = schema.get("properties", {}).get("op", {})
+        found |= {op["const"]} if "const" in op else set(op.get("enum", []))
+        for value in schema.values():
+            found |= _op_values(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            found |= _op_values(value)
+    return found
+
+
 def _transform_names_from_the_schema() -> set[str]:
     # Independent of the hook: the discriminator values in the schema pydantic publishes.
-    schema = FieldSpec.model_json_schema()
-    names: set[str] = set()
-    for definition in schema.get("$defs", {}).values():
-        op = definition.get("properties", {}).get("op", {})
-        names |= {op["const"]} if "const" in op else set(op.get("enum", []))
-    return names
+    return _op_values(FieldSpec.model_json_schema())
 
 
 def test_transforms_reference_names_every_transform() -> None:
@@ -114,9 +124,8 @@ def test_transforms_reference_names_every_transform() -> None:
 
 def test_criteria_reference_names_every_operator_with_its_text() -> None:
     text = HOOKS.criteria_reference()
-    schema = Criterion.model_json_schema()
-    ops = set(schema["properties"]["op"].get("enum", [])) if "properties" in schema else set()
-    ops |= set(HOOKS.criterion_operators())
+    # Independent of the hook: every `op` value in the schema pydantic publishes.
+    ops = _op_values(TypeAdapter(Criterion).json_schema()) | set(HOOKS.criterion_operators())
     assert {"eq", "in"} <= ops
     for op in ops:
         assert re.search(rf"^\| `{op}` \| `[^`]+` \|", text, re.M), op
@@ -223,3 +232,15 @@ def test_the_checks_catch_a_path_outside(tmp_path: Path) -> None:
     assert not OUTSIDE.search("see ARCHITECTURE.md and docs/operations.md")
     outside = (ROOT / "docs" / "../../elsewhere.md").resolve()
     assert not outside.is_relative_to(ROOT)
+
+
+def test_architecture_states_the_imports_the_architecture_test_allows() -> None:
+    spec = importlib.util.spec_from_file_location("arch", ROOT / "tests" / "test_architecture.py")
+    assert spec is not None and spec.loader is not None
+    arch = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(arch)
+    text = (ROOT / "ARCHITECTURE.md").read_text()
+    for package, allowed in arch.ALLOWED.items():
+        row = re.search(rf"^\| `{package}/` \|.*\| ([^|]*) \|$", text, re.M)
+        assert row, f"ARCHITECTURE.md has no row for {package}/"
+        assert set(re.findall(r"`([a-z_0-9]+)`", row.group(1))) == allowed, package

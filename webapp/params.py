@@ -1,4 +1,4 @@
-"""Numbers from requests: ASCII digits only, within what the database can hold.
+"""Numbers and periods from requests: ASCII digits only, within what the database holds.
 
 `str.isdigit()` is true for '²' and '٣', which `int()` then refuses or reads as a number
 nobody typed; a 30-digit id overflows SQLite's and PostgreSQL's integers inside the driver.
@@ -18,6 +18,9 @@ from werkzeug.routing import BaseConverter, Map, Rule, ValidationError
 from webapp.auth.guard import Refused
 
 MAX_INT = 2**31 - 1  # PostgreSQL INTEGER, the narrowest column any id or count lands in
+# [0-9], not \d: \d also matches other scripts' digits, which no period name holds.
+PERIOD_PATTERN = r"[0-9]{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?"
+_PERIOD = re.compile(PERIOD_PATTERN)
 _ASCII_DIGITS = re.compile(r"[0-9]{1,10}")
 _SHOWN = 40  # how much of a bad value a refusal echoes
 
@@ -53,6 +56,18 @@ def optional_int(name: str, *, low: int = 1, high: int = MAX_INT) -> int | None:
 def form_ints(name: str, *, low: int = 1, high: int = MAX_INT) -> list[int]:
     """Every value of the repeated form field `name`, each a number in range."""
     return [parse_int(raw, field=name, low=low, high=high) for raw in request.form.getlist(name)]
+
+
+def period_param() -> str | None:
+    """The `period` parameter (query or form), validated; None when not given."""
+    raw = (request.values.get("period") or "").strip()
+    if not raw:
+        return None
+    if not _PERIOD.fullmatch(raw):
+        raise Refused(
+            400, "Parameter 'period' must be a period name like 2026-Q1, 2026-01 or 2026."
+        )
+    return raw
 
 
 class BoundedIntConverter(BaseConverter):

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template
 
 from connector.reports.earnings import RepSummary, rep_summary
 from connector.reports.estimate import deal_report
@@ -21,14 +20,13 @@ from connector.reports.open_deals import open_deal_estimates
 from connector.reports.spiffs import deal_spiff
 from connector.store.people import Person
 from webapp.access import get_deal_or_404, get_rep_or_404, visible_people
-from webapp.auth.guard import bad_request, current_viewer, not_found, require
+from webapp.auth.guard import current_viewer, not_found, require
 from webapp.charts.gauge import attainment_gauge
 from webapp.db import unit_of_work
+from webapp.params import period_param
 
 bp = Blueprint("rep", __name__)
 METHODS = ["GET", "POST"]
-# [0-9], not \d: \d also matches other scripts' digits, which no period name holds.
-PERIOD = re.compile(r"[0-9]{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?")
 OPEN_ON_PAGE = 5  # open deals shown on the rep page; the estimator lists them all
 STATEMENT_DEALS = 2000  # a manager's statement lists the team's deals: the CSV has them all
 
@@ -36,16 +34,6 @@ STATEMENT_DEALS = 2000  # a manager's statement lists the team's deals: the CSV 
 def today() -> date:
     """The as-of date of a page: today in UTC, like the sync's."""
     return datetime.now(UTC).date()
-
-
-def period_param() -> str | None:
-    """The `period` parameter (query or form), validated; None when not given."""
-    raw = (request.values.get("period") or "").strip()
-    if not raw:
-        return None
-    if not PERIOD.fullmatch(raw):
-        raise bad_request("Parameter 'period' must be a period name like 2026-Q1, 2026-01 or 2026.")
-    return raw
 
 
 @bp.app_template_filter("rep_num")

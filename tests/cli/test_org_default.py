@@ -56,6 +56,12 @@ def test_plans_import_then_sync_with_no_org_given(
 ) -> None:
     _, plan = configured
     capsys.readouterr()
+    # The newcomer's first sync says what is missing, and the command it names just works.
+    assert main(["sync"]) == 1
+    said = capsys.readouterr()
+    assert "has no compensation plan; import one with `quotaflow plans import FILE`" in (
+        said.out + said.err
+    )
     assert main(["plans", "import", str(plan), "--by", "newcomer"]) == 0
     out = capsys.readouterr().out
     assert f"activated as plan version 1 for org {org.org_id} by newcomer" in out

@@ -309,3 +309,25 @@ def test_aggregates_date_literals_and_fractional_seconds_over_http(
         "SELECT FIELDS(STANDARD) FROM Opportunity WHERE Name LIKE 'Bulk-%' LIMIT 1"
     )["records"][0]
     assert "StageName" in standard and "Estimated_Commission__c" not in standard
+
+
+def test_child_subquery_over_http(api: Any, create_records: Any) -> None:
+    [account] = create_records("Account", [{"Name": "Parent of two"}])
+    create_records(
+        "Opportunity",
+        [
+            {"Name": f"Child {i}", "StageName": "Prospecting", "CloseDate": "2026-06-30",
+             "AccountId": account}
+            for i in range(2)
+        ],
+    )  # fmt: skip
+    soql = (
+        "SELECT Name, (SELECT Name FROM Opportunities ORDER BY Name) FROM Account "
+        f"WHERE Id = '{account}'"
+    )
+    record = api.salesforce().query(soql)["records"][0]
+    assert [r["Name"] for r in record["Opportunities"]["records"]] == ["Child 0", "Child 1"]
+    columns = api.call("GET", f"{API}/query/", params={"q": soql, "columns": "true"}).json()
+    child = columns["columnMetadata"][1]
+    assert (child["columnName"], child["aggregate"]) == ("Opportunities", True)
+    assert [c["columnName"] for c in child["joinColumns"]] == ["Name"]

@@ -6,6 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
 import requests
 
 from devorg.process import DevorgInfo, DevorgStartError, start_devorg
@@ -33,6 +34,7 @@ def _login(info: DevorgInfo, session: requests.Session) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+@pytest.mark.slow
 def test_write_stop_start_read_back(tmp_path: Path) -> None:
     with start_devorg(tmp_path, seed="empty", timeout=60) as first:
         session = _session(first)
@@ -76,6 +78,7 @@ def test_start_failure_surfaces_stderr(tmp_path: Path) -> None:
         raise AssertionError("no DevorgStartError")
 
 
+@pytest.mark.slow
 def test_half_seeded_directory_is_seeded_again(tmp_path: Path) -> None:
     with start_devorg(tmp_path, seed="empty", timeout=60):
         pass

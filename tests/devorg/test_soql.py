@@ -523,3 +523,39 @@ def test_fields_standard_selects_every_standard_field(db: sqlite3.Connection) ->
     custom = run(db, f"SELECT Id, FIELDS(CUSTOM) FROM Opportunity WHERE Id = '{O1}' LIMIT 1")[0]
     names = [f.name for f in schema.OBJECTS["Opportunity"].fields if f.custom]
     assert list(custom)[1:] == ["Id", *names]
+
+
+def test_parent_to_child_subquery(db: sqlite3.Connection) -> None:
+    rows = run(
+        db,
+        "SELECT Name, (SELECT Name, Owner.Name FROM Opportunities WHERE Amount != null "
+        "ORDER BY Name DESC LIMIT 5) FROM Account ORDER BY Name",
+    )
+    acme, globex = rows
+    opps = acme["Opportunities"]
+    assert (opps["totalSize"], opps["done"]) == (2, True)
+    assert [r["Name"] for r in opps["records"]] == ["Acme 100% deal", "Acme - Platform"]
+    assert opps["records"][1]["Owner"]["Name"] == "Alice Rep"
+    assert opps["records"][0]["attributes"] == {
+        "type": "Opportunity", "url": f"{PREFIX}/sobjects/Opportunity/{O2}"
+    }  # fmt: skip
+    assert globex["Opportunities"] is None  # its live deal has no amount; null, not []
+    deleted_too = run(
+        db, "SELECT (SELECT Id FROM Opportunities) FROM Account WHERE Name = 'Globex'",
+        include_deleted=True,
+    )  # fmt: skip
+    assert deleted_too[0]["Opportunities"]["totalSize"] == 2
+
+
+@pytest.mark.parametrize(
+    ("soql", "code"),
+    [
+        ("SELECT Id, (SELECT Id FROM Deals) FROM Account", "INVALID_TYPE"),
+        ("SELECT Id, (SELECT COUNT(Id) FROM Opportunities) FROM Account", "MALFORMED_QUERY"),
+        ("SELECT Id, (SELECT Id FROM Opportunities) FROM User", "INVALID_TYPE"),
+    ],
+)
+def test_bad_child_subqueries(soql: str, code: str) -> None:
+    with pytest.raises(SoqlError) as caught:
+        compile_query(soql, include_deleted=False, now_ms=NOW)
+    assert caught.value.error_code == code

@@ -135,6 +135,7 @@ def _web_session(web: Web, tmp_path: Path, secrets: set[str]) -> None:
         client.post("/canvas", data={"signed_request": forged})
 
 
+@pytest.mark.slow
 def test_no_secret_in_any_log_line(web: Web, tmp_path: Path, captured: _Capture) -> None:
     settings = web.settings
     secrets = {

@@ -12,9 +12,11 @@ generated answer's status and body against the document.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
+import schemathesis
 from flask import Flask
 from sqlalchemy import select
 
@@ -64,6 +66,7 @@ def _routes(app: Flask) -> dict[tuple[str, str], Any]:
 def test_served_document_is_openapi_3_1(doc: dict[str, Any]) -> None:
     assert doc == openapi_document()
     assert doc["openapi"] == "3.1.0"
+    schemathesis.openapi.from_dict(doc).validate()  # against the OpenAPI 3.1 meta-schema
     assert doc["servers"] == [{"url": PREFIX}]
     for op in _operations(doc).values():
         for answer in op["responses"].values():
@@ -164,3 +167,21 @@ def test_documented_query_parameters_are_read(web: Web, app: Flask, doc: dict[st
             assert accepted.status_code == 200, (path, name, accepted.data[:200])
             checked += 1
     assert checked >= 3
+
+
+def test_every_query_parameter_the_api_reads_is_documented(doc: dict[str, Any]) -> None:
+    read: set[str] = set()
+    for source in (Path(__file__).resolve().parents[2] / "webapp" / "api").glob("*.py"):
+        text = source.read_text()
+        read |= set(re.findall(r"(?:query_int|optional_int)\(\s*\"(\w+)\"", text))
+        read |= set(re.findall(r"request\.(?:args|values)\.get(?:list)?\(\"(\w+)\"", text))
+        if "period_param()" in text:
+            read.add("period")
+    documented = {
+        p["name"]
+        for op in _operations(doc).values()
+        for p in op.get("parameters", [])
+        if p["in"] == "query"
+    }
+    assert read, "found no query parameter read by the API: the scan is broken"
+    assert read <= documented, read - documented

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from connector.store.models import RawRecord
@@ -20,6 +21,7 @@ def _stored_deleted(org, record_id: str) -> bool:  # type: ignore[no-untyped-def
         return bool(row.is_deleted)
 
 
+@pytest.mark.slow
 def test_hard_deleted_deal_is_marked_gone_by_the_full_reconcile(tmp_path: Path) -> None:
     with running_org(tmp_path) as org:
         assert run_sync(org.deps, mode="full").status == "succeeded"

@@ -19,7 +19,8 @@ from webapp.access import get_deal_or_404, get_rep_or_404, visible_people
 from webapp.api import bp
 from webapp.auth.guard import current_viewer, not_found, require
 from webapp.db import unit_of_work
-from webapp.rep import period_param, today
+from webapp.params import period_param
+from webapp.rep import today
 
 
 def _earnings(rep_id: str) -> Response:

@@ -14,7 +14,7 @@ from flask import Response, jsonify
 from connector.sync.queue import MODES
 from webapp.api import bp
 from webapp.api.sync import DEFAULT_LIMIT, MAX_LIMIT
-from webapp.params import MAX_INT
+from webapp.params import MAX_INT, PERIOD_PATTERN
 
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _OBJECTS = {"type": "array", "items": {"type": "object"}}
@@ -56,7 +56,7 @@ _PERIOD = {
     "in": "query",
     "required": False,
     "description": "A period name (2026-Q1, 2026-01 or 2026); default: the current fiscal year.",
-    "schema": {"type": "string", "pattern": r"^[0-9]{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$"},
+    "schema": {"type": "string", "pattern": f"^{PERIOD_PATTERN}$"},
 }
 _REP_ID = _path("rep_id", {"type": "string", "minLength": 1}, "A Salesforce User id.")
 _DEAL_ID = _path("deal_id", {"type": "string", "minLength": 1}, "A Salesforce Opportunity id.")
