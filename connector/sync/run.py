@@ -177,11 +177,13 @@ def _execute(run: _Run) -> SyncSummary:
     # Still ours after a long store transaction? Never write beside another run.
     run.confirm()
     run.progress.stage("write")
+    named = deps.mapping_source(run.org_id).compiled.writeback_targets
     wrote = run_writeback(
         deps.gateway,
         deps.sessions,
         org_id=run.org_id,
         run_id=run.run_id,
+        named={(w.object_name, w.field) for w in named},
         overrides=desired if run.dry_run else None,
         dry_run=run.dry_run,
         options=run.options.write,

@@ -120,20 +120,23 @@ def run_writeback(
     *,
     org_id: str,
     run_id: int,
+    named: Collection[FieldKey] = (),
     overrides: Mapping[Key, Mapping[str, Any]] | None,
     dry_run: bool,
     options: WriteOptions,
     progress: Progress,
     now: datetime,
 ) -> WriteResult:
-    """Diff, then write (or, dry run, only report) every pending record."""
+    """Diff, then write (or, dry run, only report) every pending record. Fields not on the
+    allow-list are never written: those the active mapping names (`named`) or pending values
+    carry are reported, one open issue per field, for as long as they are."""
     with sessions() as session:
         pending: dict[Key, Mapping[str, Any]] = dict(pending_writeback(session, org_id=org_id))
         allowed = allowed_fields(session, org_id=org_id)
     pending.update(overrides or {})
     to_write, refused = allowed_only(pending, allowed)
+    refused |= {key for key in named if not is_allowed_target(key, allowed)}
     if not dry_run:
-        # One open issue per refused field, for ops to see (the values are never written).
         with sessions() as session:
             reconcile_refusals(session, org_id=org_id, run_id=run_id, refused=refused, now=now)
             session.commit()
