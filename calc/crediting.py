@@ -121,6 +121,10 @@ def manager_chain(rep_id: str, reps: Mapping[str, Rep]) -> Chain:
 def _primary(deal: Deal, splits: Iterable[Split], reps: Mapping[str, Rep]) -> list[Share] | str:
     revenue: dict[str, Decimal] = {}
     for split in splits:
+        if not ZERO <= split.percent <= HUNDRED:
+            # A share of a deal: 150% and -50% add up to 100% but pay nobody right.
+            pct = f"{split.percent.normalize():f}%"
+            return f"{split.split_type} split of {split.rep_id} is {pct}, outside 0%..100%"
         if split.split_type == "revenue":
             revenue[split.rep_id] = revenue.get(split.rep_id, ZERO) + split.percent
     if revenue:

@@ -18,6 +18,7 @@ from operator import attrgetter
 
 from calc.balance import Balance
 from calc.book import Book
+from calc.clawback import cancel_day, clawable, deal_lines, recalculated
 from calc.components import (
     PeriodFacts,
     Raw,
@@ -32,7 +33,7 @@ from calc.components import (
 from calc.crediting import CREDIT_ORDER, Credit
 from calc.errors import PlanError
 from calc.model import Deal, Rep, Split, TeamMember
-from calc.money import ZERO, cents, exact_context, exact_mul, fraction4, money_str, pct_str
+from calc.money import ZERO, cents, exact_context, exact_mul, fraction4
 from calc.periods import Period, fiscal_year_start, period_of, periods_between
 from calc.plan import Bonus, Commission, Plan, PlanDoc, Spiff, TargetIncentive
 from calc.quotas import PeriodQuota, period_quota
@@ -258,76 +259,23 @@ class _RepCalc:
         if rule is None:
             return [], ZERO
         if self.cancelled is None:
-            # A won deal cancelled within the window after its credit date is clawed back.
-            self.cancelled = [
-                c
-                for c in self.credits
-                if (cancel := c.deal.cancel_date) is not None
-                and 0 <= (cancel - c.credit_date).days <= rule.window_days
-            ]
-        here = [c for c in self.cancelled if period.start <= _cancel_day(c) <= period.end]
-        if rule.mode == "recalculate":
-            return self._recalculated(here, rule.percent)
-        out: list[Raw] = []
-        for c in here:
-            earned = self.compute(c.period).earned(c.deal_id, c.credit_type)
-            if earned == ZERO:
-                continue
-            why = f"{_cancelled(c)}; {pct_str(rule.percent)} of {money_str(earned)} earned"
-            why += f" in {c.period.name}"
-            out.append(
-                (c.deal_id, c.credit_type, earned, -rule.percent, -earned * rule.percent, why)
-            )
-        return out, ZERO
+            self.cancelled = clawable(self.credits, rule)
+        here = [c for c in self.cancelled if period.start <= cancel_day(c) <= period.end]
+        if rule.mode == "deal_lines":
+            return deal_lines(here, rule, self._earned), ZERO
+        return recalculated(
+            here,
+            cancelled=self.cancelled,
+            rule=rule,
+            credit_types=self.plan_types,
+            paid_without=self._paid_without,
+        )
 
-    def _recalculated(self, here: list[Credit], percent: Decimal) -> tuple[list[Raw], Decimal]:
-        """`clawback.mode: recalculate`: the credit period without the deal, the difference back.
+    def _earned(self, c: Credit) -> Decimal:
+        return self.compute(c.period).earned(c.deal_id, c.credit_type)
 
-        Deals cancelled out of one period are taken away one after the other in cancellation
-        order, so together they claw back exactly what the period paid above the period
-        without all of them.
-        """
-        out: list[Raw] = []
-        reversed_credit = ZERO
-        done: set[str] = set()
-        for c in here:
-            reversed_credit += c.amount if c.credit_type in self.plan_types else ZERO
-            if c.deal_id in done:
-                continue  # one line per deal, whatever credit types the rep holds on it
-            done.add(c.deal_id)
-            before = frozenset(
-                d.deal_id
-                for d in self.cancelled or ()
-                if d.period == c.period and _order(d) < _order(c)
-            )
-            paid = self.compute(c.period, before)
-            without = self.compute(c.period, before | {c.deal_id})
-            diff = sum((a for _, a in paid.components), ZERO) - sum(
-                (a for _, a in without.components), ZERO
-            )
-            if diff == ZERO:
-                continue
-            why = (
-                f"{_cancelled(c)}; {pct_str(percent)} of {money_str(diff)}: {c.period.name} "
-                "recalculated without the deal"
-            )
-            out.append((c.deal_id, c.credit_type, diff, -percent, -diff * percent, why))
-        return out, reversed_credit
-
-
-def _cancel_day(c: Credit) -> date:
-    assert c.deal.cancel_date is not None
-    return c.deal.cancel_date
-
-
-def _order(c: Credit) -> tuple[date, str]:
-    return (_cancel_day(c), c.deal_id)
-
-
-def _cancelled(c: Credit) -> str:
-    cancel = _cancel_day(c)
-    days = (cancel - c.credit_date).days
-    return f"clawback: {c.deal_id} cancelled {cancel.isoformat()}, {days} days after credit"
+    def _paid_without(self, period: Period, removed: frozenset[str]) -> Decimal:
+        return sum((a for _, a in self.compute(period, removed).components), ZERO)
 
 
 def rep_results(

@@ -11,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from mappings.errors import MappingError, Problem
+from mappings.safe_yaml import YamlError, load_yaml
 from mappings.schema import MappingDocument
 from mappings.structure import structure_problems
 
@@ -20,14 +21,11 @@ Format = Literal["yaml", "json"]
 def parse_text(text: str, *, source: str = "") -> Any:
     """YAML or JSON text (JSON is YAML) to plain data; MappingError if unreadable."""
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise MappingError(
-            [Problem(where, f"not valid YAML/JSON: {problem}")], source=source
-        ) from None
+        return load_yaml(text)
+    except YamlError as exc:
+        where = f"line {exc.line}" if exc.line else ""
+        message = f"not valid YAML/JSON: {exc.problem}" if exc.syntax else exc.problem
+        raise MappingError([Problem(where, message)], source=source) from None
 
 
 def load_mapping(text: str, *, source: str = "") -> MappingDocument:

@@ -22,18 +22,16 @@ from pydantic import (
     model_validator,
 )
 
+from mappings.api_names import api_name_problem, path_problem
 from mappings.registry import TargetName, ValueType
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# An API name (`Amount`, `Comp_Plan__c`) or a parent path of up to five relationships
-# (`Account.Industry`, `Owner.Manager.Email`), as SOQL allows.
-SOURCE_PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*){0,5}$")
-ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+ATTRIBUTE_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
 def _scalar_in(value: Any) -> Any:
     # JSON has no date type: "2026-01-01" read back from a JSON export is the same date.
-    if isinstance(value, str) and _ISO_DATE.match(value):
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
         try:
             return date.fromisoformat(value)
         except ValueError:
@@ -138,6 +136,11 @@ class ConvertCurrency(_Model):
     from_currency: str | None = None
     to: str = "corporate"  # or an ISO code
 
+    @field_validator("currency_field")
+    @classmethod
+    def _currency_field(cls, value: str | None) -> str | None:
+        return None if value is None else _check_path(value)
+
 
 def _op_shorthand(value: Any) -> Any:
     # `- to_decimal` is the same as `- {op: to_decimal}`.
@@ -163,9 +166,19 @@ Transform = Annotated[
 
 
 def _check_path(path: str) -> str:
-    if not SOURCE_PATH.match(path):
-        raise ValueError(f"{path!r} is not a field API name or parent path like Account.Industry")
+    # An API name (`Amount`, `Comp_Plan__c`) or a parent path of up to five relationships
+    # (`Account.Industry`, `Owner.Manager.Email`), as SOQL allows.
+    problem = path_problem(path)
+    if problem:
+        raise ValueError(problem)
     return path
+
+
+def _check_name(name: str, what: str) -> str:
+    problem = api_name_problem(name, what=what)
+    if problem:
+        raise ValueError(problem)
+    return name
 
 
 def _source_shorthand(value: Any) -> Any:
@@ -226,6 +239,16 @@ class WritebackTarget(_Model):
     object: str
     field: str
 
+    @field_validator("object")
+    @classmethod
+    def _object_name(cls, value: str) -> str:
+        return _check_name(value, "object API name")
+
+    @field_validator("field")
+    @classmethod
+    def _field_name(cls, value: str) -> str:
+        return _check_name(value, "field API name")
+
 
 def _writeback_shorthand(value: Any) -> Any:
     # `attainment_pct: User.Quota_Attainment__c`
@@ -243,6 +266,11 @@ class ObjectMapping(_Model):
 
     object: str
     fields: dict[str, FieldEntry]
+
+    @field_validator("object")
+    @classmethod
+    def _object_name(cls, value: str) -> str:
+        return _check_name(value, "object API name")
 
 
 class RepMapping(ObjectMapping):

@@ -61,7 +61,7 @@ def _target_problems(target: TargetName, mapping: s.ObjectMapping) -> Iterator[P
             yield Problem(f"{target}.fields", f"{name} must be mapped")
     for name in getattr(mapping, "attributes", {}):
         path = f"{target}.attributes.{name}"
-        if not s.ATTRIBUTE_NAME.match(name):
+        if not s.ATTRIBUTE_NAME.fullmatch(name):
             yield Problem(path, "attribute names are lower_case letters, digits and _")
         elif name in registry.fields:
             yield Problem(path, f"{name} is a canonical field; map it under `fields`")

@@ -10,6 +10,7 @@ from mappings.describe import DescribeIndex, Describes, Kind, kind_of, picklist_
 from mappings.errors import MappingError, Problem
 from mappings.registry import RESULTS, Result, TargetName, ValueType
 from mappings.structure import field_specs, field_types, structure_problems
+from mappings.writeback_rules import fields_read, is_read, source_paths
 
 _ACCEPTS: Mapping[str, frozenset[Kind]] = {
     "to_decimal": frozenset({"string", "number"}),
@@ -37,7 +38,7 @@ def validate_against_describe(doc: s.MappingDocument, describes: Describes) -> l
     problems = structure_problems(doc)
     for target, mapping in doc.targets().items():
         problems.extend(_object_problems(target, mapping, index))
-    problems.extend(_writeback_problems(doc, index))
+    problems.extend(_writeback_problems(doc, index, describes))
     return problems
 
 
@@ -56,7 +57,7 @@ def describes_needed(doc: s.MappingDocument, describes: Describes) -> set[str]:
         if not index.has(mapping.object):
             needed.add(mapping.object)
             continue
-        for path in _source_paths(mapping):
+        for path in source_paths(mapping):
             parent = index.parents_needed(mapping.object, path)
             if parent:
                 needed.add(parent)
@@ -81,19 +82,6 @@ def collect_describes(
             else:
                 found[name] = result
     return found
-
-
-def _source_paths(mapping: s.ObjectMapping) -> Iterator[str]:
-    for spec in field_specs(mapping).values():
-        if spec.source:
-            yield spec.source
-        for t in spec.transforms:
-            if isinstance(t, s.Coalesce):
-                yield from t.sources
-            elif isinstance(t, s.ConvertCurrency) and t.currency_field and not t.from_currency:
-                yield t.currency_field
-    if isinstance(mapping, s.DealMapping):
-        yield mapping.won.field
 
 
 def _object_problems(
@@ -234,8 +222,10 @@ def _won_problems(path: str, rule: s.WonRule, obj: str, index: DescribeIndex) ->
             )
 
 
-def _writeback_problems(doc: s.MappingDocument, index: DescribeIndex) -> Iterator[Problem]:
-    targets = doc.targets()
+def _writeback_problems(
+    doc: s.MappingDocument, index: DescribeIndex, describes: Describes
+) -> Iterator[Problem]:
+    read = fields_read(doc, describes)
     for name, wb in doc.writeback.items():
         result = RESULTS.get(name)
         if result is None:
@@ -248,9 +238,7 @@ def _writeback_problems(doc: s.MappingDocument, index: DescribeIndex) -> Iterato
         if field is None:
             yield Problem(f"{path}.field", f"{wb.object} has no field {wb.field!r}")
             continue
-        mapping = targets.get(result.target)
-        inputs = {p.casefold() for p in _source_paths(mapping)} if mapping else set()
-        if wb.field.casefold() in inputs:
+        if is_read((wb.object, wb.field), read):
             yield Problem(
                 f"{path}.field", f"{wb.field} is also a mapped input; writing it would loop"
             )

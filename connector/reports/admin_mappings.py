@@ -6,7 +6,7 @@ Shared by the admin views, the mappings API and `quotaflow mappings`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -25,6 +25,7 @@ from connector.store.mapping_versions import (
 )
 from connector.store.raw_samples import sample_raw_records
 from connector.store.result_reads import DbSession as Session
+from connector.store.writeback_fields import allowed_fields
 from mappings.compile import compile_mapping
 from mappings.diff import Change, diff_documents
 from mappings.errors import MappingError, Problem
@@ -33,6 +34,7 @@ from mappings.records import EMPTY_CONTEXT, MappingContext, RecordIssue
 from mappings.registry import TargetName
 from mappings.schema import MappingDocument
 from mappings.validate import collect_describes, validate_against_describe
+from mappings.writeback_rules import FieldKey, allowlist_problems
 
 Describer = Callable[[str], Mapping[str, Any] | None]
 STRUCTURE_ONLY = "only the document's structure was checked, not the org's fields"
@@ -67,30 +69,38 @@ def describer(gateway: Gateway) -> Describer:
     return describe
 
 
-def check_mapping_data(data: Any, *, describe: Describer | None) -> MappingCheck:
-    """Check parsed data as a mapping document, then against the org via `describe` if given."""
+def check_mapping_data(
+    data: Any, *, describe: Describer | None, allowed: Collection[FieldKey]
+) -> MappingCheck:
+    """Check parsed data as a mapping document and its write-back targets against the org's
+    allow-list `allowed`, then against the org via `describe` if given."""
     try:
         doc = document_from_data(data)
     except MappingError as exc:
         return MappingCheck(None, exc.problems, against_org=False)
     if describe is None:
-        return MappingCheck(doc, (), against_org=False, notice=STRUCTURE_ONLY)
+        refused = tuple(allowlist_problems(doc, allowed))
+        return MappingCheck(doc, refused, against_org=False, notice=STRUCTURE_ONLY)
     try:
         describes = collect_describes(doc, describe)
     except ConnectorError as exc:
         notice = f"the org could not be reached ({exc}); {STRUCTURE_ONLY}"
-        return MappingCheck(doc, (), against_org=False, notice=notice)
+        refused = tuple(allowlist_problems(doc, allowed))
+        return MappingCheck(doc, refused, against_org=False, notice=notice)
     problems = validate_against_describe(doc, describes)
-    return MappingCheck(doc, tuple(problems), against_org=True)
+    problems += allowlist_problems(doc, allowed, describes=describes)
+    return MappingCheck(doc, tuple(dict.fromkeys(problems)), against_org=True)
 
 
-def check_mapping_text(text: str, *, describe: Describer | None) -> MappingCheck:
+def check_mapping_text(
+    text: str, *, describe: Describer | None, allowed: Collection[FieldKey]
+) -> MappingCheck:
     """Check YAML or JSON text as a mapping document (see `check_mapping_data`)."""
     try:
         data = parse_text(text)
     except MappingError as exc:
         return MappingCheck(None, exc.problems, against_org=False)
-    return check_mapping_data(data, describe=describe)
+    return check_mapping_data(data, describe=describe, allowed=allowed)
 
 
 def save_version(
@@ -122,7 +132,8 @@ def activate(
     row = get_version(session, org_id, version)
     if row is None:
         return None, None
-    check = check_mapping_text(row.document, describe=describe)
+    allowed = allowed_fields(session, org_id=org_id)
+    check = check_mapping_text(row.document, describe=describe, allowed=allowed)
     if not check.valid:
         return None, check
     return activate_version(session, org_id, version, activated_by=by, now=now), None

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import yaml
-
 from calc.errors import PlanError
 from calc.plan import COMPONENT_TYPES, PlanDoc, parse_plan_doc
 from calc.plan_checks import format_loc
@@ -19,6 +17,7 @@ from connector.store.plans import PlanVersion, active_plan, add_plan_version
 from connector.store.result_reads import DbSession as Session
 from connector.sync.periods import period_bounds
 from connector.sync.plans import parse_plan_text
+from mappings.safe_yaml import YamlError, load_yaml
 
 PERIOD_KIND_NAMES = {"month": "2026-01", "quarter": "2026-Q1", "year": "2026"}
 
@@ -36,7 +35,10 @@ class PlanProblem:
 
 def _schema_problems(text: str) -> list[PlanProblem]:
     # calc reports the first problem only; an admin fixing an upload wants all of them.
-    data = yaml.safe_load(text)
+    try:
+        data = load_yaml(text)
+    except YamlError:
+        return []
     if not isinstance(data, Mapping):
         return []
     raw = dict(data)

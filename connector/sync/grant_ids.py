@@ -13,11 +13,10 @@ import logging
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy.orm import Session, sessionmaker
-
 from connector.errors import ConnectorError
 from connector.salesforce.gateway import Gateway
 from connector.salesforce.soql import names_query
+from connector.store.repositories import SessionFactory
 from connector.store.roles import bind_names, grants
 
 log = logging.getLogger(__name__)
@@ -43,7 +42,7 @@ def _ids_for(gateway: Gateway, kind: str, names: list[str]) -> dict[tuple[str, s
 
 
 def pin_grant_names(
-    gateway: Gateway, sessions: sessionmaker[Session], *, org_id: str, now: datetime
+    gateway: Gateway, sessions: SessionFactory, *, org_id: str, now: datetime
 ) -> int:
     """Turn the org's name grants into id grants where the org names one holder; how many."""
     with sessions() as session:

@@ -12,13 +12,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from calc.errors import PlanError
 from calc.plan import PlanDoc, parse_plan_doc
 from connector.store.plans import PlanVersion, active_plan, add_plan_version, plan_versions
 from connector.store.results import SessionFactory
-from mappings.yamltext import strict_load
+from mappings.safe_yaml import YamlError, load_yaml
 
 DEMO_PLAN_PATH = Path(__file__).resolve().parent.parent / "demo_plan.yaml"
 
@@ -46,13 +44,11 @@ def _json_safe(value: Any) -> Any:
 def parse_plan_text(text: str, *, source: str) -> tuple[dict[str, Any], PlanDoc]:
     """The JSON-safe document and its validated form; PlanError names the path on a problem."""
     try:
-        data = strict_load(text)  # JSON is YAML too; duplicate keys and bad dates fail
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "syntax"
-        raise PlanError(
-            where, f"not valid YAML or JSON: {getattr(exc, 'problem', exc)}", source=source
-        ) from None
+        data = load_yaml(text)  # JSON is YAML too
+    except YamlError as exc:
+        where = f"line {exc.line}" if exc.line else ("syntax" if exc.syntax else "")
+        reason = f"not valid YAML or JSON: {exc.problem}" if exc.syntax else exc.problem
+        raise PlanError(where, reason, source=source) from None
     doc = parse_plan_doc(data, source=source)
     return _json_safe(data), doc
 

@@ -9,7 +9,7 @@ was written (now equal, so not written again) and writes the rest.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,9 +24,11 @@ from connector.store.results import (
     resolve_issues,
     settle_writeback,
 )
+from connector.store.writeback_fields import allowed_fields, reconcile_refusals
 from connector.sync.progress import Progress
 from connector.sync.summary import PlannedWrite
 from connector.writeback import TRANSIENT_CODES, BatchOutcome, WriteOptions, write_records
+from mappings.writeback_rules import FieldKey, is_allowed_target
 
 Key = tuple[str, str]
 
@@ -55,6 +57,25 @@ def field_targets(
                     o, name, str(found["type"]), int(found.get("scale") or 0)
                 )
     return out
+
+
+def allowed_only(
+    pending: Mapping[Key, Mapping[str, Any]], allowed: Collection[FieldKey]
+) -> tuple[dict[Key, dict[str, Any]], set[FieldKey]]:
+    """Pending values of allow-listed fields only, and the (object, field) pairs dropped.
+
+    Defence in depth: validation keeps such fields out of new mappings, but a mapping stored
+    before the allow-list existed may still name one (pure)."""
+    kept: dict[Key, dict[str, Any]] = {}
+    refused: set[FieldKey] = set()
+    for (obj, rid), fields in pending.items():
+        kept[(obj, rid)] = {}
+        for field, value in fields.items():
+            if is_allowed_target((obj, field), allowed):
+                kept[(obj, rid)][field] = value
+            else:
+                refused.add((obj, field))
+    return kept, refused
 
 
 def plan_writes(
@@ -108,16 +129,23 @@ def run_writeback(
     """Diff, then write (or, dry run, only report) every pending record."""
     with sessions() as session:
         pending: dict[Key, Mapping[str, Any]] = dict(pending_writeback(session, org_id=org_id))
+        allowed = allowed_fields(session, org_id=org_id)
     pending.update(overrides or {})
+    to_write, refused = allowed_only(pending, allowed)
+    if not dry_run:
+        # One open issue per refused field, for ops to see (the values are never written).
+        with sessions() as session:
+            reconcile_refusals(session, org_id=org_id, run_id=run_id, refused=refused, now=now)
+            session.commit()
     targets = field_targets(
-        gateway, {(o, f) for (o, _r), fields in pending.items() for f in fields}
+        gateway, {(o, f) for (o, _r), fields in to_write.items() for f in fields}
     )
-    records = plan_writes(pending, _current(sessions, org_id, list(pending)), targets)
+    records = plan_writes(to_write, _current(sessions, org_id, list(to_write)), targets)
     planned = tuple(PlannedWrite(o, r, dict(f)) for o, r, f in records)
     if dry_run:
-        return WriteResult(planned, 0, 0, 0)
+        return WriteResult(planned, 0, 0, len(refused))
     to_send = {(o, r) for o, r, _f in records}
-    already_there = [k for k in pending if k not in to_send]
+    already_there = [k for k in to_write if k not in to_send]
     with sessions() as session:
         settle_writeback(session, org_id=org_id, keys=already_there)
         # The CRM already holds what we want (someone fixed the record, or a retried value
@@ -153,4 +181,4 @@ def run_writeback(
         progress.advance(done, len(records))
 
     stats = write_records(gateway, records, options=options, on_batch=settle)
-    return WriteResult(planned, stats.written, stats.calls, len(stats.issues))
+    return WriteResult(planned, stats.written, stats.calls, len(stats.issues) + len(refused))

@@ -114,34 +114,46 @@ def _component(
             out.by_deal[key] = out.by_deal.get(key, ZERO) + amount
 
 
-def pay(plan: dict[str, Any], mine: list[Cr], quota: Fraction) -> PeriodPay:
-    """The period's commission and bonus on these credits (in credit order)."""
+def _marginal(
+    mine: list[Cr], table: list[tuple[Fraction, Fraction]], quota: Fraction
+) -> list[tuple[tuple[str, str] | None, Fraction]]:
+    """Lines of marginal bands over attainment (band starts x quota), credit after credit."""
+    edges = [s * quota for s, _ in table] + [None]
+    lines: list[tuple[tuple[str, str] | None, Fraction]] = []
+    pos = ZERO
+    for c in mine:
+        hi = pos + c.amount
+        for i, (_, rate) in enumerate(table):
+            lo_edge = edges[i] if i else None
+            hi_edge = edges[i + 1]
+            a = pos if lo_edge is None else max(pos, lo_edge)
+            b = hi if hi_edge is None else min(hi, hi_edge)
+            if b > a:
+                lines.append(((c.deal, c.kind), (b - a) * rate))
+        pos = hi
+    return lines
+
+
+def pay(plan: dict[str, Any], mine: list[Cr], quota: Fraction, share: Fraction) -> PeriodPay:
+    """The period's components on these credits (in credit order); `share`: proration."""
     out = PeriodPay()
     mine = sorted(mine, key=lambda c: (c.day, c.deal, c.kind))
     credit = sum((c.amount for c in mine), ZERO)
-    lines: list[tuple[tuple[str, str] | None, Fraction]] = []
+    lines: list[tuple[tuple[str, str] | None, Fraction]] = [(None, ZERO)]
     if plan["rate"] is not None:
         lines = [((c.deal, c.kind), c.amount * plan["rate"]) for c in mine]
     elif quota > 0:
-        edges = [s * quota for s, _ in plan["tiers"]] + [None]
-        pos = ZERO
-        for c in mine:
-            hi = pos + c.amount
-            for i, (_, rate) in enumerate(plan["tiers"]):
-                lo_edge = edges[i] if i else None
-                hi_edge = edges[i + 1]
-                a = pos if lo_edge is None else max(pos, lo_edge)
-                b = hi if hi_edge is None else min(hi, hi_edge)
-                if b > a:
-                    lines.append(((c.deal, c.kind), (b - a) * rate))
-            pos = hi
-    else:
-        lines = [(None, ZERO)]
+        lines = _marginal(mine, plan["tiers"], quota)
     _component("c", lines, out)
     if plan["bonus"] is not None:
         low, amount = plan["bonus"]
         attained = credit / quota if quota > 0 else ZERO
         _component("b", [(None, amount)] if attained >= low else [], out)
+    if plan.get("ti") is not None:
+        # Target incentive x the curve: band rates are multiplier x prorated target / quota.
+        target, bands = plan["ti"]
+        table = [(s, m * target * share / quota) for s, m in bands] if quota > 0 else []
+        _component("ti", _marginal(mine, table, quota) if table else [(None, ZERO)], out)
     return out
 
 
@@ -191,7 +203,10 @@ class _Rep:
 
     def gross_of(self, p: Per, removed: frozenset[str] = frozenset()) -> PeriodPay:
         q = self.quotas.setdefault(p.name, _quota(self.plan, self.hire, p))
-        return pay(self.plan, [c for c in self.by_per.get(p.name, []) if c.deal not in removed], q)
+        hire = self.hire
+        share = F((p.end - hire).days + 1, p.days) if hire is not None and hire > p.start else F(1)
+        mine = [c for c in self.by_per.get(p.name, []) if c.deal not in removed]
+        return pay(self.plan, mine, q, share)
 
     def clawback(self, per: Per) -> tuple[Fraction, Fraction]:
         """The clawback component of this period and the credit it reverses."""

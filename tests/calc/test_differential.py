@@ -1,7 +1,8 @@
 """The engine against an independent exact calculator (reference_calc.py) on 2,000 generated books.
 
 Cases cover revenue splits across reps on plans with different eligibility rules, flat and
-tiered commission with a bonus, day proration of mid-period hires, draws (recoverable or not,
+tiered commission with a bonus, target incentive curves (rates of target / quota with no
+decimal form, prorated by day), day proration of mid-period hires, draws (recoverable or not,
 reset yearly or never), clawbacks in both modes, carried or forgiven negatives, and windows
 that start late (balances must not depend on `--from`).
 """
@@ -64,6 +65,15 @@ def _plan(rng: random.Random, i: int) -> dict[str, Any]:
             ]
         ),
         "negative": rng.choice(["carry", "carry", "forgive"]),
+        "ti": rng.choice(
+            [
+                None,
+                (
+                    F(rng.randint(1, 30000)),
+                    [(F(0), F(rng.randint(0, 20), 10)), (F(1), F(rng.randint(10, 30), 10))],
+                ),
+            ]
+        ),
     }
 
 
@@ -139,6 +149,12 @@ def _doc(case: dict[str, Any]) -> dict[str, Any]:
             low, amount = p["bonus"]
             plan["components"].append(
                 {"id": "b", "type": "bonus", "min_attainment": _dec(low), "amount": _dec(amount)}
+            )
+        if p["ti"] is not None:
+            target, bands = p["ti"]
+            curve = {"table": [{"from": _dec(b), "multiplier": _dec(m)} for b, m in bands]}
+            plan["components"].append(
+                {"id": "ti", "type": "target_incentive", "target": _dec(target), "curve": curve}
             )
         if p["draw"] is not None:
             d = p["draw"]

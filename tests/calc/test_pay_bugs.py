@@ -188,3 +188,21 @@ def test_no_negative_zero_anywhere_in_the_output() -> None:
     text = to_json(run(p, deals))
     assert '"clawback"' in text
     assert not re.search(r'"-0(\.0+)?"', text)
+
+
+def test_split_percents_outside_0_to_100_leave_the_deal_unresolved() -> None:
+    # The sync's splits come from Salesforce, not the CSV loader: the engine refuses them too.
+    reps = [Rep("R1", plan_id="p"), Rep("R2", plan_id="p")]
+    for splits in (
+        [Split("D1", "R1", D(150)), Split("D1", "R2", D(-50))],
+        [Split("D1", "R1", D(100)), Split("D1", "R2", D(250), "overlay")],
+    ):
+        result = run(
+            plan(components=FLAT_10),
+            [deal("D1", "R1", 1000, "2026-02-10")],
+            reps=reps,
+            splits=splits,
+        )
+        assert result.credits == ()
+        [why] = result.unresolved
+        assert "outside 0%..100%" in why.reason

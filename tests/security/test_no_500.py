@@ -22,6 +22,7 @@ from flask import Flask
 from connector.settings import Settings
 from connector.store.engine import make_engine
 from connector.store.migrate import upgrade
+from connector.store.roles import Holder
 from tests.webapp.canvas_kit import sign
 from tests.webapp.conftest import Web
 from webapp import create_app
@@ -197,7 +198,11 @@ def test_ids_at_the_bound_fit_each_database(store_settings: Settings) -> None:
     settings = store_settings.with_overrides(secret_key="no-500-tests-session-key-of-40-chars!!")
     upgrade(make_engine(settings))
     app = create_app(settings)
-    viewer = new_viewer(user_id="005x", org_id="00Dx", name="Admin", roles={"admin", "ops"})
+    # Roles are resolved again from the store on each page: an admin by the default grant.
+    admin = Holder(user_id="005x", profile_name="System Administrator")
+    viewer = new_viewer(
+        user_id="005x", org_id="00Dx", name="Admin", roles={"admin", "ops"}, holder=admin
+    )
     tokens = app.extensions["quotaflow.tokens"]
     form = {"qf_token": tokens.issue(viewer), "qf_csrf": tokens.csrf(viewer)}
     bearer = {"Authorization": f"Bearer {form['qf_token']}"}

@@ -84,7 +84,7 @@ ADMIN_ONLY = (
     "admin.mapping_activate", "admin.mapping_history", "admin.mapping_preview",
     "admin.mapping_save", "admin.mapping_validate", "admin.period_lock", "admin.period_unlock",
     "admin.plans", "admin.plan_activate", "admin.plan_upload", "api.active_mapping",
-    "api.validate_mapping",
+    "api.validate_mapping", "admin.writeback_field_add", "admin.writeback_field_remove",
 )  # fmt: skip
 OPS_OR_ADMIN = (
     "ops.issues", "ops.retry", "ops.runs", "ops.run", "ops.resync", "api.list_sync_runs",

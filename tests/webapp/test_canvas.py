@@ -245,3 +245,18 @@ def test_demo_chooser_exists_only_in_demo_mode(web: Web) -> None:
     page = demo_app.test_client().get("/demo")
     assert page.status_code == 200
     assert b"/lightning/page/home?user=" in page.data
+
+
+def test_the_sync_learned_the_orgs_host_from_the_integration_login(web: Web) -> None:
+    from connector.store.org_hosts import org_hosts
+    from webapp.db import unit_of_work
+
+    with web.app.app_context(), unit_of_work() as uow:
+        learned = org_hosts(uow.session, org_id=web.org_id)
+    assert learned == {web.info.instance_url.rstrip("/").lower()}
+    # Signed requests naming any other host are refused without a call (tests/security).
+    doc = envelope(signed_request(web.info, web.cast.rep_a))
+    doc["client"]["instanceUrl"] = "https://127.0.0.1:9"
+    assert "could not be verified" in _assert_refused(
+        _post(web.app, sign(doc, web.info.canvas_secret))
+    )

@@ -7,4 +7,4 @@ from flask import Blueprint
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 # Each module adds its routes to `bp` (defined first, above).
-from webapp.admin import mappings, plans, roles  # noqa: E402, F401
+from webapp.admin import mappings, plans, roles, writeback_fields  # noqa: E402, F401

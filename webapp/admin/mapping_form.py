@@ -18,6 +18,7 @@ import yaml
 from mappings.errors import Problem
 from mappings.loader import document_to_data
 from mappings.registry import RESULTS, TARGET_NAMES, TARGETS
+from mappings.safe_yaml import YamlError, load_yaml
 from mappings.schema import MappingDocument
 
 LABELS = {"rep": "Reps", "deal": "Deals", "split": "Splits", "team_member": "Team members"}
@@ -276,13 +277,10 @@ def _spec(row: Row, problems: list[Problem]) -> dict[str, Any]:
 
 def _yaml(text: str, path: str, problems: list[Problem]) -> Any:
     try:
-        return yaml.safe_load(text)
-    except RecursionError:
-        problems.append(Problem(path, "nested too deeply to read"))
-        return None
-    except (yaml.YAMLError, ValueError) as exc:
-        # ValueError: a scalar PyYAML's constructor refuses (`2026-02-30`, `!!int 0x`).
-        problems.append(Problem(path, f"not valid YAML: {getattr(exc, 'problem', None) or exc}"))
+        return load_yaml(text)
+    except YamlError as exc:
+        message = f"not valid YAML: {exc.problem}" if exc.syntax else exc.problem
+        problems.append(Problem(path, message))
         return None
 
 

@@ -18,7 +18,9 @@ from connector.reports.admin_mappings import (
     preview,
     save_version,
 )
+from connector.reports.admin_writeback import allow_list
 from connector.store.mapping_versions import MappingVersion, active_version, list_versions
+from connector.store.writeback_fields import allowed_fields
 from mappings.defaults import default_mapping
 from mappings.errors import Problem
 from mappings.loader import dump_mapping
@@ -47,7 +49,8 @@ class Submission:
     form_problems: list[Problem] = field(default_factory=list)
 
 
-def _who() -> str:
+def who() -> str:
+    """The viewer's name for audit columns."""
     viewer = current_viewer()
     return (viewer.name or viewer.user_id)[:120]
 
@@ -59,23 +62,29 @@ def _active(session: Any, org_id: str) -> tuple[MappingVersion | None, MappingDo
 
 def _submission() -> Submission:
     describe = org_describer()
+    with unit_of_work() as uow:
+        allowed = allowed_fields(uow.session, org_id=current_viewer().org_id)
     if request.form.get("mode") == "yaml":
         text = request.form.get("document", "")
         with reading("document"):
-            return Submission("yaml", None, text, check_mapping_text(text, describe=describe))
+            check = check_mapping_text(text, describe=describe, allowed=allowed)
+        return Submission("yaml", None, text, check)
     editor = Editor.from_form(request.form)
     data, problems = editor.to_data()
     if problems:
         return Submission("form", editor, "", MappingCheck(None, (), against_org=False), problems)
     with reading("document"):
-        return Submission("form", editor, "", check_mapping_data(data, describe=describe))
+        check = check_mapping_data(data, describe=describe, allowed=allowed)
+    return Submission("form", editor, "", check)
 
 
-def _page(*, sub: Submission | None = None, status: int = 200, **extra: Any) -> tuple[str, int]:
+def mapping_page(*, sub: Submission | None = None, status: int = 200, **extra: Any) -> Page:
+    """The mapping page (editor, allow-list) with what the request did in `extra`."""
     org_id = current_viewer().org_id
     with unit_of_work() as uow:
         row, doc = _active(uow.session, org_id)
         count = len(list_versions(uow.session, org_id))
+        extra.setdefault("allowlist", allow_list(uow.session, org_id=org_id))
         return _render(row, doc, count, sub=sub, status=status, **extra)
 
 
@@ -115,7 +124,7 @@ def _render(
 @require("admin")
 def mappings() -> Page:
     """The active mapping as an editable form (or raw YAML with `mode=yaml`)."""
-    return _page()
+    return mapping_page()
 
 
 @bp.route("/mappings/validate", methods=["POST"])
@@ -123,7 +132,7 @@ def mappings() -> Page:
 def mapping_validate() -> Page:
     """Check the edited document against the org's live describes; store nothing."""
     sub = _submission()
-    return _page(sub=sub, status=200 if sub.check.valid else 422, validated=True)
+    return mapping_page(sub=sub, status=200 if sub.check.valid else 422, validated=True)
 
 
 @bp.route("/mappings/save", methods=["POST"])
@@ -132,15 +141,15 @@ def mapping_save() -> Page:
     """Store the edited document as a new version (not active); nothing if it is invalid."""
     sub = _submission()
     if not sub.check.valid or sub.check.document is None:
-        return _page(sub=sub, status=422, validated=True)
+        return mapping_page(sub=sub, status=422, validated=True)
     org_id = current_viewer().org_id
     with unit_of_work() as uow:
         row, created = save_version(
-            uow.session, org_id=org_id, doc=sub.check.document, by=_who(), now=datetime.now(UTC)
+            uow.session, org_id=org_id, doc=sub.check.document, by=who(), now=datetime.now(UTC)
         )
         uow.commit()
         saved = {"version": row.version, "created": created, "active": row.is_active}
-    return _page(sub=sub, saved=saved, validated=True)
+    return mapping_page(sub=sub, saved=saved, validated=True)
 
 
 @bp.route("/mappings/<int:version>/activate", methods=["POST"])
@@ -153,7 +162,7 @@ def mapping_activate(version: int) -> Page:
             uow.session,
             org_id=org_id,
             version=version,
-            by=_who(),
+            by=who(),
             now=datetime.now(UTC),
             describe=org_describer(),
         )
@@ -163,7 +172,7 @@ def mapping_activate(version: int) -> Page:
             uow.commit()
     if check is not None:
         return _history_page(refused=(version, check), status=422)
-    return _page(activated=version)
+    return mapping_page(activated=version)
 
 
 @bp.route("/mappings/preview", methods=["GET", "POST"])
@@ -180,10 +189,10 @@ def mapping_preview() -> Page:
         with unit_of_work() as uow:
             doc = _active(uow.session, org_id)[1]
     if doc is None or target not in doc.targets():
-        return _page(sub=sub, status=422 if doc is None else 200, preview_target=target)
+        return mapping_page(sub=sub, status=422 if doc is None else 200, preview_target=target)
     with unit_of_work() as uow:
         object_name, rows = preview(uow.session, org_id=org_id, doc=doc, target=target)
-    return _page(sub=sub, preview=rows, preview_object=object_name, preview_target=target)
+    return mapping_page(sub=sub, preview=rows, preview_object=object_name, preview_target=target)
 
 
 def _history_page(*, status: int = 200, **extra: Any) -> Page:

@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import yaml
 from flask import Response, jsonify, request
 
 from connector.reports.admin_mappings import MappingCheck, check_mapping_data, check_mapping_text
 from connector.store.mapping_versions import active_version, checksum
+from connector.store.writeback_fields import allowed_fields
 from mappings.defaults import default_mapping
 from mappings.loader import dump_mapping
+from mappings.safe_yaml import YamlError, load_yaml
 from webapp.admin.org import org_describer
 from webapp.api import bp
-from webapp.auth.guard import bad_request, current_viewer, require
+from webapp.auth.guard import Refused, bad_request, current_viewer, require
 from webapp.db import unit_of_work
 from webapp.documents import reading
 
@@ -37,23 +38,25 @@ def active_mapping() -> Response:
         )
 
 
+def _parsed(text: str, what: str) -> Any:
+    try:
+        return load_yaml(text)  # JSON is YAML too
+    except YamlError as exc:
+        where = f" at line {exc.line}" if exc.line else ""
+        if exc.limit:
+            raise Refused(422, f"{what} is refused ({exc.limit}){where}: {exc.problem}") from None
+        raise bad_request(f"{what} is not JSON or YAML{where}: {exc.problem}") from None
+
+
 def _body() -> Any:
     raw = request.get_data(cache=False, as_text=False)
     if not raw.strip():
         raise bad_request('the body is empty: send {"document": "<YAML text>"} or the document')
     try:
         text = raw.decode("utf-8")
-        return yaml.safe_load(text)  # JSON is YAML too
     except UnicodeDecodeError:
         raise bad_request("the body is not UTF-8 text") from None
-    except RecursionError:
-        raise bad_request("the body is nested too deeply to read") from None
-    except (yaml.YAMLError, ValueError) as exc:
-        # ValueError: a scalar PyYAML's constructor refuses (`2026-02-30`, `!!int 0x`).
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "unreadable"
-        raise bad_request(f"the body is not JSON or YAML{where}: {problem}") from None
+    return _parsed(text, "the body")
 
 
 def _result(check: MappingCheck) -> Response:
@@ -73,11 +76,14 @@ def validate_mapping() -> Response:
     if not isinstance(body, dict):
         raise bad_request('the body must be an object: {"document": ...} or the document itself')
     describe = org_describer()
+    with unit_of_work() as uow:
+        allowed = allowed_fields(uow.session, org_id=current_viewer().org_id)
     document = body.get("document", body) if set(body) == {"document"} else body
     if isinstance(document, str):
+        _parsed(document, '"document"')  # a limit broken inside the text is a 422 too
         with reading("document"):
-            return _result(check_mapping_text(document, describe=describe))
+            return _result(check_mapping_text(document, describe=describe, allowed=allowed))
     if not isinstance(document, dict):
         raise bad_request('"document" must be YAML/JSON text or an object')
     with reading("document"):
-        return _result(check_mapping_data(document, describe=describe))
+        return _result(check_mapping_data(document, describe=describe, allowed=allowed))

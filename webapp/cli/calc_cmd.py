@@ -60,21 +60,17 @@ def _day(option: str, value: str) -> date:
 
 
 def _load_plan(path: str) -> Any:
-    import yaml
-
     from calc.plan import parse_plan_doc
-    from mappings.yamltext import StrictYamlError, strict_load
+    from mappings.safe_yaml import YamlError, load_yaml
     from webapp.cli import CliError
 
     text = _read(path)
     try:
-        data = strict_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        kind = "" if isinstance(exc, StrictYamlError) else "YAML syntax error: "
-        raise CliError(f"{path}{where}: {kind}{problem}") from None
+        data = load_yaml(text)
+    except YamlError as exc:
+        where = f", line {exc.line}, column {exc.column}" if exc.line else ""
+        kind = "YAML syntax error: " if exc.syntax else ""
+        raise CliError(f"{path}{where}: {kind}{exc.problem}") from None
     return parse_plan_doc(data, source=path)
 
 

@@ -83,23 +83,31 @@ def _load_describes(spec: str, doc: Any) -> Mapping[str, Any]:
     return data
 
 
-def _checked(args: argparse.Namespace) -> tuple[Any, list[Any]]:
-    """The document in FILE and every problem found (parsing, structure, describes)."""
+def _checked(args: argparse.Namespace, allowed: Any) -> tuple[Any, list[Any]]:
+    """The document in FILE and every problem found (parsing, structure, write-back
+    allow-list `allowed`, describes)."""
     from mappings.errors import MappingError
     from mappings.loader import load_mapping
     from mappings.validate import validate_against_describe
+    from mappings.writeback_rules import allowlist_problems
 
     try:
         doc = load_mapping(read_text(args.file), source=str(args.file))
     except MappingError as exc:
         return None, list(exc.problems)
     if not args.describe_from:
-        return doc, []
-    return doc, validate_against_describe(doc, _load_describes(args.describe_from, doc))
+        return doc, allowlist_problems(doc, allowed)
+    describes = _load_describes(args.describe_from, doc)
+    problems = validate_against_describe(doc, describes)
+    problems += allowlist_problems(doc, allowed, describes=describes)
+    return doc, list(dict.fromkeys(problems))
 
 
 def _validate(args: argparse.Namespace) -> int:
-    doc, problems = _checked(args)
+    from mappings.writeback_rules import SHIPPED_FIELDS
+
+    # Offline: only force-app's fields count; `import` also accepts the org's additions.
+    doc, problems = _checked(args, SHIPPED_FIELDS)
     if problems:
         return _problems_exit(str(args.file), problems)
     against = f"against {args.describe_from}" if args.describe_from else "(no org describes given)"
@@ -170,14 +178,15 @@ def _import(args: argparse.Namespace) -> int:
 
     from connector.store.engine import make_session_factory
     from connector.store.mapping_versions import import_version
+    from connector.store.writeback_fields import allowed_fields
 
-    doc, problems = _checked(args)
-    if problems:
-        return _problems_exit(str(args.file), problems)  # nothing stored
     engine = _database()
     try:
         with make_session_factory(engine)() as session:
             org = _org(session, args.org)
+            doc, problems = _checked(args, allowed_fields(session, org_id=org))
+            if problems:
+                return _problems_exit(str(args.file), problems)  # nothing stored
             by = args.by or getpass.getuser()
             row, created = import_version(session, org, doc, by=by, now=datetime.now(UTC))
             session.commit()
