@@ -15,6 +15,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+import pytest
 import reference_calc
 
 from calc.engine import calculate
@@ -214,6 +215,7 @@ def _engine(case: dict[str, Any], start: date) -> dict[tuple[str, str], dict[str
     }
 
 
+@pytest.mark.slow
 def test_engine_agrees_with_the_reference_calculator() -> None:
     mismatches = []
     compared = 0

@@ -327,6 +327,7 @@ def attacked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Org, An
         yield org, (descriptions, summary)
 
 
+@pytest.mark.slow
 def test_the_sync_never_writes_description(attacked: tuple[Org, Any]) -> None:
     org, (descriptions, summary) = attacked
     after = {
@@ -338,6 +339,7 @@ def test_the_sync_never_writes_description(attacked: tuple[Org, Any]) -> None:
     assert all(field != "Description" for w in summary.writes for field in w.fields)
 
 
+@pytest.mark.slow
 def test_the_refusal_is_one_open_issue(attacked: tuple[Org, Any]) -> None:
     org, (_descriptions, _summary) = attacked
     with org.deps.sessions() as session:
@@ -352,6 +354,7 @@ def test_the_refusal_is_one_open_issue(attacked: tuple[Org, Any]) -> None:
         assert active is not None and active.created_by == "old"
 
 
+@pytest.mark.slow
 def test_other_write_backs_still_happen(attacked: tuple[Org, Any]) -> None:
     org, (_descriptions, summary) = attacked
     assert summary.written > 0
