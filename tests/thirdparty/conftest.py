@@ -129,8 +129,11 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def run_json(argv: list[str], env: dict[str, str], timeout: float = 120) -> Any:
-    """Run a judge whose stdout is one JSON document; fail with its output otherwise."""
-    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout)
+    """Run a judge in $HOME (the CLI writes project config into an sfdx project it runs
+    in, as this repository is one) and parse its stdout as one JSON document."""
+    done = subprocess.run(
+        argv, capture_output=True, text=True, env=env, timeout=timeout, cwd=env["HOME"]
+    )
     try:
         return json.loads(done.stdout)
     except json.JSONDecodeError:
@@ -166,7 +169,6 @@ def sf_login(tools: Tools, judged_org: DevorgInfo, admin: AdminApi, sf_env: dict
         judged_org.instance_url,
         "--alias",
         "devorg",
-        "--set-default",
         "--no-prompt",
         "--json",
     )
@@ -175,6 +177,6 @@ def sf_login(tools: Tools, judged_org: DevorgInfo, admin: AdminApi, sf_env: dict
 
 @pytest.fixture(scope="session")
 def sf(tools: Tools, sf_env: dict[str, str], sf_login: Any) -> Callable[..., Any]:
-    """`sf ARGS... --json` against the logged-in devorg; returns the parsed JSON."""
+    """`sf ARGS... --target-org devorg --json`; returns the parsed JSON."""
     assert sf_login["status"] == 0, sf_login
-    return lambda *args: run_json(tools.sf_argv(*args, "--json"), sf_env)
+    return lambda *args: run_json(tools.sf_argv(*args, "--target-org", "devorg", "--json"), sf_env)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +24,9 @@ def test_login_access_token_reads_the_org_and_user(sf_login: Any, judged_org: De
     assert result["orgId"] == judged_org.org_id
     assert result["instanceUrl"].rstrip("/") == judged_org.instance_url
     assert result["instanceApiVersion"] == "62.0"
+    # The CLI ran outside this repository (an sfdx project): no project config written here.
+    root = Path(__file__).resolve().parents[2]
+    assert not (root / ".sf").exists() and not (root / ".sfdx").exists()
 
 
 def test_data_query_returns_the_rows_the_api_returns(sf: Sf, admin: AdminApi) -> None:

@@ -64,7 +64,9 @@ class Tap:
     def run(self, *args: str) -> TapRun:
         """`tap-salesforce --config config.json ARGS...`; fails the test on a non-zero exit."""
         argv = [str(self.tools.tap), "--config", str(self.work / "config.json"), *args]
-        done = subprocess.run(argv, capture_output=True, text=True, env=self.env, timeout=300)
+        done = subprocess.run(
+            argv, capture_output=True, text=True, env=self.env, timeout=300, cwd=self.work
+        )
         assert done.returncode == 0, done.stderr[-4000:]
         messages = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
         return TapRun(messages=messages, log=done.stderr)
@@ -112,6 +114,7 @@ def catalog(tap: Tap) -> dict[str, Any]:
             text=True,
             env=tap.env,
             timeout=300,
+            cwd=tap.work,
             check=True,
         ).stdout
     )
