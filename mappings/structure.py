@@ -11,6 +11,7 @@ from mappings.convert import TransformFailure, coerce
 from mappings.errors import Problem
 from mappings.expr import ExprError, parse_expr
 from mappings.registry import RESULTS, TARGETS, TargetName, ValueType
+from mappings.transforms import transform_fields, transform_paths
 
 
 def field_types(target: TargetName, mapping: s.ObjectMapping) -> dict[str, ValueType]:
@@ -34,8 +35,24 @@ def dependencies(spec: s.FieldSpec) -> set[str]:
     if spec.expr is not None:
         with contextlib.suppress(ExprError):
             deps |= parse_expr(spec.expr)[1]
-    deps |= {t.field for t in spec.transforms if isinstance(t, s.Arith) and t.field}
+    for transform in spec.transforms:
+        deps |= transform_fields(transform)
     return deps
+
+
+def source_paths(mapping: s.ObjectMapping) -> Iterator[str]:
+    """Every field path an object mapping reads: sources, paths its transforms read (their
+    records in mappings.transforms say which), the won rule. The one walk over a mapping's
+    inputs: the query, the input hash, the describes needed and the write-back loop check
+    all use it."""
+    for spec in field_specs(mapping).values():
+        if spec.source:
+            yield spec.source
+        for transform in spec.transforms:
+            for _where, path in transform_paths(transform):
+                yield path
+    if isinstance(mapping, s.DealMapping):
+        yield mapping.won.field
 
 
 def structure_problems(doc: s.MappingDocument) -> list[Problem]:
