@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mappings import schema as s
 from mappings.convert import TransformFailure, coerce
 from mappings.errors import Problem
 from mappings.expr import ExprError, parse_expr
 from mappings.registry import RESULTS, TARGETS, TargetName, ValueType
-from mappings.transforms import transform_fields, transform_paths
+from mappings.transforms import record_of, transform_fields, transform_paths
 
 
 def field_types(target: TargetName, mapping: s.ObjectMapping) -> dict[str, ValueType]:
@@ -111,10 +110,10 @@ def _spec_problems(
             yield from _operand_problems(f"{path}.expr", name, types)
     for index, transform in enumerate(spec.transforms):
         where = f"{path}.transforms.{index}"
-        if isinstance(transform, s.Arith) and transform.field:
-            yield from _operand_problems(where, transform.field, types)
-        if isinstance(transform, s.ToDate):
-            yield from _timezone_problems(where, transform.timezone)
+        for name in sorted(transform_fields(transform)):
+            yield from _operand_problems(where, name, types)
+        for inside, reason in record_of(transform).problems(transform):
+            yield Problem(f"{where}.{inside}", reason)
     value_type = types.get(own)
     if spec.default is not None and value_type is not None:
         try:
@@ -124,10 +123,10 @@ def _spec_problems(
 
 
 def _choice_problems(path: str, spec: s.FieldSpec, choices: tuple[str, ...]) -> Iterator[Problem]:
-    last = spec.transforms[-1] if spec.transforms else None
-    if not isinstance(last, s.Picklist):
+    if not spec.transforms:
         return
-    for key, value in [*last.map.items(), ("default", last.default)]:
+    last = spec.transforms[-1]
+    for key, value in record_of(last).values(last):
         if value is not None and value not in choices:
             where = f"{path}.transforms.{len(spec.transforms) - 1}"
             yield Problem(where, f"{key} -> {value!r}: must be one of {', '.join(choices)}")
@@ -138,15 +137,6 @@ def _operand_problems(path: str, name: str, types: Mapping[str, ValueType]) -> I
         yield Problem(path, f"{name} is not a canonical field or attribute")
     elif types[name] != "decimal":
         yield Problem(path, f"{name} is a {types[name]}, arithmetic needs a decimal")
-
-
-def _timezone_problems(path: str, name: str) -> Iterator[Problem]:
-    if name.upper() == "UTC":
-        return
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        yield Problem(f"{path}.timezone", f"unknown time zone {name!r}")
 
 
 def find_cycle(graph: Mapping[str, set[str]]) -> list[str] | None:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mappings import schema as s
 from mappings.convert import (
@@ -31,7 +32,7 @@ from mappings.convert import (
     to_bool,
     to_str,
 )
-from mappings.describe import Kind
+from mappings.describe import Kind, picklist_values
 from mappings.records import MappingContext
 from mappings.registry import ValueType
 
@@ -213,6 +214,38 @@ def _currency_reads(spec: s.ConvertCurrency) -> Iterator[tuple[str, str]]:
         yield "currency_field", spec.currency_field
 
 
+def _timezone_problems(spec: s.ToDate) -> Iterator[tuple[str, str]]:
+    if spec.timezone.upper() == "UTC":
+        return
+    try:
+        ZoneInfo(spec.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        yield "timezone", f"unknown time zone {spec.timezone!r}"
+
+
+def _picklist_values(spec: s.Picklist) -> Iterator[tuple[str, object]]:
+    yield from spec.map.items()
+    yield "default", spec.default
+
+
+def _picklist_keys(spec: s.Picklist, field: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    # Keys compare case-insensitively, as the step does by default.
+    known = {v.casefold() for v in picklist_values(field)}
+    if not known:
+        return
+    for key in spec.map:
+        if key.strip().casefold() not in known:
+            yield f"map.{key}", f"{key!r} is not a value of the picklist {field['name']}"
+
+
+def _no_source_problems(_spec: Any, _field: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    return iter(())
+
+
+def _no_values(_spec: Any) -> Iterator[tuple[str, object]]:
+    return iter(())
+
+
 def _constant(spec: s.Constant) -> Step:
     constant = spec.value
     return lambda _value, _raw, _values, _ctx: constant
@@ -237,7 +270,16 @@ class TransformRecord:
     convert: Callable[[Any], Convert] | None = None
     build: Callable[[Any], Step] | None = None
     reads: Callable[[Any], Iterable[tuple[str, str]]] = _no_paths  # (where, source path)
-    depends: Callable[[Any], Iterable[str]] = _no_fields  # canonical fields it reads
+    depends: Callable[[Any], Iterable[str]] = _no_fields  # canonical (decimal) fields it reads
+    problems: Callable[[Any], Iterable[tuple[str, str]]] = _no_paths  # (where, reason)
+    # First in the list: problems against the source field's describe (where, reason).
+    source_problems: Callable[[Any, Mapping[str, Any]], Iterable[tuple[str, str]]] = (
+        _no_source_problems
+    )
+    # Last in the list: the fixed values it yields as (label, value), checked against the
+    # canonical field's choices.
+    values: Callable[[Any], Iterable[tuple[str, object]]] = _no_values
+    needs_rates: bool = False  # reads the org's currency rates (one CurrencyType query)
 
     def __post_init__(self) -> None:
         if (self.convert is None) == (self.build is None):
@@ -313,6 +355,7 @@ TRANSFORMS: Mapping[str, TransformRecord] = _index(
         output=_gives("date"),
         yields="date",
         convert=lambda spec: date_converter(timezone=spec.timezone),
+        problems=_timezone_problems,
     ),
     TransformRecord(
         op="to_bool",
@@ -358,6 +401,8 @@ TRANSFORMS: Mapping[str, TransformRecord] = _index(
         accepts=frozenset({"string", "boolean", "number"}),
         output=_picklist_kind,
         convert=_picklist,
+        source_problems=_picklist_keys,
+        values=_picklist_values,
     ),
     TransformRecord(
         op="arith",
@@ -405,6 +450,7 @@ TRANSFORMS: Mapping[str, TransformRecord] = _index(
         output=_gives("number"),
         build=_convert_currency,
         reads=_currency_reads,
+        needs_rates=True,
     ),
 )
 

@@ -115,8 +115,9 @@ def _spec_problems(
                 where,
                 f"{transform.op} cannot take a {_describe_kind(kind, source_field, position)}",
             )
-        if position == 0 and isinstance(transform, s.Picklist) and source_field is not None:
-            yield from _picklist_key_problems(where, transform, source_field)
+        if position == 0 and source_field is not None:
+            for inside, reason in record.source_problems(transform, source_field):
+                yield Problem(f"{where}.{inside}", reason)
         kind = record.output(transform, kind)
     if value_type is not None and kind != "any" and kind not in _CANONICAL_ACCEPTS[value_type]:
         yield Problem(path, f"a {kind} value cannot fill a {value_type} field; add a transform")
@@ -135,19 +136,6 @@ def _transform_refs(
         resolved = index.resolve(obj, source)
         if resolved.problem:
             yield Problem(f"{where}.{inside}", resolved.problem)
-
-
-def _picklist_key_problems(
-    where: str, transform: s.Picklist, field: Mapping[str, Any]
-) -> Iterator[Problem]:
-    known = {v.casefold() for v in picklist_values(field)}
-    if not known:
-        return
-    for key in transform.map:
-        if key.strip().casefold() not in known:
-            yield Problem(
-                f"{where}.map.{key}", f"{key!r} is not a value of the picklist {field['name']}"
-            )
 
 
 def _won_problems(path: str, rule: s.WonRule, obj: str, index: DescribeIndex) -> Iterator[Problem]:
