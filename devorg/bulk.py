@@ -54,7 +54,28 @@ TERMINAL = ("JobComplete", "Failed", "Aborted")
 
 def format_job_datetime(ms: int) -> str:
     """Job timestamps as Bulk API 2.0 writes them: 2018-12-18T16:15:31.000+0000."""
-    return values.format_datetime(ms)[:-1] + "+0000"
+    return values.format_datetime(ms)
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def cell_formatter(spec: schema.FieldSpec) -> Any:
+    """A function from a stored value to its quoted query-result cell (null: `""`).
+
+    Datetimes are written `2026-03-01T12:00:00.000Z` in Bulk query results (the REST API's
+    JSON writes `+0000`)."""
+    kind = spec.type
+    if kind == "boolean":
+        return lambda v: '""' if v is None else ('"true"' if v else '"false"')
+    if kind == "datetime":
+        return lambda v: '""' if v is None else '"' + values.format_datetime(int(v))[:-5] + 'Z"'
+    if kind == "int":
+        return lambda v: '""' if v is None else f'"{int(v)}"'
+    if kind in ("currency", "double", "percent"):
+        return lambda v: '""' if v is None else f'"{float(v)!r}"'
+    return lambda v: '""' if v is None else _quoted(str(v))
 
 
 def csv_text(rows: list[list[str]], *, delimiter: str, line_ending: str) -> str:
@@ -63,17 +84,6 @@ def csv_text(rows: list[list[str]], *, delimiter: str, line_ending: str) -> str:
     writer = csv.writer(out, delimiter=delimiter, lineterminator=line_ending, quoting=csv.QUOTE_ALL)
     writer.writerows(rows)
     return out.getvalue()
-
-
-def cell(value: Any) -> str:
-    """One JSON field value as a Bulk CSV cell (null is empty)."""
-    if value is None:
-        return ""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return str(value)
 
 
 def encode_locator(offset: int) -> str:
@@ -113,9 +123,9 @@ class Job:
     failed: int = 0
     processing_ms: int = 0
     abort_requested: bool = False
-    # query results: header plus one list of cells per row
-    header: list[str] = field(default_factory=list)
-    rows: list[list[str]] = field(default_factory=list)
+    # query results: the header line and one rendered CSV line per row (no line ending)
+    header: str = ""
+    rows: list[str] = field(default_factory=list)
     # ingest results
     successes: list[list[str]] = field(default_factory=list)
     failures: list[list[str]] = field(default_factory=list)
@@ -334,17 +344,16 @@ class BulkJobs:
         assert job.query is not None
         compiled = soql.compile_query(job.query, include_deleted=job.operation == "queryAll")
         columns = result_columns(compiled)
-        job.header = [name for name, _, _ in columns]
+        sep = job.delimiter
+        job.header = sep.join(_quoted(name) for name, _, _ in columns)
+        cells = [(cell_formatter(spec), col) for _, spec, col in columns]
         with self._database().read() as conn:
             cur = conn.execute(compiled.sql, compiled.params)
             while True:
                 batch = cur.fetchmany(10_000)
                 if not batch:
                     break
-                job.rows.extend(
-                    [cell(values.to_json(spec, row[col])) for _, spec, col in columns]
-                    for row in batch
-                )
+                job.rows.extend(sep.join([f(row[c]) for f, c in cells]) for row in batch)
                 job.processed = len(job.rows)
                 if job.abort_requested:
                     return

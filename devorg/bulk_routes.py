@@ -153,7 +153,7 @@ def query_results(version: str, job_id: str) -> Response:
         start = decoded
     rows = job.rows[start : start + size]
     end = start + len(rows)
-    text = bulk.csv_text([job.header, *rows], delimiter=job.delimiter, line_ending=job.line_ending)
+    text = job.line_ending.join([job.header, *rows]) + job.line_ending
     locator = bulk.encode_locator(end) if end < len(job.rows) else None
     return _csv(text, records_count=len(rows), locator=locator)
 

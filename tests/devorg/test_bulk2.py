@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -346,3 +347,30 @@ def test_bulk_calls_are_counted_as_api_calls(api: Api) -> None:
     kinds = api.control("GET", "/stats").json()["by_kind"]
     assert kinds["bulk_query_create"] == 1 and kinds["bulk_query_results"] == 1
     assert kinds["bulk_query_info"] >= 1
+
+
+def test_cells_by_type(api: Api, create_records: Any) -> None:
+    [opp] = create_records(
+        "Opportunity",
+        [
+            {
+                "Name": 'Multi\nline "q"',
+                "StageName": "Closed Won",
+                "CloseDate": "2026-03-01",
+                "Amount": 12.5,
+            }
+        ],
+    )
+    soql = (
+        "SELECT Name, IsWon, CloseDate, Amount, CreatedDate, Account.Name "
+        f"FROM Opportunity WHERE Id = '{opp}'"
+    )
+    job = api.call("POST", f"{API}/jobs/query", json={"operation": "query", "query": soql})
+    _wait(api, "query", job.json()["id"])
+    text = api.call("GET", f"{API}/jobs/query/{job.json()['id']}/results").text
+    header, row = text.split("\n", 1)
+    assert header == '"Name","IsWon","CloseDate","Amount","CreatedDate","Account.Name"'
+    created = api.call("GET", f"{API}/sobjects/Opportunity/{opp}").json()["CreatedDate"]
+    bulk_created = created.replace("+0000", "Z")
+    assert row == f'"Multi\nline ""q""","true","2026-03-01","12.5","{bulk_created}",""\n'
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000", job.json()["createdDate"])
