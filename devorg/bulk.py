@@ -177,6 +177,11 @@ class Job:
         return body
 
 
+def injected_failure() -> ApiError:
+    """The failure of a job hit by the `bulk_job_failure` fault."""
+    return ApiError(500, "InternalServerError", "Job failed (injected by the devorg)")
+
+
 def invalid_job_state(message: str) -> ApiError:
     """A request that the job's current state does not allow."""
     return ApiError(409, "INVALIDJOBSTATE", message)
@@ -316,11 +321,12 @@ class BulkJobs:
                 return
             job.state, job.modstamp = "InProgress", _now()
         started = time.monotonic()
+        fail_after = self._faults.bulk_job_failure() if self._faults is not None else None
         try:
             if job.kind == "query":
-                self._run_query(job)
+                self._run_query(job, fail_after)
             else:
-                self._run_ingest(job)
+                self._run_ingest(job, fail_after)
         except ApiError as exc:
             job.error_message = f"{exc.error_code} : {exc.message}"
             job.state = "Failed"
@@ -338,7 +344,7 @@ class BulkJobs:
             raise RuntimeError("BulkJobs.bind() was not called")
         return self._db
 
-    def _run_query(self, job: Job) -> None:
+    def _run_query(self, job: Job, fail_after: int | None) -> None:
         from devorg import soql
 
         assert job.query is not None
@@ -355,10 +361,13 @@ class BulkJobs:
                     break
                 job.rows.extend(sep.join([f(row[c]) for f, c in cells]) for row in batch)
                 job.processed = len(job.rows)
+                if fail_after is not None and job.processed >= fail_after:
+                    job.rows, job.processed = [], fail_after
+                    raise injected_failure()
                 if job.abort_requested:
                     return
 
-    def _run_ingest(self, job: Job) -> None:
+    def _run_ingest(self, job: Job, fail_after: int | None) -> None:
         header, rows = _ingest_rows(job)
         obj = records.get_object(job.object)
         specs = _check_header(job, obj, header)
@@ -370,6 +379,9 @@ class BulkJobs:
                 job.unprocessed = rows[start:]
                 return
             chunk = rows[start : start + INGEST_CHUNK]
+            if fail_after is not None and start + len(chunk) > fail_after:
+                chunk = chunk[: max(0, fail_after - start)]
+                job.unprocessed = rows[start + len(chunk) :]
             ctx = records.WriteContext(
                 stamp=db.stamp(), user_id=job.created_by, faults=self._faults, access=access
             )
@@ -377,6 +389,8 @@ class BulkJobs:
                 for row in chunk:
                     self._ingest_row(conn, job, obj, specs, header, row, ctx)
             job.processed += len(chunk)
+            if job.unprocessed:
+                raise injected_failure()
 
     def _ingest_row(
         self,

@@ -374,3 +374,49 @@ def test_cells_by_type(api: Api, create_records: Any) -> None:
     bulk_created = created.replace("+0000", "Z")
     assert row == f'"Multi\nline ""q""","true","2026-03-01","12.5","{bulk_created}",""\n'
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000", job.json()["createdDate"])
+
+
+def test_injected_job_failure_keeps_what_was_written_and_lists_the_rest(
+    api: Api, create_records: Any
+) -> None:
+    ids = create_records("Account", [{"Name": f"Fail {n}"} for n in range(1200)])
+    api.control(
+        "POST", "/faults", json={"bulk_job_failure": {"jobs": 1, "after_rows": 500}}
+    ).raise_for_status()
+    data = "Id,Name\n" + "".join(f"{rid},Done {n}\n" for n, rid in enumerate(ids))
+    job = _ingest(api, "update", "Account", data)
+    info = _wait(api, "ingest", job)
+    assert info["state"] == "Failed" and "InternalServerError" in info["errorMessage"]
+    assert info["numberRecordsProcessed"] == 500
+    ok = list(
+        csv.DictReader(
+            io.StringIO(api.call("GET", f"{API}/jobs/ingest/{job}/successfulResults").text)
+        )
+    )
+    rest = list(
+        csv.DictReader(
+            io.StringIO(api.call("GET", f"{API}/jobs/ingest/{job}/unprocessedrecords").text)
+        )
+    )
+    assert len(ok) == 500 and len(rest) == 700
+    assert {r["sf__Id"] for r in ok} | {r["Id"] for r in rest} == set(ids)
+    assert (
+        api.call("GET", f"{API}/sobjects/Account/{ok[0]['sf__Id']}")
+        .json()["Name"]
+        .startswith("Done")
+    )
+    assert (
+        api.call("GET", f"{API}/sobjects/Account/{rest[0]['Id']}").json()["Name"].startswith("Fail")
+    )
+    # The fault was for one job: the next one completes.
+    again = _ingest(api, "update", "Account", "Id,Name\n" + f"{rest[0]['Id']},Done late\n")
+    assert _wait(api, "ingest", again)["state"] == "JobComplete"
+
+
+def test_injected_query_failure_fails_the_client(api: Api, deals: list[str]) -> None:
+    from simple_salesforce.exceptions import SalesforceOperationError
+
+    api.control("POST", "/faults", json={"bulk_job_failure": {"jobs": 1}}).raise_for_status()
+    sf = api.salesforce()
+    with pytest.raises(SalesforceOperationError, match="InternalServerError"):
+        list(sf.bulk2.Opportunity.query("SELECT Id FROM Opportunity", wait=WAIT))
