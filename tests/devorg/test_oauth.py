@@ -218,6 +218,9 @@ def test_refresh_token_grant_issues_sessions_until_revoked(api: Any) -> None:
     )
     assert revoke.status_code == 200
     assert _refresh(api, refresh).json()["error"] == "invalid_grant"
+    # Revoking a refresh token revokes the access tokens it issued, not the user's others.
+    assert api.call("GET", f"{API}/limits/", headers=bearer).status_code == 401
+    assert api.call("GET", f"{API}/limits/").status_code == 200
 
 
 def test_refresh_token_needs_an_active_user(api: Any) -> None:

@@ -32,6 +32,11 @@ _INSTALL_REPORT: dict[str, float] = {}
 @pytest.fixture(scope="session")
 def tools() -> Tools:
     """The installed judges (installing them on first use)."""
+    return install_or_fail()
+
+
+def install_or_fail() -> Tools:
+    """`ensure_tools()`, turning an InstallError into a test failure (never a skip)."""
     started = time.monotonic()
     try:
         found = ensure_tools()

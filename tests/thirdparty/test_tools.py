@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.thirdparty import conftest
 from tests.thirdparty.tools import InstallError, ensure_tools
 
 
@@ -30,3 +31,14 @@ def test_unreachable_registry_is_an_install_error(
     monkeypatch.setattr("tests.thirdparty.tools._system_node", lambda: None)
     with pytest.raises(InstallError, match=r"npm install node@.* failed"):
         ensure_tools(tmp_path / "cache")
+
+
+def test_an_install_error_fails_the_judges_rather_than_skipping(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def unreachable() -> None:
+        raise InstallError("npm install node@22 failed (exit 1):\nENOTFOUND registry.npmjs.org")
+
+    monkeypatch.setattr(conftest, "ensure_tools", unreachable)
+    with pytest.raises(pytest.fail.Exception, match=r"ENOTFOUND registry\.npmjs\.org"):
+        conftest.install_or_fail()
