@@ -416,8 +416,15 @@ class BulkJobs:
             conn.execute("RELEASE bulk_row")
             job.failed += 1
             fields = ",".join(exc.fields or [])
+            # sf__Id names the record a failed update or delete was for (API 53.0 and later).
+            failed_id = ""
+            if float(job.api_version) >= 53 and len(row) == len(header):
+                given = next(
+                    (v for s, v in zip(specs, row, strict=True) if s and s.name == "Id"), ""
+                )
+                failed_id = (id18(given.strip()) or "") if given else ""
             # Salesforce's sf__Error: STATUS_CODE:message:fields --
-            job.failures.append(["", f"{exc.error_code}:{exc.message}:{fields} --", *row])
+            job.failures.append([failed_id, f"{exc.error_code}:{exc.message}:{fields} --", *row])
             return
         conn.execute("RELEASE bulk_row")
         job.successes.append([record_id, "true" if created else "false", *row])

@@ -127,6 +127,7 @@ def test_failed_rows_carry_salesforces_error_and_others_are_written(
         csv.DictReader(io.StringIO(sf.bulk2.Opportunity.get_failed_records(result["job_id"])))
     )
     errors = {r["Id"]: r["sf__Error"] for r in failed}
+    assert all(r["sf__Id"] == r["Id"] for r in failed)  # API 53.0+ names the failed record
     # The same message the REST API answers for the same value.
     rest = api.call("PATCH", f"{API}/sobjects/Opportunity/{deals[2]}", json={"Amount": "lots"})
     assert rest.status_code == 400
