@@ -443,9 +443,9 @@ def _write_row(
     body: dict[str, Any] = {}
     record_id = ""
     for name, spec, value in zip(header, specs, row, strict=True):
-        if spec is not None and spec.name == "Id":
+        if spec is not None and spec.name == "Id" and job.operation != "insert":
             record_id = value.strip()
-            continue
+            continue  # an insert that names an Id fails like the REST create does
         if value == "":
             continue  # an empty cell leaves the field as it is
         body[name] = None if value == NULL_MARKER else value

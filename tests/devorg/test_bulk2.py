@@ -424,3 +424,16 @@ def test_injected_query_failure_fails_the_client(api: Api, deals: list[str]) -> 
     sf = api.salesforce()
     with pytest.raises(SalesforceOperationError, match="InternalServerError"):
         list(sf.bulk2.Opportunity.query("SELECT Id FROM Opportunity", wait=WAIT))
+
+
+def test_insert_with_an_id_fails_like_the_rest_create(api: Api, create_records: Any) -> None:
+    [existing] = create_records("Account", [{"Name": "Has an Id"}])
+    rest = api.call("POST", f"{API}/sobjects/Account", json={"Id": existing, "Name": "X"})
+    assert rest.status_code == 400
+    job = _ingest(api, "insert", "Account", f"Id,Name\n{existing},X\n")
+    assert _wait(api, "ingest", job)["numberRecordsFailed"] == 1
+    failed = list(
+        csv.DictReader(io.StringIO(api.call("GET", f"{API}/jobs/ingest/{job}/failedResults").text))
+    )
+    error = rest.json()[0]
+    assert failed[0]["sf__Error"] == f"{error['errorCode']}:{error['message']}:Id --"
