@@ -50,6 +50,11 @@ INGEST_CHUNK = 500
 # In a Bulk CSV an empty cell leaves a field unchanged; #N/A sets it to null.
 NULL_MARKER = "#N/A"
 TERMINAL = ("JobComplete", "Failed", "Aborted")
+# Salesforce keeps jobs and their results for 7 days. The devorg keeps them in memory, so it
+# forgets the oldest finished jobs first once their stored rows pass these caps (a long soak
+# must not grow without bound); a job not yet finished is never forgotten.
+MAX_FINISHED_JOBS = 1000
+MAX_STORED_ROWS = 3_000_000
 
 
 def format_job_datetime(ms: int) -> str:
@@ -130,6 +135,11 @@ class Job:
     successes: list[list[str]] = field(default_factory=list)
     failures: list[list[str]] = field(default_factory=list)
     unprocessed: list[list[str]] = field(default_factory=list)
+
+    def stored_rows(self) -> int:
+        """Rows this job keeps in memory (results and uploaded rows)."""
+        kept = len(self.rows) + len(self.successes) + len(self.failures) + len(self.unprocessed)
+        return kept + (self.upload.count(b"\n") if self.upload else 0)
 
     @property
     def delimiter(self) -> str:
@@ -214,9 +224,21 @@ class BulkJobs:
 
     def add(self, job: Job) -> None:
         with self._cond:
+            self._forget_oldest()
             self._jobs[job.id] = job
             if job.state == "UploadComplete":
                 self._enqueue(job)
+
+    def _forget_oldest(self) -> None:
+        finished = sorted(
+            (j for j in self._jobs.values() if j.state in TERMINAL),
+            key=lambda j: (j.modstamp, j.id),
+        )
+        stored = sum(j.stored_rows() for j in finished)
+        while finished and (len(finished) >= MAX_FINISHED_JOBS or stored > MAX_STORED_ROWS):
+            oldest = finished.pop(0)
+            stored -= oldest.stored_rows()
+            del self._jobs[oldest.id]
 
     def get(self, job_id: str, kind: str) -> Job:
         with self._cond:

@@ -210,3 +210,27 @@ def test_eleventh_cursor_of_a_user_releases_their_oldest(tmp_path: Path) -> None
     for page in (*mine[1:], other):
         assert locators.page(page.locator or "", 200).rows
     assert locators.open_count() == 11
+
+
+def test_bulk_jobs_forget_the_oldest_finished_jobs_past_the_caps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from devorg import bulk
+
+    monkeypatch.setattr(bulk, "MAX_STORED_ROWS", 10)
+    jobs = bulk.BulkJobs()
+
+    def job(state: str, rows: int, stamp: int) -> bulk.Job:
+        made = bulk.Job(
+            id=jobs.new_id(), kind="query", operation="query", object="Account",
+            created_by=None, created=stamp, api_version="62.0", delimiter_name="COMMA",
+            line_ending_name="LF", state=state, modstamp=stamp, rows=["x"] * rows,
+        )  # fmt: skip
+        jobs.add(made)
+        return made
+
+    old, running, newer = job("JobComplete", 8, 1), job("InProgress", 50, 2), job("Failed", 0, 3)
+    job("JobComplete", 5, 4)  # now 8 + 5 finished rows > 10: the next job created drops
+    job("Aborted", 0, 5)  # ...the oldest finished job
+    ids = {j.id for j in jobs.all("query")}
+    assert old.id not in ids and {running.id, newer.id} <= ids
