@@ -70,3 +70,19 @@ def test_data_update_bulk_reports_failed_rows(
     ]
     done = list(csv.DictReader((tmp_path / summary["successFilePath"]).open(newline="")))
     assert [(r["sf__Id"], r["sf__Created"]) for r in done] == [(records[0]["Id"], "false")]
+
+
+def test_data_import_bulk_inserts_accounts(sf: Sf, admin: AdminApi, tmp_path: Path) -> None:
+    data = tmp_path / "accounts.csv"
+    data.write_text('Name,Industry\nCLI Bulk One,Energy\n"CLI Bulk, Two",\n')
+    out = sf("data", "import", "bulk", "--sobject", "Account", "--file", str(data),
+             "--wait", "2")  # fmt: skip
+    assert out["status"] == 0, out
+    assert out["result"]["successfulRecords"] == 2
+    found = admin.query(
+        "SELECT Name, Industry FROM Account WHERE Name LIKE 'CLI Bulk%' ORDER BY Name"
+    )
+    assert [(r["Name"], r["Industry"]) for r in found] == [
+        ("CLI Bulk One", "Energy"),
+        ("CLI Bulk, Two", None),
+    ]
