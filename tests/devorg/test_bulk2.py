@@ -437,3 +437,49 @@ def test_insert_with_an_id_fails_like_the_rest_create(api: Api, create_records: 
     )
     error = rest.json()[0]
     assert failed[0]["sf__Error"] == f"{error['errorCode']}:{error['message']}:Id --"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        (
+            "query",
+            {"operation": "query", "query": "SELECT Id FROM Account", "lineEnding": ["LF"]},
+            400,
+        ),
+        ("query", {"operation": "query", "query": ["SELECT Id FROM Account"]}, 400),
+        ("query", {"operation": "insert", "query": "SELECT Id FROM Account"}, 400),
+        (
+            "query",
+            {"operation": "query", "query": "SELECT Id FROM Account", "columnDelimiter": {"x": 1}},
+            400,
+        ),
+        ("ingest", {"operation": "insert", "object": "NoSuchObject"}, 404),
+        ("ingest", {"operation": "upsert", "object": "Account"}, 400),
+        (
+            "ingest",
+            {"operation": "upsert", "object": "Account", "externalIdFieldName": "Name"},
+            400,
+        ),
+        ("ingest", {"operation": "query", "object": "Account"}, 400),
+        ("ingest", {"operation": "insert", "object": "Account", "contentType": "JSON"}, 400),
+    ],
+)
+def test_bad_job_requests_are_refused(
+    api: Api, path: str, body: dict[str, Any], status: int
+) -> None:
+    response = api.call("POST", f"{API}/jobs/{path}", json=body)
+    assert response.status_code == status, response.text
+    assert response.json()[0]["errorCode"]
+
+
+def test_unknown_and_wrong_kind_job_ids_are_not_found(api: Api) -> None:
+    job = api.call(
+        "POST", f"{API}/jobs/ingest", json={"operation": "insert", "object": "Account"}
+    ).json()
+    assert api.call("GET", f"{API}/jobs/query/{job['id']}").status_code == 404
+    assert api.call("GET", f"{API}/jobs/ingest/750DV9999999999AAA").status_code == 404
+    assert api.call("GET", f"{API}/jobs/ingest/'; DROP TABLE x").status_code == 404
+    bad_state = api.call("PATCH", f"{API}/jobs/ingest/{job['id']}", json={"state": "JobComplete"})
+    assert bad_state.status_code == 400
+    assert api.call("PATCH", f"{API}/jobs/ingest/{job['id']}", json={"state": "Aborted"}).ok
