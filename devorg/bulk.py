@@ -352,6 +352,12 @@ class BulkJobs:
         except ApiError as exc:
             job.error_message = f"{exc.error_code} : {exc.message}"
             job.state = "Failed"
+            if job.kind == "ingest" and job.processed == 0 and not job.unprocessed:
+                # A job refused as a whole (bad header, ...) processed none of its rows.
+                try:
+                    job.unprocessed = _ingest_rows(job)[1]
+                except ApiError:
+                    job.unprocessed = []
         except Exception as exc:  # a devorg bug: the job fails like Salesforce's would
             job.error_message = f"UNKNOWN_EXCEPTION : {type(exc).__name__}"
             job.state = "Failed"

@@ -279,6 +279,8 @@ def test_unknown_column_fails_the_job(api: Api) -> None:
     info = _wait(api, "ingest", job)
     assert info["state"] == "Failed"
     assert "NoSuchField__c" in info["errorMessage"]
+    unprocessed = api.call("GET", f"{API}/jobs/ingest/{job}/unprocessedrecords").text
+    assert unprocessed == '"Name","NoSuchField__c"\n"A","b"\n'
 
 
 def test_line_ending_must_match_the_job(api: Api) -> None:
