@@ -17,7 +17,8 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import itertools
+import secrets
+import string
 import threading
 import time
 from collections import deque
@@ -204,7 +205,6 @@ class BulkJobs:
         self._jobs: dict[str, Job] = {}
         self._queue: deque[str] = deque()
         self._cond = threading.Condition()
-        self._counter = itertools.count(1)
         self.auto = True
         self._worker: threading.Thread | None = None
         self._db: Database | None = None
@@ -217,8 +217,10 @@ class BulkJobs:
     # -- registry ---------------------------------------------------------------------
 
     def new_id(self) -> str:
-        """A fresh 18-character job id with Salesforce's job key prefix 750."""
-        rid = id18(f"750DV{next(self._counter):010d}")
+        """A fresh 18-character job id with Salesforce's job key prefix 750 (random, so a
+        client still holding a job id from before a devorg restart never meets a new job)."""
+        alphabet = string.ascii_uppercase + string.digits
+        rid = id18("750DV" + "".join(secrets.choice(alphabet) for _ in range(10)))
         assert rid is not None
         return rid
 
@@ -339,8 +341,8 @@ class BulkJobs:
     def process(self, job: Job) -> None:
         """Run one queued job to JobComplete, Failed or Aborted."""
         with self._cond:
-            if job.state != "UploadComplete":
-                return
+            if job.state != "UploadComplete" or self._jobs.get(job.id) is not job:
+                return  # aborted or deleted while it waited
             job.state, job.modstamp = "InProgress", _now()
         started = time.monotonic()
         fail_after = self._faults.bulk_job_failure() if self._faults is not None else None

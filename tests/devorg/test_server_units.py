@@ -234,3 +234,11 @@ def test_bulk_jobs_forget_the_oldest_finished_jobs_past_the_caps(
     job("Aborted", 0, 5)  # ...the oldest finished job
     ids = {j.id for j in jobs.all("query")}
     assert old.id not in ids and {running.id, newer.id} <= ids
+
+
+def test_bulk_job_ids_do_not_repeat_after_a_restart() -> None:
+    from devorg import bulk
+
+    # Two processes (a devorg and the one after its restart) never hand out the same id.
+    first, second = bulk.BulkJobs().new_id(), bulk.BulkJobs().new_id()
+    assert first != second and first.startswith("750") and len(first) == 18
