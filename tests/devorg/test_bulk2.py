@@ -485,3 +485,23 @@ def test_unknown_and_wrong_kind_job_ids_are_not_found(api: Api) -> None:
     bad_state = api.call("PATCH", f"{API}/jobs/ingest/{job['id']}", json={"state": "JobComplete"})
     assert bad_state.status_code == 400
     assert api.call("PATCH", f"{API}/jobs/ingest/{job['id']}", json={"state": "Aborted"}).ok
+
+
+def test_lf_data_in_a_crlf_job_fails_the_job(api: Api) -> None:
+    job = _ingest(api, "insert", "Account", "Name\nLF data\nmore\n", lineEnding="CRLF")
+    info = _wait(api, "ingest", job)
+    assert info["state"] == "Failed" and "CRLF" in info["errorMessage"]
+
+
+def test_simple_salesforce_bulk2_upsert_by_id(api: Api, create_records: Any) -> None:
+    [kept] = create_records("Account", [{"Name": "Upsert kept"}])
+    sf = api.salesforce()
+    [result] = sf.bulk2.Account.upsert(
+        records=[{"Id": kept, "Name": "Upsert changed"}, {"Id": "", "Name": "Upsert new"}],
+        external_id_field="Id",
+        wait=WAIT,
+    )
+    assert (result["numberRecordsProcessed"], result["numberRecordsFailed"]) == (2, 0)
+    assert sf.Account.get(kept)["Name"] == "Upsert changed"
+    found = sf.query("SELECT Id FROM Account WHERE Name = 'Upsert new'")
+    assert found["totalSize"] == 1
