@@ -209,6 +209,7 @@ class BulkJobs:
         self._worker: threading.Thread | None = None
         self._db: Database | None = None
         self._faults: Faults | None = None
+        self._query_jobs_created: deque[int] = deque()  # creation instants (ms), last 24 h
 
     def bind(self, db: Database, faults: Faults) -> None:
         """The org state the worker writes to (set once, before the first job)."""
@@ -224,8 +225,18 @@ class BulkJobs:
         assert rid is not None
         return rid
 
+    def query_jobs_last_day(self) -> int:
+        """Query jobs created in the last 24 hours (`DailyBulkV2QueryJobs` in /limits)."""
+        with self._cond:
+            cutoff = _now() - 24 * 3600 * 1000
+            while self._query_jobs_created and self._query_jobs_created[0] <= cutoff:
+                self._query_jobs_created.popleft()
+            return len(self._query_jobs_created)
+
     def add(self, job: Job) -> None:
         with self._cond:
+            if job.kind == "query":
+                self._query_jobs_created.append(job.created)
             self._forget_oldest()
             self._jobs[job.id] = job
             if job.state == "UploadComplete":

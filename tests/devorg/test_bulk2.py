@@ -505,3 +505,13 @@ def test_simple_salesforce_bulk2_upsert_by_id(api: Api, create_records: Any) -> 
     assert sf.Account.get(kept)["Name"] == "Upsert changed"
     found = sf.query("SELECT Id FROM Account WHERE Name = 'Upsert new'")
     assert found["totalSize"] == 1
+
+
+def test_limits_count_the_query_jobs_of_the_last_day(api: Api) -> None:
+    before = api.call("GET", f"{API}/limits").json()["DailyBulkV2QueryJobs"]
+    job = api.call(
+        "POST", f"{API}/jobs/query", json={"operation": "query", "query": "SELECT Id FROM User"}
+    )
+    assert job.status_code == 200
+    after = api.call("GET", f"{API}/limits").json()["DailyBulkV2QueryJobs"]
+    assert after["Max"] == 10000 and after["Remaining"] == before["Remaining"] - 1
