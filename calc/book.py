@@ -28,11 +28,11 @@ from calc.crediting import (
     resolve_shares,
     rollup_shares,
 )
-from calc.criteria import Predicate, compile_all, date_value, numeric_value
+from calc.criteria import Criterion, Eq, Predicate, compile_all, date_value, numeric_value
 from calc.model import DEAL_FIELD_TYPES, Deal, Rep, Split, TeamMember
 from calc.money import CENT, HUNDRED, allocate, cents
 from calc.periods import Period, PeriodKind, period_of
-from calc.plan import Criterion, Plan, PlanDoc
+from calc.plan import Plan, PlanDoc
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +81,7 @@ def _ctx(
     )
 
 
-DEFAULT_CTX = _ctx(
-    None, "month", 1, "amount", "close_date", [Criterion(field="is_won", value=True)]
-)
+DEFAULT_CTX = _ctx(None, "month", 1, "amount", "close_date", [Eq(field="is_won", value=True)])
 
 
 def plan_ctx(plan: Plan) -> PlanCtx:

@@ -14,11 +14,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from calc.criteria import compile_criterion, field_value
+from calc.criteria import (
+    compile_criterion,
+    criterion_text,
+    field_value,
+    value_text,
+)
 from calc.model import Deal
 from calc.money import ZERO
 from calc.periods import periods_between
-from calc.plan import Criterion, Plan, Spiff
+from calc.plan import Plan, Spiff
 from calc.spiffs import credit_day, in_window, meets, spiffs_of
 from connector.reports.estimate import DealReport, owner_lines
 from connector.reports.stored_book import plan_of
@@ -28,7 +33,6 @@ from connector.sync.desired import spiff_status
 
 # The default mapping's target for the `spiff_status` result (docs/operations.md).
 STATUS_FIELD = "SPIFF_Status__c"
-OPS = {"eq": "=", "ne": "≠", "gt": ">", "ge": "≥", "lt": "<", "le": "≤", "in": "in"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,16 +91,6 @@ class SpiffCheck:
     ok: bool
 
 
-def _value_text(value: object) -> str:
-    if isinstance(value, list):
-        return ", ".join(_value_text(v) for v in value)
-    return "(blank)" if value is None or value == "" else str(value)
-
-
-def _criterion_text(c: Criterion) -> str:
-    return f"{c.field} {OPS.get(c.op, c.op)} {_value_text(c.value)}"
-
-
 def rule_of(plan: Plan, spiff: Spiff) -> SpiffRule:
     """The readable form of a SPIFF."""
     payout = spiff.payout
@@ -110,7 +104,7 @@ def rule_of(plan: Plan, spiff: Spiff) -> SpiffRule:
         spiff.label,
         spiff.window.start,
         spiff.window.end,
-        tuple(_criterion_text(c) for c in spiff.criteria),
+        tuple(criterion_text(c) for c in spiff.criteria),
         tuple(spiff.credit_types or plan.credit_types),
         kind,
         value,
@@ -173,8 +167,8 @@ def deal_checks(
         mine = paid.pop(deal.id, ZERO)
         checks = tuple(
             CriterionCheck(
-                _criterion_text(c),
-                _value_text(field_value(deal, c.field)),
+                criterion_text(c),
+                value_text(field_value(deal, c.field)),
                 compile_criterion(c)(deal),
             )
             for c in spiff.criteria

@@ -14,7 +14,7 @@ from calc.plan import parse_plan_doc
 from connector.sync.desired import deal_values, rep_values, spiff_status
 from connector.sync.locks import apply_locks
 from connector.sync.scope import Changes, changed_deal_ids, touched_reps
-from connector.sync.writer import plan_writes
+from connector.sync.writeback_stage import plan_writes
 
 DOC = parse_plan_doc(
     {
