@@ -210,3 +210,27 @@ def test_eleventh_cursor_of_a_user_releases_their_oldest(tmp_path: Path) -> None
     for page in (*mine[1:], other):
         assert locators.page(page.locator or "", 200).rows
     assert locators.open_count() == 11
+
+
+def test_tls_name_adds_a_dns_name_and_reissues_an_older_certificate(tmp_path: Path) -> None:
+    from devorg.tls import ensure_key_material, server_dns_names
+
+    plain = ensure_key_material(tmp_path)
+    assert server_dns_names(plain) == {"localhost"}
+    first_ca = plain.ca_cert.read_bytes()
+    named = ensure_key_material(tmp_path, ["login.salesforce.com"])
+    assert server_dns_names(named) == {"localhost", "login.salesforce.com"}
+    assert named.ca_cert.read_bytes() != first_ca
+    # Asking again (or for fewer names) keeps the certificate.
+    again = ensure_key_material(tmp_path, ["login.salesforce.com"])
+    assert again.ca_cert.read_bytes() == named.ca_cert.read_bytes()
+    assert ensure_key_material(tmp_path).ca_cert.read_bytes() == named.ca_cert.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["", "a..b", "-a.com", "a_b.com", "a b", "é.com", "x" * 64])
+def test_tls_name_must_be_a_dns_name(name: str) -> None:
+    from devorg.config import check_dns_name
+
+    with pytest.raises(ValueError, match="DNS name"):
+        check_dns_name(name)
+    assert check_dns_name("Login.Salesforce.com") == "login.salesforce.com"
