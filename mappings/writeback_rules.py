@@ -37,7 +37,8 @@ def is_custom_field(field: str) -> bool:
 
 
 def source_paths(mapping: s.ObjectMapping) -> Iterator[str]:
-    """Every field path an object mapping reads (sources, coalesce, currency, won rule)."""
+    """Every field path an object mapping reads (sources, coalesce, currency, won and
+    include rules)."""
     for spec in field_specs(mapping).values():
         if spec.source:
             yield spec.source
@@ -48,6 +49,8 @@ def source_paths(mapping: s.ObjectMapping) -> Iterator[str]:
                 yield t.currency_field
     if isinstance(mapping, s.DealMapping):
         yield mapping.won.field
+    if isinstance(mapping, s.RepMapping) and (rule := mapping.include_rule()) is not None:
+        yield rule.field
 
 
 def fields_read(doc: s.MappingDocument, describes: Describes | None = None) -> set[FieldKey]:
