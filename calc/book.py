@@ -28,11 +28,11 @@ from calc.crediting import (
     resolve_shares,
     rollup_shares,
 )
-from calc.criteria import Predicate, compile_all, date_value, numeric_value
-from calc.model import Deal, Rep, Split, TeamMember
+from calc.criteria import Criterion, Eq, Predicate, compile_all, date_value, numeric_value
+from calc.model import DEAL_FIELD_TYPES, Deal, Rep, Split, TeamMember
 from calc.money import CENT, HUNDRED, allocate, cents
 from calc.periods import Period, PeriodKind, period_of
-from calc.plan import Criterion, Plan, PlanDoc
+from calc.plan import Plan, PlanDoc
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,13 +50,13 @@ class PlanCtx:
 
 
 def _value_getter(name: str) -> Callable[[Deal], Decimal | None]:
-    if name in ("amount", "quantity", "acv", "tcv", "term_months"):
+    if DEAL_FIELD_TYPES.get(name) is Decimal:
         return cast("Callable[[Deal], Decimal | None]", attrgetter(name))
     return lambda deal: numeric_value(deal, name)
 
 
 def _day_getter(name: str) -> Callable[[Deal], date | None]:
-    if name in ("close_date", "cancel_date"):
+    if DEAL_FIELD_TYPES.get(name) is date:
         return cast("Callable[[Deal], date | None]", attrgetter(name))
     return lambda deal: date_value(deal, name)
 
@@ -81,9 +81,7 @@ def _ctx(
     )
 
 
-DEFAULT_CTX = _ctx(
-    None, "month", 1, "amount", "close_date", [Criterion(field="is_won", value=True)]
-)
+DEFAULT_CTX = _ctx(None, "month", 1, "amount", "close_date", [Eq(field="is_won", value=True)])
 
 
 def plan_ctx(plan: Plan) -> PlanCtx:

@@ -10,28 +10,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from calc.criteria import CRITERION_OPS, Eq
+from calc.criteria import Criterion as Criterion  # plans hold criteria; their home is calc.criteria
 from calc.errors import PlanError
 from calc.plan_checks import check_doc, format_loc
 
 CreditType = Literal["owner", "split", "overlay", "team", "rollup"]
-Op = Literal["eq", "ne", "gt", "ge", "lt", "le", "in"]
 COMPONENT_TYPES = ("commission", "target_incentive", "bonus", "spiff")
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class Criterion(_Model):
-    """A test on one deal field: `{field: product_family, op: eq, value: Analytics}`."""
-
-    field: str
-    op: Op = "eq"
-    value: Any = None
 
 
 class Tier(_Model):
@@ -188,7 +181,7 @@ class Clawback(_Model):
 
 
 def _default_eligible() -> list[Criterion]:
-    return [Criterion(field="is_won", op="eq", value=True)]
+    return [Eq(field="is_won", value=True)]
 
 
 class Plan(_Model):
@@ -259,6 +252,8 @@ def parse_plan_doc(data: object, *, source: str = "plan") -> PlanDoc:
     except ValidationError as exc:
         first = exc.errors()[0]
         reason = str(first["msg"]).removeprefix("Value error, ")
-        raise PlanError(format_loc(first["loc"], COMPONENT_TYPES), reason, source=source) from None
+        # The operator tag pydantic puts in the path (`criteria[0].gt.value`) is left out.
+        path = format_loc(first["loc"], COMPONENT_TYPES + CRITERION_OPS)
+        raise PlanError(path, reason, source=source) from None
     check_doc(doc, source=source)
     return doc

@@ -13,6 +13,9 @@
   the recycle bin (of one object, or of all). Answers `{"purged": {object: rows}}`.
 - `POST /__devorg/organization` `{"FiscalYearStartMonth": 4, "IsSandbox": true, ...}`: change
   the Organization record as Setup would (fiscal year, edition, sandbox flag, time zone).
+- `POST /__devorg/refresh-token` `{"username": "..."}`: a refresh token for that user, as
+  the OAuth web server flow returns once the user approves the connected app in a browser;
+  clients then use `grant_type=refresh_token` at `/services/oauth2/token`.
 - `GET|POST /__devorg/canvas` `{"url": "https://..."|null}`: read or change the Canvas app URL
   the `/lightning/...` host pages frame (the demo learns the app's port after the devorg starts).
 """
@@ -26,6 +29,7 @@ from typing import Any
 from flask import Blueprint, Response
 
 from devorg import purge, records, schema, values
+from devorg.auth import OAuthError, issue_refresh_token
 from devorg.config import check_canvas_url
 from devorg.errors import ApiError
 from devorg.faults import FaultError
@@ -176,6 +180,19 @@ def purge_records() -> Response:
     with org().db.write() as conn:
         purged = purge.empty_recycle_bin(conn, objects, stamp=stamp)
     return json_response({"purged": purged})
+
+
+@bp.post("/refresh-token")
+def refresh_token() -> Response:
+    """A refresh token for an active user (stands in for the browser consent step)."""
+    username = json_body().get("username")
+    if not isinstance(username, str):
+        raise ApiError(400, "JSON_PARSER_ERROR", "username must be a string")
+    try:
+        token = issue_refresh_token(org(), username)
+    except OAuthError as exc:
+        raise ApiError(400, "INVALID_FIELD", exc.description) from exc
+    return json_response({"refresh_token": token})
 
 
 @bp.get("/canvas")

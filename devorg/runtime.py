@@ -129,7 +129,7 @@ def open_org(config: DevorgConfig) -> Org:
     if config.reseed or (db_path.exists() and not _seeded(db_path)):
         _remove_db(db_path)
     fresh = not db_path.exists()
-    tls = ensure_key_material(data_dir)
+    tls = ensure_key_material(data_dir, config.tls_names)
     creds = ensure_credentials(data_dir)
     conn = store.connect(db_path)
     try:

@@ -3,9 +3,9 @@
 A page asks for a table with a marker line, e.g. `<!-- generated: cli -->`; an unknown marker
 fails the build. Generated from:
 - `cli`: the `quotaflow` argparse parser (`webapp.cli.build_parser`), every command and option;
-- `transforms`: the transform models of a mapping field (`mappings.schema.FieldSpec`);
-- `criteria`: the operators of a plan criterion (`calc.plan.Criterion`), with the text the
-  rep views show for each;
+- `transforms`: the transform registry (`mappings.transforms.TRANSFORMS`), one row per op;
+- `criteria`: the criterion operator models (`calc.criteria.OPERATORS`), with the text the
+  rep views show for each and the value each takes;
 - `settings`: the environment variables `connector.settings` reads (`VARIABLES`).
 """
 
@@ -182,11 +182,10 @@ def transform_models() -> list[type[BaseModel]]:
 
 
 def transform_names() -> list[str]:
-    """Every transform name (`op`) a mapping document accepts."""
-    names: list[str] = []
-    for model in transform_models():
-        names += _literal_values(model.model_fields["op"].annotation)
-    return names
+    """Every transform name (`op`), in the registry's order (`mappings.transforms.TRANSFORMS`)."""
+    from mappings.transforms import TRANSFORMS
+
+    return list(TRANSFORMS)
 
 
 def _parameter(name: str, field: Any) -> str:
@@ -198,71 +197,40 @@ def _parameter(name: str, field: Any) -> str:
     return f"`{name}` ({kind}, default `{field.default}`)"
 
 
+def _kinds(kinds: frozenset[str]) -> str:
+    from mappings.transforms import ANY_KIND
+
+    return "any value" if kinds == ANY_KIND else ", ".join(sorted(kinds))
+
+
 def transforms_reference() -> str:
-    """A table: transform name(s), parameters, what it does."""
+    """A table from the transform registry: name, parameters, what it takes, what it does."""
+    from mappings.transforms import TRANSFORMS
+
     rows = []
-    for model in transform_models():
-        ops = ", ".join(_code(op) for op in _literal_values(model.model_fields["op"].annotation))
-        params = "; ".join(_parameter(n, f) for n, f in model.model_fields.items() if n != "op")
-        rows.append((ops, params or "none", _doc(model)))
-    return _table(("transform", "parameters", "what it does"), rows)
+    for op, record in TRANSFORMS.items():
+        fields = record.model.model_fields.items()
+        params = "; ".join(_parameter(n, f) for n, f in fields if n != "op")
+        rows.append((_code(op), params or "none", _kinds(record.accepts), record.display))
+    return _table(("transform", "parameters", "takes", "what it does"), rows)
 
 
 # --- plan criteria --------------------------------------------------------------------------
 
 
 def criterion_operators() -> list[str]:
-    """Every operator (`op`) a plan criterion accepts."""
-    from calc.plan import Criterion
+    """Every operator (`op`) a plan criterion accepts (`calc.criteria.OPERATORS`)."""
+    from calc.criteria import CRITERION_OPS
 
-    ops: list[str] = []
-    for model in _models(Criterion):
-        ops += _literal_values(model.model_fields["op"].annotation)
-    return list(dict.fromkeys(ops))
-
-
-def _op_texts() -> dict[str, str]:
-    """The text shown for each operator: from the criterion models when they carry it (a
-    `display`, `text`, `symbol` or `label` default), else the rep views' table."""
-    from calc.plan import Criterion
-
-    texts: dict[str, str] = {}
-    try:
-        from connector.reports import spiffs
-
-        texts.update(getattr(spiffs, "OPS", {}))
-    except ImportError:
-        pass
-    for model in _models(Criterion):
-        for attr in ("display", "text", "symbol", "label"):
-            field = model.model_fields.get(attr)
-            value = field.default if field is not None else getattr(model, attr, None)
-            if isinstance(value, str):
-                for op in _literal_values(model.model_fields["op"].annotation):
-                    texts[op] = value
-    return texts
-
-
-def _value_type(op: str) -> str:
-    from calc.plan import Criterion
-
-    for model in _models(Criterion):
-        if op in _literal_values(model.model_fields["op"].annotation):
-            return _type_name(model.model_fields["value"].annotation)
-    return "any value"
+    return list(CRITERION_OPS)
 
 
 def criteria_reference() -> str:
-    """A table: operator, how the rep views show it, the value it takes."""
-    texts = _op_texts()
-    rows = []
-    for op in criterion_operators():
-        shown = texts.get(op)
-        if shown is None:
-            raise ValueError(f"criterion operator {op!r} has no display text")
-        value = "a list of values (or one value)" if op == "in" else _value_type(op)
-        rows.append((_code(op), _code(shown), value))
-    return _table(("op", "shown to reps as", "value"), rows)
+    """A table from the operator models: operator, how the rep views show it, its value."""
+    from calc.criteria import OPERATORS
+
+    rows = [(_code(m.op_name()), _code(m.display), m.takes, _doc(m)) for m in OPERATORS]
+    return _table(("op", "shown to reps as", "value", "matches when"), rows)
 
 
 # --- settings -------------------------------------------------------------------------------

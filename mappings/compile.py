@@ -12,7 +12,7 @@ from calc.model import Deal, Rep, Split, TeamMember
 from mappings import schema as s
 from mappings.convert import Raw
 from mappings.errors import MappingError
-from mappings.plan import ObjectPlan
+from mappings.record_mapper import ObjectPlan
 from mappings.records import EMPTY_CONTEXT, MappingContext, RecordIssue
 from mappings.registry import RESULTS, TargetName
 from mappings.structure import structure_problems

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mappings import schema as s
 from mappings.convert import TransformFailure, coerce
 from mappings.errors import Problem
 from mappings.expr import ExprError, parse_expr
 from mappings.registry import RESULTS, TARGETS, TargetName, ValueType
+from mappings.transforms import record_of, transform_fields, transform_paths
 
 
 def field_types(target: TargetName, mapping: s.ObjectMapping) -> dict[str, ValueType]:
@@ -34,8 +34,26 @@ def dependencies(spec: s.FieldSpec) -> set[str]:
     if spec.expr is not None:
         with contextlib.suppress(ExprError):
             deps |= parse_expr(spec.expr)[1]
-    deps |= {t.field for t in spec.transforms if isinstance(t, s.Arith) and t.field}
+    for transform in spec.transforms:
+        deps |= transform_fields(transform)
     return deps
+
+
+def source_paths(mapping: s.ObjectMapping) -> Iterator[str]:
+    """Every field path an object mapping reads: sources, paths its transforms read (their
+    records in mappings.transforms say which), the won and include rules. The one walk over
+    a mapping's inputs: the query, the input hash, the describes needed and the write-back
+    loop check all use it."""
+    for spec in field_specs(mapping).values():
+        if spec.source:
+            yield spec.source
+        for transform in spec.transforms:
+            for _where, path in transform_paths(transform):
+                yield path
+    if isinstance(mapping, s.DealMapping):
+        yield mapping.won.field
+    if isinstance(mapping, s.RepMapping) and (rule := mapping.include_rule()) is not None:
+        yield rule.field
 
 
 def structure_problems(doc: s.MappingDocument) -> list[Problem]:
@@ -94,10 +112,10 @@ def _spec_problems(
             yield from _operand_problems(f"{path}.expr", name, types)
     for index, transform in enumerate(spec.transforms):
         where = f"{path}.transforms.{index}"
-        if isinstance(transform, s.Arith) and transform.field:
-            yield from _operand_problems(where, transform.field, types)
-        if isinstance(transform, s.ToDate):
-            yield from _timezone_problems(where, transform.timezone)
+        for name in sorted(transform_fields(transform)):
+            yield from _operand_problems(where, name, types)
+        for inside, reason in record_of(transform).problems(transform):
+            yield Problem(f"{where}.{inside}", reason)
     value_type = types.get(own)
     if spec.default is not None and value_type is not None:
         try:
@@ -107,10 +125,10 @@ def _spec_problems(
 
 
 def _choice_problems(path: str, spec: s.FieldSpec, choices: tuple[str, ...]) -> Iterator[Problem]:
-    last = spec.transforms[-1] if spec.transforms else None
-    if not isinstance(last, s.Picklist):
+    if not spec.transforms:
         return
-    for key, value in [*last.map.items(), ("default", last.default)]:
+    last = spec.transforms[-1]
+    for key, value in record_of(last).values(last):
         if value is not None and value not in choices:
             where = f"{path}.transforms.{len(spec.transforms) - 1}"
             yield Problem(where, f"{key} -> {value!r}: must be one of {', '.join(choices)}")
@@ -121,15 +139,6 @@ def _operand_problems(path: str, name: str, types: Mapping[str, ValueType]) -> I
         yield Problem(path, f"{name} is not a canonical field or attribute")
     elif types[name] != "decimal":
         yield Problem(path, f"{name} is a {types[name]}, arithmetic needs a decimal")
-
-
-def _timezone_problems(path: str, name: str) -> Iterator[Problem]:
-    if name.upper() == "UTC":
-        return
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        yield Problem(f"{path}.timezone", f"unknown time zone {name!r}")
 
 
 def find_cycle(graph: Mapping[str, set[str]]) -> list[str] | None:

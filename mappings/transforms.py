@@ -1,4 +1,11 @@
-"""Named pure transforms, built once from their document specs into plain functions.
+"""Named pure transforms: one record per transform, built once from its document spec.
+
+`TRANSFORMS` holds, for every `op` of `mappings.schema.Transform`, what the rest of the
+package needs to know about it: the source kinds it accepts (checked against the org's
+describes), the kind it yields, the canonical type it already produces exactly, the field
+paths and canonical fields it reads, how it builds its step, and the text the docs show.
+Adding a transform is its model in `mappings/schema.py` plus its record here
+(docs/contributing.md); tests/mappings/test_transform_registry.py checks every op has one.
 
 Every step has the signature `step(value, raw, values, ctx) -> value`: `raw` is the Salesforce
 record (query JSON), `values` the canonical fields mapped so far, `ctx` the MappingContext.
@@ -8,8 +15,11 @@ Null passes through every transform except `constant` and `coalesce`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mappings import schema as s
 from mappings.convert import (
@@ -22,7 +32,9 @@ from mappings.convert import (
     to_bool,
     to_str,
 )
+from mappings.describe import Kind, picklist_values
 from mappings.records import MappingContext
+from mappings.registry import ValueType
 
 Values = Mapping[str, object]
 Step = Callable[[object, Raw, Values, MappingContext], object]
@@ -41,39 +53,6 @@ def _case(upper: bool) -> Convert:
 
 def _simple(convert: Convert) -> Step:
     return lambda value, _raw, _values, _ctx: convert(value)
-
-
-def value_converter(spec: s.Transform) -> Convert | None:
-    """The transform as a one-argument function, if it needs nothing but the value."""
-    if isinstance(spec, s.ToDecimal):
-        return decimal_converter(thousands=spec.thousands, decimal=spec.decimal)
-    if isinstance(spec, s.ToDate):
-        return date_converter(timezone=spec.timezone)
-    if isinstance(spec, s.ToBool):
-        return to_bool
-    if isinstance(spec, s.Text):
-        return to_str if spec.op == "to_str" else _case(spec.op == "upper")
-    if isinstance(spec, s.Picklist):
-        return _picklist(spec)
-    if isinstance(spec, s.Round):
-        return _round(spec.places)
-    return None
-
-
-def build_step(spec: s.Transform) -> Step:
-    """One document transform as a plain function."""
-    convert = value_converter(spec)
-    if convert is not None:
-        return _simple(convert)
-    if isinstance(spec, s.Arith):
-        return _arith(spec)
-    if isinstance(spec, s.Constant):
-        constant = spec.value
-        return lambda _value, _raw, _values, _ctx: constant
-    if isinstance(spec, s.Coalesce):
-        return _coalesce(spec)
-    assert isinstance(spec, s.ConvertCurrency), spec
-    return _convert_currency(spec)
 
 
 def _picklist(spec: s.Picklist) -> Convert:
@@ -186,3 +165,321 @@ def _convert_currency(spec: s.ConvertCurrency) -> Step:
         )
 
     return step
+
+
+# --- the registry -----------------------------------------------------------------------------
+
+ANY_KIND: frozenset[Kind] = frozenset({"string", "number", "boolean", "date", "datetime"})
+_NUMBERS: frozenset[Kind] = frozenset({"number"})
+
+
+def _gives(kind: Kind) -> Callable[[Any, Kind], Kind]:
+    return lambda _spec, _kind: kind
+
+
+def _same(_spec: Any, kind: Kind) -> Kind:
+    return kind
+
+
+def _scalar_kind(value: object) -> Kind:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, str):
+        return "string"
+    if value is None:
+        return "any"
+    return "date" if hasattr(value, "isoformat") else "number"
+
+
+def _picklist_kind(spec: s.Picklist, _kind: Kind) -> Kind:
+    kinds = {_scalar_kind(v) for v in [*spec.map.values(), spec.default] if v is not None}
+    return kinds.pop() if len(kinds) == 1 else "any"
+
+
+def _no_paths(_spec: Any) -> Iterator[tuple[str, str]]:
+    return iter(())
+
+
+def _no_fields(_spec: Any) -> Iterator[str]:
+    return iter(())
+
+
+def _coalesce_reads(spec: s.Coalesce) -> Iterator[tuple[str, str]]:
+    for i, path in enumerate(spec.sources):
+        yield f"sources.{i}", path
+
+
+def _currency_reads(spec: s.ConvertCurrency) -> Iterator[tuple[str, str]]:
+    if spec.currency_field and not spec.from_currency:
+        yield "currency_field", spec.currency_field
+
+
+def _timezone_problems(spec: s.ToDate) -> Iterator[tuple[str, str]]:
+    if spec.timezone.upper() == "UTC":
+        return
+    try:
+        ZoneInfo(spec.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        yield "timezone", f"unknown time zone {spec.timezone!r}"
+
+
+def _picklist_values(spec: s.Picklist) -> Iterator[tuple[str, object]]:
+    yield from spec.map.items()
+    yield "default", spec.default
+
+
+def _picklist_keys(spec: s.Picklist, field: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    # Keys compare case-insensitively, as the step does by default.
+    known = {v.casefold() for v in picklist_values(field)}
+    if not known:
+        return
+    for key in spec.map:
+        if key.strip().casefold() not in known:
+            yield f"map.{key}", f"{key!r} is not a value of the picklist {field['name']}"
+
+
+def _no_source_problems(_spec: Any, _field: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    return iter(())
+
+
+def _no_values(_spec: Any) -> Iterator[tuple[str, object]]:
+    return iter(())
+
+
+def _constant(spec: s.Constant) -> Step:
+    constant = spec.value
+    return lambda _value, _raw, _values, _ctx: constant
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransformRecord:
+    """Everything the mapping code knows about one transform `op`.
+
+    `accepts` has no default on purpose: a transform that forgot to say which source kinds
+    it takes would otherwise take anything, and a mismatch would surface only as bad data.
+    Exactly one of `convert` (needs only the value) or `build` (needs the raw record, the
+    mapped values or the context) makes its step.
+    """
+
+    op: str
+    model: type[Any]  # its pydantic model in mappings.schema
+    display: str  # what it does, as the docs show it
+    accepts: frozenset[Kind]  # the kinds of value it may be given (ANY_KIND: any)
+    output: Callable[[Any, Kind], Kind]  # the kind it yields, from its spec and its input kind
+    yields: ValueType | None = None  # the canonical type it already yields exactly, if any
+    convert: Callable[[Any], Convert] | None = None
+    build: Callable[[Any], Step] | None = None
+    reads: Callable[[Any], Iterable[tuple[str, str]]] = _no_paths  # (where, source path)
+    depends: Callable[[Any], Iterable[str]] = _no_fields  # canonical (decimal) fields it reads
+    problems: Callable[[Any], Iterable[tuple[str, str]]] = _no_paths  # (where, reason)
+    # First in the list: problems against the source field's describe (where, reason).
+    source_problems: Callable[[Any, Mapping[str, Any]], Iterable[tuple[str, str]]] = (
+        _no_source_problems
+    )
+    # Last in the list: the fixed values it yields as (label, value), checked against the
+    # canonical field's choices.
+    values: Callable[[Any], Iterable[tuple[str, object]]] = _no_values
+    needs_rates: bool = False  # reads the org's currency rates (one CurrencyType query)
+
+    def __post_init__(self) -> None:
+        if (self.convert is None) == (self.build is None):
+            raise TypeError(f"transform {self.op!r}: give exactly one of convert or build")
+        if not self.accepts:
+            raise TypeError(f"transform {self.op!r}: accepts no kind of value")
+        if self.op not in model_ops(self.model):
+            raise TypeError(f"transform {self.op!r}: not an op of {self.model.__name__}")
+
+
+def model_ops(model: type[Any]) -> tuple[str, ...]:
+    """The `op` values a transform model's discriminator takes."""
+    return tuple(str(a) for a in get_args(model.model_fields["op"].annotation))
+
+
+def union_models(union: Any = s.Transform) -> tuple[type[Any], ...]:
+    """The transform models of `schema.Transform` (or another such annotated union)."""
+    found: list[type[Any]] = []
+
+    def walk(annotation: Any) -> None:
+        if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+            found.append(annotation)
+            return
+        for arg in get_args(annotation):
+            walk(arg)
+
+    walk(union)
+    return tuple(dict.fromkeys(found))
+
+
+def registry_problems(
+    records: Mapping[str, TransformRecord], models: Iterable[type[Any]]
+) -> list[str]:
+    """Why `records` does not describe exactly the ops of `models` (empty when it does)."""
+    ops = {op: model for model in models for op in model_ops(model)}
+    problems = [f"transform {op!r} has no record" for op in ops if op not in records]
+    problems += [
+        f"record {op!r} is not a transform of the schema" for op in records if op not in ops
+    ]
+    problems += [
+        f"record {op!r} names {r.model.__name__}, not {ops[op].__name__}"
+        for op, r in records.items()
+        if op in ops and r.model is not ops[op]
+    ]
+    return problems
+
+
+def _index(*records: TransformRecord) -> Mapping[str, TransformRecord]:
+    table = {r.op: r for r in records}
+    problems = registry_problems(table, union_models())
+    if problems:
+        raise TypeError("; ".join(problems))
+    return table
+
+
+TRANSFORMS: Mapping[str, TransformRecord] = _index(
+    TransformRecord(
+        op="to_decimal",
+        model=s.ToDecimal,
+        display="Text or number to a decimal number; `thousands` separators are dropped "
+        '("1,250.00").',
+        accepts=frozenset({"string", "number"}),
+        output=_gives("number"),
+        yields="decimal",
+        convert=lambda spec: decimal_converter(thousands=spec.thousands, decimal=spec.decimal),
+    ),
+    TransformRecord(
+        op="to_date",
+        model=s.ToDate,
+        display="Date or datetime text to a date; datetimes are read in `timezone` "
+        "(Salesforce sends them in UTC).",
+        accepts=frozenset({"string", "date", "datetime"}),
+        output=_gives("date"),
+        yields="date",
+        convert=lambda spec: date_converter(timezone=spec.timezone),
+        problems=_timezone_problems,
+    ),
+    TransformRecord(
+        op="to_bool",
+        model=s.ToBool,
+        display="true/false, yes/no, 1/0 (any case) to a boolean.",
+        accepts=frozenset({"string", "boolean", "number"}),
+        output=_gives("boolean"),
+        yields="boolean",
+        convert=lambda _spec: to_bool,
+    ),
+    TransformRecord(
+        op="to_str",
+        model=s.Text,
+        display="Any value to trimmed text.",
+        accepts=ANY_KIND,
+        output=_gives("string"),
+        yields="string",
+        convert=lambda _spec: to_str,
+    ),
+    TransformRecord(
+        op="upper",
+        model=s.Text,
+        display="Text in upper case.",
+        accepts=frozenset({"string", "number"}),
+        output=_gives("string"),
+        yields="string",
+        convert=lambda _spec: _case(True),
+    ),
+    TransformRecord(
+        op="lower",
+        model=s.Text,
+        display="Text in lower case.",
+        accepts=frozenset({"string", "number"}),
+        output=_gives("string"),
+        yields="string",
+        convert=lambda _spec: _case(False),
+    ),
+    TransformRecord(
+        op="picklist",
+        model=s.Picklist,
+        display="Translate values through `map`; others become `default`, stay as they are "
+        "(`unmapped: keep`) or fail (`unmapped: error`).",
+        accepts=frozenset({"string", "boolean", "number"}),
+        output=_picklist_kind,
+        convert=_picklist,
+        source_problems=_picklist_keys,
+        values=_picklist_values,
+    ),
+    TransformRecord(
+        op="arith",
+        model=s.Arith,
+        display="`value <operator> operand`, the operand a number (`value`) or another "
+        "canonical field (`field`).",
+        accepts=_NUMBERS,
+        output=_gives("number"),
+        build=_arith,
+        depends=lambda spec: [spec.field] if spec.field else [],
+    ),
+    TransformRecord(
+        op="round",
+        model=s.Round,
+        display="Round half-up to `places` decimals.",
+        accepts=_NUMBERS,
+        output=_gives("number"),
+        yields="decimal",
+        convert=lambda spec: _round(spec.places),
+    ),
+    TransformRecord(
+        op="constant",
+        model=s.Constant,
+        display="Always `value`, whatever the source holds.",
+        accepts=ANY_KIND,
+        output=lambda spec, _kind: _scalar_kind(spec.value),
+        build=_constant,
+    ),
+    TransformRecord(
+        op="coalesce",
+        model=s.Coalesce,
+        display="The value if not null, else the first non-null of `sources` "
+        "(fields or parent paths).",
+        accepts=ANY_KIND,
+        output=_same,
+        build=_coalesce,
+        reads=_coalesce_reads,
+    ),
+    TransformRecord(
+        op="convert_currency",
+        model=s.ConvertCurrency,
+        display="Convert money with the org's rates, from the record's currency "
+        "(`currency_field`) or `from_currency`, to the corporate currency or `to`.",
+        accepts=_NUMBERS,
+        output=_gives("number"),
+        build=_convert_currency,
+        reads=_currency_reads,
+        needs_rates=True,
+    ),
+)
+
+
+def record_of(spec: s.Transform) -> TransformRecord:
+    """The registry record of one document transform."""
+    return TRANSFORMS[spec.op]
+
+
+def value_converter(spec: s.Transform) -> Convert | None:
+    """The transform as a one-argument function, if it needs nothing but the value."""
+    record = record_of(spec)
+    return None if record.convert is None else record.convert(spec)
+
+
+def build_step(spec: s.Transform) -> Step:
+    """One document transform as a plain function."""
+    record = record_of(spec)
+    if record.build is not None:
+        return record.build(spec)
+    assert record.convert is not None
+    return _simple(record.convert(spec))
+
+
+def transform_paths(spec: s.Transform) -> Iterator[tuple[str, str]]:
+    """(where inside the transform, source path) for every field path the transform reads."""
+    yield from record_of(spec).reads(spec)
+
+
+def transform_fields(spec: s.Transform) -> set[str]:
+    """Canonical fields the transform reads (their values must be mapped before it runs)."""
+    return set(record_of(spec).depends(spec))

@@ -9,20 +9,10 @@ from mappings import schema as s
 from mappings.describe import DescribeIndex, Describes, Kind, kind_of, picklist_values
 from mappings.errors import MappingError, Problem
 from mappings.registry import RESULTS, Result, TargetName, ValueType
-from mappings.structure import field_specs, field_types, structure_problems
-from mappings.writeback_rules import fields_read, is_read, source_paths
+from mappings.structure import field_specs, field_types, source_paths, structure_problems
+from mappings.transforms import record_of, transform_paths
+from mappings.writeback_rules import fields_read, is_read
 
-_ACCEPTS: Mapping[str, frozenset[Kind]] = {
-    "to_decimal": frozenset({"string", "number"}),
-    "to_date": frozenset({"string", "date", "datetime"}),
-    "to_bool": frozenset({"string", "boolean", "number"}),
-    "upper": frozenset({"string", "number"}),
-    "lower": frozenset({"string", "number"}),
-    "picklist": frozenset({"string", "boolean", "number"}),
-    "arith": frozenset({"number"}),
-    "round": frozenset({"number"}),
-    "convert_currency": frozenset({"number"}),
-}
 _CANONICAL_ACCEPTS: Mapping[ValueType, frozenset[Kind]] = {
     "decimal": frozenset({"number", "string"}),
     "date": frozenset({"date", "datetime", "string"}),
@@ -121,15 +111,16 @@ def _spec_problems(
     for position, transform in enumerate(spec.transforms):
         where = f"{path}.transforms.{position}"
         yield from _transform_refs(where, transform, obj, index)
-        accepts = _ACCEPTS.get(transform.op)
-        if accepts is not None and kind != "any" and kind not in accepts:
+        record = record_of(transform)
+        if kind != "any" and kind not in record.accepts:
             yield Problem(
                 where,
                 f"{transform.op} cannot take a {_describe_kind(kind, source_field, position)}",
             )
-        if position == 0 and isinstance(transform, s.Picklist) and source_field is not None:
-            yield from _picklist_key_problems(where, transform, source_field)
-        kind = _output_kind(transform, kind)
+        if position == 0 and source_field is not None:
+            for inside, reason in record.source_problems(transform, source_field):
+                yield Problem(f"{where}.{inside}", reason)
+        kind = record.output(transform, kind)
     if value_type is not None and kind != "any" and kind not in _CANONICAL_ACCEPTS[value_type]:
         yield Problem(path, f"a {kind} value cannot fill a {value_type} field; add a transform")
 
@@ -143,62 +134,10 @@ def _describe_kind(kind: Kind, field: Mapping[str, Any] | None, position: int) -
 def _transform_refs(
     where: str, transform: s.Transform, obj: str, index: DescribeIndex
 ) -> Iterator[Problem]:
-    if isinstance(transform, s.Coalesce):
-        for i, source in enumerate(transform.sources):
-            resolved = index.resolve(obj, source)
-            if resolved.problem:
-                yield Problem(f"{where}.sources.{i}", resolved.problem)
-    elif (
-        isinstance(transform, s.ConvertCurrency)
-        and transform.currency_field
-        and not transform.from_currency
-    ):
-        resolved = index.resolve(obj, transform.currency_field)
+    for inside, source in transform_paths(transform):
+        resolved = index.resolve(obj, source)
         if resolved.problem:
-            yield Problem(f"{where}.currency_field", resolved.problem)
-
-
-def _output_kind(transform: s.Transform, kind: Kind) -> Kind:
-    op = transform.op
-    if op in ("to_decimal", "arith", "round", "convert_currency"):
-        return "number"
-    if op == "to_date":
-        return "date"
-    if op == "to_bool":
-        return "boolean"
-    if op in ("to_str", "upper", "lower"):
-        return "string"
-    if isinstance(transform, s.Picklist):
-        kinds = {
-            _scalar_kind(v) for v in [*transform.map.values(), transform.default] if v is not None
-        }
-        return kinds.pop() if len(kinds) == 1 else "any"
-    if isinstance(transform, s.Constant):
-        return _scalar_kind(transform.value)
-    return kind
-
-
-def _scalar_kind(value: object) -> Kind:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, str):
-        return "string"
-    if value is None:
-        return "any"
-    return "date" if hasattr(value, "isoformat") else "number"
-
-
-def _picklist_key_problems(
-    where: str, transform: s.Picklist, field: Mapping[str, Any]
-) -> Iterator[Problem]:
-    known = {v.casefold() for v in picklist_values(field)}
-    if not known:
-        return
-    for key in transform.map:
-        if key.strip().casefold() not in known:
-            yield Problem(
-                f"{where}.map.{key}", f"{key!r} is not a value of the picklist {field['name']}"
-            )
+            yield Problem(f"{where}.{inside}", resolved.problem)
 
 
 def _won_problems(path: str, rule: s.WonRule, obj: str, index: DescribeIndex) -> Iterator[Problem]:

@@ -9,13 +9,13 @@ our own output back in as input), whatever the allow-list says.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 
 from mappings import schema as s
 from mappings.api_names import api_name_problem
 from mappings.describe import DescribeIndex, Describes
 from mappings.errors import Problem
-from mappings.structure import field_specs
+from mappings.structure import source_paths
 
 FieldKey = tuple[str, str]  # (object API name, field API name), spelled as written
 
@@ -34,23 +34,6 @@ SHIPPED_FIELDS: frozenset[FieldKey] = frozenset(
 def is_custom_field(field: str) -> bool:
     """Whether `field` names a custom field (`__c`, with or without a namespace prefix)."""
     return field.casefold().endswith("__c")
-
-
-def source_paths(mapping: s.ObjectMapping) -> Iterator[str]:
-    """Every field path an object mapping reads (sources, coalesce, currency, won and
-    include rules)."""
-    for spec in field_specs(mapping).values():
-        if spec.source:
-            yield spec.source
-        for t in spec.transforms:
-            if isinstance(t, s.Coalesce):
-                yield from t.sources
-            elif isinstance(t, s.ConvertCurrency) and t.currency_field and not t.from_currency:
-                yield t.currency_field
-    if isinstance(mapping, s.DealMapping):
-        yield mapping.won.field
-    if isinstance(mapping, s.RepMapping) and (rule := mapping.include_rule()) is not None:
-        yield rule.field
 
 
 def fields_read(doc: s.MappingDocument, describes: Describes | None = None) -> set[FieldKey]:

@@ -10,6 +10,7 @@ from mappings import schema as s
 from mappings.errors import MappingError
 from mappings.records import EMPTY_CONTEXT, MappingContext
 from mappings.structure import field_specs
+from mappings.transforms import record_of
 from mappings.validate import check_against_describe, describes_needed
 
 CURRENCY_QUERY = "SELECT IsoCode, ConversionRate, IsCorporate, IsActive FROM CurrencyType"
@@ -37,7 +38,7 @@ def load_describes(gateway: Gateway, doc: s.MappingDocument) -> dict[str, dict[s
 def _uses_currency_rates(doc: s.MappingDocument) -> bool:
     for mapping in doc.targets().values():
         for spec in field_specs(mapping).values():
-            if any(isinstance(t, s.ConvertCurrency) for t in spec.transforms):
+            if any(record_of(t).needs_rates for t in spec.transforms):
                 return True
     return False
 

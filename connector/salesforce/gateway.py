@@ -183,7 +183,8 @@ class Gateway:
                 "composite/sobjects", method="PATCH", json=body, timeout=self.options.timeout
             )
         )
-        return list(result or [])
+        # Anything but a list (an empty body, an error object) has no per-record results.
+        return list(result) if isinstance(result, list) else []
 
     @property
     def logins(self) -> int:

@@ -1,8 +1,10 @@
-"""sObject Collections update: `PATCH composite/sobjects`, up to 200 records a call.
+"""One sObject Collections update (`PATCH composite/sobjects`, up to 200 records) and its
+per-record save results.
 
-Lives beside the gateway because it is a simple-salesforce call; it goes through the
-gateway's `_call`, so re-authentication, 5xx/429 retries and call accounting apply. (Asked
-CONNECTOR for a public `Gateway.composite_update`; this module moves there when it exists.)
+Write-back is split three ways: calc.writeback decides what to write (the diff); this module
+makes one call through `Gateway.composite_update` (re-authentication, 5xx/429 retries and
+call accounting apply) and reads Salesforce's answer; connector.salesforce.write_batches cuts
+records into calls and retries locked rows. The sync stage is connector.sync.writeback_stage.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from connector.salesforce.gateway import Gateway
+from connector.salesforce.gateway import MAX_COLLECTION, Gateway
 
-MAX_COLLECTION = 200  # Salesforce's limit for one sObject Collections request
+__all__ = ["MAX_COLLECTION", "SaveError", "SaveResult", "update_collection"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,17 +63,10 @@ def update_collection(
     if len(types) > 1:
         # Salesforce refuses Setup objects (User) mixed with other types in one call.
         raise ValueError(f"one object type per call, got {', '.join(types)}")
-    body = {
-        "allOrNone": all_or_none,
-        "records": [
-            {"attributes": {"type": obj}, "id": rid, **dict(fields)} for obj, rid, fields in records
-        ],
-    }
-    timeout = gateway.options.timeout
-    answer = gateway._call(  # private on purpose: see the module docstring
-        lambda sf: sf.restful("composite/sobjects", method="PATCH", json=body, timeout=timeout)
+    results = gateway.composite_update(
+        [{"attributes": {"type": obj}, "id": rid, **dict(fields)} for obj, rid, fields in records],
+        all_or_none=all_or_none,
     )
-    results = answer if isinstance(answer, list) else []
     out: list[SaveResult] = []
     for (_obj, rid, _fields), raw in zip(records, results, strict=False):
         item = raw if isinstance(raw, Mapping) else {}

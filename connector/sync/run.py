@@ -14,6 +14,7 @@ from datetime import timedelta
 from connector.deps import SyncDeps
 from connector.errors import ConfigError, ConnectorError
 from connector.pull import PullResult, run_pull
+from connector.salesforce.write_batches import WriteOptions
 from connector.store.org_hosts import remember_host
 from connector.store.repositories import (
     RunUsage,
@@ -29,8 +30,7 @@ from connector.sync.plans import load_active_plan
 from connector.sync.progress import Progress, QuietProgress
 from connector.sync.stages import Where, calc_window, calculate_stage, store_stage
 from connector.sync.summary import SyncSummary
-from connector.sync.writer import WriteResult, run_writeback
-from connector.writeback import WriteOptions
+from connector.sync.writeback_stage import WriteResult, run_writeback
 
 MODES = ("incremental", "full")
 

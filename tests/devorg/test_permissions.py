@@ -127,6 +127,30 @@ def test_stored_grants_equal_force_apps_permission_set() -> None:
     assert users == sorted(INTEGRATION.user_permissions)
 
 
+def test_bulk_ingest_enforces_field_level_security_like_rest(integration: Api) -> None:
+    """A Bulk API 2.0 update goes through the same field-level security as REST: the row
+    that sets a field the integration user cannot edit fails with REST's message."""
+    import csv
+    import io
+
+    sf = integration.salesforce()
+    opps = sf.query("SELECT Id FROM Opportunity WHERE IsDeleted = false LIMIT 2")["records"]
+    rest = integration.call(
+        "PATCH", f"{API}/sobjects/Opportunity/{opps[0]['Id']}", json={"Amount": 5}
+    ).json()[0]
+    rows = [
+        {"Id": opps[0]["Id"], "Amount": "5"},
+        {"Id": opps[1]["Id"], "Estimated_Commission__c": "12.5"},
+    ]
+    [result] = sf.bulk2.Opportunity.update(records=rows, wait=0.05)
+    assert (result["numberRecordsProcessed"], result["numberRecordsFailed"]) == (2, 1)
+    failed = list(
+        csv.DictReader(io.StringIO(sf.bulk2.Opportunity.get_failed_records(result["job_id"])))
+    )
+    assert [r["sf__Error"] for r in failed] == [f"{rest['errorCode']}:{rest['message']}:Amount --"]
+    assert sf.Opportunity.get(opps[1]["Id"])["Estimated_Commission__c"] == 12.5
+
+
 def test_describe_hides_fields_the_integration_user_cannot_read(
     integration: Api, admin: Any
 ) -> None:

@@ -12,8 +12,8 @@ import responses
 from connector.salesforce.auth import Authenticator
 from connector.salesforce.gateway import Gateway
 from connector.salesforce.retry import RetryPolicy
+from connector.salesforce.write_batches import BatchOutcome, WriteOptions, write_records
 from connector.settings import Settings
-from connector.writeback import BatchOutcome, WriteOptions, write_records
 
 LOGIN = "https://login.example.test"
 INSTANCE = "https://org.example.test"
@@ -229,3 +229,20 @@ def test_a_field_security_refusal_becomes_an_issue_with_salesforces_message() ->
         "Earnings_To_Date__c",
         message,
     )
+
+
+def test_no_module_calls_the_gateways_private_call() -> None:
+    # Writes used to reach into `Gateway._call`; every call now goes through a public method
+    # (`composite_update` for write-back), so the gateway's retries and accounting stay its own.
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "connector"
+    offenders = [
+        f"{path.relative_to(root.parent)}:{node.lineno}"
+        for path in sorted(root.rglob("*.py"))
+        if path.name != "gateway.py"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute) and node.attr == "_call"
+    ]
+    assert offenders == []

@@ -16,6 +16,12 @@ from typing import Any
 
 from calc.writeback import Desired, FieldTarget, diff_writeback, group_by_record
 from connector.salesforce.gateway import Gateway
+from connector.salesforce.write_batches import (
+    TRANSIENT_CODES,
+    BatchOutcome,
+    WriteOptions,
+    write_records,
+)
 from connector.store.results import (
     SessionFactory,
     add_issues,
@@ -27,7 +33,6 @@ from connector.store.results import (
 from connector.store.writeback_fields import allowed_fields, reconcile_refusals
 from connector.sync.progress import Progress
 from connector.sync.summary import PlannedWrite
-from connector.writeback import TRANSIENT_CODES, BatchOutcome, WriteOptions, write_records
 from mappings.writeback_rules import FieldKey, is_allowed_target
 
 Key = tuple[str, str]

@@ -1,4 +1,6 @@
-"""One object's compiled mapping: field plans in dependency order, run per raw record.
+"""The compiled record mapper of one object: field plans in dependency order, run per raw record.
+
+(Not a comp plan: "plan" here is a field's compiled recipe. Comp plans live in calc.plan.)
 
 Mapping a record never raises for bad data: it returns the canonical record or a RecordIssue.
 """
@@ -18,8 +20,8 @@ from mappings.errors import MappingError
 from mappings.expr import parse_expr
 from mappings.records import EMPTY_CONTEXT, MappingContext, RecordIssue
 from mappings.registry import MODEL_DEFAULTS, TARGETS, TargetName, ValueType
-from mappings.structure import dependencies, field_specs, field_types
-from mappings.transforms import Step, build_step, value_converter
+from mappings.structure import dependencies, field_specs, field_types, source_paths
+from mappings.transforms import Step, build_step, record_of, value_converter
 
 Compute = Callable[[Raw, dict[str, object], MappingContext], object]
 _MISSING = "REQUIRED_VALUE_MISSING"
@@ -65,18 +67,6 @@ def _finisher(convert: Convert, choices: tuple[str, ...]) -> Convert:
     return finish
 
 
-# The transform that already yields a canonical type makes the final coercion redundant.
-_YIELDS: Mapping[str, ValueType] = {
-    "to_decimal": "decimal",
-    "round": "decimal",
-    "to_date": "date",
-    "to_bool": "boolean",
-    "to_str": "string",
-    "upper": "string",
-    "lower": "string",
-}
-
-
 def _chain(converters: list[Convert]) -> Convert:
     if len(converters) == 1:
         return converters[0]
@@ -95,7 +85,7 @@ def _chain(converters: list[Convert]) -> Convert:
 def _compute(spec: s.FieldSpec, value_type: ValueType, finish: Convert, *, exact: bool) -> Compute:
     """`finish` is the final coercion; `exact` when it is only that (no choices to check)."""
     transforms = spec.transforms
-    skip_final = exact and bool(transforms) and _YIELDS.get(transforms[-1].op) == value_type
+    skip_final = exact and bool(transforms) and record_of(transforms[-1]).yields == value_type
     converters = [value_converter(t) for t in transforms]
     if spec.source is not None and all(c is not None for c in converters):
         # The common case (a field, then value-only transforms) as one composed function.
@@ -249,17 +239,4 @@ def _model_default(target: TargetName, name: str) -> object:
 
 
 def _input_paths(mapping: s.ObjectMapping) -> frozenset[str]:
-    paths: set[str] = {"Id"}
-    for spec in field_specs(mapping).values():
-        if spec.source:
-            paths.add(spec.source)
-        for t in spec.transforms:
-            if isinstance(t, s.Coalesce):
-                paths.update(t.sources)
-            elif isinstance(t, s.ConvertCurrency) and t.currency_field and not t.from_currency:
-                paths.add(t.currency_field)
-    if isinstance(mapping, s.DealMapping):
-        paths.add(mapping.won.field)
-    if isinstance(mapping, s.RepMapping) and (rule := mapping.include_rule()) is not None:
-        paths.add(rule.field)
-    return frozenset(paths)
+    return frozenset({"Id", *source_paths(mapping)})

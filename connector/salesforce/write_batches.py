@@ -1,6 +1,8 @@
-"""Executing write-back: sObject Collections updates, lock retries, per-record issues.
+"""Write-back batches and lock retries: records cut into calls, locked rows sent again.
 
-The diff (calc.writeback) decides what to write; this module only writes it. Records go out
+The one home of batching and retrying writes. The diff (calc.writeback) decides what to
+write, connector.salesforce.writes makes one call, and the sync's write-back stage
+(connector.sync.writeback_stage) settles what this module reports. Records go out
 200 a call with `allOrNone=false`, so one bad record never blocks the others, and each call
 carries one object type: Salesforce refuses a call that writes a Setup object (User) together
 with any other type, and processes at most 10 type chunks per call. Salesforce's
