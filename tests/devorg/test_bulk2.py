@@ -420,13 +420,3 @@ def test_injected_query_failure_fails_the_client(api: Api, deals: list[str]) -> 
     sf = api.salesforce()
     with pytest.raises(SalesforceOperationError, match="InternalServerError"):
         list(sf.bulk2.Opportunity.query("SELECT Id FROM Opportunity", wait=WAIT))
-
-
-def test_a_bulk_query_naming_a_field_hidden_by_field_security_is_refused(api: Api) -> None:
-    # The session's integration user cannot read Opportunity.Gross_Margin__c.
-    soql = "SELECT Id, Gross_Margin__c FROM Opportunity"
-    response = api.call("POST", f"{API}/jobs/query", json={"operation": "query", "query": soql})
-    assert response.status_code == 400, response.text
-    [error] = response.json()
-    assert error["errorCode"] == "INVALID_FIELD"
-    assert "No such column 'Gross_Margin__c'" in error["message"]
