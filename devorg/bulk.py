@@ -387,9 +387,14 @@ class BulkJobs:
 
     def _run_query(self, job: Job, fail_after: int | None) -> None:
         from devorg import soql
+        from devorg.soql_where import org_fiscal_start_month
 
         assert job.query is not None
-        compiled = soql.compile_query(job.query, include_deleted=job.operation == "queryAll")
+        with self._database().read() as conn:
+            fiscal = org_fiscal_start_month(conn)
+        compiled = soql.compile_query(
+            job.query, include_deleted=job.operation == "queryAll", fiscal_start_month=fiscal
+        )
         columns = result_columns(compiled)
         sep = job.delimiter
         job.header = sep.join(_quoted(name) for name, _, _ in columns)

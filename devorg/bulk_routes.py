@@ -11,7 +11,14 @@ from flask import Blueprint, Response, g, request
 from devorg import bulk, records
 from devorg.bulk import BulkJobs, Job
 from devorg.errors import ApiError
-from devorg.rest import PREFIX, json_body, json_response, org
+from devorg.rest import (
+    PREFIX,
+    fiscal_start_month,
+    json_body,
+    json_response,
+    org,
+    session_access,
+)
 
 bp = Blueprint("bulk", __name__)
 control_bp = Blueprint("bulk_control", __name__, url_prefix="/__devorg")
@@ -71,7 +78,15 @@ def create_query_job(version: str) -> Response:
     from devorg import soql
 
     try:
-        compiled = soql.compile_query(text, include_deleted=operation == "queryAll")
+        # The job's query is checked as its creator sees the org: a field hidden by field-level
+        # security is INVALID_FIELD here, as for a REST query.
+        access = session_access()
+        compiled = soql.compile_query(
+            text,
+            include_deleted=operation == "queryAll",
+            readable=access.can_read_field if access.restricted else None,
+            fiscal_start_month=fiscal_start_month(),
+        )
     except soql.SoqlError as exc:
         raise ApiError(400, exc.error_code, str(exc)) from exc
     # Bulk API 2.0 refuses GROUP BY, OFFSET, aggregates and parent-to-child sub-queries.

@@ -137,10 +137,10 @@ def _page_json(page: Page, *, version: str, endpoint: str) -> Response:
 
 def fiscal_start_month() -> int:
     """The org's Organization.FiscalYearStartMonth (January when it has none)."""
+    from devorg.soql_where import org_fiscal_start_month
+
     with org().db.read() as conn:
-        row = conn.execute('SELECT FiscalYearStartMonth FROM "Organization" LIMIT 1').fetchone()
-    month = row[0] if row else None
-    return month if isinstance(month, int) and 1 <= month <= 12 else 1
+        return org_fiscal_start_month(conn)
 
 
 def _run_query(version: str, *, include_deleted: bool) -> Response:

@@ -36,6 +36,15 @@ class Resolved:
 # A standard fiscal year starts in this month unless the org says otherwise
 # (Organization.FiscalYearStartMonth; Salesforce's default is January).
 FISCAL_START_MONTH = 1
+
+
+def org_fiscal_start_month(conn: Any) -> int:
+    """The org's Organization.FiscalYearStartMonth (January when it has none)."""
+    row = conn.execute('SELECT FiscalYearStartMonth FROM "Organization" LIMIT 1').fetchone()
+    month = row[0] if row else None
+    return month if isinstance(month, int) and 1 <= month <= 12 else FISCAL_START_MONTH
+
+
 _UNIT_MONTHS = {"MONTH": 1, "QUARTER": 3, "YEAR": 12, "FISCAL_QUARTER": 3, "FISCAL_YEAR": 12}
 _N_FORM = re.compile(r"(LAST_N|NEXT_N|N)_([A-Z_]+?)S(_AGO)?")
 

@@ -150,6 +150,8 @@ class ObjectPlan:
         plans = self._build_plans(mapping)
         self._rows = tuple((p.name, p.compute, p.required, p.default, p.label) for p in plans)
         self._attribute_names = tuple(p.name for p in plans if p.attribute)
+        rule = mapping.include_rule() if isinstance(mapping, s.RepMapping) else None
+        self._include = None if rule is None else (rule, path_getter(rule.field))
         self.input_paths = _input_paths(mapping)
         self._getters = tuple((p, path_getter(p)) for p in sorted(self.input_paths))
 
@@ -182,6 +184,13 @@ class ObjectPlan:
                 )
             )
         return tuple(plans)
+
+    def includes(self, raw: Raw) -> bool:
+        """Whether `raw` passes the mapping's `include` rule (every record when it has none)."""
+        if self._include is None:
+            return True
+        rule, get = self._include
+        return rule.matches(get(raw))
 
     def map(self, raw: Raw, ctx: MappingContext = EMPTY_CONTEXT) -> Any:
         """The canonical record for `raw`, or a RecordIssue saying why not."""

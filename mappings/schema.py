@@ -273,10 +273,51 @@ class ObjectMapping(_Model):
         return _check_name(value, "object API name")
 
 
+class IncludeRule(_Model):
+    """Which source records become canonical records: those whose `field` is one of `in`
+    (case-insensitive); the others are skipped, and one that was mapped before is removed."""
+
+    field: str
+    in_: list[str] = Field(alias="in", min_length=1)
+
+    @field_validator("field")
+    @classmethod
+    def _field_path(cls, value: str) -> str:
+        return _check_path(value)
+
+    def matches(self, value: object) -> bool:
+        """Whether a record whose `field` holds `value` is included."""
+        wanted = {v.strip().casefold() for v in self.in_}
+        return value is not None and str(value).strip().casefold() in wanted
+
+
+# A User query returns Salesforce's own users too (Automated Process, integration users, site
+# guests, Chatter Free, partner and portal users): only Standard users are people who sell.
+STANDARD_USERS: dict[str, Any] = {"field": "UserType", "in": ["Standard"]}
+
+
 class RepMapping(ObjectMapping):
-    """User (usually) -> Rep, with custom attributes."""
+    """User (usually) -> Rep, with custom attributes and the rule for who is a rep."""
 
     attributes: dict[str, AttributeEntry] = Field(default_factory=dict)
+    # `all`: every record is a rep. Left out (or null) on a User mapping: Standard users only,
+    # so mappings stored before the rule existed get it too.
+    include: IncludeRule | Literal["all"] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_include(cls, data: Any) -> Any:
+        if (
+            isinstance(data, dict)
+            and data.get("include") is None
+            and str(data.get("object", "")).casefold() == "user"
+        ):
+            return {**data, "include": STANDARD_USERS}
+        return data
+
+    def include_rule(self) -> IncludeRule | None:
+        """The rule records must pass to become reps (None: every record)."""
+        return self.include if isinstance(self.include, IncludeRule) else None
 
 
 class DealMapping(ObjectMapping):

@@ -41,9 +41,9 @@ def dependencies(spec: s.FieldSpec) -> set[str]:
 
 def source_paths(mapping: s.ObjectMapping) -> Iterator[str]:
     """Every field path an object mapping reads: sources, paths its transforms read (their
-    records in mappings.transforms say which), the won rule. The one walk over a mapping's
-    inputs: the query, the input hash, the describes needed and the write-back loop check
-    all use it."""
+    records in mappings.transforms say which), the won and include rules. The one walk over
+    a mapping's inputs: the query, the input hash, the describes needed and the write-back
+    loop check all use it."""
     for spec in field_specs(mapping).values():
         if spec.source:
             yield spec.source
@@ -52,6 +52,8 @@ def source_paths(mapping: s.ObjectMapping) -> Iterator[str]:
                 yield path
     if isinstance(mapping, s.DealMapping):
         yield mapping.won.field
+    if isinstance(mapping, s.RepMapping) and (rule := mapping.include_rule()) is not None:
+        yield rule.field
 
 
 def structure_problems(doc: s.MappingDocument) -> list[Problem]:

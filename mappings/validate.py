@@ -91,6 +91,8 @@ def _object_problems(
         )
     if isinstance(mapping, s.DealMapping):
         yield from _won_problems(f"{target}.won", mapping.won, mapping.object, index)
+    if isinstance(mapping, s.RepMapping) and (rule := mapping.include_rule()) is not None:
+        yield from _include_problems(f"{target}.include", rule, mapping.object, index)
 
 
 def _spec_problems(
@@ -152,6 +154,25 @@ def _won_problems(path: str, rule: s.WonRule, obj: str, index: DescribeIndex) ->
         return
     if kind == "boolean":
         yield Problem(f"{path}.in", f"{rule.field} is a checkbox; drop `in`")
+        return
+    known = {v.casefold() for v in picklist_values(field)}
+    for i, value in enumerate(rule.in_):
+        if known and value.strip().casefold() not in known:
+            yield Problem(
+                f"{path}.in.{i}", f"{value!r} is not a value of the picklist {field['name']}"
+            )
+
+
+def _include_problems(
+    path: str, rule: s.IncludeRule, obj: str, index: DescribeIndex
+) -> Iterator[Problem]:
+    resolved = index.resolve(obj, rule.field)
+    if resolved.problem or resolved.field is None:
+        yield Problem(f"{path}.field", resolved.problem or "not found")
+        return
+    field = resolved.field
+    if kind_of(field) != "string":
+        yield Problem(f"{path}.field", f"{rule.field} is a {field.get('type')}; use a text field")
         return
     known = {v.casefold() for v in picklist_values(field)}
     for i, value in enumerate(rule.in_):

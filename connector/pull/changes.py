@@ -63,6 +63,7 @@ def plan_page(
     *,
     map_record: Callable[[Mapping[str, Any]], object],
     input_hash: Callable[[Mapping[str, Any]], str],
+    include: Callable[[Mapping[str, Any]], bool] | None = None,
 ) -> PagePlan:
     """Plan the writes of one page (records ordered by SystemModstamp, Id)."""
     raw: list[RawRow] = []
@@ -95,6 +96,12 @@ def plan_page(
             continue
         if is_deleted:
             deleted += 1
+            changed.append(record_id)
+            canonical.append(CanonicalRow(record_id, None, True, digest))
+            continue
+        if include is not None and not include(record):
+            # Outside the mapping's `include` rule (a User that is not a Standard user, by
+            # default): never a rep, and no longer one if it was.
             changed.append(record_id)
             canonical.append(CanonicalRow(record_id, None, True, digest))
             continue

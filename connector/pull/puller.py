@@ -157,6 +157,7 @@ def _store_page(run: _Run, spec: ObjectSpec, page: QueryPage, counts: ObjectCoun
         stored,
         map_record=lambda raw: plan_obj.map(raw, run.ctx),
         input_hash=plan_obj.input_hash,
+        include=plan_obj.includes,
     )
     commit_page(
         deps.sessions,

@@ -190,3 +190,13 @@ def test_fields_all_leaves_out_hidden_fields(integration: Api, admin: Any) -> No
     theirs = admin.call("GET", f"{API}/query/", params={"q": soql}).json()["records"][0]
     assert "Gross_Margin__c" not in mine
     assert "Gross_Margin__c" in theirs
+
+
+def test_a_bulk_query_naming_a_hidden_field_is_refused(integration: Api, admin: Any) -> None:
+    job = {"operation": "query", "query": "SELECT Id, Gross_Margin__c FROM Opportunity"}
+    response = integration.call("POST", f"{API}/jobs/query", json=job)
+    assert response.status_code == 400, response.text
+    [error] = response.json()
+    assert error["errorCode"] == "INVALID_FIELD"
+    assert "No such column 'Gross_Margin__c'" in error["message"]
+    assert admin.call("POST", f"{API}/jobs/query", json=job).status_code == 200

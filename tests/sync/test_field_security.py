@@ -31,3 +31,19 @@ def test_mapping_targeting_a_field_the_integration_user_cannot_edit_fails(
         )
         with pytest.raises(InvalidMapping, match="Term_Months__c is not updateable"):
             load_describes(org.deps.gateway, load_mapping(bad))
+
+
+def test_mapping_reading_a_field_the_integration_user_cannot_see_fails(tmp_path: Path) -> None:
+    # Opportunity.Gross_Margin__c exists in the org but Quotaflow_Integration does not grant
+    # read access: describe leaves it out, so the mapping fails before any data is pulled
+    # (a query naming it would be INVALID_FIELD "No such column").
+    text = DEFAULT.read_text().replace(
+        "\nsplit:\n",
+        "  attributes:\n    margin: {source: Gross_Margin__c, type: decimal}\n\nsplit:\n",
+    )
+    assert "Gross_Margin__c" in text
+    with running_org(tmp_path) as org:
+        with pytest.raises(InvalidMapping, match="Gross_Margin__c"):
+            load_describes(org.deps.gateway, load_mapping(text))
+        soql = "SELECT Id, Gross_Margin__c FROM Opportunity LIMIT 1"
+        assert org.client.query(soql)  # a System Administrator sees it
