@@ -146,3 +146,26 @@ def test_each_operator_matches_as_before(
     criterion: dict[str, Any], deal: Deal, matches: bool
 ) -> None:
     assert compile_criterion(CRITERION.validate_python(criterion))(deal) is matches
+
+
+def test_the_admin_upload_lists_a_bad_criterion_at_its_path() -> None:
+    from connector.reports.admin_plans import check_plan_text
+
+    text = """
+id: ae
+components:
+  - id: s
+    type: spiff
+    window: {start: 2026-01-01, end: 2026-03-31}
+    payout: {per_deal: 100}
+    criteria:
+      - {field: amount, op: gt, value: [1, 2]}
+      - {field: region, op: in, value: [[EMEA]]}
+"""
+    data, problems = check_plan_text(text)
+    assert data is None
+    assert [p.path for p in problems] == [
+        "plans[0].components[0].criteria[0].value",
+        "plans[0].components[0].criteria[1].value",
+    ]
+    assert problems[0].message.startswith("`gt` takes one number, date or text")
