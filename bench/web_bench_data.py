@@ -23,6 +23,7 @@ from sqlalchemy import Engine, create_engine, event, func, insert, make_url, sel
 from sqlalchemy.orm import Session
 
 from calc.book import Book
+from calc.estimate import owner_estimates
 from calc.model import Deal, Rep
 from calc.money import money_str
 from connector.pull.codec import Canonical, encode
@@ -40,7 +41,6 @@ from connector.store.results import (
     save_writeback,
 )
 from connector.sync.compute import Computed, compute_results, flat_results
-from connector.sync.estimate import owner_estimates
 from connector.sync.plans import parse_plan_text
 from connector.sync.stages import calc_window
 

@@ -29,7 +29,7 @@ from calc.crediting import (
     rollup_shares,
 )
 from calc.criteria import Criterion, Eq, Predicate, compile_all, date_value, numeric_value
-from calc.model import Deal, Rep, Split, TeamMember
+from calc.model import DEAL_FIELD_TYPES, Deal, Rep, Split, TeamMember
 from calc.money import CENT, HUNDRED, allocate, cents
 from calc.periods import Period, PeriodKind, period_of
 from calc.plan import Plan, PlanDoc
@@ -50,13 +50,13 @@ class PlanCtx:
 
 
 def _value_getter(name: str) -> Callable[[Deal], Decimal | None]:
-    if name in ("amount", "quantity", "acv", "tcv", "term_months"):
+    if DEAL_FIELD_TYPES.get(name) is Decimal:
         return cast("Callable[[Deal], Decimal | None]", attrgetter(name))
     return lambda deal: numeric_value(deal, name)
 
 
 def _day_getter(name: str) -> Callable[[Deal], date | None]:
-    if name in ("close_date", "cancel_date"):
+    if DEAL_FIELD_TYPES.get(name) is date:
         return cast("Callable[[Deal], date | None]", attrgetter(name))
     return lambda deal: date_value(deal, name)
 

@@ -1,25 +1,44 @@
 """The estimator: what one deal pays each participant (or would pay if won on `as_of`).
 
-For an open deal the deal is treated as won with credit date `as_of`; for a won deal its
-own credit date is used. Each participant's amount is their gross for that period with the
-deal minus without it, so a deal that lifts earlier deals into a higher tier, unlocks a
-bonus or crosses a gate is estimated in full; the part not on the deal's own lines is shown
-as one `effect on the rest of the period` line.
+The one definition of the open-deal estimate, used by the CLI, the sync's
+`Estimated_Commission__c` and the rep views alike. For an open deal the deal is treated as
+won with credit date `as_of`; for a won deal its own credit date is used. Each
+participant's amount is their gross for that period with the deal minus without it, so a
+deal that lifts earlier deals into a higher tier, unlocks a bonus or crosses a gate is
+estimated in full; the part not on the deal's own lines is shown as one
+`effect on the rest of the period` line.
+
+Callers bring a rep's credits from wherever they keep them (a `Book`, or the connector's
+stored credits) and call `estimate_credits`; nothing else computes the difference.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
 from calc.book import Book
-from calc.engine import calculate_book
+from calc.crediting import Credit
+from calc.engine import rep_results
 from calc.model import Deal, Rep, Split, TeamMember
 from calc.money import ZERO, money_str
-from calc.plan import PlanDoc
-from calc.results import CalcResult, Line
+from calc.periods import Period
+from calc.plan import Plan, PlanDoc
+from calc.results import Line, PeriodResult
+
+# (rep id, period name) -> the period's result with none of the open deals: an open deal
+# gives no credit, so the period as it stands is the baseline for every open deal in it.
+Baselines = dict[tuple[str, str], PeriodResult | None]
+
+
+@dataclass(frozen=True, slots=True)
+class RepEstimate:
+    """What one deal adds to one rep's period gross, with the lines that explain it."""
+
+    amount: Decimal
+    lines: tuple[Line, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +67,60 @@ class DealEstimate:
         return sum((p.amount for p in self.participants if p.rep_id == self.owner_id), ZERO)
 
 
-def _gross(
-    result: CalcResult, rep_id: str, period: str
-) -> tuple[Decimal, list[Line], dict[str, Decimal]]:
-    res = result.result(rep_id, period)
-    if res is None:
-        return ZERO, [], {}
-    return res.gross, list(res.lines), dict(res.components)
+def won_on(deal: Deal, as_of: date) -> Deal:
+    """The deal as if won on `as_of` (what an open deal is estimated as)."""
+    return replace(deal, is_won=True, is_closed=True, close_date=as_of)
+
+
+def period_result(
+    plan: Plan, rep: Rep, credits: list[Credit], period: Period
+) -> PeriodResult | None:
+    """The rep's result for one period from these credits (None: not employed then)."""
+    results = rep_results(plan, rep, credits, start=period.start, end=period.end)
+    return next((r for r in results if r.period.name == period.name), None)
+
+
+def estimate_credits(
+    plan: Plan,
+    rep: Rep,
+    current: Sequence[Credit],
+    mine: Sequence[Credit],
+    *,
+    baselines: Baselines | None = None,
+) -> RepEstimate:
+    """What one deal's credits `mine` (hypothetical if open) add to the rep's period gross.
+
+    `current` is the rep's credits as they stand (at least every period that can change
+    this one's gross); the deal's own credits in it, if any, are replaced by `mine`. With
+    `baselines`, the result without the deal is shared by all the deals of a period that
+    gave no credit as they stand.
+    """
+    period, deal_id = mine[0].period, mine[0].deal_id
+    others = [c for c in current if c.deal_id != deal_id]
+    with_deal = period_result(plan, rep, [*others, *mine], period)
+    if baselines is not None and len(others) == len(current):
+        key = (rep.id, period.name)
+        if key not in baselines:
+            baselines[key] = period_result(plan, rep, list(current), period)
+        without = baselines[key]
+    else:  # no cache, or credited while open (a custom `eligible`)
+        without = period_result(plan, rep, others, period)
+    return _explained(deal_id, with_deal, without)
+
+
+def _explained(
+    deal_id: str, with_deal: PeriodResult | None, without: PeriodResult | None
+) -> RepEstimate:
+    """The difference in gross and the lines explaining it (the deal's own, then the rest)."""
+    amount = (with_deal.gross if with_deal else ZERO) - (without.gross if without else ZERO)
+    own = [ln for ln in (with_deal.lines if with_deal else ()) if ln.deal_id == deal_id]
+    rest = amount - sum((ln.amount for ln in own), ZERO)
+    if rest:
+        with_c = dict(with_deal.components) if with_deal else {}
+        without_c = dict(without.components) if without else {}
+        effect = _effect(own, with_c, without_c)
+        own.append(Line("effect", None, None, rest, Decimal(1), rest, effect))
+    return RepEstimate(amount, tuple(own))
 
 
 def _effect(own: list[Line], with_c: dict[str, Decimal], without_c: dict[str, Decimal]) -> str:
@@ -72,38 +138,49 @@ def _effect(own: list[Line], with_c: dict[str, Decimal], without_c: dict[str, De
 
 
 def estimate_in_book(book: Book, deal_id: str, *, as_of: date) -> DealEstimate:
-    """Estimate against an existing Book (temporarily swaps the deal; not thread-safe)."""
+    """Estimate against an indexed Book, for every participant with a plan."""
     original = book.deals[deal_id]
     won = original.is_won
-    hypo = original if won else replace(original, is_won=True, is_closed=True, close_date=as_of)
-    try:
-        book.put_deal(hypo)
-        credits, _ = book.deal_credits(hypo)
-        people = sorted({c.rep_id for c in credits if book.ctx(c.rep_id).plan is not None})
-        periods = {c.rep_id: c.period for c in credits}
-        if not people:
-            return DealEstimate(deal_id, as_of, won, (), original.owner_id)
-        lo = min(p.start for p in periods.values())
-        hi = max(p.end for p in periods.values())
-        with_deal = calculate_book(book, start=lo, end=hi, rep_ids=people)
-        book.remove_deal(deal_id, keep_related=True)
-        without = calculate_book(book, start=lo, end=hi, rep_ids=people)
-    finally:
-        book.put_deal(original)
+    hypo = original if won else won_on(original, as_of)
+    credits, _ = book.deal_credits(hypo)
+    plans = {c.rep_id: plan for c in credits if (plan := book.ctx(c.rep_id).plan) is not None}
+    current = book.credits(plans).by_rep
     out = []
-    for rep_id in people:
-        name = periods[rep_id].name
-        gross_with, lines, with_c = _gross(with_deal, rep_id, name)
-        gross_without, _, without_c = _gross(without, rep_id, name)
-        amount = gross_with - gross_without
-        own = [line for line in lines if line.deal_id == deal_id]
-        rest = amount - sum((line.amount for line in own), ZERO)
-        if rest:
-            effect = _effect(own, with_c, without_c)
-            own.append(Line("effect", None, None, rest, Decimal(1), rest, effect))
-        types = tuple(sorted({c.credit_type for c in credits if c.rep_id == rep_id}))
-        out.append(ParticipantEstimate(rep_id, types, name, amount, tuple(own)))
+    for rep_id, plan in sorted(plans.items()):
+        mine = [c for c in credits if c.rep_id == rep_id]
+        found = estimate_credits(plan, book.reps[rep_id], current.get(rep_id, []), mine)
+        types = tuple(sorted({c.credit_type for c in mine}))
+        period = mine[0].period.name
+        out.append(ParticipantEstimate(rep_id, types, period, found.amount, found.lines))
     return DealEstimate(deal_id, as_of, won, tuple(out), original.owner_id)
+
+
+def owner_estimates(book: Book, deal_ids: Iterable[str], *, as_of: date) -> dict[str, Decimal]:
+    """Per open deal id, what it would add to its owner's gross if won on `as_of` (in bulk).
+
+    Only the owner is estimated, from the owner's credits (loaded once per owner), and each
+    owner's period without the open deals is computed once (`Baselines`).
+    """
+    credits_of: dict[str, list[Credit]] = {}
+    baselines: Baselines = {}
+    out: dict[str, Decimal] = {}
+    for deal_id in deal_ids:
+        original = book.deals[deal_id]
+        owner = original.owner_id
+        rep = book.reps.get(owner) if owner is not None else None
+        plan = book.ctx(owner).plan if owner is not None else None
+        mine: list[Credit] = []
+        if owner is not None and rep is not None and plan is not None:
+            hypo = won_on(original, as_of)
+            mine = [c for c in book.deal_credits(hypo)[0] if c.rep_id == owner]
+        if owner is None or rep is None or plan is None or not mine:
+            out[deal_id] = ZERO
+            continue
+        if owner not in credits_of:
+            credits_of[owner] = list(book.credits([owner]).by_rep.get(owner, []))
+        found = estimate_credits(plan, rep, credits_of[owner], mine, baselines=baselines)
+        out[deal_id] = found.amount
+    return out
 
 
 def estimate_deal(

@@ -11,8 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
 from calc.errors import InputError
-from calc.model import AttrValue, Deal, Rep, Split, TeamMember
-from calc.plan_checks import DEAL_FIELDS
+from calc.model import DEAL_FIELDS, AttrValue, Deal, Rep, Split, TeamMember
 
 T = TypeVar("T")
 Row = dict[str, str]
@@ -21,7 +20,7 @@ REP_COLUMNS = ("id", "plan_id")
 DEAL_COLUMNS = ("id", "owner_id", "amount", "close_date", "is_won")
 SPLIT_COLUMNS = ("deal_id", "rep_id", "percent")
 TEAM_COLUMNS = ("deal_id", "rep_id", "role")
-DEAL_KNOWN = DEAL_FIELDS
+DEAL_KNOWN = frozenset(DEAL_FIELDS)
 # Amounts of 10^26 and more are refused: no real deal or quota is that large, and the
 # arithmetic stays exact far beyond it (calc.money).
 LIMIT = Decimal("1e26")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, get_type_hints
 
 SplitType = Literal["revenue", "overlay"]
 AttrValue = str | Decimal | bool | date | None
@@ -51,6 +51,24 @@ class Deal:
     cancel_date: date | None = None
     currency: str | None = None
     attributes: Mapping[str, AttrValue] = field(default_factory=dict, hash=False)
+
+
+def _field_types(model: type) -> dict[str, type]:
+    """Each canonical field of a model and its value type (`attributes` left out)."""
+    hints = get_type_hints(model)
+    out: dict[str, type] = {}
+    for spec in fields(model):
+        if spec.name != "attributes":
+            kinds = getattr(hints[spec.name], "__args__", (hints[spec.name],))
+            out[spec.name] = next(t for t in kinds if t is not type(None))
+    return out
+
+
+# The one list of deal fields: the CSV columns every deal has (calc.inputs), the fields a
+# criterion or measure may name without an extra column (calc.plan_checks) and the deal
+# fields a mapping can fill (mappings.registry), each with its value type.
+DEAL_FIELD_TYPES: Mapping[str, type] = _field_types(Deal)
+DEAL_FIELDS: tuple[str, ...] = tuple(DEAL_FIELD_TYPES)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,32 +7,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from calc.errors import PlanError
+from calc.model import DEAL_FIELDS
 from calc.periods import periods_per_year
 
 if TYPE_CHECKING:
     from calc.plan import Criterion, Plan, PlanDoc, Tiers
-
-# Deal columns every deal has (the CSV contract and calc.model.Deal).
-DEAL_FIELDS = frozenset(
-    [
-        "id",
-        "name",
-        "owner_id",
-        "amount",
-        "close_date",
-        "is_won",
-        "is_closed",
-        "stage",
-        "type",
-        "product_family",
-        "quantity",
-        "acv",
-        "tcv",
-        "term_months",
-        "cancel_date",
-        "currency",
-    ]
-)
 
 
 def format_loc(loc: Sequence[int | str], skip: Iterable[str] = ()) -> str:
@@ -239,7 +218,7 @@ def _criteria_paths(doc: PlanDoc) -> list[tuple[str, Criterion]]:
 
 def check_deal_fields(doc: PlanDoc, columns: Iterable[str], *, source: str) -> None:
     """Raise PlanError when a criteria, measure or unit field names no deal column."""
-    known = DEAL_FIELDS | set(columns)
+    known = {*DEAL_FIELDS, *columns}
     for path, criterion in _criteria_paths(doc):
         if criterion.field not in known:
             raise _fail(path, f"no deal column named {criterion.field!r}", source)

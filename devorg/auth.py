@@ -1,5 +1,5 @@
-"""OAuth 2.0 for the devorg: token (password, client_credentials, JWT bearer), revoke,
-userinfo, and the bearer-token check every REST call goes through."""
+"""OAuth 2.0 for the devorg: token (password, client_credentials, JWT bearer, refresh token),
+revoke, userinfo, and the bearer-token check every REST call goes through."""
 
 from __future__ import annotations
 
@@ -41,6 +41,10 @@ def create_session_table(conn: sqlite3.Connection) -> None:
         "CREATE TABLE IF NOT EXISTS _devorg_session (token TEXT PRIMARY KEY, user_id TEXT "
         "NOT NULL, issued_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, "
         "revoked INTEGER NOT NULL DEFAULT 0)"
+    )
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS _devorg_refresh_token (token TEXT PRIMARY KEY, user_id TEXT "
+        "NOT NULL, client_id TEXT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0)"
     )
 
 
@@ -131,6 +135,41 @@ def _jwt_grant(org: Org, form: Any) -> str:
     return str(user["Id"])
 
 
+def issue_refresh_token(org: Org, username: str) -> str:
+    """A refresh token for an active user, as the web server flow hands out once the user
+    approves the connected app in a browser (the control plane stands in for that step)."""
+    user = _user_by_name(org, username)
+    if user is None:
+        raise OAuthError("invalid_grant", "no active user with that username")
+    token = f"5Aep861{secrets.token_urlsafe(64)}"
+    with org.db.write() as conn:
+        conn.execute(
+            "INSERT INTO _devorg_refresh_token (token, user_id, client_id) VALUES (?,?,?)",
+            (token, str(user["Id"]), org.creds.client_id),
+        )
+    return token
+
+
+def _refresh_token_grant(org: Org, form: Any) -> str:
+    # A new connected app has "Require Secret for Refresh Token Flow" on: the secret is
+    # checked like the consumer key. The token must belong to this connected app.
+    _check_client(org, form.get("client_id"), form.get("client_secret"))
+    with org.db.read() as conn:
+        row = conn.execute(
+            "SELECT user_id, client_id, revoked FROM _devorg_refresh_token WHERE token = ?",
+            (form.get("refresh_token") or "",),
+        ).fetchone()
+        active = (
+            row is not None
+            and conn.execute(
+                'SELECT 1 FROM "User" WHERE Id = ? AND IsActive = 1', (row[0],)
+            ).fetchone()
+        )
+    if row is None or row[2] or row[1] != org.creds.client_id or not active:
+        raise OAuthError("invalid_grant", "expired access/refresh token")
+    return str(row[0])
+
+
 def issue_token(org: Org, user_id: str) -> dict[str, str]:
     """Store a new session for the user; the Salesforce token response body."""
     now = int(time.time() * 1000)
@@ -163,6 +202,7 @@ def token() -> Response | tuple[Response, int]:
         "password": _password_grant,
         "client_credentials": _client_credentials_grant,
         JWT_GRANT: _jwt_grant,
+        "refresh_token": _refresh_token_grant,
     }
     grant = grants.get(request.form.get("grant_type", ""))
     try:
@@ -176,11 +216,16 @@ def token() -> Response | tuple[Response, int]:
 
 @bp.route("/services/oauth2/revoke", methods=["GET", "POST"])
 def revoke() -> Response | tuple[Response, int]:
-    """Revoke an access token."""
+    """Revoke an access token or a refresh token (sessions already issued stay valid: the
+    devorg does not record which refresh token a session came from)."""
     value = request.values.get("token", "")
     with _org().db.write() as conn:
         changed = conn.execute(
             "UPDATE _devorg_session SET revoked = 1 WHERE token = ?", (value,)
+        ).rowcount
+        changed += conn.execute(
+            "UPDATE _devorg_refresh_token SET revoked = 1 WHERE token = ? AND revoked = 0",
+            (value,),
         ).rowcount
     if not changed:
         return jsonify(error="unsupported_token_type", error_description="invalid token"), 400

@@ -36,6 +36,9 @@ class DevorgConfig:
     verbose: bool = False
     # Where the Lightning host pages POST the Canvas signed request (None: not configured).
     canvas_url: str | None = None
+    # Extra DNS names for the HTTPS certificate (a client that only talks to
+    # login.salesforce.com reaches the devorg through a proxy that maps the name here).
+    tls_names: tuple[str, ...] = ()
 
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,6 +56,13 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--canvas-url",
         help=f"the Canvas app URL the /lightning pages frame (default ${CANVAS_URL_ENV})",
+    )
+    parser.add_argument(
+        "--tls-name",
+        action="append",
+        default=[],
+        metavar="DNS_NAME",
+        help="an extra DNS name for the HTTPS certificate (repeatable)",
     )
     faults = parser.add_argument_group("fault injection (see POST /__devorg/faults)")
     faults.add_argument("--faults", help="a JSON object in the POST /__devorg/faults shape")
@@ -91,7 +101,24 @@ def config_from_args(args: argparse.Namespace) -> DevorgConfig:
         faults=faults,
         verbose=args.verbose,
         canvas_url=canvas_url_from(getattr(args, "canvas_url", None)),
+        tls_names=tuple(check_dns_name(n) for n in getattr(args, "tls_name", None) or ()),
     )
+
+
+def check_dns_name(name: str) -> str:
+    """`name` lower-cased if it is a plain DNS name (letters, digits, hyphens, dots)."""
+    labels = name.lower().split(".")
+    ok = len(name) <= 253 and all(
+        0 < len(label) <= 63
+        and label.replace("-", "").isalnum()
+        and label.isascii()
+        and not label.startswith("-")
+        and not label.endswith("-")
+        for label in labels
+    )
+    if not ok:
+        raise ValueError(f"--tls-name must be a DNS name, got {name!r}")
+    return name.lower()
 
 
 def canvas_url_from(flag: str | None, env: Mapping[str, str] | None = None) -> str | None:

@@ -11,6 +11,11 @@
 - `POST /__devorg/purge` `{"ids": [...]}` hard-deletes records (live or in the recycle bin,
   with their cascaded children); `{"recycle_bin": true, "object"?: "Opportunity"}` empties
   the recycle bin (of one object, or of all). Answers `{"purged": {object: rows}}`.
+- `POST /__devorg/organization` `{"FiscalYearStartMonth": 4, "IsSandbox": true, ...}`: change
+  the Organization record as Setup would (fiscal year, edition, sandbox flag, time zone).
+- `POST /__devorg/refresh-token` `{"username": "..."}`: a refresh token for that user, as
+  the OAuth web server flow returns once the user approves the connected app in a browser;
+  clients then use `grant_type=refresh_token` at `/services/oauth2/token`.
 - `GET|POST /__devorg/canvas` `{"url": "https://..."|null}`: read or change the Canvas app URL
   the `/lightning/...` host pages frame (the demo learns the app's port after the devorg starts).
 """
@@ -24,6 +29,7 @@ from typing import Any
 from flask import Blueprint, Response
 
 from devorg import purge, records, schema, values
+from devorg.auth import OAuthError, issue_refresh_token
 from devorg.config import check_canvas_url
 from devorg.errors import ApiError
 from devorg.faults import FaultError
@@ -176,6 +182,19 @@ def purge_records() -> Response:
     return json_response({"purged": purged})
 
 
+@bp.post("/refresh-token")
+def refresh_token() -> Response:
+    """A refresh token for an active user (stands in for the browser consent step)."""
+    username = json_body().get("username")
+    if not isinstance(username, str):
+        raise ApiError(400, "JSON_PARSER_ERROR", "username must be a string")
+    try:
+        token = issue_refresh_token(org(), username)
+    except OAuthError as exc:
+        raise ApiError(400, "INVALID_FIELD", exc.description) from exc
+    return json_response({"refresh_token": token})
+
+
 @bp.get("/canvas")
 def get_canvas() -> Response:
     """The Canvas app URL the Lightning host pages frame."""
@@ -197,3 +216,54 @@ def set_canvas() -> Response:
     # DevorgConfig is frozen: swap in a copy (one attribute store, safe across threads).
     state.config = dataclasses.replace(state.config, canvas_url=url or None)
     return json_response({"url": state.config.canvas_url})
+
+
+# What Setup > Company Information and Fiscal Year change: {field: accepted Python types}.
+_ORG_SETTINGS: dict[str, tuple[type, ...]] = {
+    "FiscalYearStartMonth": (int,),
+    "UsesStartDateAsFiscalYearName": (bool,),
+    "IsSandbox": (bool,),
+    "Name": (str,),
+    "OrganizationType": (str,),
+    "InstanceName": (str,),
+    "TimeZoneSidKey": (str,),
+    "DefaultLocaleSidKey": (str,),
+}
+
+
+@bp.post("/organization")
+def set_organization() -> Response:
+    """Change the Organization record's settings (the API cannot: Organization is read-only)."""
+    body = json_body()
+    obj = schema.OBJECTS["Organization"]
+    changes: dict[str, Any] = {}
+    for name, value in body.items():
+        kinds = _ORG_SETTINGS.get(name)
+        spec = obj.field(name)
+        if kinds is None or spec is None:
+            raise ApiError(400, "INVALID_FIELD", f"Organization.{name} cannot be set here")
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+            raise ApiError(400, "INVALID_TYPE", f"Organization.{name}: wrong type")
+        if name == "FiscalYearStartMonth" and not (isinstance(value, int) and 1 <= value <= 12):
+            raise ApiError(400, "FIELD_INTEGRITY_EXCEPTION", "FiscalYearStartMonth is 1..12")
+        if spec.picklist_values and value not in spec.picklist_values:
+            raise ApiError(400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", f"{name}: {value!r}")
+        changes[spec.name] = int(value) if isinstance(value, bool) else value
+    state = org()
+    with state.db.write() as conn:
+        if changes:
+            stamp = state.db.stamp()
+            sets = ", ".join(f'"{name}" = ?' for name in changes)
+            conn.execute(
+                f'UPDATE "Organization" SET {sets}, SystemModstamp = ?, LastModifiedDate = ?',
+                [*changes.values(), stamp, stamp],
+            )
+        names = ("Id", *_ORG_SETTINGS)
+        row = conn.execute(
+            "SELECT " + ", ".join(f'"{n}"' for n in names) + ' FROM "Organization"'
+        ).fetchone()
+    current = dict(zip(names, row, strict=True)) if row else {}
+    for name in ("UsesStartDateAsFiscalYearName", "IsSandbox"):
+        if name in current:
+            current[name] = bool(current[name])
+    return json_response(current)

@@ -11,9 +11,14 @@
       "unavailable": {"calls": 3},              # next 3 API calls get 503 SERVER_UNAVAILABLE
       "latency": {"ms": 200, "jitter_ms": 50},  # every API call sleeps 200 +/- 50 ms
       "lock_rows": {"006...": 2},               # next 2 writes to that record: UNABLE_TO_LOCK_ROW
-      "validation": {"006...": "Stage locked"}  # writes to that record fail with
+      "validation": {"006...": "Stage locked"}, # writes to that record fail with
                                                 #   FIELD_CUSTOM_VALIDATION_EXCEPTION until
                                                 #   cleared; a null message removes one id
+      "bulk_job_failure": {"jobs": 1, "after_rows": 500}
+                                                # the next Bulk API 2.0 job processed fails
+                                                #   (state Failed) after 500 rows: an ingest
+                                                #   job keeps those writes, the rest of its
+                                                #   rows are unprocessed
     }
 
 Faults apply to `/services/data/...` calls only (not OAuth, not `/__devorg`).
@@ -61,6 +66,8 @@ class Faults:
         self.jitter_ms = 0
         self.lock_rows: dict[str, int] = {}
         self.validation: dict[str, str] = {}
+        self.bulk_failures = 0
+        self.bulk_failure_after = 0
 
     def clear(self) -> None:
         """Remove every fault."""
@@ -79,6 +86,7 @@ class Faults:
             "latency",
             "lock_rows",
             "validation",
+            "bulk_job_failure",
         }
         unknown = sorted(set(doc) - known)
         if unknown:
@@ -112,6 +120,12 @@ class Faults:
             spec = _object(doc["latency"], "latency")
             self.latency_ms = _count(spec.get("ms", 0), "latency.ms")
             self.jitter_ms = _count(spec.get("jitter_ms", 0), "latency.jitter_ms")
+        if "bulk_job_failure" in doc:
+            spec = _object(doc["bulk_job_failure"], "bulk_job_failure")
+            self.bulk_failures = _count(spec.get("jobs", 1), "bulk_job_failure.jobs")
+            self.bulk_failure_after = _count(
+                spec.get("after_rows", 0), "bulk_job_failure.after_rows"
+            )
 
     def _apply_records(self, doc: dict[str, Any]) -> None:
         for record_id, attempts in _object(doc.get("lock_rows", {}), "lock_rows").items():
@@ -138,6 +152,10 @@ class Faults:
                 "latency": {"ms": self.latency_ms, "jitter_ms": self.jitter_ms},
                 "lock_rows": dict(self.lock_rows),
                 "validation": dict(self.validation),
+                "bulk_job_failure": {
+                    "jobs": self.bulk_failures,
+                    "after_rows": self.bulk_failure_after,
+                },
             }
 
     def sessions_valid_after_ms(self) -> int:
@@ -170,6 +188,14 @@ class Faults:
             if self.limit_until_ms and _now_ms() < self.limit_until_ms:
                 return limit_exceeded()
         return None
+
+    def bulk_job_failure(self) -> int | None:
+        """After how many rows the Bulk API job now starting must fail (None: it does not)."""
+        with self._lock:
+            if self.bulk_failures <= 0:
+                return None
+            self.bulk_failures -= 1
+            return self.bulk_failure_after
 
     def record_failure(self, record_id: str) -> ApiError | None:
         """UNABLE_TO_LOCK_ROW or a validation-rule failure injected for a write to a record."""

@@ -14,11 +14,15 @@ For a restricted user:
   Opportunity edit access (they are controlled by their parent); other objects not at all;
 - a field is editable when its object is updateable and, for a custom field, a permission
   set grants edit; a standard field is editable unless every permission set that lists it
-  lists it read-only (field-level security cannot be set on required fields).
+  lists it read-only (field-level security cannot be set on required fields);
+- a custom field is visible (in describe and to queries) only when a permission set grants
+  read; a standard field unless every permission set that lists it hides it. A hidden field
+  is absent from describe and a query naming it fails with INVALID_FIELD "No such column".
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -57,6 +61,7 @@ class Access:
     objects: dict[str, set[str]]  # object -> granted operations among create, edit, delete
     field_edit: dict[str, bool]  # Object.Field -> granted by any listing permission set
     user_permissions: frozenset[str]
+    field_read: dict[str, bool] = dataclasses.field(default_factory=dict)  # likewise, read
 
     def can(self, obj: ObjectSpec, op: str) -> bool:
         """Whether the user may create, edit or delete records of `obj`."""
@@ -74,6 +79,15 @@ class Access:
         if not self.can(obj, "create" if creating else "edit"):
             return False
         listed = self.field_edit.get(f"{obj.name}.{spec.name}")
+        if spec.custom:
+            return bool(listed)
+        return listed is not False or not spec.nillable
+
+    def can_read_field(self, obj: ObjectSpec, spec: FieldSpec) -> bool:
+        """Whether field-level security lets the user see `spec` (describe, query)."""
+        if not self.restricted:
+            return True
+        listed = self.field_read.get(f"{obj.name}.{spec.name}")
         if spec.custom:
             return bool(listed)
         return listed is not False or not spec.nillable
@@ -135,15 +149,23 @@ def access_for(conn: sqlite3.Connection, user_id: str | None) -> Access:
         granted = objects.setdefault(str(obj), set())
         granted.update(op for op, flag in zip(_OPS, flags, strict=True) if flag)
     field_edit: dict[str, bool] = {}
-    sql = "SELECT field, editable FROM _devorg_field_permissions WHERE permission_set IN ({marks})"
+    field_read: dict[str, bool] = {}
+    sql = (
+        "SELECT field, readable, editable FROM _devorg_field_permissions "
+        "WHERE permission_set IN ({marks})"
+    )
     field_rows = list(_rows(conn, sql, sets))
-    for field, editable in field_rows:
+    for field, readable, editable in field_rows:
         field_edit[str(field)] = field_edit.get(str(field), False) or bool(editable)
+        # Edit access implies read access (Salesforce sets both when edit is granted).
+        seen = bool(readable) or bool(editable)
+        field_read[str(field)] = field_read.get(str(field), False) or seen
     sql = "SELECT name FROM _devorg_user_permissions WHERE permission_set IN ({marks})"
     user_rows = list(_rows(conn, sql, sets))
     if not (object_rows or field_rows or user_rows):
         return UNRESTRICTED
-    return Access(True, objects, field_edit, frozenset(str(r[0]) for r in user_rows))
+    user_permissions = frozenset(str(r[0]) for r in user_rows)
+    return Access(True, objects, field_edit, user_permissions, field_read)
 
 
 def restrict_describe(body: dict[str, object], obj: ObjectSpec, access: Access) -> None:
@@ -154,6 +176,14 @@ def restrict_describe(body: dict[str, object], obj: ObjectSpec, access: Access) 
         if key in body:
             body[key] = bool(body[key]) and access.can(obj, op)
     fields = body.get("fields")
+    if isinstance(fields, list):
+        # Fields the user cannot read are absent from describe, as in a real org.
+        fields[:] = [
+            f
+            for f in fields
+            if (spec := obj.field(str(f.get("name", "")))) is None
+            or access.can_read_field(obj, spec)
+        ]
     for field in fields if isinstance(fields, list) else []:
         spec = obj.field(str(field.get("name", "")))
         if spec is None:

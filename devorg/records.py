@@ -196,7 +196,20 @@ def create(
     if obj.field("CreatedById") is not None and ctx.user_id:
         fields["CreatedById"] = ctx.user_id
     _insert(conn, obj, fields)
+    if obj.name == "OpportunityLineItem":
+        refresh_has_line_items(conn, [fields.get("OpportunityId")])
     return record_id
+
+
+def refresh_has_line_items(conn: sqlite3.Connection, opp_ids: list[Any]) -> None:
+    """Opportunity.HasOpportunityLineItem: whether a live line item points at it (Salesforce
+    keeps it up to date; the API cannot set it)."""
+    conn.executemany(
+        'UPDATE "Opportunity" SET HasOpportunityLineItem = EXISTS (SELECT 1 FROM '
+        '"OpportunityLineItem" li WHERE li.OpportunityId = "Opportunity".Id AND li.IsDeleted = 0) '
+        "WHERE Id = ?",
+        [(opp_id,) for opp_id in opp_ids if opp_id],
+    )
 
 
 def update(
@@ -231,6 +244,8 @@ def delete(
         raise insufficient_access()
     _check_faults(ctx, current["Id"])
     _set_deleted(conn, obj, [current["Id"]], deleted=True, ctx=ctx)
+    if obj.name == "OpportunityLineItem":
+        refresh_has_line_items(conn, [current.get("OpportunityId")])
 
 
 def undelete(

@@ -133,14 +133,29 @@ def _page_json(page: Page, *, version: str, endpoint: str) -> Response:
     return json_response(body)
 
 
+def fiscal_start_month() -> int:
+    """The org's Organization.FiscalYearStartMonth (January when it has none)."""
+    with org().db.read() as conn:
+        row = conn.execute('SELECT FiscalYearStartMonth FROM "Organization" LIMIT 1').fetchone()
+    month = row[0] if row else None
+    return month if isinstance(month, int) and 1 <= month <= 12 else 1
+
+
 def _run_query(version: str, *, include_deleted: bool) -> Response:
     text = request.args.get("q", "")
     if not text.strip():
         raise ApiError(400, "MALFORMED_QUERY", "unexpected token: <EOF>")
     from devorg import soql  # the SOQL compiler loads on the first query
 
+    access = session_access()
+    readable = access.can_read_field if access.restricted else None
     try:
-        compiled = soql.compile_query(text, include_deleted=include_deleted)
+        compiled = soql.compile_query(
+            text,
+            include_deleted=include_deleted,
+            readable=readable,
+            fiscal_start_month=fiscal_start_month(),
+        )
     except soql.SoqlError as exc:
         raise ApiError(400, exc.error_code, str(exc)) from exc
     if request.args.get("columns", "").lower() == "true":

@@ -84,6 +84,42 @@ def _ensure_login_user(db: store.Database, creds: Credentials) -> None:
         )
 
 
+# The org's one Organization record (its Id is the org id of the credentials). A new org is a
+# Developer Edition production org with the standard fiscal year (January, named by the year
+# it ends in); `POST /__devorg/organization` changes the settings as Setup would.
+ORGANIZATION_DEFAULTS: dict[str, Any] = {
+    "Name": "Quotaflow Devorg",
+    "Division": None,
+    "Country": "United States",
+    "DefaultLocaleSidKey": "en_US",
+    "LanguageLocaleKey": "en_US",
+    "TimeZoneSidKey": "America/Los_Angeles",
+    "FiscalYearStartMonth": 1,
+    "UsesStartDateAsFiscalYearName": 0,
+    "IsSandbox": 0,
+    "OrganizationType": "Developer Edition",
+    "InstanceName": "USA1",
+    "NamespacePrefix": None,
+    "TrialExpirationDate": None,
+    "DefaultOpportunityAccess": "None",
+}
+
+
+def _ensure_organization(db: store.Database, creds: Credentials) -> None:
+    """Insert the Organization record if the database has none."""
+    with db.write() as conn:
+        if conn.execute('SELECT 1 FROM "Organization"').fetchone():
+            return
+        stamp = db.stamp()
+        row = {"Id": creds.org_id, **ORGANIZATION_DEFAULTS}
+        row |= dict.fromkeys(("CreatedDate", "LastModifiedDate", "SystemModstamp"), stamp)
+        first = conn.execute('SELECT Id FROM "User" ORDER BY Id LIMIT 1').fetchone()
+        row |= dict.fromkeys(("CreatedById", "LastModifiedById"), first[0] if first else None)
+        cols = ", ".join(f'"{name}"' for name in row)
+        marks = ", ".join("?" * len(row))
+        conn.execute(f'INSERT INTO "Organization" ({cols}) VALUES ({marks})', list(row.values()))
+
+
 def open_org(config: DevorgConfig) -> Org:
     """Prepare the data directory and return the org state (seeding a new directory)."""
     data_dir = config.data_dir
@@ -93,7 +129,7 @@ def open_org(config: DevorgConfig) -> Org:
     if config.reseed or (db_path.exists() and not _seeded(db_path)):
         _remove_db(db_path)
     fresh = not db_path.exists()
-    tls = ensure_key_material(data_dir)
+    tls = ensure_key_material(data_dir, config.tls_names)
     creds = ensure_credentials(data_dir)
     conn = store.connect(db_path)
     try:
@@ -111,6 +147,7 @@ def open_org(config: DevorgConfig) -> Org:
     conn.close()
     db = store.Database(db_path)
     _ensure_login_user(db, creds)
+    _ensure_organization(db, creds)
     org = Org(
         config=config,
         db=db,

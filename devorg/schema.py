@@ -122,6 +122,21 @@ SPIFF_STATUSES = ("Not Eligible", "Eligible", "Qualified", "Paid")
 LEAD_SOURCES = ("Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other")
 ACCOUNT_TYPES = ("Prospect", "Customer - Direct", "Customer - Channel", "Partner")
 INDUSTRIES = ("Technology", "Finance", "Healthcare", "Manufacturing", "Retail", "Energy", "Media")
+# Salesforce's User.UserType values (the user license decides it).
+USER_TYPES = (
+    "Standard", "PowerPartner", "PowerCustomerSuccess", "CustomerSuccess", "Guest",
+    "CspLitePortal", "CsnOnly", "SelfService", "AutomatedProcess", "CloudIntegrationUser",
+)  # fmt: skip
+# Opportunity.ForecastCategoryName; a stage brings its default (closed won: Closed, closed
+# lost: Omitted, open stages of the standard sales process: Pipeline).
+FORECAST_CATEGORIES = ("Omitted", "Pipeline", "Best Case", "Commit", "Closed")
+ORGANIZATION_TYPES = (
+    "Developer Edition", "Enterprise Edition", "Unlimited Edition", "Professional Edition",
+    "Base Edition", "Team Edition",
+)  # fmt: skip
+# Custom fields of the customer's own, not Quotaflow's package (force-app does not ship them,
+# and Quotaflow_Integration cannot read them).
+CUSTOMER_FIELDS = frozenset({"Opportunity.Gross_Margin__c"})
 TEAM_ROLES = (
     "Account Manager",
     "Sales Engineer",
@@ -201,6 +216,11 @@ def _user_fields() -> tuple[FieldSpec, ...]:
         _f("Region__c", "picklist", picklist_values=("NA", "EMEA", "APAC")),
         _f("Quota_Attainment__c", "percent", precision=6, scale=2),
         _currency("Earnings_To_Date__c"),
+        # Set by the user's license: people are Standard; Salesforce also returns its own
+        # Automated Process and integration users, site guests, Chatter Free (CsnOnly) and
+        # partner/portal users on every User query.
+        _f("UserType", "picklist", length=40, label="User Type", picklist_values=USER_TYPES,
+           restricted_picklist=True, **_RO),
     )
 
 
@@ -228,6 +248,38 @@ def _opportunity_fields() -> tuple[FieldSpec, ...]:
         _currency("Estimated_Commission__c"),
         _f("SPIFF_Status__c", "picklist", label="SPIFF Status", picklist_values=SPIFF_STATUSES,
            restricted_picklist=True),
+        _ref("RecordTypeId", "RecordType", "RecordType", label="Record Type ID"),
+        _f("ForecastCategoryName", "picklist", length=40, label="Forecast Category",
+           picklist_values=FORECAST_CATEGORIES),
+        _ref("Pricebook2Id", "Pricebook2", "Pricebook2", label="Price Book ID"),
+        _f("HasOpportunityLineItem", "boolean", label="Has Line Item", **_RO),
+        # A field of the customer's own that Quotaflow's permission set does not grant: the
+        # integration user can neither see it in describe nor query it.
+        _currency("Gross_Margin__c"),
+    )
+
+
+def _organization_fields() -> tuple[FieldSpec, ...]:
+    return (
+        _f("Name", "string", length=80, nillable=False, **_RO),
+        _f("Division", "string", length=80, **_RO),
+        _f("Country", "string", length=80, **_RO),
+        _f("DefaultLocaleSidKey", "picklist", length=40, nillable=False, label="Locale",
+           picklist_values=("en_US", "en_GB", "de_DE", "fr_FR", "ja_JP"), **_RO),
+        _f("LanguageLocaleKey", "picklist", length=40, nillable=False, label="Language",
+           picklist_values=("en_US", "de", "fr", "ja"), **_RO),
+        _f("TimeZoneSidKey", "picklist", length=40, nillable=False, label="Time Zone",
+           picklist_values=_ZONES, **_RO),
+        _f("FiscalYearStartMonth", "int", label="Fiscal Year Starts In", **_RO),
+        _f("UsesStartDateAsFiscalYearName", "boolean", label="Fiscal Year Name by Start", **_RO),
+        _f("IsSandbox", "boolean", label="Is Sandbox", **_RO),
+        _f("OrganizationType", "picklist", length=40, label="Edition",
+           picklist_values=ORGANIZATION_TYPES, **_RO),
+        _f("InstanceName", "string", length=5, label="Instance Name", **_RO),
+        _f("NamespacePrefix", "string", length=15, label="Namespace Prefix", **_RO),
+        _f("TrialExpirationDate", "datetime", label="Trial Expiration Date", **_RO),
+        _f("DefaultOpportunityAccess", "picklist", length=40, label="Default Opportunity Access",
+           picklist_values=("None", "Read", "Edit"), **_RO),
     )
 
 
@@ -255,6 +307,23 @@ def _build_objects() -> dict[str, ObjectSpec]:
             _f("IsActive", "boolean", label="Active", default_value=True)],
             deletable=False, label="Currency", label_plural="Currencies"),
         _obj("Opportunity", "006", _opportunity_fields(), label_plural="Opportunities"),
+        _obj("Organization", "00D", _organization_fields(), deletable=False,
+             label_plural="Organizations"),
+        _obj("RecordType", "012", [
+            _f("Name", "string", length=80, nillable=False, label="Record Type Name"),
+            _f("DeveloperName", "string", length=80, nillable=False, label="Record Type Name"),
+            _f("NamespacePrefix", "string", length=15, **_RO),
+            _f("Description", "string", length=255),
+            _f("SobjectType", "picklist", length=40, nillable=False, label="SObject Type Name",
+               picklist_values=("Account", "Opportunity")),
+            _f("IsActive", "boolean", label="Active", default_value=True)],
+            deletable=False, label="Record Type"),
+        _obj("Pricebook2", "01s", [
+            _f("Name", "string", nillable=False, label="Price Book Name"),
+            _f("Description", "string"),
+            _f("IsActive", "boolean", label="Active", default_value=True),
+            _f("IsStandard", "boolean", label="Is Standard Price Book", **_RO)],
+            label="Price Book", label_plural="Price Books"),
         _obj("OpportunitySplitType", "149", [
             _f("DeveloperName", "string", length=80, nillable=False, label="Name"),
             _f("MasterLabel", "string", length=80, nillable=False, label="Label"),
@@ -337,6 +406,11 @@ def create_tables(conn: sqlite3.Connection) -> None:
             for f in obj.fields
         )
         conn.execute(f'CREATE TABLE IF NOT EXISTS "{obj.name}" ({cols})')
+        # A data directory from an older devorg lacks the fields added since: add them (null).
+        have = {str(r[1]) for r in conn.execute(f'PRAGMA table_info("{obj.name}")')}
+        for f in obj.fields:
+            if f.name not in have:
+                conn.execute(f'ALTER TABLE "{obj.name}" ADD COLUMN "{f.name}" {sql_type(f)}')
         conn.execute(
             f'CREATE INDEX IF NOT EXISTS "ix_{obj.name}_modstamp" '
             f'ON "{obj.name}" ("SystemModstamp", "Id")'

@@ -138,7 +138,13 @@ def _urls(obj: ObjectSpec, path: str) -> dict[str, str]:
 
 def _header(obj: ObjectSpec, path: str) -> dict[str, Any]:
     # Profiles, currencies and split types are setup objects: not createable over the API here.
-    setup = obj.name in ("Profile", "CurrencyType", "OpportunitySplitType")
+    setup = obj.name in (
+        "Profile",
+        "CurrencyType",
+        "OpportunitySplitType",
+        "Organization",
+        "RecordType",
+    )
     return {
         "activateable": False,
         "createable": not setup,

@@ -95,6 +95,10 @@ def _load(
             counts[name] += _insert(conn, name, rows, values=INSERT_VALUES[name])
     for sql in dropped:
         conn.execute(sql)
+    conn.execute(
+        'UPDATE "Opportunity" SET HasOpportunityLineItem = 1 WHERE Id IN '
+        '(SELECT OpportunityId FROM "OpportunityLineItem" WHERE IsDeleted = 0)'
+    )
     return counts
 
 

@@ -94,6 +94,13 @@ INSERT_VALUES = {
         "IsWon Type LeadSource TotalOpportunityQuantity Product_Family__c Term_Months__c "
         "Cancel_Date__c stamp user",
         CurrencyIsoCode="'USD'",
+        # Renewals have their own record type; every deal is priced from the standard book.
+        RecordTypeId=f"CASE WHEN ?12 = 'Renewal' THEN '{new_id('RecordType', 2)}' "
+        f"ELSE '{new_id('RecordType', 1)}' END",
+        ForecastCategoryName="CASE WHEN ?10 = 0 THEN 'Pipeline' WHEN ?11 = 1 THEN 'Closed' "
+        "ELSE 'Omitted' END",
+        Pricebook2Id=f"'{new_id('Pricebook2', 1)}'",
+        HasOpportunityLineItem="0",
     ),
     "OpportunitySplit": _values(
         "Id OpportunityId SplitOwnerId SplitPercentage SplitTypeId SplitAmount SplitNote "

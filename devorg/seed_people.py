@@ -51,6 +51,9 @@ PROFILES = (
     "Sales Operations",
     "Sales Manager",
     "Sales Rep",
+    "Chatter Free User",
+    "Quotaflow Site Profile",
+    "Partner Community User",
 )
 ACCOUNT_TYPES = ("Customer - Direct",) * 6 + ("Customer - Channel",) * 2 + ("Prospect", "Partner")
 INDUSTRIES = ("Technology", "Finance", "Healthcare", "Manufacturing", "Retail", "Energy", "Media")
@@ -91,6 +94,7 @@ class _UserRow:
     quota: float | None = None
     target: float | None = None
     username: str = ""
+    user_type: str = "Standard"
 
 
 # Quotaflow's permission sets (force-app ships them) and the system user each is assigned to:
@@ -143,6 +147,31 @@ def setup_rows(now_ms: int) -> dict[str, list[tuple[object, ...]]]:
             (new_id("OpportunitySplitType", 1), "Revenue", "Revenue", 1, 1, *audit),
             (new_id("OpportunitySplitType", 2), "Overlay", "Overlay", 0, 1, *audit),
         ],
+        "RecordType": [
+            (
+                new_id("RecordType", 1),
+                "New Business",
+                "New_Business",
+                None,
+                "New logos and upsells",
+                "Opportunity",
+                1,
+                *audit,
+            ),
+            (
+                new_id("RecordType", 2),
+                "Renewal",
+                "Renewal",
+                None,
+                "Contract renewals",
+                "Opportunity",
+                1,
+                *audit,
+            ),
+        ],
+        "Pricebook2": [
+            (new_id("Pricebook2", 1), 0, "Standard Price Book", None, 1, 1, *audit),
+        ],
         "Product2": [
             (new_id("Product2", i), 0, name, code, family, 1, *audit)
             for i, (name, code, family) in enumerate(products, 1)
@@ -165,7 +194,18 @@ def _plan_users(rng: random.Random, reps: int, today: dt.date) -> list[_UserRow]
     directors = managers // 3
     users = [
         _UserRow("Ada", "Admin", "Salesforce Administrator", None, 1, None, None, None),
-        _UserRow("Quotaflow", "Integration", "Integration User", None, 2, None, None, None),
+        # The Salesforce Integration license's users are of type CloudIntegrationUser.
+        _UserRow(
+            "Quotaflow",
+            "Integration",
+            "Integration User",
+            None,
+            2,
+            None,
+            None,
+            None,
+            user_type="CloudIntegrationUser",
+        ),
         _UserRow("Otto", "Ops", "Sales Operations Analyst", None, 3, None, None, None),
         _UserRow(*_name(rng), "VP of Sales", "vp", 4, None, "NA", _veteran(rng)),
     ]
@@ -186,7 +226,25 @@ def _plan_users(rng: random.Random, reps: int, today: dt.date) -> list[_UserRow]
         )
     users.extend(_rep(rng, r % managers, first_manager, today) for r in range(reps))
     _roll_up_quotas(users)
+    users.extend(_system_users())
     return users
+
+
+def _system_users() -> list[_UserRow]:
+    """Users every real org's User query returns besides its people (never reps): the
+    Automated Process user flows run as, a site's guest user, a Chatter Free colleague and a
+    partner community user. They come last so the people's ids do not depend on them."""
+    rows = [
+        ("", "Automated Process", "", 1, "autoproc", "AutomatedProcess"),
+        ("Quotaflow Site", "Guest User", "", 7, "guest", "Guest"),
+        ("Mira", "Okonkwo", "Finance Analyst", 6, "mira.okonkwo", "CsnOnly"),
+        ("Pat", "Reseller", "Channel Partner", 8, "pat.reseller", "PowerPartner"),
+    ]
+    return [
+        _UserRow(first, last, title, None, profile, None, None, None,
+                 username=f"{handle}@quotaflow.devorg", user_type=kind)
+        for first, last, title, profile, handle, kind in rows
+    ]  # fmt: skip
 
 
 def _rep(rng: random.Random, team: int, first_manager: int, today: dt.date) -> _UserRow:
@@ -235,6 +293,8 @@ def user_rows(
         username = f"{handle}@quotaflow.devorg"
         if n <= 3:
             username = ("admin", "integration", "ops")[n - 1] + "@quotaflow.devorg"
+        elif row.username:
+            username = row.username
         elif username in seen:
             username = f"{handle}{n}@quotaflow.devorg"
         seen.add(username)
@@ -254,11 +314,12 @@ def user_rows(
         zone = REGIONS[row.region][0][n % len(REGIONS[row.region][0])] if row.region else "GMT"
         stamp = now_ms - len(users) + n
         yield (
-            uid, username, row.first, row.last, f"{row.first} {row.last}", username, row.title,
+            uid, username, row.first or None, row.last, f"{row.first} {row.last}".strip(),
+            username, row.title or None,
             "Sales" if row.plan else "Operations", int(row.end is None), row.manager,
             new_id("Profile", row.profile), "USD", zone, row.plan,
             row.hire.isoformat() if row.hire else None, row.end.isoformat() if row.end else None,
-            row.quota, row.target, row.region, None, None,
+            row.quota, row.target, row.region, None, None, row.user_type,
             stamp, org.admin_id, stamp, org.admin_id, stamp,
         )  # fmt: skip
 

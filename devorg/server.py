@@ -11,7 +11,7 @@ import traceback
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-from devorg import auth, composite, control, lightning, rest
+from devorg import auth, bulk_routes, composite, control, lightning, rest
 from devorg.errors import ApiError, limit_exceeded, not_found
 from devorg.state import Org
 
@@ -36,6 +36,13 @@ KINDS = {
     ("composite.update_many", "PATCH"): "composite_update",
     ("composite.create_many", "POST"): "composite_create",
     ("composite.delete_many", "DELETE"): "composite_delete",
+    ("bulk.create_query_job", "POST"): "bulk_query_create",
+    ("bulk.query_job_info", "GET"): "bulk_query_info",
+    ("bulk.query_results", "GET"): "bulk_query_results",
+    ("bulk.create_ingest_job", "POST"): "bulk_ingest_create",
+    ("bulk.upload_job_data", "PUT"): "bulk_ingest_upload",
+    ("bulk.change_ingest_job", "PATCH"): "bulk_ingest_state",
+    ("bulk.ingest_job_info", "GET"): "bulk_ingest_info",
 }
 
 
@@ -44,7 +51,15 @@ def create_app(org: Org) -> Flask:
     app = Flask("devorg")
     app.config["DEVORG"] = org
     app.url_map.strict_slashes = False
-    for blueprint in (auth.bp, rest.bp, composite.bp, control.bp, lightning.bp):
+    for blueprint in (
+        auth.bp,
+        rest.bp,
+        composite.bp,
+        bulk_routes.bp,
+        control.bp,
+        bulk_routes.control_bp,
+        lightning.bp,
+    ):
         app.register_blueprint(blueprint)
     app.before_request(_before_api_call)
     app.after_request(_limit_info)

@@ -10,7 +10,7 @@ from devorg import soql_where
 from devorg.schema import OBJECTS, ObjectSpec, get_object
 from devorg.schema_describe import CHILD_RELATIONSHIPS
 from devorg.soql_aggregate import AggPlan, compile_aggregate
-from devorg.soql_compiler import Child, CompiledQuery, Compiler, Node
+from devorg.soql_compiler import Child, CompiledQuery, Compiler, Node, Readable
 from devorg.soql_lex import SoqlError, error_at
 from devorg.soql_parse import ChildQuery, FieldsMacro, Path, Query, parse
 
@@ -26,7 +26,28 @@ _NO_CHILD = (
 )
 
 
-def _expand_fields(text: str, query: Query) -> Query:
+@dataclasses.dataclass(frozen=True)
+class _Options:
+    """What the querying user and the org bring: field-level security and the fiscal year."""
+
+    now_ms: int
+    readable: Readable | None = None
+    fiscal_start_month: int = soql_where.FISCAL_START_MONTH
+
+    def compiler(self, text: str, query: Query, *, alias: str = "t") -> Compiler:
+        return Compiler(text, query, alias=alias, readable=self.readable)
+
+    def where(self, text: str, comp: Compiler, **kw: Any) -> soql_where.WhereCompiler:
+        return soql_where.WhereCompiler(
+            text,
+            comp.resolve,
+            now_ms=self.now_ms,
+            fiscal_start_month=self.fiscal_start_month,
+            **kw,
+        )
+
+
+def _expand_fields(text: str, query: Query, readable: Readable | None = None) -> Query:
     """`FIELDS(STANDARD | CUSTOM | ALL)` replaced by the object's fields it stands for."""
     macros = [i for i in query.select if isinstance(i, FieldsMacro)]
     root = get_object(query.object_name)
@@ -48,6 +69,8 @@ def _expand_fields(text: str, query: Query) -> Query:
             continue
         for spec in root.fields:
             wanted = item.kind == "ALL" or spec.custom == (item.kind == "CUSTOM")
+            if readable is not None and not readable(root, spec):
+                wanted = False
             if wanted and spec.name.lower() not in chosen:
                 chosen.add(spec.name.lower())
                 select.append(Path(spec.name, item.pos))
@@ -67,7 +90,7 @@ def _tail(query: Query) -> str:
     return tail + (f" OFFSET {query.offset}" if query.offset else "")
 
 
-def _semijoin(text: str, now_ms: int) -> Any:
+def _semijoin(text: str, opts: _Options) -> Any:
     """Compiles the sub-select of a semi-join (one id or reference field, live rows only)."""
 
     def compile_sub(query: Query) -> tuple[str, list[Any]]:
@@ -79,13 +102,13 @@ def _semijoin(text: str, now_ms: int) -> Any:
             )
         if query.limit is not None or query.offset is not None:
             raise error_at("MALFORMED_QUERY", "LIMIT is not supported in sub-selects", text, pos)
-        comp = Compiler(text, query)
+        comp = opts.compiler(text, query)
         res = comp.resolve(query.fields[0])
         if res.spec.type not in ("id", "reference"):
             raise comp.invalid_field(
                 f"Invalid field for semi/anti join: {res.spec.name}", query.fields[0].pos
             )
-        inner = soql_where.WhereCompiler(text, comp.resolve, now_ms=now_ms)
+        inner = opts.where(text, comp)
         conditions = [f'{comp.alias}0."IsDeleted" = 0'] if comp.root.has_is_deleted else []
         conditions.append(f"{res.column} IS NOT NULL")
         if query.where is not None:
@@ -106,7 +129,7 @@ def _child_relationship(parent: ObjectSpec, name: str) -> tuple[ObjectSpec, str]
 
 
 def _children(
-    text: str, comp: Compiler, plan: Node, *, now: int, include_deleted: bool
+    text: str, comp: Compiler, plan: Node, *, opts: _Options, include_deleted: bool
 ) -> list[Any]:
     """Add each `(SELECT ... FROM ChildRelationship)` as one JSON array column; its params."""
     params: list[Any] = []
@@ -120,9 +143,10 @@ def _children(
         if any(not isinstance(i, Path) for i in sub.select) or sub.group_by:
             raise error_at("MALFORMED_QUERY", "a sub-query selects fields only", text, item.pos)
         child, ref = found
-        cc = Compiler(text, dataclasses.replace(sub, object_name=child.name), alias=f"c{n}_")
+        sub_query = dataclasses.replace(sub, object_name=child.name)
+        cc = opts.compiler(text, sub_query, alias=f"c{n}_")
         child_plan = cc.select()
-        where = soql_where.WhereCompiler(text, cc.resolve, now_ms=now)
+        where = opts.where(text, cc)
         conditions = [f'{cc.alias}0."{ref}" = {comp.alias}0."Id"']
         if child.has_is_deleted and not include_deleted:
             conditions.append(f'{cc.alias}0."IsDeleted" = 0')
@@ -139,8 +163,18 @@ def _children(
     return params
 
 
-def compile_query(text: str, *, include_deleted: bool, now_ms: int | None = None) -> CompiledQuery:
-    """Compile SOQL to SQLite SQL; only SoqlError escapes, for any input text."""
+def compile_query(
+    text: str,
+    *,
+    include_deleted: bool,
+    now_ms: int | None = None,
+    readable: Readable | None = None,
+    fiscal_start_month: int = soql_where.FISCAL_START_MONTH,
+) -> CompiledQuery:
+    """Compile SOQL to SQLite SQL; only SoqlError escapes, for any input text.
+
+    `readable` is the querying user's field-level security (a hidden field is INVALID_FIELD);
+    `fiscal_start_month` the org's, for the FISCAL date literals."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -150,10 +184,11 @@ def compile_query(text: str, *, include_deleted: bool, now_ms: int | None = None
         raise SoqlError(
             "NUMBER_OUTSIDE_VALID_RANGE", f"Maximum SOQL offset allowed is {MAX_OFFSET}"
         )
-    query = _expand_fields(text, query)
-    comp = Compiler(text, query)
-    aggregate = bool(query.aggregates or query.group_by)
+    query = _expand_fields(text, query, readable)
     now = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+    opts = _Options(now, readable, fiscal_start_month)
+    comp = opts.compiler(text, query)
+    aggregate = bool(query.aggregates or query.group_by)
     plan: Node | AggPlan | None = None
     child_params: list[Any] = []
     if aggregate:
@@ -161,8 +196,8 @@ def compile_query(text: str, *, include_deleted: bool, now_ms: int | None = None
         grouped = {c.key.lower() for c in plan.columns if c.func is None}
     elif not query.count_only:
         plan = comp.select()
-        child_params = _children(text, comp, plan, now=now, include_deleted=include_deleted)
-    where = soql_where.WhereCompiler(text, comp.resolve, now_ms=now, semijoin=_semijoin(text, now))
+        child_params = _children(text, comp, plan, opts=opts, include_deleted=include_deleted)
+    where = opts.where(text, comp, semijoin=_semijoin(text, opts))
     conditions = ['t0."IsDeleted" = 0'] if comp.root.has_is_deleted and not include_deleted else []
     if query.where is not None:
         conditions.append(where.compile(query.where))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +16,8 @@ from devorg.soql_parse import OrderKey, Path, Query
 from devorg.soql_where import Resolved
 from devorg.values import to_json
 
+# Whether the querying user may read a field (its field-level security); None: everything.
+Readable = Callable[[ObjectSpec, FieldSpec], bool]
 # Salesforce follows at most five levels of parent relationships.
 MAX_PARENT_DEPTH = 5
 _NO_SUCH_COLUMN = (
@@ -104,8 +106,11 @@ def _shape(node: Node, row: Any, prefix: str) -> dict[str, Any]:
 class Compiler:
     """Resolves one (sub-)query's fields; its tables are aliased `{alias}0`, `{alias}1`, ..."""
 
-    def __init__(self, text: str, query: Query, *, alias: str = "t") -> None:
+    def __init__(
+        self, text: str, query: Query, *, alias: str = "t", readable: Readable | None = None
+    ) -> None:
         self.text = text
+        self.readable = readable
         self.query = query
         self.alias = alias
         root = get_object(query.object_name)
@@ -148,6 +153,10 @@ class Compiler:
             rels = (*rels, ref.relationship_name or part)
             alias, obj = self.join(rels, ref, alias)
         spec = obj.field(parts[-1])
+        # A field the user's field-level security hides does not exist for them: Salesforce
+        # answers exactly as for a misspelt field.
+        if spec is not None and self.readable is not None and not self.readable(obj, spec):
+            spec = None
         if spec is None:
             message = _NO_SUCH_COLUMN.format(field=parts[-1], entity=obj.name)
             raise self.invalid_field(message, path.pos)

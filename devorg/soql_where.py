@@ -33,8 +33,8 @@ class Resolved:
         return self.spec.type in _TEXT_TYPES
 
 
-# The org's fiscal year starts in this month (Salesforce's default: January, the standard
-# fiscal year named after the year it ends in).
+# A standard fiscal year starts in this month unless the org says otherwise
+# (Organization.FiscalYearStartMonth; Salesforce's default is January).
 FISCAL_START_MONTH = 1
 _UNIT_MONTHS = {"MONTH": 1, "QUARTER": 3, "YEAR": 12, "FISCAL_QUARTER": 3, "FISCAL_YEAR": 12}
 _N_FORM = re.compile(r"(LAST_N|NEXT_N|N)_([A-Z_]+?)S(_AGO)?")
@@ -123,8 +123,10 @@ class WhereCompiler:
         *,
         now_ms: int,
         semijoin: Callable[[Any], tuple[str, list[Any]]] | None = None,
+        fiscal_start_month: int = FISCAL_START_MONTH,
     ) -> None:
         self.text = text
+        self.fiscal_start_month = fiscal_start_month
         self.resolve = resolve
         self.semijoin = semijoin
         self.today = dt.date(1970, 1, 1) + dt.timedelta(days=now_ms // _DAY_MS)
@@ -238,7 +240,9 @@ class WhereCompiler:
         """A comparison with a relative date literal (TODAY, LAST_N_DAYS:n, ...)."""
         value = cmp.values[0]
         try:
-            start, end = relative_date_range(value.text, self.today)
+            start, end = relative_date_range(
+                value.text, self.today, fiscal_start_month=self.fiscal_start_month
+            )
         except ValueError:
             raise self.fail(
                 "MALFORMED_QUERY", f"unexpected token: '{value.text}'", value.pos

@@ -8,6 +8,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from devorg.bulk import BulkJobs
 from devorg.config import DevorgConfig
 from devorg.credentials import Credentials
 from devorg.faults import Faults
@@ -102,3 +103,4 @@ class Org:
     usage: ApiUsage = field(default_factory=lambda: ApiUsage(100_000))
     base_url: str = ""
     seeded: dict[str, Any] | None = None  # seed summary when this process seeded the org
+    bulk: BulkJobs = field(default_factory=BulkJobs)  # Bulk API 2.0 jobs and their worker

@@ -1,11 +1,13 @@
 """Key material kept in the data directory: a private CA, the HTTPS certificate it signs
-for 127.0.0.1/localhost, and the connected app's JWT signing key and certificate."""
+for 127.0.0.1/localhost (plus any `--tls-name`), and the connected app's JWT signing key
+and certificate."""
 
 from __future__ import annotations
 
 import datetime as dt
 import ipaddress
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,8 +30,12 @@ class TlsFiles:
     jwt_cert: Path
 
 
-def ensure_key_material(data_dir: Path) -> TlsFiles:
-    """Create the CA, server certificate and JWT key pair once; reuse them afterwards."""
+def ensure_key_material(data_dir: Path, extra_names: Sequence[str] = ()) -> TlsFiles:
+    """Create the CA, server certificate and JWT key pair once; reuse them afterwards.
+
+    `extra_names` are DNS names the server certificate must also carry; a certificate
+    without one of them is issued again (with a new CA: the CA key is never kept).
+    """
     files = TlsFiles(
         ca_cert=data_dir / "ca.pem",
         server_cert=data_dir / "server.pem",
@@ -37,8 +43,9 @@ def ensure_key_material(data_dir: Path) -> TlsFiles:
         jwt_key=data_dir / "jwt-key.pem",
         jwt_cert=data_dir / "jwt-cert.pem",
     )
-    if not (files.ca_cert.exists() and files.server_cert.exists() and files.server_key.exists()):
-        _write_ca_and_server(files)
+    present = files.ca_cert.exists() and files.server_cert.exists() and files.server_key.exists()
+    if not present or not set(extra_names) <= server_dns_names(files):
+        _write_ca_and_server(files, extra_names)
     if not (files.jwt_key.exists() and files.jwt_cert.exists()):
         _write_jwt_pair(files)
     return files
@@ -53,7 +60,14 @@ def _name(common_name: str) -> x509.Name:
     )
 
 
-def _write_ca_and_server(files: TlsFiles) -> None:
+def server_dns_names(files: TlsFiles) -> set[str]:
+    """The DNS names in the server certificate's subjectAltName."""
+    cert = x509.load_pem_x509_certificate(files.server_cert.read_bytes())
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    return set(san.get_values_for_type(x509.DNSName))
+
+
+def _write_ca_and_server(files: TlsFiles, extra_names: Sequence[str]) -> None:
     now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = _name("Quotaflow devorg local CA")
@@ -84,7 +98,7 @@ def _write_ca_and_server(files: TlsFiles) -> None:
         .sign(ca_key, hashes.SHA256())
     )
     key = ec.generate_private_key(ec.SECP256R1())
-    cert = _server_cert(ca_key, ca_name, key, now)
+    cert = _server_cert(ca_key, ca_name, key, now, extra_names)
     _write_private(files.server_key, _pem_key(key))
     files.server_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     files.ca_cert.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
@@ -95,9 +109,14 @@ def _server_cert(
     ca_name: x509.Name,
     key: ec.EllipticCurvePrivateKey,
     now: dt.datetime,
+    extra_names: Sequence[str],
 ) -> x509.Certificate:
+    names = ["localhost", *sorted(set(extra_names) - {"localhost"})]
     san = x509.SubjectAlternativeName(
-        [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+        [
+            *(x509.DNSName(n) for n in names),
+            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+        ]
     )
     return (
         x509.CertificateBuilder()

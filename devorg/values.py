@@ -207,6 +207,14 @@ def to_json(field: FieldSpec, stored: object) -> object:
     return stored
 
 
+def forecast_category(stage: str) -> str:
+    """The forecast category a stage brings (Salesforce's standard sales process)."""
+    _, is_closed, is_won = STAGES[stage]
+    if is_closed:
+        return "Closed" if is_won else "Omitted"
+    return "Pipeline"
+
+
 def derived_values(object_name: str, record: Mapping[str, object]) -> dict[str, object]:
     """Read-only fields Salesforce computes from a record's stored values after a write.
 
@@ -223,4 +231,6 @@ def derived_values(object_name: str, record: Mapping[str, object]) -> dict[str, 
         out["IsClosed"], out["IsWon"] = int(is_closed), int(is_won)
         if record.get("Probability") is None:
             out["Probability"] = float(probability)
+        if record.get("ForecastCategoryName") is None:
+            out["ForecastCategoryName"] = forecast_category(str(record["StageName"]))
     return out

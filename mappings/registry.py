@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from typing import Literal
+
+from calc.model import DEAL_FIELD_TYPES
 
 ValueType = Literal["string", "decimal", "date", "boolean"]
 TargetName = Literal["rep", "deal", "split", "team_member"]
@@ -60,27 +64,19 @@ REP = Target(
     ),
 )
 
+# The deal fields are calc's (`calc.model.DEAL_FIELD_TYPES`, the one list), typed here.
+_VALUE_TYPES: Mapping[type, ValueType] = {str: S, Decimal: D, date: T, bool: B}
+
 DEAL = Target(
     name="deal",
     default_object="Opportunity",
     allows_attributes=True,
+    # `is_won` is filled by the document's `won` rule, never by `fields`.
     fields=_fields(
-        CanonicalField("id", S, must_map=True),
-        CanonicalField("name", S),
-        CanonicalField("owner_id", S),
-        CanonicalField("amount", D),
-        CanonicalField("close_date", T),
-        CanonicalField("is_won", B),  # filled by the document's `won` rule, never by `fields`
-        CanonicalField("is_closed", B),
-        CanonicalField("stage", S),
-        CanonicalField("type", S),
-        CanonicalField("product_family", S),
-        CanonicalField("quantity", D),
-        CanonicalField("acv", D),
-        CanonicalField("tcv", D),
-        CanonicalField("term_months", D),
-        CanonicalField("cancel_date", T),
-        CanonicalField("currency", S),
+        *(
+            CanonicalField(name, _VALUE_TYPES[kind], must_map=name == "id")
+            for name, kind in DEAL_FIELD_TYPES.items()
+        )
     ),
 )
 

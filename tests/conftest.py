@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -76,3 +77,12 @@ def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[S
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     yield Settings(database_url=url, secret_key="test-key-0123456789abcdef0123456789abcdef")
+
+
+@pytest.fixture(scope="session")
+def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The demo org synced once per test process, shared read-only by the web and security
+    tests (`web.fresh(tmp_path)` gives a test its own copy of the database to change)."""
+    from tests.webapp.conftest import synced_demo
+
+    yield from synced_demo(tmp_path_factory)

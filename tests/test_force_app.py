@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from devorg.schema import FieldSpec, get_object
+from devorg.schema import CUSTOMER_FIELDS, FieldSpec, get_object
 from mappings.compile import compile_mapping
 from mappings.defaults import default_mapping
 
@@ -206,9 +206,16 @@ def test_force_app_and_devorg_describe_agree(key: str) -> None:
 def test_devorg_has_no_custom_field_missing_from_force_app(object_name: str) -> None:
     obj = get_object(object_name)
     assert obj is not None
-    devorg = {f"{object_name}.{f.name}" for f in obj.fields if f.custom}
+    devorg = {f"{object_name}.{f.name}" for f in obj.fields if f.custom} - CUSTOMER_FIELDS
     deployed = {key for key in FIELDS if key.startswith(f"{object_name}.")}
     assert devorg == deployed
+
+
+def test_customer_fields_are_not_granted_to_the_integration_user() -> None:
+    granted = set(_field_permissions(_permission_set("Quotaflow_Integration")))
+    assert "Opportunity.Amount" in granted
+    assert CUSTOMER_FIELDS
+    assert not CUSTOMER_FIELDS & granted
 
 
 def test_integration_permission_set_edits_only_the_writeback_fields() -> None:

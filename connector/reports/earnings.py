@@ -15,7 +15,8 @@ from typing import Any
 
 from calc.periods import fiscal_year_start, period_of
 from calc.plan import Plan
-from connector.reports.spiffs import SpiffProgress, progress, spiffs_of, window_periods
+from calc.spiffs import spiffs_of
+from connector.reports.spiffs import SpiffProgress, progress, window_periods
 from connector.reports.stored_book import as_deal, plan_of
 from connector.store.result_reads import (
     DbSession,

@@ -1,7 +1,7 @@
 """What one deal pays each participant, or would pay if won today: the deal page and its API.
 
-The definitions are the sync's (`connector.sync.estimate`, `calc.estimate`), so the owner's
-figure equals the `Estimated_Commission__c` the sync writes:
+The estimate is calc's (`calc.estimate.estimate_credits`, which the sync calls too), so the
+owner's figure equals the `Estimated_Commission__c` the sync writes:
 - a won deal pays what the stored results attribute to it (every line carrying its id, in
   every period: commission, SPIFF, clawback);
 - an open deal is treated as won on the as-of date; a participant's estimate is their gross
@@ -19,20 +19,19 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from calc.crediting import Credit
-from calc.engine import rep_results
+from calc.estimate import estimate_credits, won_on
 from calc.model import Deal, Rep
-from calc.money import ZERO, money_str
-from calc.periods import Period, period_of
+from calc.money import ZERO
+from calc.periods import period_of
 from calc.plan import Plan, PlanDoc
 from calc.render import line_dict
-from calc.results import Line, PeriodResult
 from connector.reports.stored_book import (
     active_doc,
     as_deal,
@@ -170,9 +169,8 @@ def _hypothetical(
     session: DbSession, *, org_id: str, doc: PlanDoc, deal: Deal, as_of: date
 ) -> tuple[list[Participant], list[str]]:
     state = deal_state(deal)
-    hypo = dataclasses.replace(deal, is_won=True, is_closed=True)
-    if state == OPEN:
-        hypo = dataclasses.replace(hypo, close_date=as_of)
+    # A lost deal is credited as won on its own date (to show its people, paying nothing).
+    hypo = won_on(deal, as_of) if state == OPEN else dataclasses.replace(deal, is_won=True)
     book = deal_book(session, org_id=org_id, doc=doc, deals=[hypo])
     credits, unresolved = book.deal_credits(hypo)
     by_rep: dict[str, list[Credit]] = defaultdict(list)
@@ -205,59 +203,17 @@ def _participant(
     )
 
 
-def _period_result(
-    plan: Plan, rep: Rep, credits: list[Credit], period: Period
-) -> PeriodResult | None:
-    results = rep_results(plan, rep, credits, start=period.start, end=period.end)
-    return next((r for r in results if r.period.name == period.name), None)
-
-
-def _gross(result: PeriodResult | None) -> Decimal:
-    return ZERO if result is None else result.gross
-
-
 def estimate_for(
     session: DbSession, *, org_id: str, plan: Plan, rep: Rep, mine: list[Credit]
 ) -> tuple[Decimal, tuple[dict[str, Any], ...]]:
     """What the hypothetical credits `mine` (one deal's) add to the rep's period gross."""
     if not {c.credit_type for c in mine} & counted_types(plan):
         return ZERO, ()  # e.g. a manager's own deal: the plan pays on rollup credit only
-    deal_id, period = mine[0].deal_id, mine[0].period
+    period = mine[0].period
     names = [p.name for p in history_periods(plan, period)]
     stored = stored_credits(session, org_id=org_id, rep_id=rep.id, plan=plan, periods=names)
-    others = [c for c in stored.credits if c.deal_id != deal_id]
-    with_deal = _period_result(plan, rep, [*others, *mine], period)
-    without = _period_result(plan, rep, others, period)
-    return explained(deal_id, period.name, with_deal, without)
-
-
-def explained(
-    deal_id: str, period: str, with_deal: PeriodResult | None, without: PeriodResult | None
-) -> tuple[Decimal, tuple[dict[str, Any], ...]]:
-    """The difference in gross and the lines explaining it (the deal's own, then the rest)."""
-    amount = _gross(with_deal) - _gross(without)
-    own = [ln for ln in (with_deal.lines if with_deal else ()) if ln.deal_id == deal_id]
-    rest = amount - sum((ln.amount for ln in own), ZERO)
-    if rest:
-        own.append(
-            Line("effect", None, None, rest, Decimal(1), rest, _effect(own, with_deal, without))
-        )
-    return amount, tuple({**line_dict(ln), "period": period} for ln in own)
-
-
-def _effect(
-    own: Sequence[Line], with_deal: PeriodResult | None, without: PeriodResult | None
-) -> str:
-    """Which components moved beyond the deal's own lines, e.g. `quota-bonus +5000.00`."""
-    with_c = dict(with_deal.components) if with_deal else {}
-    without_c = dict(without.components) if without else {}
-    parts = []
-    for name, amount in with_c.items():
-        delta = amount - without_c.get(name, ZERO)
-        delta -= sum((ln.amount for ln in own if ln.component == name), ZERO)
-        if delta:
-            parts.append(f"{name} {'+' if delta > 0 else ''}{money_str(delta)}")
-    return "effect on the rest of the period: " + ", ".join(parts)
+    found = estimate_credits(plan, rep, stored.credits, mine)
+    return found.amount, tuple({**line_dict(ln), "period": period.name} for ln in found.lines)
 
 
 def owner_lines(report: DealReport) -> list[tuple[str, str, Decimal]]:

@@ -1,28 +1,24 @@
 """The open-deal estimator: each open deal of a rep and what it would pay them if won today.
 
-Same figure as the deal page and `Estimated_Commission__c` (see connector.reports.estimate),
-computed for all of a rep's open deals at once: the rep's stored credits are loaded once per
-period, and the period's gross without any of the open deals is computed once (an open deal
-gives no credit, so the period as it stands is the baseline for every one of them).
+The estimate is calc's (`calc.estimate.estimate_credits`), the figure of the deal page and of
+`Estimated_Commission__c`, computed for all of a rep's open deals at once: the rep's stored
+credits are loaded once per period and calc's `Baselines` share the period without the open
+deals. With `use_stored`, the figure the sync stored today is read back instead.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from calc.crediting import Credit
-from calc.criteria import compile_all, date_value
-from calc.engine import rep_results
+from calc.estimate import Baselines, estimate_credits, won_on
 from calc.model import Deal, Rep
 from calc.money import ZERO
-from calc.periods import Period
 from calc.plan import Plan
-from calc.results import PeriodResult
-from connector.reports.spiffs import spiffs_of
+from calc.spiffs import spiff_eligible
 from connector.reports.stored_book import (
     StoredCredits,
     active_doc,
@@ -69,21 +65,6 @@ class Estimator:
     def total(self) -> Decimal:
         """What all of them would pay together, each on its own (not additive across tiers)."""
         return sum((d.amount for d in self.deals), ZERO)
-
-
-def _gross(plan: Plan, rep: Rep, credits: list[Credit], period: Period) -> Decimal:
-    results: list[PeriodResult] = rep_results(
-        plan, rep, credits, start=period.start, end=period.end
-    )
-    return next((r.gross for r in results if r.period.name == period.name), ZERO)
-
-
-def _spiff_match(plan: Plan, deal: Deal) -> bool:
-    day = date_value(deal, plan.credit_date)
-    return any(
-        day is not None and s.window.start <= day <= s.window.end and compile_all(s.criteria)(deal)
-        for s in spiffs_of(plan)
-    )
 
 
 def _commission_target(session: DbSession, org_id: str) -> tuple[str, str] | None:
@@ -149,10 +130,10 @@ def open_deal_estimates(
         if use_stored
         else {}
     )
-    hypos = [dataclasses.replace(d, is_won=True, is_closed=True, close_date=as_of) for d in deals]
+    hypos = [won_on(d, as_of) for d in deals]
     book = deal_book(session, org_id=org_id, doc=doc, deals=hypos)
     history: dict[str, StoredCredits] = {}
-    baseline: dict[str, Decimal] = {}
+    baselines: Baselines = {}
     out = []
     for deal, hypo in zip(deals, hypos, strict=True):
         mine = [c for c in book.deal_credits(hypo)[0] if c.rep_id == rep_id]
@@ -160,32 +141,27 @@ def open_deal_estimates(
         if deal.id in stored:
             amount = stored[deal.id]
         elif mine and {c.credit_type for c in mine} & counted_types(plan):
-            amount = _with_minus_without(session, org_id, plan, rep, mine, history, baseline)
+            amount = _estimate(session, org_id, plan, rep, mine, history, baselines)
         types = tuple(sorted({c.credit_type for c in mine}))
-        out.append(OpenDeal(deal, types, amount, _spiff_match(plan, deal)))
+        out.append(OpenDeal(deal, types, amount, spiff_eligible(plan, deal)))
     return Estimator(plan, currency, as_of, tuple(out), count)
 
 
-def _with_minus_without(
+def _estimate(
     session: DbSession,
     org_id: str,
     plan: Plan,
     rep: Rep,
     mine: Sequence[Credit],
     history: dict[str, StoredCredits],
-    baseline: dict[str, Decimal],
+    baselines: Baselines,
 ) -> Decimal:
-    period, deal_id = mine[0].period, mine[0].deal_id
+    """calc's estimate from the rep's stored credits (loaded once per period)."""
+    period = mine[0].period
     if period.name not in history:
         names = [p.name for p in history_periods(plan, period)]
         history[period.name] = stored_credits(
             session, org_id=org_id, rep_id=rep.id, plan=plan, periods=names
         )
     current = history[period.name].credits
-    others = [c for c in current if c.deal_id != deal_id]
-    with_deal = _gross(plan, rep, [*others, *mine], period)
-    if len(others) != len(current):  # credited while open (a custom `eligible`)
-        return with_deal - _gross(plan, rep, others, period)
-    if period.name not in baseline:
-        baseline[period.name] = _gross(plan, rep, current, period)
-    return with_deal - baseline[period.name]
+    return estimate_credits(plan, rep, current, mine, baselines=baselines).amount

@@ -2,7 +2,8 @@
 
 A SPIFF pays deals whose credit date falls inside its window and that meet every criterion,
 for the credit types it counts, in credit-date order until `max_payouts` is reached (see
-calc.engine). The deal's `SPIFF_Status__c` follows `connector.sync.desired.spiff_status`.
+calc.engine); whether an open deal would count is `calc.spiffs`. The deal's
+`SPIFF_Status__c` follows `connector.sync.desired.spiff_status`.
 """
 
 from __future__ import annotations
@@ -14,10 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from calc.criteria import (
-    compile_all,
     compile_criterion,
     criterion_text,
-    date_value,
     field_value,
     value_text,
 )
@@ -25,6 +24,7 @@ from calc.model import Deal
 from calc.money import ZERO
 from calc.periods import periods_between
 from calc.plan import Plan, Spiff
+from calc.spiffs import credit_day, in_window, meets, spiffs_of
 from connector.reports.estimate import DealReport, owner_lines
 from connector.reports.stored_book import plan_of
 from connector.store.periods import locked_periods
@@ -91,11 +91,6 @@ class SpiffCheck:
     ok: bool
 
 
-def spiffs_of(plan: Plan | None) -> list[Spiff]:
-    """The SPIFF components of a plan."""
-    return [] if plan is None else [c for c in plan.components if isinstance(c, Spiff)]
-
-
 def rule_of(plan: Plan, spiff: Spiff) -> SpiffRule:
     """The readable form of a SPIFF."""
     payout = spiff.payout
@@ -148,14 +143,7 @@ def progress(
         state = "upcoming" if as_of < spiff.window.start else "active"
         if as_of > spiff.window.end:
             state = "ended"
-        match = compile_all(spiff.criteria) if spiff.criteria else None
-        matches = tuple(
-            d.id
-            for d in open_deals
-            if (day := date_value(d, plan.credit_date)) is not None
-            and spiff.window.start <= day <= spiff.window.end
-            and (match is None or match(d))
-        )
+        matches = tuple(d.id for d in open_deals if meets(plan, spiff, d))
         rule = rule_of(plan, spiff)
         out.append(SpiffProgress(rule, state, len(paid), sum(paid.values(), ZERO), matches))
     return out
@@ -171,7 +159,7 @@ def deal_checks(
 ) -> list[SpiffCheck]:
     """Each SPIFF of the owner's plan against the deal (results: the owner's, window periods)."""
     out = []
-    day = date_value(deal, plan.credit_date)
+    day = credit_day(plan, deal)
     for spiff in spiffs_of(plan):
         rule = rule_of(plan, spiff)
         names = set(window_periods(plan, spiff))
@@ -185,7 +173,7 @@ def deal_checks(
             )
             for c in spiff.criteria
         )
-        inside = day is not None and spiff.window.start <= day <= spiff.window.end
+        inside = in_window(spiff, day)
         verdict, ok = _verdict(rule, state, owner_types, checks, inside, len(paid), mine)
         out.append(SpiffCheck(rule, day, inside, checks, len(paid), mine, verdict, ok))
     return out

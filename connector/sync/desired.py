@@ -11,8 +11,9 @@ Business rules (docs/operations.md, "What is written back"):
   owner's deal-attributed lines in every period (commission, SPIFF, clawback); for an
   open deal the estimator's figure; 0 for a lost deal.
 - `SPIFF_Status__c`: `Not Eligible`; `Eligible` (open, the owner's plan has a SPIFF whose
-  criteria it meets with its credit date inside the window); `Qualified` (won and counted:
-  the owner has a positive SPIFF line for it); `Paid` (qualified in a locked period).
+  criteria it meets with its credit date inside the window: `calc.spiffs.spiff_eligible`);
+  `Qualified` (won and counted: the owner has a positive SPIFF line for it); `Paid`
+  (qualified in a locked period).
 Reps without a plan and deals outside the calculated range are left alone.
 """
 
@@ -24,11 +25,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from calc.criteria import compile_all, date_value
 from calc.model import Deal
 from calc.money import HUNDRED, ZERO
 from calc.periods import fiscal_year_start
-from calc.plan import Plan, Spiff
+from calc.plan import Plan
+from calc.spiffs import spiff_eligible, spiffs_of
 
 NOT_ELIGIBLE, ELIGIBLE, QUALIFIED, PAID = "Not Eligible", "Eligible", "Qualified", "Paid"
 ResultDict = Mapping[str, Any]  # one period result in the `quotaflow calc` shape
@@ -84,10 +85,6 @@ def owner_deal_lines(results: Iterable[ResultDict]) -> dict[str, list[tuple[str,
     return out
 
 
-def _spiffs(plan: Plan | None) -> list[Spiff]:
-    return [c for c in plan.components if isinstance(c, Spiff)] if plan is not None else []
-
-
 def spiff_status(
     deal: Deal,
     plan: Plan | None,
@@ -96,7 +93,7 @@ def spiff_status(
     locked: frozenset[str],
 ) -> str:
     """The SPIFF lifecycle status of a deal for its owner (see the module docstring)."""
-    spiffs = _spiffs(plan)
+    spiffs = spiffs_of(plan)
     if not spiffs or plan is None:
         return NOT_ELIGIBLE
     ids = {s.id for s in spiffs}
@@ -105,14 +102,7 @@ def spiff_status(
         if not paid:
             return NOT_ELIGIBLE
         return PAID if any(p in locked for p in paid) else QUALIFIED
-    if deal.is_closed:
-        return NOT_ELIGIBLE
-    day = date_value(deal, plan.credit_date)
-    for spiff in spiffs:
-        inside = day is not None and spiff.window.start <= day <= spiff.window.end
-        if inside and compile_all(spiff.criteria)(deal):
-            return ELIGIBLE
-    return NOT_ELIGIBLE
+    return ELIGIBLE if spiff_eligible(plan, deal) else NOT_ELIGIBLE
 
 
 Estimate = Callable[[Deal], Decimal | None]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from calc.book import Book
+from calc.estimate import owner_estimates
 from connector.deps import SyncDeps
 from connector.pull import PullResult
 from connector.store.periods import PeriodLock, locked_periods
@@ -36,7 +37,6 @@ from connector.sync.compute import (
     with_locks,
 )
 from connector.sync.desired import Targets
-from connector.sync.estimate import owner_estimates
 from connector.sync.inputs import load_inputs
 from connector.sync.plans import ActivePlan
 from connector.sync.scope import changed_deal_ids, touched_reps

@@ -153,3 +153,25 @@ def test_every_single_rep_recompute_matches_the_full_run_on_the_examples() -> No
         part = calculate_book(book, start=start, end=end, rep_ids={rep_id})
         assert part.results == tuple(r for r in full.results if r.rep_id == rep_id)
         assert part.credits == tuple(c for c in full.credits if c.rep_id == rep_id)
+
+
+def test_bulk_owner_estimates_share_a_baseline_only_where_the_deal_gave_no_credit() -> None:
+    # `eligible` credits open deals too (a stage-based plan), so D8 and D9 are in R1's Q2 as
+    # they stand: 80,000 + 10,000 + 40,000 = 130,000 -> 5,000 + 3,000 + 1,000 bonus = 9,000.
+    # D9 moved to today: without it 90,000 -> 4,500, so 4,500; D8: without it 120,000 ->
+    # 8,000, so 1,000. The shared "period as it stands" baseline would give 0 for both.
+    from calc.estimate import estimate_in_book, owner_estimates
+
+    raw = DOC.model_dump(mode="json", by_alias=True, exclude_none=True)
+    raw["plans"][0]["eligible"] = [{"field": "stage", "op": "ne", "value": "Closed Lost"}]
+    doc = parse_plan_doc(raw)
+    deals = [
+        deal("D1", "R1", 80000, "2026-04-10"),
+        deal("D8", "R1", 10000, "2026-06-20", is_won=False),
+        deal("D9", "R1", 40000, "2026-06-30", is_won=False),
+    ]
+    book = Book(doc, REPS, deals)
+    as_of = date(2026, 5, 15)
+    bulk = owner_estimates(book, ["D9", "D8"], as_of=as_of)
+    assert bulk == {"D9": D(4500), "D8": D(1000)}
+    assert bulk == {d: estimate_in_book(book, d, as_of=as_of).owner_amount() for d in bulk}

@@ -125,3 +125,68 @@ def test_stored_grants_equal_force_apps_permission_set() -> None:
     assert fields == INTEGRATION.fields
     assert objects == INTEGRATION.objects
     assert users == sorted(INTEGRATION.user_permissions)
+
+
+def test_bulk_ingest_enforces_field_level_security_like_rest(integration: Api) -> None:
+    """A Bulk API 2.0 update goes through the same field-level security as REST: the row
+    that sets a field the integration user cannot edit fails with REST's message."""
+    import csv
+    import io
+
+    sf = integration.salesforce()
+    opps = sf.query("SELECT Id FROM Opportunity WHERE IsDeleted = false LIMIT 2")["records"]
+    rest = integration.call(
+        "PATCH", f"{API}/sobjects/Opportunity/{opps[0]['Id']}", json={"Amount": 5}
+    ).json()[0]
+    rows = [
+        {"Id": opps[0]["Id"], "Amount": "5"},
+        {"Id": opps[1]["Id"], "Estimated_Commission__c": "12.5"},
+    ]
+    [result] = sf.bulk2.Opportunity.update(records=rows, wait=0.05)
+    assert (result["numberRecordsProcessed"], result["numberRecordsFailed"]) == (2, 1)
+    failed = list(
+        csv.DictReader(io.StringIO(sf.bulk2.Opportunity.get_failed_records(result["job_id"])))
+    )
+    assert [r["sf__Error"] for r in failed] == [f"{rest['errorCode']}:{rest['message']}:Amount --"]
+    assert sf.Opportunity.get(opps[1]["Id"])["Estimated_Commission__c"] == 12.5
+
+
+def test_describe_hides_fields_the_integration_user_cannot_read(
+    integration: Api, admin: Any
+) -> None:
+    # Gross_Margin__c is the customer's own field: Quotaflow_Integration does not grant it.
+    assert "Gross_Margin__c" not in _fields(integration, "Opportunity")
+    assert "Gross_Margin__c" in _fields(admin, "Opportunity")
+    # What the permission set grants stays visible, read-only or not.
+    visible = _fields(integration, "Opportunity")
+    assert {"Amount", "Product_Family__c", "Estimated_Commission__c"} <= visible.keys()
+
+
+@pytest.mark.parametrize(
+    "soql",
+    [
+        "SELECT Id, Gross_Margin__c FROM Opportunity",
+        "SELECT Id FROM Opportunity WHERE Gross_Margin__c > 0",
+        "SELECT Id FROM Opportunity ORDER BY Gross_Margin__c",
+        "SELECT SUM(Gross_Margin__c) FROM Opportunity",
+        "SELECT Name, (SELECT Gross_Margin__c FROM Opportunities) FROM Account",
+        "SELECT Id, Opportunity.Gross_Margin__c FROM OpportunitySplit",
+    ],
+)
+def test_a_query_naming_a_hidden_field_is_invalid_field(
+    integration: Api, admin: Any, soql: str
+) -> None:
+    response = integration.call("GET", f"{API}/query/", params={"q": soql})
+    assert response.status_code == 400, response.text
+    [error] = response.json()
+    assert error["errorCode"] == "INVALID_FIELD"
+    assert "No such column 'Gross_Margin__c' on entity 'Opportunity'" in error["message"]
+    assert admin.call("GET", f"{API}/query/", params={"q": soql}).status_code == 200
+
+
+def test_fields_all_leaves_out_hidden_fields(integration: Api, admin: Any) -> None:
+    soql = "SELECT FIELDS(ALL) FROM Opportunity LIMIT 1"
+    mine = integration.call("GET", f"{API}/query/", params={"q": soql}).json()["records"][0]
+    theirs = admin.call("GET", f"{API}/query/", params={"q": soql}).json()["records"][0]
+    assert "Gross_Margin__c" not in mine
+    assert "Gross_Margin__c" in theirs

@@ -59,7 +59,8 @@ def test_different_seed_gives_different_rows(demo: sqlite3.Connection) -> None:
 
 def test_counts(demo: sqlite3.Connection) -> None:
     by_plan = dict(demo.execute('SELECT Comp_Plan__c, count(*) FROM "User" GROUP BY 1').fetchall())
-    assert by_plan == {None: 3, "vp": 1, "manager": 8, "ae": 60}
+    # Admin, integration, ops, plus the Automated Process, guest, Chatter Free, partner users.
+    assert by_plan == {None: 7, "vp": 1, "manager": 8, "ae": 60}
     assert _one(demo, "SELECT count(*) FROM User WHERE Title = 'Sales Manager'") == 6
     assert _one(demo, "SELECT count(*) FROM Account") == 300
     assert _one(demo, "SELECT count(*) FROM Opportunity") == 3000
@@ -77,14 +78,15 @@ def test_counts(demo: sqlite3.Connection) -> None:
 def test_setup_records(demo: sqlite3.Connection) -> None:
     profiles = {r[0] for r in demo.execute("SELECT Name FROM Profile")}
     assert {"System Administrator", "Sales Rep", "Sales Manager", "Sales Operations",
-            "Integration User"} == profiles  # fmt: skip
+            "Integration User", "Chatter Free User", "Quotaflow Site Profile",
+            "Partner Community User"} == profiles  # fmt: skip
     users = dict(demo.execute(
         "SELECT u.Username, p.Name FROM User u JOIN Profile p ON p.Id = u.ProfileId"
     ).fetchall())  # fmt: skip
     assert users["integration@quotaflow.devorg"] == "Integration User"
     assert users["admin@quotaflow.devorg"] == "System Administrator"
     assert users["ops@quotaflow.devorg"] == "Sales Operations"
-    assert len(users) == 72  # usernames are unique
+    assert len(users) == 76  # usernames are unique
     currencies = demo.execute("SELECT IsoCode, ConversionRate, IsCorporate FROM CurrencyType")
     assert ("USD", 1.0, 1) in currencies.fetchall()
     split_types = demo.execute("SELECT DeveloperName, IsTotalValidated FROM OpportunitySplitType")
@@ -188,7 +190,9 @@ def test_derived_and_write_back_fields(demo: sqlite3.Connection) -> None:
     for obj, fields in write_back:
         for name in fields:
             assert _one(demo, f'SELECT count(*) FROM "{obj}" WHERE {name} IS NOT NULL') == 0
-    names = demo.execute("SELECT Name, FirstName || ' ' || LastName FROM User").fetchall()
+    names = demo.execute(
+        "SELECT Name, ltrim(coalesce(FirstName, '') || ' ' || LastName) FROM User"
+    ).fetchall()
     assert all(a == b for a, b in names)
 
 
@@ -269,7 +273,8 @@ def test_scaled_seed_counts() -> None:
     before = _indexes(conn)
     summary = seed.seed_scaled(conn, reps=200, deals=20_000, now_ms=NOW)
     assert summary.counts["Opportunity"] == 20_000
-    assert summary.counts["User"] == 3 + 1 + 6 + 20 + 200  # system, VP, directors, managers, reps
+    # system, VP, directors, managers, reps, the non-Standard users
+    assert summary.counts["User"] == 3 + 1 + 6 + 20 + 200 + 4
     assert summary.counts["Account"] == 2_000
     for name, count in summary.counts.items():
         assert _one(conn, f'SELECT count(*) FROM "{name}"') == count
@@ -360,3 +365,38 @@ def test_fast_id_runs_over_many_blocks() -> None:
     ids = list(id_range("Opportunity", 1, 20_000))
     assert ids[::997] == [schema.new_id("Opportunity", n) for n in range(1, 20_001, 997)]
     assert ids == sorted(ids) and len(set(ids)) == 20_000
+
+
+def test_user_types_mix_people_and_system_users(demo: sqlite3.Connection) -> None:
+    rows = demo.execute("SELECT Username, UserType, Comp_Plan__c FROM User").fetchall()
+    kinds = {name: kind for name, kind, _ in rows}
+    assert kinds["autoproc@quotaflow.devorg"] == "AutomatedProcess"
+    assert kinds["integration@quotaflow.devorg"] == "CloudIntegrationUser"
+    assert kinds["guest@quotaflow.devorg"] == "Guest"
+    assert kinds["mira.okonkwo@quotaflow.devorg"] == "CsnOnly"
+    assert kinds["pat.reseller@quotaflow.devorg"] == "PowerPartner"
+    # Every person with a compensation plan is a Standard user; no system user owns a deal.
+    assert {kind for _, kind, plan in rows if plan} == {"Standard"}
+    owners = "SELECT count(*) FROM Opportunity o JOIN User u ON u.Id = o.OwnerId " \
+        "WHERE u.UserType != 'Standard'"  # fmt: skip
+    assert _one(demo, owners) == 0
+
+
+def test_opportunity_record_types_forecast_and_line_item_flags(demo: sqlite3.Connection) -> None:
+    types = dict(demo.execute("SELECT DeveloperName, Id FROM RecordType").fetchall())
+    assert set(types) == {"New_Business", "Renewal"}
+    mismatched = "SELECT count(*) FROM Opportunity WHERE RecordTypeId != " \
+        "CASE WHEN Type = 'Renewal' THEN ? ELSE ? END"  # fmt: skip
+    assert _one(demo, mismatched, types["Renewal"], types["New_Business"]) == 0
+    for stage, category in (("Closed Won", "Closed"), ("Closed Lost", "Omitted"),
+                            ("Prospecting", "Pipeline")):  # fmt: skip
+        found = demo.execute(
+            "SELECT DISTINCT ForecastCategoryName FROM Opportunity WHERE StageName = ?", (stage,)
+        ).fetchall()
+        assert found == [(category,)], stage
+    book = _one(demo, "SELECT Id FROM Pricebook2 WHERE IsStandard = 1")
+    assert _one(demo, "SELECT count(*) FROM Opportunity WHERE Pricebook2Id IS NOT ?", book) == 0
+    flagged = "SELECT count(*) FROM Opportunity o WHERE HasOpportunityLineItem != EXISTS " \
+        "(SELECT 1 FROM OpportunityLineItem li WHERE li.OpportunityId = o.Id)"  # fmt: skip
+    assert _one(demo, flagged) == 0
+    assert _one(demo, "SELECT count(*) FROM Opportunity WHERE HasOpportunityLineItem = 1") > 0

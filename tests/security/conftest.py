@@ -1,12 +1,9 @@
-"""Security tests run against the same synced demo org as the web tests."""
+"""Security tests run against the same synced demo org as the web tests (fixture `web`,
+defined once in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
-
-from tests.webapp.conftest import web
-
-__all__ = ["web"]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -17,7 +17,7 @@ from mappings.api_names import api_name_problem
 from mappings.defaults import default_mapping
 from mappings.errors import MappingError
 from mappings.loader import document_from_data, document_to_data, dump_mapping
-from tests.webapp.conftest import Web, web  # noqa: F401  (the synced demo org and its app)
+from tests.webapp.conftest import Web  # the synced demo org and its app (fixture `web`)
 from webapp.cli import main
 from webapp.db import unit_of_work
 
@@ -111,7 +111,7 @@ def test_every_name_in_the_document_is_checked_on_its_path(
 
 
 @pytest.fixture
-def admin(web: Web, tmp_path: Path) -> tuple[Flask, dict[str, str]]:  # noqa: F811
+def admin(web: Web, tmp_path: Path) -> tuple[Flask, dict[str, str]]:
     app = web.fresh(tmp_path)
     token = web.admin_token(app=app)
     page = app.test_client().post("/admin/mappings", data={"qf_token": token}).text
@@ -120,7 +120,7 @@ def admin(web: Web, tmp_path: Path) -> tuple[Flask, dict[str, str]]:  # noqa: F8
     return app, {"qf_token": token, "qf_csrf": csrf.group(1)}
 
 
-def _calls(web: Web) -> dict[str, int]:  # noqa: F811
+def _calls(web: Web) -> dict[str, int]:
     http = requests.Session()
     http.trust_env = False
     stats = http.get(f"{web.info.instance_url}/__devorg/stats", verify=web.info.ca_cert).json()
@@ -129,7 +129,7 @@ def _calls(web: Web) -> dict[str, int]:  # noqa: F811
 
 @pytest.mark.parametrize("name", ["Opportunity ", "Opportunity/../../limits"])
 def test_saving_a_malformed_object_stores_nothing_and_calls_nothing(
-    web: Web,  # noqa: F811
+    web: Web,
     admin: tuple[Flask, dict[str, str]],
     name: str,
 ) -> None:
@@ -150,7 +150,7 @@ def test_saving_a_malformed_object_stores_nothing_and_calls_nothing(
     assert _calls(web) == calls
 
 
-def test_the_api_reports_the_path(web: Web) -> None:  # noqa: F811
+def test_the_api_reports_the_path(web: Web) -> None:
     headers = {"Authorization": f"Bearer {web.admin_token()}"}
     document = web.client().get("/api/v1/mappings/active", headers=headers).get_json()["document"]
     document["deal"]["object"] = "Opportunity/../../limits"

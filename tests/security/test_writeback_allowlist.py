@@ -42,7 +42,7 @@ from mappings.schema import MappingDocument
 from mappings.validate import validate_against_describe
 from mappings.writeback_rules import SHIPPED_FIELDS, allowlist_problems, fields_read, refusal
 from tests.sync.conftest import Org, next_second, running_org
-from tests.webapp.conftest import Web, web  # noqa: F401  (the synced demo org and its app)
+from tests.webapp.conftest import Web  # the synced demo org and its app (fixture `web`)
 from webapp.cli import main
 from webapp.db import unit_of_work
 
@@ -179,7 +179,7 @@ def test_store_add_remove_and_audit(store_settings: Any) -> None:
 
 
 @pytest.fixture
-def admin(web: Web, tmp_path: Path) -> tuple[Flask, dict[str, str]]:  # noqa: F811
+def admin(web: Web, tmp_path: Path) -> tuple[Flask, dict[str, str]]:
     app = web.fresh(tmp_path)
     token = web.admin_token(app=app)
     page = app.test_client().post("/admin/mappings", data={"qf_token": token}).text
@@ -193,7 +193,7 @@ def _versions(app: Flask, org_id: str) -> list[tuple[int, bool]]:
         return [(v.version, v.is_active) for v in list_versions(uow.session, org_id)]
 
 
-def test_saving_the_attack_mapping_is_refused(web: Web, admin: Any) -> None:  # noqa: F811
+def test_saving_the_attack_mapping_is_refused(web: Web, admin: Any) -> None:
     app, form = admin
     before = _versions(app, web.org_id)
     text = dump_mapping(edited(ATTACK))
@@ -204,7 +204,7 @@ def test_saving_the_attack_mapping_is_refused(web: Web, admin: Any) -> None:  # 
     assert _versions(app, web.org_id) == before
 
 
-def test_an_old_stored_attack_mapping_does_not_activate(web: Web, admin: Any) -> None:  # noqa: F811
+def test_an_old_stored_attack_mapping_does_not_activate(web: Web, admin: Any) -> None:
     app, form = admin
     with app.app_context(), unit_of_work() as uow:
         row = add_version(uow.session, web.org_id, edited(ATTACK), created_by="old", now=NOW)
@@ -218,7 +218,7 @@ def test_an_old_stored_attack_mapping_does_not_activate(web: Web, admin: Any) ->
         assert stored is not None and not stored.is_active
 
 
-def test_the_api_refuses_the_attack(web: Web) -> None:  # noqa: F811
+def test_the_api_refuses_the_attack(web: Web) -> None:
     headers = {"Authorization": f"Bearer {web.admin_token()}"}
     body = (
         web.client()
@@ -233,7 +233,7 @@ def test_the_api_refuses_the_attack(web: Web) -> None:  # noqa: F811
     assert "writeback.spiff_status.field" in [e["path"] for e in body["errors"]]
 
 
-def test_the_allow_list_form(web: Web, admin: Any) -> None:  # noqa: F811
+def test_the_allow_list_form(web: Web, admin: Any) -> None:
     app, form = admin
     client = app.test_client()
     for field, message in [
@@ -275,7 +275,7 @@ def test_the_allow_list_form(web: Web, admin: Any) -> None:  # noqa: F811
     assert shipped.status_code == 422
 
 
-def test_the_form_is_admin_only_and_csrf_protected(web: Web, admin: Any) -> None:  # noqa: F811
+def test_the_form_is_admin_only_and_csrf_protected(web: Web, admin: Any) -> None:
     app, form = admin
     client = app.test_client()
     field = {"field": "Opportunity.Commission_Estimate__c"}

@@ -29,7 +29,7 @@ from mappings.safe_yaml import (
     YamlError,
     load_yaml,
 )
-from tests.webapp.conftest import Web, web  # noqa: F401  (the synced demo org and its app)
+from tests.webapp.conftest import Web  # the synced demo org and its app (fixture `web`)
 from webapp.cli import main
 from webapp.db import unit_of_work
 
@@ -123,7 +123,7 @@ def test_plan_and_mapping_parsers_refuse_with_the_limit() -> None:
 
 
 @pytest.fixture
-def admin(web: Web, tmp_path: Path) -> tuple[Flask, dict[str, str]]:  # noqa: F811
+def admin(web: Web, tmp_path: Path) -> tuple[Flask, dict[str, str]]:
     app = web.fresh(tmp_path)
     token = web.admin_token(app=app)
     page = app.test_client().post("/admin/mappings", data={"qf_token": token}).text
@@ -140,7 +140,7 @@ def _stored(app: Flask, org_id: str) -> tuple[int, int]:
 
 
 def test_billion_laughs_plan_upload_is_a_422_and_stores_nothing(
-    web: Web,  # noqa: F811
+    web: Web,
     admin: tuple[Flask, dict[str, str]],
 ) -> None:
     app, form = admin
@@ -156,7 +156,7 @@ def test_billion_laughs_plan_upload_is_a_422_and_stores_nothing(
 
 
 def test_mapping_save_with_aliases_is_a_422_and_stores_nothing(
-    web: Web,  # noqa: F811
+    web: Web,
     admin: tuple[Flask, dict[str, str]],
 ) -> None:
     app, form = admin
@@ -181,7 +181,7 @@ def test_mapping_save_with_aliases_is_a_422_and_stores_nothing(
     ids=["aliases", "depth", "duplicates", "size"],
 )
 def test_the_mappings_api_answers_422_naming_the_limit(
-    web: Web,  # noqa: F811
+    web: Web,
     body: str,
     limit: str,
 ) -> None:
@@ -193,7 +193,7 @@ def test_the_mappings_api_answers_422_naming_the_limit(
     assert limit in response.get_json()["error"]
 
 
-def test_a_limit_inside_the_document_text_is_a_422_too(web: Web) -> None:  # noqa: F811
+def test_a_limit_inside_the_document_text_is_a_422_too(web: Web) -> None:
     headers = {"Authorization": f"Bearer {web.admin_token()}"}
     document = "rep: &r {object: User}\ndeal: *r\n"
     response = web.client().post(

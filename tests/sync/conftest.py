@@ -18,6 +18,7 @@ from typing import Any
 
 import requests
 
+from calc.model import DEAL_FIELDS
 from connector.deps import SyncDeps, build_sync_deps
 from connector.settings import Settings, load_settings
 from connector.store.migrate import upgrade
@@ -185,42 +186,28 @@ def export_org(client: OrgClient, folder: Path) -> dict[str, Any]:
             for u in users
         ],
     )
-    _csv(
-        folder / "deals.csv",
-        [
-            "id",
-            "name",
-            "owner_id",
-            "amount",
-            "close_date",
-            "is_won",
-            "is_closed",
-            "stage",
-            "type",
-            "product_family",
-            "quantity",
-            "term_months",
-            "cancel_date",
-        ],
-        [
-            [
-                o["Id"],
-                o["Name"],
-                o["OwnerId"],
-                o["Amount"] if o["Amount"] is not None or o["IsWon"] else 0,
-                o["CloseDate"],
-                _flag(o["IsWon"]),
-                _flag(o["IsClosed"]),
-                o["StageName"],
-                o["Type"],
-                o["Product_Family__c"],
-                o["TotalOpportunityQuantity"],
-                o["Term_Months__c"],
-                o["Cancel_Date__c"],
-            ]
-            for o in opps
-        ],
-    )
+    deals = [
+        {
+            "id": o["Id"],
+            "name": o["Name"],
+            "owner_id": o["OwnerId"],
+            "amount": o["Amount"] if o["Amount"] is not None or o["IsWon"] else 0,
+            "close_date": o["CloseDate"],
+            "is_won": _flag(o["IsWon"]),
+            "is_closed": _flag(o["IsClosed"]),
+            "stage": o["StageName"],
+            "type": o["Type"],
+            "product_family": o["Product_Family__c"],
+            "quantity": o["TotalOpportunityQuantity"],
+            "term_months": o["Term_Months__c"],
+            "cancel_date": o["Cancel_Date__c"],
+        }
+        for o in opps
+    ]
+    # The columns are calc's deal fields (calc.model.DEAL_FIELDS) this export fills.
+    columns = [name for name in DEAL_FIELDS if any(name in d for d in deals)]
+    assert {k for d in deals for k in d} <= set(columns)
+    _csv(folder / "deals.csv", columns, [[d.get(c) for c in columns] for d in deals])
     kinds = {"Revenue": "revenue", "Overlay": "overlay"}
     _csv(
         folder / "splits.csv",

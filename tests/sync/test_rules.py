@@ -259,39 +259,3 @@ def test_only_real_differences_are_written_after_rounding() -> None:
         ("User", "U2", {"Earnings_To_Date__c": 10.0}),
         ("User", "U3", {"Earnings_To_Date__c": 5.01}),
     ]
-
-
-def test_bulk_owner_estimates_equal_calcs_estimator() -> None:
-    import dataclasses
-    from pathlib import Path
-
-    import yaml
-
-    import calc
-    from calc.estimate import estimate_in_book
-    from calc.inputs import parse_deals, parse_reps, parse_splits, parse_team
-    from connector.sync.estimate import owner_estimates
-
-    examples = Path(calc.__file__).parent / "examples"
-    doc = parse_plan_doc(yaml.safe_load((examples / "plan.yaml").read_text()))
-    deals = parse_deals((examples / "deals.csv").read_text())
-    # More open deals: each a copy of a won one, reopened, so owners have several.
-    extra = [
-        dataclasses.replace(d, id=f"{d.id}-open", is_won=False, is_closed=False)
-        for d in deals
-        if d.is_won
-    ]
-    book = Book(
-        doc,
-        parse_reps((examples / "reps.csv").read_text()),
-        [*deals, *extra],
-        parse_splits((examples / "splits.csv").read_text()),
-        parse_team((examples / "team.csv").read_text()),
-    )
-    open_ids = [d.id for d in book.deals.values() if not d.is_closed]
-    assert len(open_ids) > 10
-    for as_of in (date(2026, 2, 15), date(2026, 6, 30)):
-        bulk = owner_estimates(book, open_ids, as_of=as_of)
-        one_by_one = {d: estimate_in_book(book, d, as_of=as_of).owner_amount() for d in open_ids}
-        assert bulk == one_by_one
-        assert any(v > 0 for v in bulk.values())

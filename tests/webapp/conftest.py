@@ -139,9 +139,13 @@ def _cast(app: Flask, org_id: str) -> Cast:
     )
 
 
-@pytest.fixture(scope="session")
-def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
-    """The demo org, synced once for the session."""
+def synced_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
+    """The demo org, synced once for the session: behind the `web` fixture of tests/conftest.py.
+
+    The fixture is defined once, at the root, so that tests/webapp and tests/security share
+    one synced org per test process (a fixture imported into a second conftest or module is
+    a second fixture, synced again).
+    """
     tmp = tmp_path_factory.mktemp("web")
     with start_devorg(tmp / "devorg", timeout=120) as info:
         db_file = tmp / "qf.db"

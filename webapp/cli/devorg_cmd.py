@@ -31,6 +31,13 @@ def register(subparsers: Any) -> None:
     serve.add_argument(
         "--canvas-url", help="Canvas app URL the /lightning pages frame ($QUOTAFLOW_CANVAS_URL)"
     )
+    serve.add_argument(
+        "--tls-name",
+        action="append",
+        default=[],
+        metavar="DNS_NAME",
+        help="an extra DNS name for the HTTPS certificate (repeatable)",
+    )
     faults = serve.add_argument_group("fault injection (see POST /__devorg/faults)")
     faults.add_argument("--faults", help="a JSON object in the POST /__devorg/faults shape")
     faults.add_argument("--expire-sessions-every", type=float, metavar="SECONDS")
