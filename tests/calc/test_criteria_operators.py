@@ -169,3 +169,29 @@ components:
         "plans[0].components[0].criteria[1].value",
     ]
     assert problems[0].message.startswith("`gt` takes one number, date or text")
+
+
+def test_no_module_but_calc_criteria_knows_an_operator() -> None:
+    # What keeps "adding a criterion operator" at one file: the views, the sync and the docs
+    # ask the model; none keeps its own table of operators or their texts (the rep views had
+    # one, where an operator missing from it showed its raw name).
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    texts = {m.display for m in OPERATORS if m.display not in ("in", "=")}
+    offenders = []
+    for folder in ("calc", "connector", "webapp"):
+        for path in sorted((root / folder).rglob("*.py")):
+            if path == root / "calc" / "criteria.py":
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                shown = isinstance(node, ast.Constant) and node.value in texts
+                compared = (
+                    isinstance(node, ast.Compare)
+                    and isinstance(node.left, ast.Attribute)
+                    and node.left.attr == "op"
+                )
+                if shown or compared:
+                    offenders.append(f"{path.relative_to(root)}:{node.lineno}")  # type: ignore[attr-defined]
+    assert offenders == []
