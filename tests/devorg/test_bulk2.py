@@ -47,11 +47,11 @@ def paused(api: Api) -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def deals(api: Api, create_records: Any) -> list[str]:
-    """An account and 2,500 opportunities named Bulk-0000.. in it (some without Amount)."""
+    """An account and 2,500 opportunities named Jobs-0000.. in it (some without Amount)."""
     [account] = create_records("Account", [{"Name": 'Bulk, "Quoted" Inc'}])
     rows = [
         {
-            "Name": f"Bulk-{i:04d}",
+            "Name": f"Jobs-{i:04d}",
             "StageName": "Prospecting",
             "CloseDate": "2026-03-01",
             "AccountId": account,
@@ -64,16 +64,16 @@ def deals(api: Api, create_records: Any) -> list[str]:
 
 def test_simple_salesforce_bulk2_query_pages_every_row(api: Api, deals: list[str]) -> None:
     sf = api.salesforce()
-    soql = "SELECT Id, Name, Amount, Account.Name FROM Opportunity WHERE Name LIKE 'Bulk-%'"
+    soql = "SELECT Id, Name, Amount, Account.Name FROM Opportunity WHERE Name LIKE 'Jobs-%'"
     pages = list(sf.bulk2.Opportunity.query(soql, max_records=1000, wait=WAIT))
     assert len(pages) == 3  # 1000 + 1000 + 500, each with its own header row
     rows = [r for page in pages for r in csv.DictReader(io.StringIO(page))]
     assert sorted(r["Id"] for r in rows) == sorted(deals)
     assert list(rows[0]) == ["Id", "Name", "Amount", "Account.Name"]
     by_name = {r["Name"]: r for r in rows}
-    assert by_name["Bulk-0000"]["Amount"] == ""  # null is an empty cell
-    assert by_name["Bulk-0001"]["Amount"] == "1001.0"
-    assert by_name["Bulk-0001"]["Account.Name"] == 'Bulk, "Quoted" Inc'
+    assert by_name["Jobs-0000"]["Amount"] == ""  # null is an empty cell
+    assert by_name["Jobs-0001"]["Amount"] == "1001.0"
+    assert by_name["Jobs-0001"]["Account.Name"] == 'Bulk, "Quoted" Inc'
 
 
 def test_simple_salesforce_bulk2_download_writes_csv_files(
@@ -81,7 +81,7 @@ def test_simple_salesforce_bulk2_download_writes_csv_files(
 ) -> None:
     sf = api.salesforce()
     results = sf.bulk2.Opportunity.download(
-        "SELECT Id FROM Opportunity WHERE Name LIKE 'Bulk-%'",
+        "SELECT Id FROM Opportunity WHERE Name LIKE 'Jobs-%'",
         str(tmp_path),
         max_records=2000,
         wait=WAIT,
@@ -167,7 +167,7 @@ def _ingest(
 def test_query_job_states_and_wire_format(api: Api, deals: list[str], paused: None) -> None:
     body = {
         "operation": "query",
-        "query": "SELECT Name, Amount FROM Opportunity WHERE Name IN ('Bulk-0001','Bulk-0010')"
+        "query": "SELECT Name, Amount FROM Opportunity WHERE Name IN ('Jobs-0001','Jobs-0010')"
         " ORDER BY Name",
         "columnDelimiter": "PIPE",
         "lineEnding": "CRLF",
@@ -188,7 +188,7 @@ def test_query_job_states_and_wire_format(api: Api, deals: list[str], paused: No
     assert results.headers["Sforce-NumberOfRecords"] == "2"
     assert results.headers["Sforce-Locator"] == "null"
     assert results.headers["Content-Type"].startswith("text/csv")
-    assert results.content == b'"Name"|"Amount"\r\n"Bulk-0001"|"1001.0"\r\n"Bulk-0010"|""\r\n'
+    assert results.content == b'"Name"|"Amount"\r\n"Jobs-0001"|"1001.0"\r\n"Jobs-0010"|""\r\n'
     listed = api.call("GET", f"{API}/jobs/query").json()
     assert info["id"] in [j["id"] for j in listed["records"]] and listed["done"] is True
     assert api.call("DELETE", f"{API}/jobs/query/{info['id']}").status_code == 204
@@ -199,7 +199,7 @@ def test_locator_pages_and_can_be_reread(api: Api, deals: list[str]) -> None:
     created = api.call(
         "POST",
         f"{API}/jobs/query",
-        json={"operation": "query", "query": "SELECT Id FROM Opportunity WHERE Name LIKE 'Bulk-%'"},
+        json={"operation": "query", "query": "SELECT Id FROM Opportunity WHERE Name LIKE 'Jobs-%'"},
     ).json()
     _wait(api, "query", created["id"])
     url = f"{API}/jobs/query/{created['id']}/results"
