@@ -287,6 +287,10 @@ def _derive(
     current: dict[str, Any],
 ) -> None:
     """Fields Salesforce computes: User.Name, IsClosed/IsWon (+ stage Probability), SplitAmount."""
+    if obj.name == "User" and not current and fields.get("UserType") is None:
+        # UserType is read-only and set by the user license of the profile; users created
+        # through the API here get a Salesforce license profile, so they are Standard.
+        fields["UserType"] = "Standard"
     if obj.name == "User" and ({"FirstName", "LastName"} & fields.keys()):
         fields.update(values.derived_values("User", {**current, **fields}))
     elif obj.name == "Opportunity" and "StageName" in fields:

@@ -201,3 +201,25 @@ def _admin(api: Api) -> Api:
     admin = Api.__new__(Api)
     admin.info, admin.session, admin.token = info, api.session, token
     return admin
+
+
+def test_a_user_created_through_the_api_is_a_standard_user(api: Api) -> None:
+    """UserType follows the profile's license: a person added through the API is Standard
+    (the mapping's default include rule keeps exactly those as reps)."""
+    admin = _admin(api)
+    profile = _query(api, "SELECT Id FROM Profile")["records"][0]
+    created = admin.call(
+        "POST",
+        f"{API}/sobjects/User",
+        json={
+            "Username": "new.person@example.test",
+            "LastName": "Person",
+            "Email": "new.person@example.test",
+            "ProfileId": profile["Id"],
+            "TimeZoneSidKey": "America/New_York",
+        },
+    )
+    assert created.status_code == 201, created.text
+    user_id = created.json()["id"]
+    [row] = _query(api, f"SELECT UserType FROM User WHERE Id = '{user_id}'")["records"]
+    assert row["UserType"] == "Standard"
