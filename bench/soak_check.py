@@ -35,7 +35,7 @@ from soak_org import OrgClient
 CENT = Decimal("0.01")
 USER_FIELDS = (
     "Id, Name, ManagerId, Comp_Plan__c, Hire_Date__c, End_Date__c, Quota__c, "
-    "Target_Incentive__c, IsActive, Quota_Attainment__c, Earnings_To_Date__c"
+    "Target_Incentive__c, IsActive, Quota_Attainment__c, Earnings_To_Date__c, UserType"
 )
 OPP_FIELDS = (
     "Id, Name, OwnerId, Amount, CloseDate, IsWon, IsClosed, StageName, Type, "

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from devorg.credentials import ADMIN_USERNAME
 from tests.thirdparty.conftest import AdminApi
 
 pytestmark = pytest.mark.thirdparty
@@ -46,29 +45,32 @@ def test_data_update_bulk_writes_and_reports(sf: Sf, admin: AdminApi, tmp_path: 
 
 
 def test_data_update_bulk_reports_failed_rows(
-    sf: Sf, admin: AdminApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sf: Sf, admin: AdminApi, tmp_path: Path, sf_env: dict[str, str]
 ) -> None:
-    monkeypatch.chdir(tmp_path)  # `sf data bulk results` writes its CSV files here
-    org = ("--target-org", ADMIN_USERNAME)  # the default org is set for the repository only
+    # `sf data bulk results` writes its CSV files into its working directory (sf's HOME).
     records = admin.query("SELECT Id FROM Opportunity ORDER BY Id LIMIT 2")
     data = tmp_path / "bad.csv"
     data.write_text(f"Id,Amount\n{records[0]['Id']},12\n{records[1]['Id']},lots\n")
     out = sf("data", "update", "bulk", "--sobject", "Opportunity", "--file", str(data),
-             "--wait", "2", *org)  # fmt: skip
+             "--wait", "2")  # fmt: skip
     assert out["status"] == 1 and out["code"] == "FailedRecordDetailsError", out
     assert out["data"]["state"] == "JobComplete"
-    results = sf("data", "bulk", "results", "--job-id", out["data"]["jobId"], *org)
+    results = sf("data", "bulk", "results", "--job-id", out["data"]["jobId"])
     assert results["status"] == 0, results
     summary = results["result"]
     assert (summary["processedRecords"], summary["failedRecords"]) == (2, 1)
-    failed = list(csv.DictReader((tmp_path / summary["failedFilePath"]).open(newline="")))
+    failed = list(
+        csv.DictReader((Path(sf_env["HOME"]) / summary["failedFilePath"]).open(newline=""))
+    )
     assert [(r["sf__Id"], r["sf__Error"]) for r in failed] == [
         (
             records[1]["Id"],
             "INVALID_TYPE_ON_FIELD_IN_RECORD:Amount: value not of required type: lots:Amount --",
         )
     ]
-    done = list(csv.DictReader((tmp_path / summary["successFilePath"]).open(newline="")))
+    done = list(
+        csv.DictReader((Path(sf_env["HOME"]) / summary["successFilePath"]).open(newline=""))
+    )
     assert [(r["sf__Id"], r["sf__Created"]) for r in done] == [(records[0]["Id"], "false")]
 
 
