@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -239,6 +239,12 @@ class PlanDoc(_Model):
         return next((p for p in self.plans if p.id == plan_id), None)
 
 
+def error_path(loc: Sequence[int | str]) -> str:
+    """A pydantic error location as a plan path: `plans[0].components[1].criteria[0].value`.
+    The tags pydantic adds for a tagged union (`spiff`, `gt`) are left out."""
+    return format_loc(loc, COMPONENT_TYPES + CRITERION_OPS)
+
+
 def parse_plan_doc(data: object, *, source: str = "plan") -> PlanDoc:
     """Validate a parsed plan document (one plan or `plans: [...]`); PlanError on a problem."""
     if not isinstance(data, Mapping):
@@ -252,8 +258,6 @@ def parse_plan_doc(data: object, *, source: str = "plan") -> PlanDoc:
     except ValidationError as exc:
         first = exc.errors()[0]
         reason = str(first["msg"]).removeprefix("Value error, ")
-        # The operator tag pydantic puts in the path (`criteria[0].gt.value`) is left out.
-        path = format_loc(first["loc"], COMPONENT_TYPES + CRITERION_OPS)
-        raise PlanError(path, reason, source=source) from None
+        raise PlanError(error_path(first["loc"]), reason, source=source) from None
     check_doc(doc, source=source)
     return doc

@@ -46,6 +46,11 @@ def create_session_table(conn: sqlite3.Connection) -> None:
         "CREATE TABLE IF NOT EXISTS _devorg_refresh_token (token TEXT PRIMARY KEY, user_id TEXT "
         "NOT NULL, client_id TEXT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0)"
     )
+    # Which sessions a refresh token issued: revoking the refresh token revokes them too.
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS _devorg_refresh_session (session_token TEXT PRIMARY KEY, "
+        "refresh_token TEXT NOT NULL)"
+    )
 
 
 def _org() -> Org:
@@ -211,22 +216,35 @@ def token() -> Response | tuple[Response, int]:
         user_id = grant(org, request.form)
     except OAuthError as exc:
         return jsonify(error=exc.error, error_description=exc.description), 400
-    return jsonify(issue_token(org, user_id))
+    body = issue_token(org, user_id)
+    if grant is _refresh_token_grant:
+        with org.db.write() as conn:
+            conn.execute(
+                "INSERT INTO _devorg_refresh_session (session_token, refresh_token) VALUES (?,?)",
+                (body["access_token"], request.form["refresh_token"]),
+            )
+    return jsonify(body)
 
 
 @bp.route("/services/oauth2/revoke", methods=["GET", "POST"])
 def revoke() -> Response | tuple[Response, int]:
-    """Revoke an access token or a refresh token (sessions already issued stay valid: the
-    devorg does not record which refresh token a session came from)."""
+    """Revoke an access token, or a refresh token with the sessions it issued."""
     value = request.values.get("token", "")
     with _org().db.write() as conn:
         changed = conn.execute(
             "UPDATE _devorg_session SET revoked = 1 WHERE token = ?", (value,)
         ).rowcount
-        changed += conn.execute(
+        refreshed = conn.execute(
             "UPDATE _devorg_refresh_token SET revoked = 1 WHERE token = ? AND revoked = 0",
             (value,),
         ).rowcount
+        if refreshed:
+            conn.execute(
+                "UPDATE _devorg_session SET revoked = 1 WHERE token IN (SELECT session_token "
+                "FROM _devorg_refresh_session WHERE refresh_token = ?)",
+                (value,),
+            )
+        changed += refreshed
     if not changed:
         return jsonify(error="unsupported_token_type", error_description="invalid token"), 400
     return Response(status=200)

@@ -17,7 +17,8 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import itertools
+import secrets
+import string
 import threading
 import time
 from collections import deque
@@ -50,6 +51,11 @@ INGEST_CHUNK = 500
 # In a Bulk CSV an empty cell leaves a field unchanged; #N/A sets it to null.
 NULL_MARKER = "#N/A"
 TERMINAL = ("JobComplete", "Failed", "Aborted")
+# Salesforce keeps jobs and their results for 7 days. The devorg keeps them in memory, so it
+# forgets the oldest finished jobs first once their stored rows pass these caps (a long soak
+# must not grow without bound); a job not yet finished is never forgotten.
+MAX_FINISHED_JOBS = 1000
+MAX_STORED_ROWS = 3_000_000
 
 
 def format_job_datetime(ms: int) -> str:
@@ -131,6 +137,11 @@ class Job:
     failures: list[list[str]] = field(default_factory=list)
     unprocessed: list[list[str]] = field(default_factory=list)
 
+    def stored_rows(self) -> int:
+        """Rows this job keeps in memory (results and uploaded rows)."""
+        kept = len(self.rows) + len(self.successes) + len(self.failures) + len(self.unprocessed)
+        return kept + (self.upload.count(b"\n") if self.upload else 0)
+
     @property
     def delimiter(self) -> str:
         return DELIMITERS[self.delimiter_name]
@@ -194,11 +205,11 @@ class BulkJobs:
         self._jobs: dict[str, Job] = {}
         self._queue: deque[str] = deque()
         self._cond = threading.Condition()
-        self._counter = itertools.count(1)
         self.auto = True
         self._worker: threading.Thread | None = None
         self._db: Database | None = None
         self._faults: Faults | None = None
+        self._query_jobs_created: deque[int] = deque()  # creation instants (ms), last 24 h
 
     def bind(self, db: Database, faults: Faults) -> None:
         """The org state the worker writes to (set once, before the first job)."""
@@ -207,16 +218,40 @@ class BulkJobs:
     # -- registry ---------------------------------------------------------------------
 
     def new_id(self) -> str:
-        """A fresh 18-character job id with Salesforce's job key prefix 750."""
-        rid = id18(f"750DV{next(self._counter):010d}")
+        """A fresh 18-character job id with Salesforce's job key prefix 750 (random, so a
+        client still holding a job id from before a devorg restart never meets a new job)."""
+        alphabet = string.ascii_uppercase + string.digits
+        rid = id18("750DV" + "".join(secrets.choice(alphabet) for _ in range(10)))
         assert rid is not None
         return rid
 
+    def query_jobs_last_day(self) -> int:
+        """Query jobs created in the last 24 hours (`DailyBulkV2QueryJobs` in /limits)."""
+        with self._cond:
+            cutoff = _now() - 24 * 3600 * 1000
+            while self._query_jobs_created and self._query_jobs_created[0] <= cutoff:
+                self._query_jobs_created.popleft()
+            return len(self._query_jobs_created)
+
     def add(self, job: Job) -> None:
         with self._cond:
+            if job.kind == "query":
+                self._query_jobs_created.append(job.created)
+            self._forget_oldest()
             self._jobs[job.id] = job
             if job.state == "UploadComplete":
                 self._enqueue(job)
+
+    def _forget_oldest(self) -> None:
+        finished = sorted(
+            (j for j in self._jobs.values() if j.state in TERMINAL),
+            key=lambda j: (j.modstamp, j.id),
+        )
+        stored = sum(j.stored_rows() for j in finished)
+        while finished and (len(finished) >= MAX_FINISHED_JOBS or stored > MAX_STORED_ROWS):
+            oldest = finished.pop(0)
+            stored -= oldest.stored_rows()
+            del self._jobs[oldest.id]
 
     def get(self, job_id: str, kind: str) -> Job:
         with self._cond:
@@ -317,8 +352,8 @@ class BulkJobs:
     def process(self, job: Job) -> None:
         """Run one queued job to JobComplete, Failed or Aborted."""
         with self._cond:
-            if job.state != "UploadComplete":
-                return
+            if job.state != "UploadComplete" or self._jobs.get(job.id) is not job:
+                return  # aborted or deleted while it waited
             job.state, job.modstamp = "InProgress", _now()
         started = time.monotonic()
         fail_after = self._faults.bulk_job_failure() if self._faults is not None else None
@@ -330,6 +365,12 @@ class BulkJobs:
         except ApiError as exc:
             job.error_message = f"{exc.error_code} : {exc.message}"
             job.state = "Failed"
+            if job.kind == "ingest" and job.processed == 0 and not job.unprocessed:
+                # A job refused as a whole (bad header, ...) processed none of its rows.
+                try:
+                    job.unprocessed = _ingest_rows(job)[1]
+                except ApiError:
+                    job.unprocessed = []
         except Exception as exc:  # a devorg bug: the job fails like Salesforce's would
             job.error_message = f"UNKNOWN_EXCEPTION : {type(exc).__name__}"
             job.state = "Failed"
@@ -421,8 +462,15 @@ class BulkJobs:
             conn.execute("RELEASE bulk_row")
             job.failed += 1
             fields = ",".join(exc.fields or [])
+            # sf__Id names the record a failed update or delete was for (API 53.0 and later).
+            failed_id = ""
+            if float(job.api_version) >= 53 and len(row) == len(header):
+                given = next(
+                    (v for s, v in zip(specs, row, strict=True) if s and s.name == "Id"), ""
+                )
+                failed_id = (id18(given.strip()) or "") if given else ""
             # Salesforce's sf__Error: STATUS_CODE:message:fields --
-            job.failures.append(["", f"{exc.error_code}:{exc.message}:{fields} --", *row])
+            job.failures.append([failed_id, f"{exc.error_code}:{exc.message}:{fields} --", *row])
             return
         conn.execute("RELEASE bulk_row")
         job.successes.append([record_id, "true" if created else "false", *row])
@@ -441,9 +489,9 @@ def _write_row(
     body: dict[str, Any] = {}
     record_id = ""
     for name, spec, value in zip(header, specs, row, strict=True):
-        if spec is not None and spec.name == "Id":
+        if spec is not None and spec.name == "Id" and job.operation != "insert":
             record_id = value.strip()
-            continue
+            continue  # an insert that names an Id fails like the REST create does
         if value == "":
             continue  # an empty cell leaves the field as it is
         body[name] = None if value == NULL_MARKER else value

@@ -35,6 +35,8 @@ def jobs() -> BulkJobs:
 def _options(body: dict[str, Any]) -> tuple[str, str]:
     delimiter = body.get("columnDelimiter") or "COMMA"
     line_ending = body.get("lineEnding") or "LF"
+    if not isinstance(delimiter, str) or not isinstance(line_ending, str):
+        raise ApiError(400, "INVALIDJOB", "columnDelimiter and lineEnding must be strings")
     if delimiter not in bulk.DELIMITERS:
         raise ApiError(400, "INVALIDJOB", f"Invalid column delimiter: {delimiter}")
     if line_ending not in bulk.LINE_ENDINGS:

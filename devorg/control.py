@@ -18,6 +18,8 @@
   clients then use `grant_type=refresh_token` at `/services/oauth2/token`.
 - `GET|POST /__devorg/canvas` `{"url": "https://..."|null}`: read or change the Canvas app URL
   the `/lightning/...` host pages frame (the demo learns the app's port after the devorg starts).
+- `GET|POST /__devorg/bulk` `{"auto": bool}`, `POST /__devorg/bulk/step`: pause or resume the
+  Bulk API 2.0 job worker, process the oldest queued job now (in `bulk_routes.py`).
 """
 
 from __future__ import annotations

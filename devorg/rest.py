@@ -108,6 +108,8 @@ def limits(version: str) -> Response:
         "DailyApiRequests": {"Max": usage.limit, "Remaining": max(0, usage.limit - used)}
     }
     body.update({name: {"Max": n, "Remaining": n} for name, n in fixed.items()})
+    query_jobs = body["DailyBulkV2QueryJobs"]
+    query_jobs["Remaining"] = max(0, query_jobs["Max"] - org().bulk.query_jobs_last_day())
     return json_response(body)
 
 

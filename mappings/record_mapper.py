@@ -1,6 +1,4 @@
-"""The compiled record mapper of one object: field plans in dependency order, run per raw record.
-
-(Not a comp plan: "plan" here is a field's compiled recipe. Comp plans live in calc.plan.)
+"""The compiled record mapper of one object: field recipes in dependency order, run per raw record.
 
 Mapping a record never raises for bad data: it returns the canonical record or a RecordIssue.
 """
@@ -34,7 +32,7 @@ _MODELS: Mapping[TargetName, type[Any]] = {
 
 
 @dataclass(frozen=True, slots=True)
-class _FieldPlan:
+class _FieldRecipe:
     name: str
     label: str  # "amount (Amount)", used in issue reasons
     compute: Compute
@@ -108,7 +106,7 @@ def _compute(spec: s.FieldSpec, value_type: ValueType, finish: Convert, *, exact
     return compute
 
 
-def _won_plan(rule: s.WonRule) -> _FieldPlan:
+def _won_recipe(rule: s.WonRule) -> _FieldRecipe:
     get = path_getter(rule.field)
     if rule.in_ is None:
 
@@ -123,7 +121,7 @@ def _won_plan(rule: s.WonRule) -> _FieldPlan:
             value = get(raw)
             return value is not None and str(value).strip().casefold() in won
 
-    return _FieldPlan("is_won", f"is_won ({rule.field})", compute, False, False, False)
+    return _FieldRecipe("is_won", f"is_won ({rule.field})", compute, False, False, False)
 
 
 def _order(specs: Mapping[str, s.FieldSpec]) -> list[str]:
@@ -139,7 +137,7 @@ def _order(specs: Mapping[str, s.FieldSpec]) -> list[str]:
     return done
 
 
-class ObjectPlan:
+class RecordMapper:
     """The compiled mapping of one Salesforce object to one canonical record type."""
 
     def __init__(self, target: TargetName, mapping: s.ObjectMapping) -> None:
@@ -147,21 +145,21 @@ class ObjectPlan:
         self.object_name = mapping.object
         self._model = _MODELS[target]
         self._has_attributes = TARGETS[target].allows_attributes
-        plans = self._build_plans(mapping)
-        self._rows = tuple((p.name, p.compute, p.required, p.default, p.label) for p in plans)
-        self._attribute_names = tuple(p.name for p in plans if p.attribute)
+        recipes = self._build_recipes(mapping)
+        self._rows = tuple((p.name, p.compute, p.required, p.default, p.label) for p in recipes)
+        self._attribute_names = tuple(p.name for p in recipes if p.attribute)
         rule = mapping.include_rule() if isinstance(mapping, s.RepMapping) else None
         self._include = None if rule is None else (rule, path_getter(rule.field))
         self.input_paths = _input_paths(mapping)
         self._getters = tuple((p, path_getter(p)) for p in sorted(self.input_paths))
 
-    def _build_plans(self, mapping: s.ObjectMapping) -> tuple[_FieldPlan, ...]:
+    def _build_recipes(self, mapping: s.ObjectMapping) -> tuple[_FieldRecipe, ...]:
         registry = TARGETS[self.target].fields
         types = field_types(self.target, mapping)
         specs = field_specs(mapping)
-        plans: list[_FieldPlan] = []
+        recipes: list[_FieldRecipe] = []
         if isinstance(mapping, s.DealMapping):
-            plans.append(_won_plan(mapping.won))
+            recipes.append(_won_recipe(mapping.won))
         for name in _order(specs):
             spec = specs[name]
             canonical = registry.get(name)
@@ -173,8 +171,8 @@ class ObjectPlan:
             )
             required = True if canonical and canonical.must_map else spec.required
             label = f"{name} ({spec.source or spec.expr or 'derived'})"
-            plans.append(
-                _FieldPlan(
+            recipes.append(
+                _FieldRecipe(
                     name,
                     label,
                     _compute(spec, types[name], finish, exact=not choices),
@@ -183,7 +181,7 @@ class ObjectPlan:
                     canonical is None,
                 )
             )
-        return tuple(plans)
+        return tuple(recipes)
 
     def includes(self, raw: Raw) -> bool:
         """Whether `raw` passes the mapping's `include` rule (every record when it has none)."""

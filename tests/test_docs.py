@@ -244,3 +244,12 @@ def test_architecture_states_the_imports_the_architecture_test_allows() -> None:
         row = re.search(rf"^\| `{package}/` \|.*\| ([^|]*) \|$", text, re.M)
         assert row, f"ARCHITECTURE.md has no row for {package}/"
         assert set(re.findall(r"`([a-z_0-9]+)`", row.group(1))) == allowed, package
+
+
+def test_every_path_architecture_names_exists() -> None:
+    text = (ROOT / "ARCHITECTURE.md").read_text()
+    named = re.findall(
+        r"`((?:calc|mappings|connector|webapp|devorg|migrations|tests|bench|docs)/[\w./-]*)`", text
+    )
+    assert len(named) > 40
+    assert [p for p in sorted(set(named)) if not (ROOT / p).exists()] == []

@@ -150,14 +150,14 @@ def _store_page(run: _Run, spec: ObjectSpec, page: QueryPage, counts: ObjectCoun
     records: Sequence[Mapping[str, Any]] = page.records
     ids = [str(r[spec.primary_key]) for r in records]
     stored = stored_states(deps.sessions, run.org_id, spec.name, ids)
-    plan_obj = run.active.compiled.plan_for(spec.name)
+    mapper = run.active.compiled.mapper_for(spec.name)
     plan = plan_page(
         spec,
         records,
         stored,
-        map_record=lambda raw: plan_obj.map(raw, run.ctx),
-        input_hash=plan_obj.input_hash,
-        include=plan_obj.includes,
+        map_record=lambda raw: mapper.map(raw, run.ctx),
+        input_hash=mapper.input_hash,
+        include=mapper.includes,
     )
     commit_page(
         deps.sessions,

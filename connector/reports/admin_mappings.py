@@ -190,7 +190,7 @@ def preview(
     context: MappingContext = EMPTY_CONTEXT,
 ) -> tuple[str, Sequence[PreviewRow]]:
     """The target's Salesforce object and `limit` stored records of it mapped with `doc`."""
-    plan = compile_mapping(doc).plans[target]
+    plan = compile_mapping(doc).mappers[target]
     rows = []
     for raw in sample_raw_records(
         session, org_id=org_id, object_name=plan.object_name, limit=limit

@@ -6,20 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from calc.errors import PlanError
-from calc.plan import COMPONENT_TYPES, PlanDoc, parse_plan_doc
-from calc.plan_checks import format_loc
-from connector.store.periods import PeriodLock, lock_period
+from calc.plan import PlanDoc, error_path, parse_plan_doc
+from connector.store.periods import PeriodLock
 from connector.store.plans import PlanVersion, active_plan, add_plan_version
 from connector.store.result_reads import DbSession as Session
-from connector.sync.periods import period_bounds
+from connector.sync.period_locks import lock_in
 from connector.sync.plans import parse_plan_text
 from mappings.safe_yaml import YamlError, load_yaml
-
-PERIOD_KIND_NAMES = {"month": "2026-01", "quarter": "2026-Q1", "year": "2026"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +48,7 @@ def _schema_problems(text: str) -> list[PlanProblem]:
         errors = getattr(exc, "errors", None)
         return [
             PlanProblem(
-                format_loc(error["loc"], COMPONENT_TYPES),
+                error_path(error["loc"]),
                 str(error["msg"]).removeprefix("Value error, "),
             )
             for error in (errors() if callable(errors) else ())
@@ -94,25 +91,7 @@ def plan_period_kinds(session: Session, *, org_id: str) -> set[str]:
     return {plan.period for plan in doc.plans}
 
 
-def _kind_of(name: str) -> str:
-    if "-Q" in name:
-        return "quarter"
-    return "month" if "-" in name else "year"
-
-
-def check_period_name(name: str, kinds: set[str]) -> tuple[date, date]:
-    """Bounds of a period name the plan pays by; ValueError with a message otherwise."""
-    start, end = period_bounds(name)
-    if kinds and _kind_of(name) not in kinds:
-        examples = " or ".join(f"{k} like {PERIOD_KIND_NAMES[k]}" for k in sorted(kinds))
-        raise ValueError(f"the active plan pays by {examples}; {name} is a {_kind_of(name)}")
-    return start, end
-
-
 def lock(session: Session, *, org_id: str, name: str, by: str, now: datetime) -> PeriodLock:
     """Lock a period after checking its name against the active plan; ValueError if not one."""
-    name = name.strip()
-    start, end = check_period_name(name, plan_period_kinds(session, org_id=org_id))
-    return lock_period(
-        session, org_id=org_id, period=name, start=start, end=end, locked_by=by, now=now
-    )
+    kinds = plan_period_kinds(session, org_id=org_id)
+    return lock_in(session, org_id=org_id, name=name, by=by, now=now, kinds=kinds)

@@ -23,7 +23,7 @@ from connector.sync.desired import (
     rep_values,
     to_fields,
 )
-from connector.sync.locks import apply_locks
+from connector.sync.lock_adjustments import apply_locks
 from connector.sync.scope import owned_deals
 
 Key = tuple[str, str]  # (object, record id)

@@ -146,3 +146,52 @@ def test_each_operator_matches_as_before(
     criterion: dict[str, Any], deal: Deal, matches: bool
 ) -> None:
     assert compile_criterion(CRITERION.validate_python(criterion))(deal) is matches
+
+
+def test_the_admin_upload_lists_a_bad_criterion_at_its_path() -> None:
+    from connector.reports.admin_plans import check_plan_text
+
+    text = """
+id: ae
+components:
+  - id: s
+    type: spiff
+    window: {start: 2026-01-01, end: 2026-03-31}
+    payout: {per_deal: 100}
+    criteria:
+      - {field: amount, op: gt, value: [1, 2]}
+      - {field: region, op: in, value: [[EMEA]]}
+"""
+    data, problems = check_plan_text(text)
+    assert data is None
+    assert [p.path for p in problems] == [
+        "plans[0].components[0].criteria[0].value",
+        "plans[0].components[0].criteria[1].value",
+    ]
+    assert problems[0].message.startswith("`gt` takes one number, date or text")
+
+
+def test_no_module_but_calc_criteria_knows_an_operator() -> None:
+    # What keeps "adding a criterion operator" at one file: the views, the sync and the docs
+    # ask the model; none keeps its own table of operators or their texts (the rep views had
+    # one, where an operator missing from it showed its raw name).
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    texts = {m.display for m in OPERATORS if m.display not in ("in", "=")}
+    offenders = []
+    for folder in ("calc", "connector", "webapp"):
+        for path in sorted((root / folder).rglob("*.py")):
+            if path == root / "calc" / "criteria.py":
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                shown = isinstance(node, ast.Constant) and node.value in texts
+                compared = (
+                    isinstance(node, ast.Compare)
+                    and isinstance(node.left, ast.Attribute)
+                    and node.left.attr == "op"
+                )
+                if shown or compared:
+                    offenders.append(f"{path.relative_to(root)}:{node.lineno}")  # type: ignore[attr-defined]
+    assert offenders == []

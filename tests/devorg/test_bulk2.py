@@ -47,11 +47,11 @@ def paused(api: Api) -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def deals(api: Api, create_records: Any) -> list[str]:
-    """An account and 2,500 opportunities named Bulk-0000.. in it (some without Amount)."""
+    """An account and 2,500 opportunities named Jobs-0000.. in it (some without Amount)."""
     [account] = create_records("Account", [{"Name": 'Bulk, "Quoted" Inc'}])
     rows = [
         {
-            "Name": f"Bulk-{i:04d}",
+            "Name": f"Jobs-{i:04d}",
             "StageName": "Prospecting",
             "CloseDate": "2026-03-01",
             "AccountId": account,
@@ -64,16 +64,16 @@ def deals(api: Api, create_records: Any) -> list[str]:
 
 def test_simple_salesforce_bulk2_query_pages_every_row(api: Api, deals: list[str]) -> None:
     sf = api.salesforce()
-    soql = "SELECT Id, Name, Amount, Account.Name FROM Opportunity WHERE Name LIKE 'Bulk-%'"
+    soql = "SELECT Id, Name, Amount, Account.Name FROM Opportunity WHERE Name LIKE 'Jobs-%'"
     pages = list(sf.bulk2.Opportunity.query(soql, max_records=1000, wait=WAIT))
     assert len(pages) == 3  # 1000 + 1000 + 500, each with its own header row
     rows = [r for page in pages for r in csv.DictReader(io.StringIO(page))]
     assert sorted(r["Id"] for r in rows) == sorted(deals)
     assert list(rows[0]) == ["Id", "Name", "Amount", "Account.Name"]
     by_name = {r["Name"]: r for r in rows}
-    assert by_name["Bulk-0000"]["Amount"] == ""  # null is an empty cell
-    assert by_name["Bulk-0001"]["Amount"] == "1001.0"
-    assert by_name["Bulk-0001"]["Account.Name"] == 'Bulk, "Quoted" Inc'
+    assert by_name["Jobs-0000"]["Amount"] == ""  # null is an empty cell
+    assert by_name["Jobs-0001"]["Amount"] == "1001.0"
+    assert by_name["Jobs-0001"]["Account.Name"] == 'Bulk, "Quoted" Inc'
 
 
 def test_simple_salesforce_bulk2_download_writes_csv_files(
@@ -81,7 +81,7 @@ def test_simple_salesforce_bulk2_download_writes_csv_files(
 ) -> None:
     sf = api.salesforce()
     results = sf.bulk2.Opportunity.download(
-        "SELECT Id FROM Opportunity WHERE Name LIKE 'Bulk-%'",
+        "SELECT Id FROM Opportunity WHERE Name LIKE 'Jobs-%'",
         str(tmp_path),
         max_records=2000,
         wait=WAIT,
@@ -127,6 +127,7 @@ def test_failed_rows_carry_salesforces_error_and_others_are_written(
         csv.DictReader(io.StringIO(sf.bulk2.Opportunity.get_failed_records(result["job_id"])))
     )
     errors = {r["Id"]: r["sf__Error"] for r in failed}
+    assert all(r["sf__Id"] == r["Id"] for r in failed)  # API 53.0+ names the failed record
     # The same message the REST API answers for the same value.
     rest = api.call("PATCH", f"{API}/sobjects/Opportunity/{deals[2]}", json={"Amount": "lots"})
     assert rest.status_code == 400
@@ -167,7 +168,7 @@ def _ingest(
 def test_query_job_states_and_wire_format(api: Api, deals: list[str], paused: None) -> None:
     body = {
         "operation": "query",
-        "query": "SELECT Name, Amount FROM Opportunity WHERE Name IN ('Bulk-0001','Bulk-0010')"
+        "query": "SELECT Name, Amount FROM Opportunity WHERE Name IN ('Jobs-0001','Jobs-0010')"
         " ORDER BY Name",
         "columnDelimiter": "PIPE",
         "lineEnding": "CRLF",
@@ -188,7 +189,7 @@ def test_query_job_states_and_wire_format(api: Api, deals: list[str], paused: No
     assert results.headers["Sforce-NumberOfRecords"] == "2"
     assert results.headers["Sforce-Locator"] == "null"
     assert results.headers["Content-Type"].startswith("text/csv")
-    assert results.content == b'"Name"|"Amount"\r\n"Bulk-0001"|"1001.0"\r\n"Bulk-0010"|""\r\n'
+    assert results.content == b'"Name"|"Amount"\r\n"Jobs-0001"|"1001.0"\r\n"Jobs-0010"|""\r\n'
     listed = api.call("GET", f"{API}/jobs/query").json()
     assert info["id"] in [j["id"] for j in listed["records"]] and listed["done"] is True
     assert api.call("DELETE", f"{API}/jobs/query/{info['id']}").status_code == 204
@@ -199,7 +200,10 @@ def test_locator_pages_and_can_be_reread(api: Api, deals: list[str]) -> None:
     created = api.call(
         "POST",
         f"{API}/jobs/query",
-        json={"operation": "query", "query": "SELECT Id FROM Opportunity WHERE Name LIKE 'Bulk-%'"},
+        json={
+            "operation": "query",
+            "query": "SELECT Id FROM Opportunity WHERE Name LIKE 'Jobs-%'",
+        },
     ).json()
     _wait(api, "query", created["id"])
     url = f"{API}/jobs/query/{created['id']}/results"
@@ -275,6 +279,8 @@ def test_unknown_column_fails_the_job(api: Api) -> None:
     info = _wait(api, "ingest", job)
     assert info["state"] == "Failed"
     assert "NoSuchField__c" in info["errorMessage"]
+    unprocessed = api.call("GET", f"{API}/jobs/ingest/{job}/unprocessedrecords").text
+    assert unprocessed == '"Name","NoSuchField__c"\n"A","b"\n'
 
 
 def test_line_ending_must_match_the_job(api: Api) -> None:
@@ -420,3 +426,92 @@ def test_injected_query_failure_fails_the_client(api: Api, deals: list[str]) -> 
     sf = api.salesforce()
     with pytest.raises(SalesforceOperationError, match="InternalServerError"):
         list(sf.bulk2.Opportunity.query("SELECT Id FROM Opportunity", wait=WAIT))
+
+
+def test_insert_with_an_id_fails_like_the_rest_create(api: Api, create_records: Any) -> None:
+    [existing] = create_records("Account", [{"Name": "Has an Id"}])
+    rest = api.call("POST", f"{API}/sobjects/Account", json={"Id": existing, "Name": "X"})
+    assert rest.status_code == 400
+    job = _ingest(api, "insert", "Account", f"Id,Name\n{existing},X\n")
+    assert _wait(api, "ingest", job)["numberRecordsFailed"] == 1
+    failed = list(
+        csv.DictReader(io.StringIO(api.call("GET", f"{API}/jobs/ingest/{job}/failedResults").text))
+    )
+    error = rest.json()[0]
+    assert failed[0]["sf__Error"] == f"{error['errorCode']}:{error['message']}:Id --"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        (
+            "query",
+            {"operation": "query", "query": "SELECT Id FROM Account", "lineEnding": ["LF"]},
+            400,
+        ),
+        ("query", {"operation": "query", "query": ["SELECT Id FROM Account"]}, 400),
+        ("query", {"operation": "insert", "query": "SELECT Id FROM Account"}, 400),
+        (
+            "query",
+            {"operation": "query", "query": "SELECT Id FROM Account", "columnDelimiter": {"x": 1}},
+            400,
+        ),
+        ("ingest", {"operation": "insert", "object": "NoSuchObject"}, 404),
+        ("ingest", {"operation": "upsert", "object": "Account"}, 400),
+        (
+            "ingest",
+            {"operation": "upsert", "object": "Account", "externalIdFieldName": "Name"},
+            400,
+        ),
+        ("ingest", {"operation": "query", "object": "Account"}, 400),
+        ("ingest", {"operation": "insert", "object": "Account", "contentType": "JSON"}, 400),
+    ],
+)
+def test_bad_job_requests_are_refused(
+    api: Api, path: str, body: dict[str, Any], status: int
+) -> None:
+    response = api.call("POST", f"{API}/jobs/{path}", json=body)
+    assert response.status_code == status, response.text
+    assert response.json()[0]["errorCode"]
+
+
+def test_unknown_and_wrong_kind_job_ids_are_not_found(api: Api) -> None:
+    job = api.call(
+        "POST", f"{API}/jobs/ingest", json={"operation": "insert", "object": "Account"}
+    ).json()
+    assert api.call("GET", f"{API}/jobs/query/{job['id']}").status_code == 404
+    assert api.call("GET", f"{API}/jobs/ingest/750DV9999999999AAA").status_code == 404
+    assert api.call("GET", f"{API}/jobs/ingest/'; DROP TABLE x").status_code == 404
+    bad_state = api.call("PATCH", f"{API}/jobs/ingest/{job['id']}", json={"state": "JobComplete"})
+    assert bad_state.status_code == 400
+    assert api.call("PATCH", f"{API}/jobs/ingest/{job['id']}", json={"state": "Aborted"}).ok
+
+
+def test_lf_data_in_a_crlf_job_fails_the_job(api: Api) -> None:
+    job = _ingest(api, "insert", "Account", "Name\nLF data\nmore\n", lineEnding="CRLF")
+    info = _wait(api, "ingest", job)
+    assert info["state"] == "Failed" and "CRLF" in info["errorMessage"]
+
+
+def test_simple_salesforce_bulk2_upsert_by_id(api: Api, create_records: Any) -> None:
+    [kept] = create_records("Account", [{"Name": "Upsert kept"}])
+    sf = api.salesforce()
+    [result] = sf.bulk2.Account.upsert(
+        records=[{"Id": kept, "Name": "Upsert changed"}, {"Id": "", "Name": "Upsert new"}],
+        external_id_field="Id",
+        wait=WAIT,
+    )
+    assert (result["numberRecordsProcessed"], result["numberRecordsFailed"]) == (2, 0)
+    assert sf.Account.get(kept)["Name"] == "Upsert changed"
+    found = sf.query("SELECT Id FROM Account WHERE Name = 'Upsert new'")
+    assert found["totalSize"] == 1
+
+
+def test_limits_count_the_query_jobs_of_the_last_day(api: Api) -> None:
+    before = api.call("GET", f"{API}/limits").json()["DailyBulkV2QueryJobs"]
+    job = api.call(
+        "POST", f"{API}/jobs/query", json={"operation": "query", "query": "SELECT Id FROM User"}
+    )
+    assert job.status_code == 200
+    after = api.call("GET", f"{API}/limits").json()["DailyBulkV2QueryJobs"]
+    assert after["Max"] == 10000 and after["Remaining"] == before["Remaining"] - 1

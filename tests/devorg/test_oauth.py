@@ -173,3 +173,57 @@ def test_missing_or_bad_bearer_is_401(api: Any) -> None:
         assert response.status_code == 401
         assert response.json()[0]["errorCode"] == "INVALID_SESSION_ID"
         assert response.headers["Sforce-Limit-Info"].startswith("api-usage=")
+
+
+def _refresh(api: Any, token: str, **form: str) -> Any:
+    info = api.info
+    return _token(
+        api,
+        **{
+            "grant_type": "refresh_token",
+            "refresh_token": token,
+            "client_id": info.client_id,
+            "client_secret": info.client_secret,
+            **form,
+        },
+    )
+
+
+def test_refresh_token_grant_issues_sessions_until_revoked(api: Any) -> None:
+    info = api.info
+    issued = api.control("POST", "/refresh-token", json={"username": info.username})
+    assert issued.status_code == 200
+    refresh = issued.json()["refresh_token"]
+
+    response = _refresh(api, refresh)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    # Salesforce answers the refresh flow without a new refresh token (no rotation).
+    assert set(body) == TOKEN_KEYS and body["instance_url"] == info.instance_url
+    bearer = {"Authorization": f"Bearer {body['access_token']}"}
+    me = api.call("GET", "/services/oauth2/userinfo", headers=bearer).json()
+    assert me["preferred_username"] == info.username
+
+    wrong_secret = _refresh(api, refresh, client_secret="0" * 64)
+    assert wrong_secret.status_code == 400 and wrong_secret.json()["error"] == "invalid_client"
+    unknown = _refresh(api, refresh + "x")
+    assert unknown.status_code == 400
+    assert unknown.json() == {
+        "error": "invalid_grant",
+        "error_description": "expired access/refresh token",
+    }
+
+    revoke = api.session.post(
+        info.login_url + "/services/oauth2/revoke", data={"token": refresh}, timeout=30
+    )
+    assert revoke.status_code == 200
+    assert _refresh(api, refresh).json()["error"] == "invalid_grant"
+    # Revoking a refresh token revokes the access tokens it issued, not the user's others.
+    assert api.call("GET", f"{API}/limits/", headers=bearer).status_code == 401
+    assert api.call("GET", f"{API}/limits/").status_code == 200
+
+
+def test_refresh_token_needs_an_active_user(api: Any) -> None:
+    response = api.control("POST", "/refresh-token", json={"username": "nobody@example.com"})
+    assert response.status_code == 400
+    assert response.json()[0]["errorCode"] == "INVALID_FIELD"

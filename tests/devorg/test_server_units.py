@@ -210,3 +210,59 @@ def test_eleventh_cursor_of_a_user_releases_their_oldest(tmp_path: Path) -> None
     for page in (*mine[1:], other):
         assert locators.page(page.locator or "", 200).rows
     assert locators.open_count() == 11
+
+
+def test_tls_name_adds_a_dns_name_and_reissues_an_older_certificate(tmp_path: Path) -> None:
+    from devorg.tls import ensure_key_material, server_dns_names
+
+    plain = ensure_key_material(tmp_path)
+    assert server_dns_names(plain) == {"localhost"}
+    first_ca = plain.ca_cert.read_bytes()
+    named = ensure_key_material(tmp_path, ["login.salesforce.com"])
+    assert server_dns_names(named) == {"localhost", "login.salesforce.com"}
+    assert named.ca_cert.read_bytes() != first_ca
+    # Asking again (or for fewer names) keeps the certificate.
+    again = ensure_key_material(tmp_path, ["login.salesforce.com"])
+    assert again.ca_cert.read_bytes() == named.ca_cert.read_bytes()
+    assert ensure_key_material(tmp_path).ca_cert.read_bytes() == named.ca_cert.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["", "a..b", "-a.com", "a_b.com", "a b", "é.com", "x" * 64])
+def test_tls_name_must_be_a_dns_name(name: str) -> None:
+    from devorg.config import check_dns_name
+
+    with pytest.raises(ValueError, match="DNS name"):
+        check_dns_name(name)
+    assert check_dns_name("Login.Salesforce.com") == "login.salesforce.com"
+
+
+def test_bulk_jobs_forget_the_oldest_finished_jobs_past_the_caps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from devorg import bulk
+
+    monkeypatch.setattr(bulk, "MAX_STORED_ROWS", 10)
+    jobs = bulk.BulkJobs()
+
+    def job(state: str, rows: int, stamp: int) -> bulk.Job:
+        made = bulk.Job(
+            id=jobs.new_id(), kind="query", operation="query", object="Account",
+            created_by=None, created=stamp, api_version="62.0", delimiter_name="COMMA",
+            line_ending_name="LF", state=state, modstamp=stamp, rows=["x"] * rows,
+        )  # fmt: skip
+        jobs.add(made)
+        return made
+
+    old, running, newer = job("JobComplete", 8, 1), job("InProgress", 50, 2), job("Failed", 0, 3)
+    job("JobComplete", 5, 4)  # now 8 + 5 finished rows > 10: the next job created drops
+    job("Aborted", 0, 5)  # ...the oldest finished job
+    ids = {j.id for j in jobs.all("query")}
+    assert old.id not in ids and {running.id, newer.id} <= ids
+
+
+def test_bulk_job_ids_do_not_repeat_after_a_restart() -> None:
+    from devorg import bulk
+
+    # Two processes (a devorg and the one after its restart) never hand out the same id.
+    first, second = bulk.BulkJobs().new_id(), bulk.BulkJobs().new_id()
+    assert first != second and first.startswith("750") and len(first) == 18

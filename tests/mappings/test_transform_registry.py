@@ -96,7 +96,7 @@ def test_one_walk_gives_every_path_a_mapping_reads() -> None:
     paths = set(source_paths(doc.deal))
     assert {"Amount", "Account.AnnualRevenue", "ExpectedRevenue"} <= paths
     assert "Account.CurrencyIsoCode" in paths
-    mapper = compile_mapping(doc).plans["deal"]
+    mapper = compile_mapping(doc).mappers["deal"]
     assert mapper.input_paths == frozenset({"Id", *paths})
 
 

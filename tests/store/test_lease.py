@@ -64,8 +64,15 @@ WORKER = textwrap.dedent(
     from connector.store.engine import make_engine, make_session_factory
     from connector.store.lease import release, try_acquire
 
-    url, holder, out, deadline = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+    url, holder, out, ready = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
     sessions = make_session_factory(make_engine(Settings(database_url=url)))
+    # Both workers contend for the same 4 seconds, however long each took to start.
+    open(f"{ready}/{holder}", "w").close()
+    import os
+    waited = time.time() + 60
+    while len(os.listdir(ready)) < 2 and time.time() < waited:
+        time.sleep(0.01)
+    deadline = time.time() + 4
     spans = []
     while time.time() < deadline:
         now = datetime.now(UTC)
@@ -88,7 +95,8 @@ def test_two_processes_never_hold_the_lease_together(
     _sessions(store_settings)  # migrate once, up front
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
-    deadline = datetime.now(UTC).timestamp() + 4
+    ready = tmp_path / "ready"
+    ready.mkdir()
     procs = [
         subprocess.Popen(
             [
@@ -97,7 +105,7 @@ def test_two_processes_never_hold_the_lease_together(
                 store_settings.database_url,
                 name,
                 str(tmp_path / f"{name}.json"),
-                str(deadline),
+                str(ready),
             ]
         )
         for name in ("clock-a", "clock-b")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from connector.store.results import PeriodResult
 from connector.sync import run_sync
-from connector.sync.periods import lock
+from connector.sync.period_locks import lock
 
 from .conftest import (  # type: ignore[import-not-found]
     Org,

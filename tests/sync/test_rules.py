@@ -12,7 +12,7 @@ from calc.book import Book
 from calc.model import Deal, Rep
 from calc.plan import parse_plan_doc
 from connector.sync.desired import deal_values, rep_values, spiff_status
-from connector.sync.locks import apply_locks
+from connector.sync.lock_adjustments import apply_locks
 from connector.sync.scope import Changes, changed_deal_ids, touched_reps
 from connector.sync.writeback_stage import plan_writes
 

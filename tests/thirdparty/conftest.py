@@ -32,6 +32,11 @@ _INSTALL_REPORT: dict[str, float] = {}
 @pytest.fixture(scope="session")
 def tools() -> Tools:
     """The installed judges (installing them on first use)."""
+    return install_or_fail()
+
+
+def install_or_fail() -> Tools:
+    """`ensure_tools()`, turning an InstallError into a test failure (never a skip)."""
     started = time.monotonic()
     try:
         found = ensure_tools()
@@ -129,8 +134,11 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def run_json(argv: list[str], env: dict[str, str], timeout: float = 120) -> Any:
-    """Run a judge whose stdout is one JSON document; fail with its output otherwise."""
-    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout)
+    """Run a judge in $HOME (the CLI writes project config into an sfdx project it runs
+    in, as this repository is one) and parse its stdout as one JSON document."""
+    done = subprocess.run(
+        argv, capture_output=True, text=True, env=env, timeout=timeout, cwd=env["HOME"]
+    )
     try:
         return json.loads(done.stdout)
     except json.JSONDecodeError:
@@ -155,26 +163,53 @@ def sf_env(
     )
 
 
-@pytest.fixture(scope="session")
-def sf_login(tools: Tools, judged_org: DevorgInfo, admin: AdminApi, sf_env: dict[str, str]) -> Any:
-    """`sf org login access-token` with the admin's token (read from SF_ACCESS_TOKEN)."""
+def _sf_login(tools: Tools, info: DevorgInfo, env: dict[str, str], alias: str, token: str) -> Any:
     argv = tools.sf_argv(
         "org",
         "login",
         "access-token",
         "--instance-url",
-        judged_org.instance_url,
+        info.instance_url,
         "--alias",
-        "devorg",
-        "--set-default",
+        alias,
         "--no-prompt",
         "--json",
     )
-    return run_json(argv, {**sf_env, "SF_ACCESS_TOKEN": admin.token})
+    return run_json(argv, {**env, "SF_ACCESS_TOKEN": token})
+
+
+@pytest.fixture(scope="session")
+def sf_login(tools: Tools, judged_org: DevorgInfo, admin: AdminApi, sf_env: dict[str, str]) -> Any:
+    """`sf org login access-token` with the admin's token (read from SF_ACCESS_TOKEN)."""
+    return _sf_login(tools, judged_org, sf_env, "devorg", admin.token)
 
 
 @pytest.fixture(scope="session")
 def sf(tools: Tools, sf_env: dict[str, str], sf_login: Any) -> Callable[..., Any]:
-    """`sf ARGS... --json` against the logged-in devorg; returns the parsed JSON."""
+    """`sf ARGS... --target-org devorg --json` as the admin; returns the parsed JSON."""
     assert sf_login["status"] == 0, sf_login
-    return lambda *args: run_json(tools.sf_argv(*args, "--json"), sf_env)
+    return lambda *args: run_json(tools.sf_argv(*args, "--target-org", "devorg", "--json"), sf_env)
+
+
+@pytest.fixture(scope="session")
+def sf_integration(
+    tools: Tools, judged_org: DevorgInfo, admin: AdminApi, sf_env: dict[str, str]
+) -> Callable[..., Any]:
+    """`sf ARGS... --json` as the integration user (its permission set applies)."""
+    response = admin.session.post(
+        judged_org.login_url + "/services/oauth2/token",
+        data={
+            "grant_type": "password",
+            "client_id": judged_org.client_id,
+            "client_secret": judged_org.client_secret,
+            "username": judged_org.username,
+            "password": judged_org.password,
+        },
+        timeout=30,
+    )
+    response.raise_for_status()
+    login = _sf_login(tools, judged_org, sf_env, "integration", response.json()["access_token"])
+    assert login["status"] == 0, login
+    return lambda *args: run_json(
+        tools.sf_argv(*args, "--target-org", "integration", "--json"), sf_env
+    )

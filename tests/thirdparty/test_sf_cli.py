@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +24,9 @@ def test_login_access_token_reads_the_org_and_user(sf_login: Any, judged_org: De
     assert result["orgId"] == judged_org.org_id
     assert result["instanceUrl"].rstrip("/") == judged_org.instance_url
     assert result["instanceApiVersion"] == "62.0"
+    # The CLI ran outside this repository (an sfdx project): no project config written here.
+    root = Path(__file__).resolve().parents[2]
+    assert not (root / ".sf").exists() and not (root / ".sfdx").exists()
 
 
 def test_data_query_returns_the_rows_the_api_returns(sf: Sf, admin: AdminApi) -> None:
@@ -104,3 +108,46 @@ def test_limits_api_display_shows_the_daily_limit(sf: Sf, admin: AdminApi) -> No
     assert daily["max"] == rest["DailyApiRequests"]["Max"]
     # The CLI's own calls count: remaining only goes down between the two reads.
     assert rest["DailyApiRequests"]["Remaining"] <= daily["remaining"] < daily["max"]
+
+
+def test_integration_user_sees_and_meets_field_level_security(
+    sf_integration: Sf, admin: AdminApi
+) -> None:
+    # The Quotaflow_Integration permission set: Amount read-only, the write-back field editable.
+    described = sf_integration("sobject", "describe", "--sobject", "Opportunity")
+    assert described["status"] == 0, described
+    fields = {f["name"]: f for f in described["result"]["fields"]}
+    assert fields["Amount"]["updateable"] is False
+    assert fields["Estimated_Commission__c"]["updateable"] is True
+    record = admin.query("SELECT Id, Amount FROM Opportunity ORDER BY Id LIMIT 1")[0]
+
+    refused = sf_integration(
+        "data",
+        "update",
+        "record",
+        "--sobject",
+        "Opportunity",
+        "--record-id",
+        record["Id"],
+        "--values",
+        "Amount=1",
+    )
+    allowed = sf_integration(
+        "data",
+        "update",
+        "record",
+        "--sobject",
+        "Opportunity",
+        "--record-id",
+        record["Id"],
+        "--values",
+        "Estimated_Commission__c=12.5",
+    )
+
+    assert refused["status"] == 1, refused
+    assert "Unable to create/update fields: Amount" in refused["message"]
+    assert allowed["status"] == 0, allowed
+    after = admin.query(
+        f"SELECT Amount, Estimated_Commission__c FROM Opportunity WHERE Id = '{record['Id']}'"
+    )[0]
+    assert after["Amount"] == record["Amount"] and after["Estimated_Commission__c"] == 12.5

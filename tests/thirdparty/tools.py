@@ -113,14 +113,23 @@ def _install_into(target: Path, stamp: str, build: Callable[[Path], None]) -> fl
     return time.monotonic() - started
 
 
+def _node_major(node: Path | str) -> int:
+    """The major version `node --version` prints; 0 when it does not run."""
+    try:
+        done = subprocess.run(
+            [str(node), "--version"], capture_output=True, text=True, timeout=60, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    major = done.stdout.strip().lstrip("v").split(".", 1)[0]
+    return int(major) if done.returncode == 0 and major.isdigit() else 0
+
+
 def _system_node() -> Path | None:
     found = shutil.which("node")
     if found is None:
         return None
-    done = subprocess.run([found, "--version"], capture_output=True, text=True, check=False)
-    version = done.stdout.strip().lstrip("v")
-    major = version.split(".", 1)[0]
-    return Path(found) if major.isdigit() and int(major) >= MIN_NODE_MAJOR else None
+    return Path(found) if _node_major(found) >= MIN_NODE_MAJOR else None
 
 
 def _npm() -> str:
@@ -142,6 +151,10 @@ def _ensure_node(root: Path, seconds: dict[str, float]) -> Path:
 
         def build(where: Path) -> None:
             _npm_install(where, f"node@{NODE_VERSION}")
+            # The package's install script fetches the binary; an npm that skips install
+            # scripts leaves no working node behind, which must not pass as installed.
+            if _node_major(where / "node_modules" / ".bin" / "node") < MIN_NODE_MAJOR:
+                raise InstallError(f"npm install node@{NODE_VERSION} left no Node 22 binary")
 
         seconds["node"] = _install_into(target, NODE_VERSION, build)
     else:

@@ -119,7 +119,7 @@ def _export(args: argparse.Namespace) -> int:
 def _lock(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from connector.sync.periods import lock, period_bounds
+    from connector.sync.period_locks import lock, period_bounds
 
     try:
         period_bounds(args.period)
