@@ -45,12 +45,12 @@ def test_include_all_takes_every_user_and_survives_export() -> None:
     assert doc.rep.include_rule() is None
     again = load_mapping(dump_mapping(doc))
     assert again.rep.include == "all"
-    plan = compile_mapping(again).plans["rep"]
+    plan = compile_mapping(again).mappers["rep"]
     assert plan.includes({"Id": "005", "UserType": "Guest"})
 
 
 def test_only_listed_user_types_are_included() -> None:
-    plan = compile_mapping(default_mapping()).plans["rep"]
+    plan = compile_mapping(default_mapping()).mappers["rep"]
     assert plan.includes({"UserType": "Standard"})
     assert plan.includes({"UserType": " standard "})  # picklist values compare case-insensitively
     for kind in ("AutomatedProcess", "CloudIntegrationUser", "Guest", "CsnOnly", "PowerPartner"):
@@ -59,7 +59,7 @@ def test_only_listed_user_types_are_included() -> None:
     assert not plan.includes({})
     data = document_to_data(default_mapping())
     data["rep"]["include"] = {"field": "UserType", "in": ["Standard", "PowerPartner"]}
-    partners = compile_mapping(MappingDocument.model_validate(data)).plans["rep"]
+    partners = compile_mapping(MappingDocument.model_validate(data)).mappers["rep"]
     assert partners.includes({"UserType": "PowerPartner"})
 
 
