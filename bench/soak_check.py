@@ -35,7 +35,7 @@ from soak_org import OrgClient
 CENT = Decimal("0.01")
 USER_FIELDS = (
     "Id, Name, ManagerId, Comp_Plan__c, Hire_Date__c, End_Date__c, Quota__c, "
-    "Target_Incentive__c, IsActive, Quota_Attainment__c, Earnings_To_Date__c, UserType"
+    "Target_Incentive__c, IsActive, Quota_Attainment__c, Earnings_To_Date__c"
 )
 OPP_FIELDS = (
     "Id, Name, OwnerId, Amount, CloseDate, IsWon, IsClosed, StageName, Type, "
@@ -58,11 +58,16 @@ class Snapshot:
     splits: list[dict[str, Any]]
     team: list[dict[str, Any]]
     all_ids: dict[str, dict[str, bool]]  # object -> {id: IsDeleted}, from queryAll
+    # Users outside the default mapping's `include` rule (not UserType Standard): pulled, but
+    # never reps.
+    not_reps: frozenset[str] = frozenset()
 
 
 def read_org(client: OrgClient) -> Snapshot:
     """Read users, live deals, splits, team members, and every id with queryAll."""
-    users = client.query(f"SELECT {USER_FIELDS} FROM User")
+    every_user = client.query(f"SELECT {USER_FIELDS}, UserType FROM User")
+    users = [u for u in every_user if u["UserType"] == "Standard"]
+    not_reps = frozenset(u["Id"] for u in every_user if u["UserType"] != "Standard")
     opps = client.query(f"SELECT {OPP_FIELDS} FROM Opportunity")
     splits = client.query(
         "SELECT Id, OpportunityId, SplitOwnerId, SplitPercentage, SplitType.DeveloperName "
@@ -77,7 +82,9 @@ def read_org(client: OrgClient) -> Snapshot:
         fields = "Id" if obj == "User" else "Id, IsDeleted"
         rows = client.query(f"SELECT {fields} FROM {obj}", all_rows=True)
         all_ids[obj] = {r["Id"]: bool(r.get("IsDeleted", False)) for r in rows}
-    return Snapshot({u["Id"]: u for u in users}, {o["Id"]: o for o in opps}, splits, team, all_ids)
+    return Snapshot(
+        {u["Id"]: u for u in users}, {o["Id"]: o for o in opps}, splits, team, all_ids, not_reps
+    )
 
 
 def _write_csv(path: Path, header: list[str], rows: Iterable[list[Any]]) -> None:

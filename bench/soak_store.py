@@ -42,9 +42,7 @@ def records_once(store: Store, snap: Snapshot) -> dict[str, Any]:
         canon = dict(store.rows(f"SELECT id, deleted FROM {table}"))
         live = {i for i, deleted in org.items() if not deleted}
         if obj == "User":
-            # The default mapping's include rule: only people (UserType Standard) become
-            # reps; Automated Process, integration, guest, Chatter and partner users never do.
-            live = {i for i in live if snap.users[i].get("UserType") == "Standard"}
+            live -= snap.not_reps
         stored_live = {i for i, deleted in canon.items() if not deleted}
         out["missing"] += len(live - stored_live)
         out["extra"] += len(stored_live - live)

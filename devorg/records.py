@@ -106,6 +106,8 @@ def parse_fields(
         if key == "attributes":
             continue
         spec = obj.field(key)
+        if spec is not None and not access.can_read_field(obj, spec):
+            spec = None  # a field the user cannot see does not exist for them
         if spec is None:
             raise ApiError(
                 400,

@@ -200,3 +200,16 @@ def test_a_bulk_query_naming_a_hidden_field_is_refused(integration: Api, admin: 
     assert error["errorCode"] == "INVALID_FIELD"
     assert "No such column 'Gross_Margin__c'" in error["message"]
     assert admin.call("POST", f"{API}/jobs/query", json=job).status_code == 200
+
+
+def test_writing_a_hidden_field_is_no_such_column(integration: Api) -> None:
+    deal = integration.call(
+        "GET", f"{API}/query/", params={"q": "SELECT Id FROM Opportunity LIMIT 1"}
+    ).json()["records"][0]["Id"]
+    response = integration.call(
+        "PATCH", f"{API}/sobjects/Opportunity/{deal}", json={"Gross_Margin__c": 10}
+    )
+    assert response.status_code == 400, response.text
+    [error] = response.json()
+    assert error["errorCode"] == "INVALID_FIELD"
+    assert error["message"] == "No such column 'Gross_Margin__c' on sobject of type Opportunity"
