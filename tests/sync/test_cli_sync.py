@@ -50,6 +50,7 @@ def test_dry_run_then_sync(
         assert org.client.write_calls() == calls + -(-len(would) // 200)
 
 
+@pytest.mark.slow
 def test_queue_returns_at_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

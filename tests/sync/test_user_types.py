@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from connector.store.canonical import CanonicalRep
@@ -25,6 +26,7 @@ def _old_default_text() -> str:
     return "".join(kept)
 
 
+@pytest.mark.slow
 def test_a_sync_makes_reps_of_standard_users_only(tmp_path: Path) -> None:
     with running_org(tmp_path) as org:
         document = _old_default_text()

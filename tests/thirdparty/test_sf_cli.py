@@ -12,7 +12,7 @@ from devorg.credentials import ADMIN_USERNAME
 from devorg.process import DevorgInfo
 from tests.thirdparty.conftest import API, AdminApi
 
-pytestmark = pytest.mark.thirdparty
+pytestmark = [pytest.mark.thirdparty, pytest.mark.slow]
 
 Sf = Callable[..., Any]
 

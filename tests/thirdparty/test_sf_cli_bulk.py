@@ -11,7 +11,7 @@ import pytest
 
 from tests.thirdparty.conftest import AdminApi
 
-pytestmark = pytest.mark.thirdparty
+pytestmark = [pytest.mark.thirdparty, pytest.mark.slow]
 
 Sf = Callable[..., Any]
 

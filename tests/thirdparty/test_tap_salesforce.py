@@ -23,7 +23,7 @@ from tests.thirdparty.conftest import API, LOGIN_HOST, AdminApi, clean_env
 from tests.thirdparty.connect_proxy import ConnectProxy
 from tests.thirdparty.tools import Tools
 
-pytestmark = pytest.mark.thirdparty
+pytestmark = [pytest.mark.thirdparty, pytest.mark.slow]
 
 STREAMS = ("Opportunity", "User")
 
