@@ -23,33 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from devorg_query_bench import SOQL, client
 from simple_salesforce import Salesforce
 
 from devorg.process import DevorgInfo, start_devorg
-
-SOQL = (
-    "SELECT Id, Name, AccountId, OwnerId, Amount, CloseDate, StageName, IsWon, "
-    "SystemModstamp FROM Opportunity ORDER BY SystemModstamp, Id"
-)
-
-
-def _client(info: DevorgInfo) -> tuple[Salesforce, requests.Session]:
-    session = requests.Session()
-    session.verify = info.ca_cert
-    session.trust_env = False  # REQUESTS_CA_BUNDLE would override `verify`
-    token = session.post(
-        info.login_url + "/services/oauth2/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": info.client_id,
-            "client_secret": info.client_secret,
-        },
-        timeout=60,
-    ).json()["access_token"]
-    sf = Salesforce(
-        instance_url=info.instance_url, session_id=token, session=session, version="62.0"
-    )
-    return sf, session
 
 
 def _stats(session: requests.Session, info: DevorgInfo, *, reset: bool = False) -> Any:
@@ -112,7 +89,7 @@ def run(data_dir: Path, *, reps: int, deals: int, max_records: int, writes: int)
     started = time.perf_counter()
     with start_devorg(data_dir, seed="demo", reps=reps, deals=deals, timeout=1800) as info:
         ready = time.perf_counter() - started
-        sf, session = _client(info)
+        sf, session = client(info)
         seed = _stats(session, info)["seed"] or {}
         print(
             f"seed: {seed.get('counts')} in {seed.get('seconds')} s "

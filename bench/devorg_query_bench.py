@@ -26,7 +26,8 @@ SOQL = (
 )
 
 
-def _client(info: DevorgInfo) -> tuple[Salesforce, requests.Session]:
+def client(info: DevorgInfo) -> tuple[Salesforce, requests.Session]:
+    """simple-salesforce on the devorg as the integration user (client credentials)."""
     session = requests.Session()
     session.verify = info.ca_cert
     session.trust_env = False  # REQUESTS_CA_BUNDLE would override `verify`
@@ -50,7 +51,7 @@ def run(data_dir: Path, *, reps: int, deals: int, batch: int) -> None:
     started = time.perf_counter()
     with start_devorg(data_dir, seed="demo", reps=reps, deals=deals) as info:
         ready = time.perf_counter() - started
-        sf, session = _client(info)
+        sf, session = client(info)
         stats_url = info.instance_url + "/__devorg/stats"
         seed = session.get(stats_url, timeout=60).json()["seed"] or {}
         print(
