@@ -13,17 +13,13 @@ from connector.store.periods import locked_periods, unlock_period
 from connector.store.plan_activation import activate_plan_version
 from connector.store.plans import active_plan, plan_versions
 from webapp.admin import bp
+from webapp.admin.mappings import who
 from webapp.auth.guard import current_viewer, not_found, require
 from webapp.db import unit_of_work
 from webapp.documents import reading
 
 Page = tuple[str, int]
 MAX_PLAN_BYTES = 512 * 1024
-
-
-def _who() -> str:
-    viewer = current_viewer()
-    return (viewer.name or viewer.user_id)[:120]
 
 
 def _page(*, status: int = 200, **extra: Any) -> Page:
@@ -76,7 +72,7 @@ def plan_upload() -> Page:
                 uow.session,
                 org_id=current_viewer().org_id,
                 text=text,
-                by=_who(),
+                by=who(),
                 now=datetime.now(UTC),
             )
             if row is not None:
@@ -111,7 +107,7 @@ def period_lock() -> Page:
                 uow.session,
                 org_id=current_viewer().org_id,
                 name=name,
-                by=_who(),
+                by=who(),
                 now=datetime.now(UTC),
             )
         except ValueError as exc:
