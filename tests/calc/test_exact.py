@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -28,6 +29,29 @@ def half_up_cents(value: Fraction) -> Fraction:
     hundredths = abs(value) * 100
     whole = int(hundredths) + (1 if hundredths - int(hundredths) >= Fraction(1, 2) else 0)
     return Fraction(whole if value >= 0 else -whole, 100)
+
+
+def _q1_target_incentive(doc: dict[str, Any], cents: list[int]) -> D:
+    """The `ti` component rep R1 is paid in 2026-Q1 under plan `doc`, one won deal per
+    amount in `cents` (a day apart from 1 January)."""
+    rows = [
+        Deal(
+            id=f"D{i}",
+            owner_id="R1",
+            amount=D(c) / 100,
+            close_date=date(2026, 1, 1) + timedelta(days=i),
+            is_won=True,
+        )
+        for i, c in enumerate(cents)
+    ]
+    result = calculate(
+        parse_plan_doc(doc),
+        [Rep("R1", plan_id="p")],
+        rows,
+        start=date(2026, 1, 1),
+        end=date(2026, 3, 31),
+    )
+    return dict(result.results[0].components)["ti"]
 
 
 @settings(max_examples=300, deadline=None)
@@ -67,24 +91,7 @@ def test_target_incentive_curve_matches_exact_fractions(
             }
         ],
     }
-    rows = [
-        Deal(
-            id=f"D{i}",
-            owner_id="R1",
-            amount=D(c) / 100,
-            close_date=date(2026, 1, 1) + timedelta(days=i),
-            is_won=True,
-        )
-        for i, c in enumerate(deals)
-    ]
-    result = calculate(
-        parse_plan_doc(doc),
-        [Rep("R1", plan_id="p")],
-        rows,
-        start=date(2026, 1, 1),
-        end=date(2026, 3, 31),
-    )
-    got = dict(result.results[0].components)["ti"]
+    got = _q1_target_incentive(doc, deals)
     starts = [s * quota for s, _ in table]
     rates = [m * target / quota for _, m in table]
     assert Fraction(got) == half_up_cents(_exact_marginal(deals, starts, rates))
@@ -191,23 +198,6 @@ def test_exact_half_cents_round_up(j: int, target: int, n: int, cuts: list[int])
         "target_incentive": target,
         "components": [{"id": "ti", "type": "target_incentive", "curve": curve}],
     }
-    rows = [
-        Deal(
-            id=f"D{i}",
-            owner_id="R1",
-            amount=D(c) / 100,
-            close_date=date(2026, 1, 1) + timedelta(days=i),
-            is_won=True,
-        )
-        for i, c in enumerate(parts)
-    ]
-    result = calculate(
-        parse_plan_doc(doc),
-        [Rep("R1", plan_id="p")],
-        rows,
-        start=date(2026, 1, 1),
-        end=date(2026, 3, 31),
-    )
     exact = Fraction(sales_cents, 100) / k
     assert exact == n + Fraction(5, 1000)
-    assert dict(result.results[0].components)["ti"] == D(n) + D("0.01")
+    assert _q1_target_incentive(doc, parts) == D(n) + D("0.01")
