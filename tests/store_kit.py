@@ -40,3 +40,36 @@ class Committed:
 def committed(sessions: SessionFactory, org_id: str) -> Any:
     """A `Committed` view of the org's repositories."""
     return Committed(sessions, org_id)
+
+
+class RawUnit:
+    """A session on the current app's database for test set-up and checks (raw rows, any
+    org); rolled back unless committed. Product code uses `webapp.db.viewer_unit`/`org_unit`."""
+
+    def __init__(self) -> None:
+        from flask import current_app
+
+        self._factory: SessionFactory = current_app.extensions["quotaflow.sessions"]
+        self._session: Any = None
+
+    @property
+    def session(self) -> Any:
+        """The open session."""
+        return self._session
+
+    def __enter__(self) -> RawUnit:
+        self._session = self._factory()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._session.close()
+        self._session = None
+
+    def commit(self) -> None:
+        """Keep what was done."""
+        self._session.commit()
+
+
+def unit_of_work() -> RawUnit:
+    """A `RawUnit` on the current app's database."""
+    return RawUnit()

@@ -831,3 +831,20 @@ class OrgLease:
         """Give the lease up (only if we still hold it)."""
         with self._sessions() as session:
             _lease.release(session, org_id=self._org_id, holder=holder)
+
+
+class OrgDirectory:
+    """Which orgs the store holds data for: the only reads that span orgs (sign-in, demo)."""
+
+    def __init__(self, sessions: SessionFactory) -> None:
+        self._sessions = sessions
+
+    def with_mapping(self) -> list[str]:
+        """Orgs with a stored mapping version."""
+        with self._sessions() as session:
+            return _mapping_versions.known_org_ids(session)
+
+    def with_plan(self) -> list[str]:
+        """Orgs with a stored plan version."""
+        with self._sessions() as session:
+            return _plans.plan_org_ids(session)
