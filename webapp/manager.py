@@ -40,7 +40,7 @@ from webapp.auth.guard import bad_request, current_viewer, require
 from webapp.auth.session import Viewer
 from webapp.charts.bars import meter
 from webapp.charts.histogram import histogram
-from webapp.db import org_unit
+from webapp.db import org_unit, viewer_unit
 
 bp = Blueprint("manager", __name__)
 
@@ -97,10 +97,10 @@ def _scope(viewer: Viewer) -> Scope | None:
     return Scope(head, members, period, periods, calendar)
 
 
-def _figures(scope: Scope, *, org_id: str, ytd_for: list[str], won: bool) -> dict[str, Figures]:
+def _figures(scope: Scope, *, ytd_for: list[str], won: bool) -> dict[str, Figures]:
     """Everyone's figures for the period (YTD for `ytd_for`, deals won if asked)."""
     ids = [scope.head.id, *scope.members]
-    with org_unit(org_id) as unit:
+    with viewer_unit() as unit:
         current = unit.results.period_rows(rep_ids=ids, period=scope.period.name)
         start = year_start(scope.period, scope.calendar)
         year = unit.results.year_rows(rep_ids=ytd_for, start=start, through=scope.period.start)
@@ -144,7 +144,7 @@ def team() -> str:
     rows_ids = [scope.head.id] + [
         m.id for m in scope.members.values() if m.manager_id == scope.head.id
     ]
-    found = _figures(scope, org_id=viewer.org_id, ytd_for=rows_ids, won=False)
+    found = _figures(scope, ytd_for=rows_ids, won=False)
     reps = contributors(scope.head.id, scope.members)
     bands = attainment_bands(
         f.attainment for p in reps if (f := found.get(p.id)) and f.attainment is not None
@@ -176,7 +176,7 @@ def leaderboard() -> str:
     scope = _scope(viewer)
     if scope is None:
         return _choose_manager(viewer)
-    found = _figures(scope, org_id=viewer.org_id, ytd_for=[], won=metric == "deals_won")
+    found = _figures(scope, ytd_for=[], won=metric == "deals_won")
     reps = contributors(scope.head.id, scope.members)
     ranked = ranking(reps, found, metric)
     top = max((r.value for r in ranked), default=Decimal(0))
