@@ -39,7 +39,7 @@ from calc.components import (
     target_incentive_raw,
 )
 from calc.crediting import Credit
-from calc.money import ZERO, exact_mul, exact_sum, fraction4, money_str, pct_str
+from calc.money import ZERO, Exact, exact_mul, exact_sum, fraction4, money_str, pct_str
 from calc.periods import Period, add_months, periods_between
 from calc.plan import Bonus, Clawback, Commission, TargetIncentive
 from calc.quotas import PeriodQuota
@@ -163,10 +163,10 @@ class YearToDate:
         return Due(total, by_key, quota, attainment)
 
     @staticmethod
-    def _target(per_period: Decimal, quotas: Sequence[PeriodQuota]) -> Decimal:
-        """A per-period target incentive over the measured periods, each prorated."""
-        total = exact_sum(exact_mul(per_period, q.proration) for q in quotas)
-        return total if isinstance(total, Decimal) else Decimal(total.numerator) / total.denominator
+    def _target(per_period: Decimal, quotas: Sequence[PeriodQuota]) -> Exact:
+        """A per-period target incentive over the measured periods, each prorated (exactly:
+        a proration of 45/90 days stays a fraction)."""
+        return exact_sum(exact_mul(per_period, q.proration) for q in quotas)
 
     def true_up(
         self, comp: YtdComponent, period: Period, removed: frozenset[str]
