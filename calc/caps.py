@@ -55,7 +55,7 @@ def per_deal_and_period(cap: Cap | None, raw: list[RawLine]) -> Capped:
     if cap.per_deal is not None:
         done = _per_deal(cap.per_deal, done)
     if cap.amount is not None:
-        done = limit_total(done, cap.amount, f"capped at {money_str(cap.amount)} a period")
+        done = limit_total(done, cap.amount, f"capped at {money_str(cap.amount)}")
     return done
 
 

@@ -39,7 +39,7 @@ def test_period_cap_scales_lines_and_shows_what_it_took() -> None:
     assert comp(r, "c") == D("15000.00")
     assert by_deal(r, "c") == {"D1": D("7500.00"), "D2": D("7500.00")}
     assert _capped(r.lines) == {"D1": D("2500.00"), "D2": D("2500.00")}
-    assert all("capped at 15000.00 a period" in line.explain for line in r.lines)
+    assert all("capped at 15000.00" in line.explain for line in r.lines)
 
 
 def test_an_uncapped_period_has_no_capped_amount() -> None:
