@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
 from calc.criteria import CRITERION_OPS, Eq
 from calc.criteria import Criterion as Criterion  # plans hold criteria; their home is calc.criteria
@@ -176,7 +176,7 @@ class Draw(_Model):
     # year start; `never`: it carries until recovered.
     reset: Literal["never", "fiscal_year"] = "never"
     # Paid for the rep's first `periods` periods on the plan only (None: every period).
-    periods: int | None = None
+    periods: StrictInt | None = None
 
 
 class Clawback(_Model):

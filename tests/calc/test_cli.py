@@ -201,7 +201,8 @@ BAD = [
         _replace(
             "plan.yaml",
             "      - id: quota-bonus\n",
-            "      - {id: ti, type: target_incentive, ytd: annual, curve: {table: [{from: 0, multiplier: 1}]}}\n"
+            "      - {id: ti, type: target_incentive, ytd: annual,\n"
+            "         curve: {table: [{from: 0, multiplier: 1}]}}\n"
             "      - id: quota-bonus\n",
         ),
         "plan.yaml: plans[0].components[2]: no target incentive for rep R1",

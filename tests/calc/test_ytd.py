@@ -296,7 +296,12 @@ def test_draw_periods_count_from_the_hire_period_not_the_window() -> None:
     assert [r.draw.top_up for r in late.for_rep("R1")] == [D("0.00")]
 
 
-def test_draw_periods_must_be_at_least_one() -> None:
+@pytest.mark.parametrize(
+    ("periods", "words"),
+    [(0, "must be at least 1"), (True, "valid integer"), ("3", "valid integer"), (1.5, "integer")],
+)
+def test_draw_periods_is_a_whole_number_of_at_least_one(periods: object, words: str) -> None:
     with pytest.raises(PlanError) as err:
-        parse_plan_doc({"plans": [_draw_plan(periods=0)]})
+        parse_plan_doc({"plans": [_draw_plan(periods=periods)]})
     assert err.value.path == "plans[0].draw.periods"
+    assert words in str(err.value)
