@@ -11,7 +11,7 @@ from connector.settings import Settings
 from connector.store.engine import make_engine, make_session_factory
 from connector.store.migrate import current_revision, head_revision, upgrade
 from connector.store.models import SyncRun, Watermark
-from connector.store.unit import OrgUnit
+from connector.store.unit import OrgMismatch, OrgUnit
 
 ORG = "00D000000000001"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -89,6 +89,15 @@ def test_org_unit_sees_only_its_org(store_settings: Settings) -> None:
         assert found is not None and found.status == "queued"
     with pytest.raises(ValueError, match="org id"):
         OrgUnit(factory, "")
+    # A calculation run begun for one org cannot be stored or committed through another's.
+    with OrgUnit(factory, "00DOTHER") as unit:
+        calc_run = unit.results.begin_calc_run(
+            sync_run_id=theirs, mode="full", as_of=NOW.date(), range_start=NOW.date(),
+            range_end=NOW.date(), mapping_version_id=None, plan_version_id=None, created_at=NOW,
+        )  # fmt: skip
+        unit.commit()
+    with OrgUnit(factory, ORG) as unit, pytest.raises(OrgMismatch):
+        unit.results.commit_calc_run(calc_run, reps=0, now=NOW)
     engine.dispose()
 
 
