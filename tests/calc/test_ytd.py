@@ -324,3 +324,20 @@ def test_open_deal_estimate_is_the_true_up_it_adds() -> None:
         ("c", D("12000.00")),
         ("effect", D("2400.00")),
     ]
+
+
+def test_the_fiscal_year_not_the_calendar_year_is_settled() -> None:
+    bonus = {"id": "b", "type": "bonus", "ytd": "annual", "min_attainment": 1, "amount": 1000}
+    p = plan(
+        period="month",
+        fiscal_year_start_month=2,
+        quota={"amount": 10000},
+        components=[bonus],
+    )
+    deals = [deal("D1", "R1", 60000, "2026-06-10"), deal("D2", "R1", 60000, "2027-01-20")]
+    result = run(p, deals, start=date(2026, 2, 1), end=date(2027, 2, 28))
+    # FY 2026 runs February 2026 to January 2027: 120,000 of 120,000 in its last month.
+    january = res(result, "R1", "2027-01")
+    assert comp(january, "b") == D("1000.00")
+    assert january.lines[0].explain.startswith("year-end true-up 2027-01: 100% of 120000.00")
+    assert comp(res(result, "R1", "2027-02"), "b") == D("0.00")
