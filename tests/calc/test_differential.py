@@ -228,6 +228,10 @@ def _engine(case: dict[str, Any], start: date) -> dict[tuple[str, str], dict[str
         for rep, pct in holders
     ]
     result = calculate(parse_plan_doc(_doc(case)), reps, deals, splits, start=start, end=LAST)
+    for r in result.results:
+        # Lines add up to their component, true-ups and capped lines included.
+        for name, amount in r.components:
+            assert sum((ln.amount for ln in r.lines if ln.component == name), Decimal(0)) == amount
     return {
         (r.rep_id, r.period.name): {
             "quota": F(r.quota),
