@@ -1,0 +1,153 @@
+"""Manual adjustments: an amount paid to (or taken back from) a rep in one pay period.
+
+Business rules (docs/plan-currencies-and-adjustments.md has the worked examples):
+- An adjustment is paid as its own line in the period it names (`2026-03`, `2026-Q1`,
+  `2026`, the rep's plan period kind), under its `component` (a component of the rep's plan,
+  or `adjustment`, the default). The component total, gross and net include it.
+- It is money in the plan currency, to the cent, already decided by a person: it takes no
+  part in credit, attainment, tiers, gates, multipliers or caps.
+- A positive adjustment is earnings of the period it is paid in: it counts toward a draw's
+  guarantee and can recover a balance. A negative one takes money back like a clawback: the
+  draw's guarantee never pays it back, and what the period cannot absorb is carried as a
+  negative balance (`negative_balance: carry`) or forgiven.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from calc.inputs import _rows
+from calc.money import ZERO
+from calc.periods import PeriodKind
+
+ADJUSTMENT = "adjustment"  # the component of an adjustment that names none
+ADJUSTMENT_COLUMNS = ("rep_id", "period", "amount", "reason")
+# What the calc CSV and the store accept (the store keeps the same limits).
+REASON_LIMIT = 500
+REFERENCE_LIMIT = 120
+COMPONENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+_PERIOD = {
+    "month": re.compile(r"^\d{4}-(0[1-9]|1[0-2])$"),
+    "quarter": re.compile(r"^\d{4}-Q[1-4]$"),
+    "year": re.compile(r"^\d{4}$"),
+}
+# Components the engine adds itself: an adjustment filed under one would hide in them.
+RESERVED = frozenset({"clawback"})
+
+
+@dataclass(frozen=True, slots=True)
+class Adjustment:
+    """One adjustment: `amount` (plan currency, cents; negative takes back) for a rep's period."""
+
+    rep_id: str
+    period: str  # contract period name: 2026-03, 2026-Q1 or 2026
+    amount: Decimal
+    component: str = ADJUSTMENT
+    reason: str = ""
+    reference: str | None = None
+    source: str = "file"  # where it came from: file, dispute, ...
+    entered_by: str | None = None
+
+
+def period_kind(name: str) -> PeriodKind | None:
+    """The kind of period a contract period name denotes, or None if it is not one."""
+    for kind, pattern in _PERIOD.items():
+        if pattern.match(name):
+            return kind  # type: ignore[return-value]
+    return None
+
+
+def problem(adj: Adjustment) -> tuple[str, str] | None:
+    """(field, reason) if an adjustment cannot be paid whatever the plan says, else None."""
+    if not adj.rep_id.strip():
+        return "rep_id", "a value is required"
+    if period_kind(adj.period) is None:
+        return "period", f"not a pay period name (2026-03, 2026-Q1 or 2026): {adj.period!r}"
+    if adj.amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        return "amount", f"more than two decimals: {adj.amount}"
+    if adj.amount == ZERO:
+        return "amount", "an adjustment of zero pays nothing"
+    if not COMPONENT.match(adj.component) or adj.component in RESERVED:
+        return "component", f"not a component name: {adj.component[:80]!r}"
+    if not adj.reason.strip():
+        return "reason", "say why (the rep and the auditor read it)"
+    if len(adj.reason) > REASON_LIMIT:
+        return "reason", f"longer than {REASON_LIMIT} characters"
+    if adj.reference is not None and len(adj.reference) > REFERENCE_LIMIT:
+        return "reference", f"longer than {REFERENCE_LIMIT} characters"
+    return None
+
+
+def parse_adjustments(text: str, *, source: str = "adjustments.csv") -> list[Adjustment]:
+    """Adjustments from CSV text (`rep_id, period, amount, component, reason, reference`)."""
+    out: list[Adjustment] = []
+    for c in _rows(text, source, ADJUSTMENT_COLUMNS):
+        amount = c.number("amount")
+        if amount is None:
+            raise c.fail("amount", "a value is required")
+        adj = Adjustment(
+            rep_id=c.required("rep_id"),
+            period=c.required("period"),
+            amount=amount,
+            component=c.text("component") or ADJUSTMENT,
+            reason=c.required("reason"),
+            reference=c.text("reference"),
+        )
+        found = problem(adj)
+        if found is not None:
+            raise c.fail(*found)
+        out.append(adj)
+    return out
+
+
+def plan_problem(
+    adj: Adjustment, *, kind: PeriodKind | None, components: Sequence[str]
+) -> tuple[str, str] | None:
+    """(field, reason) if the rep's plan (`kind`, its component ids) cannot pay it."""
+    if kind is None:
+        return "rep_id", f"rep {adj.rep_id!r} has no plan to pay it under"
+    if period_kind(adj.period) != kind:
+        return "period", f"{adj.period!r} is not a {kind} period of rep {adj.rep_id}'s plan"
+    if adj.component != ADJUSTMENT and adj.component not in components:
+        known = ", ".join([ADJUSTMENT, *components])
+        return "component", f"{adj.component!r} is not one of {known}"
+    return None
+
+
+def by_rep(adjs: Iterable[Adjustment]) -> dict[str, dict[str, list[Adjustment]]]:
+    """Adjustments by rep id, then period name, in the order given."""
+    out: dict[str, dict[str, list[Adjustment]]] = defaultdict(lambda: defaultdict(list))
+    for adj in adjs:
+        out[adj.rep_id][adj.period].append(adj)
+    return {rep: dict(periods) for rep, periods in out.items()}
+
+
+def explain(adj: Adjustment) -> str:
+    """The line's explanation: why, which reference, who entered it."""
+    text = f"adjustment: {adj.reason}"
+    if adj.reference:
+        text += f" (ref {adj.reference})"
+    if adj.source != "file" or adj.entered_by:
+        who = f" by {adj.entered_by}" if adj.entered_by else ""
+        text += f"; from {adj.source}{who}"
+    return text
+
+
+def taken_back(adjs: Iterable[Adjustment]) -> Decimal:
+    """What negative adjustments take back (a positive number): outside the draw guarantee."""
+    return -sum((a.amount for a in adjs if a.amount < ZERO), ZERO)
+
+
+def components_with(
+    components: Sequence[tuple[str, Decimal]], adjs: Sequence[Adjustment]
+) -> list[tuple[str, Decimal]]:
+    """Component totals with the adjustments added (new components after the plan's)."""
+    extra: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for adj in adjs:
+        extra[adj.component] += adj.amount
+    out = [(name, amount + extra.pop(name, ZERO)) for name, amount in components]
+    return out + sorted(extra.items())
