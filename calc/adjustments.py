@@ -18,12 +18,17 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from calc.inputs import _rows
+from calc.model import Rep
 from calc.money import ZERO
-from calc.periods import PeriodKind
+from calc.periods import Period, PeriodKind, add_months, period_of
+from calc.plan import Plan
+from calc.results import Line, new_line
 
+ONE = Decimal(1)
 ADJUSTMENT = "adjustment"  # the component of an adjustment that names none
 ADJUSTMENT_COLUMNS = ("rep_id", "period", "amount", "reason")
 # What the calc CSV and the store accept (the store keeps the same limits).
@@ -104,20 +109,6 @@ def parse_adjustments(text: str, *, source: str = "adjustments.csv") -> list[Adj
     return out
 
 
-def plan_problem(
-    adj: Adjustment, *, kind: PeriodKind | None, components: Sequence[str]
-) -> tuple[str, str] | None:
-    """(field, reason) if the rep's plan (`kind`, its component ids) cannot pay it."""
-    if kind is None:
-        return "rep_id", f"rep {adj.rep_id!r} has no plan to pay it under"
-    if period_kind(adj.period) != kind:
-        return "period", f"{adj.period!r} is not a {kind} period of rep {adj.rep_id}'s plan"
-    if adj.component != ADJUSTMENT and adj.component not in components:
-        known = ", ".join([ADJUSTMENT, *components])
-        return "component", f"{adj.component!r} is not one of {known}"
-    return None
-
-
 def by_rep(adjs: Iterable[Adjustment]) -> dict[str, dict[str, list[Adjustment]]]:
     """Adjustments by rep id, then period name, in the order given."""
     out: dict[str, dict[str, list[Adjustment]]] = defaultdict(lambda: defaultdict(list))
@@ -137,17 +128,53 @@ def explain(adj: Adjustment) -> str:
     return text
 
 
-def taken_back(adjs: Iterable[Adjustment]) -> Decimal:
-    """What negative adjustments take back (a positive number): outside the draw guarantee."""
-    return -sum((a.amount for a in adjs if a.amount < ZERO), ZERO)
+def period_named(name: str, fy_start_month: int) -> Period:
+    """The pay period a contract name denotes, for a plan whose fiscal year starts in a month."""
+    kind = period_kind(name)
+    if kind is None:
+        raise ValueError(f"not a pay period name: {name!r}")
+    year = int(name[:4])
+    if kind == "month":
+        return period_of(date(year, int(name[5:7]), 1), "month", fy_start_month)
+    fy = date(year, fy_start_month, 1)
+    if kind == "quarter":
+        return period_of(add_months(fy, 3 * (int(name[-1]) - 1)), "quarter", fy_start_month)
+    return period_of(fy, "year", fy_start_month)
 
 
-def components_with(
+def book_problem(adj: Adjustment, rep: Rep | None, plan: Plan | None) -> tuple[str, str] | None:
+    """(field, reason) if this rep and plan cannot pay the adjustment, else None."""
+    if rep is None:
+        return "rep_id", f"unknown rep {adj.rep_id!r}"
+    if plan is None:
+        return "rep_id", f"rep {adj.rep_id!r} has no plan to pay it under"
+    if period_kind(adj.period) != plan.period:
+        return "period", f"{adj.period!r} is not a {plan.period} period of plan {plan.id}"
+    components = [c.id for c in plan.components]
+    if adj.component != ADJUSTMENT and adj.component not in components:
+        known = ", ".join([ADJUSTMENT, *components])
+        return "component", f"{adj.component!r} is not one of {known} (plan {plan.id})"
+    period = period_named(adj.period, plan.fiscal_year_start_month)
+    if (rep.hire_date is not None and rep.hire_date > period.end) or (
+        rep.end_date is not None and rep.end_date < period.start
+    ):
+        return "period", f"rep {adj.rep_id} is not employed in {adj.period}"
+    return None
+
+
+def paid_lines(
     components: Sequence[tuple[str, Decimal]], adjs: Sequence[Adjustment]
-) -> list[tuple[str, Decimal]]:
-    """Component totals with the adjustments added (new components after the plan's)."""
+) -> tuple[list[tuple[str, Decimal]], list[Line], Decimal]:
+    """A period's components with its adjustments added, their lines, and their negative sum.
+
+    What negative adjustments take back stays outside the draw guarantee, like a clawback
+    (calc.balance).
+    """
     extra: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    lines: list[Line] = []
     for adj in adjs:
         extra[adj.component] += adj.amount
+        lines.append(new_line(adj.component, None, None, adj.amount, ONE, adj.amount, explain(adj)))
     out = [(name, amount + extra.pop(name, ZERO)) for name, amount in components]
-    return out + sorted(extra.items())
+    taken = sum((a.amount for a in adjs if a.amount < ZERO), ZERO)
+    return out + sorted(extra.items()), lines, taken

@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from operator import attrgetter
 from typing import cast
 
+from calc.adjustments import Adjustment, by_rep
 from calc.crediting import (
     Chain,
     Credit,
@@ -114,8 +115,12 @@ class Book:
         deals: Iterable[Deal],
         splits: Iterable[Split] = (),
         team: Iterable[TeamMember] = (),
+        *,
+        adjustments: Iterable[Adjustment] = (),
     ) -> None:
         self.doc = doc
+        # Adjustments by rep id, then period name (calc.adjustments).
+        self.adjustments = by_rep(adjustments)
         self.reps: dict[str, Rep] = {r.id: r for r in reps}
         self.deals: dict[str, Deal] = {d.id: d for d in deals}
         self.splits: dict[str, list[Split]] = defaultdict(list)

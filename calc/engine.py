@@ -10,12 +10,13 @@ periods overlapping `start..end` are returned.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
 from operator import attrgetter
 
+from calc.adjustments import Adjustment, paid_lines
 from calc.balance import Balance
 from calc.book import Book
 from calc.clawback import cancel_day, clawable, deal_lines, recalculated
@@ -141,8 +142,11 @@ class _RepCalc:
         ordered: bool = False,
         data_start: date | None = None,
         path: str | None = None,
+        adjustments: Mapping[str, Sequence[Adjustment]] | None = None,
     ) -> None:
         self.plan, self.rep, self.quota_cache = plan, rep, quota_cache
+        # The rep's adjustments by period name (calc.adjustments).
+        self.adjustments = adjustments or {}
         # Where the plan is in its document (`plans[2]`), for errors found while calculating.
         self.path = path or f"plan {plan.id}"
         self.data_start = data_start
@@ -340,9 +344,14 @@ def _results(calc: _RepCalc, *, start: date, end: date) -> list[PeriodResult]:
             components.append((CLAWBACK, claw))
             lines += claw_lines
             credit -= reversed_credit
+        taken = ZERO
+        adjustments = calc.adjustments.get(period.name)
+        if adjustments:
+            components, adjustment_lines, taken = paid_lines(components, adjustments)
+            lines += adjustment_lines
         gross = sum((a for _, a in components), ZERO)
         with_draw = on_plan is None or period.start >= on_plan.start
-        draw = balance.settle(plan, gross, claw, with_draw=with_draw)
+        draw = balance.settle(plan, gross, claw + taken, with_draw=with_draw)
         ytd_credit += credit
         ytd_quota += done.quota
         ytd_gross += gross
@@ -401,6 +410,7 @@ def _calculate_book(
                 ordered=True,
                 data_start=book.data_start,
                 path=paths[plan.id],
+                adjustments=book.adjustments.get(rep_id),
             )
             results += _results(calc, start=start, end=end)
     unresolved = sorted(
@@ -424,11 +434,11 @@ def calculate(
     start: date,
     end: date,
     rep_ids: Iterable[str] | None = None,
+    adjustments: Iterable[Adjustment] = (),
 ) -> CalcResult:
     """Credits, attainment and earnings for every rep (or `rep_ids`) and period in start..end."""
-    return calculate_book(
-        Book(doc, reps, deals, splits, team), start=start, end=end, rep_ids=rep_ids
-    )
+    book = Book(doc, reps, deals, splits, team, adjustments=adjustments)
+    return calculate_book(book, start=start, end=end, rep_ids=rep_ids)
 
 
 __all__ = ["calculate", "calculate_book", "period_of", "rep_results", "spiff_payouts"]
