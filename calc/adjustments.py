@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -25,7 +25,7 @@ from calc.inputs import _rows
 from calc.model import Rep
 from calc.money import ZERO
 from calc.periods import Period, PeriodKind, add_months, period_of
-from calc.plan import Plan
+from calc.plan import Plan, PlanDoc
 from calc.results import Line, new_line
 
 ONE = Decimal(1)
@@ -40,6 +40,7 @@ _PERIOD = {
     "quarter": re.compile(r"^\d{4}-Q[1-4]$"),
     "year": re.compile(r"^\d{4}$"),
 }
+Problem = tuple[str, str] | None  # (field, reason) of an adjustment that cannot be paid
 # Components the engine adds itself: an adjustment filed under one would hide in them.
 RESERVED = frozenset({"clawback"})
 
@@ -56,6 +57,9 @@ class Adjustment:
     reference: str | None = None
     source: str = "file"  # where it came from: file, dispute, ...
     entered_by: str | None = None
+
+
+Check = Callable[[Adjustment], Problem]
 
 
 def period_kind(name: str) -> PeriodKind | None:
@@ -87,8 +91,13 @@ def problem(adj: Adjustment) -> tuple[str, str] | None:
     return None
 
 
-def parse_adjustments(text: str, *, source: str = "adjustments.csv") -> list[Adjustment]:
-    """Adjustments from CSV text (`rep_id, period, amount, component, reason, reference`)."""
+def parse_adjustments(
+    text: str, *, source: str = "adjustments.csv", check: Check | None = None
+) -> list[Adjustment]:
+    """Adjustments from CSV text (`rep_id, period, amount, component, reason, reference`).
+
+    `check` finds what the reps and plans cannot pay (see `book_check`).
+    """
     out: list[Adjustment] = []
     for c in _rows(text, source, ADJUSTMENT_COLUMNS):
         amount = c.number("amount")
@@ -102,11 +111,22 @@ def parse_adjustments(text: str, *, source: str = "adjustments.csv") -> list[Adj
             reason=c.required("reason"),
             reference=c.text("reference"),
         )
-        found = problem(adj)
+        found = problem(adj) or (check(adj) if check is not None else None)
         if found is not None:
             raise c.fail(*found)
         out.append(adj)
     return out
+
+
+def book_check(reps: Mapping[str, Rep], doc: PlanDoc) -> Check:
+    """A `check` for `parse_adjustments`: the rep exists, and their plan can pay it."""
+
+    def check(adj: Adjustment) -> tuple[str, str] | None:
+        rep = reps.get(adj.rep_id)
+        plan = doc.plan(rep.plan_id) if rep is not None and rep.plan_id else None
+        return book_problem(adj, rep, plan)
+
+    return check
 
 
 def by_rep(adjs: Iterable[Adjustment]) -> dict[str, dict[str, list[Adjustment]]]:

@@ -32,6 +32,7 @@ from calc.components import (
     target_incentive_raw,
 )
 from calc.crediting import CREDIT_ORDER, Credit
+from calc.currency import Conversion, Rates, annotate
 from calc.errors import PlanError
 from calc.model import Deal, Rep, Split, TeamMember
 from calc.money import ZERO, cents, exact_context, exact_mul, fraction4
@@ -143,10 +144,13 @@ class _RepCalc:
         data_start: date | None = None,
         path: str | None = None,
         adjustments: Mapping[str, Sequence[Adjustment]] | None = None,
+        conversions: Mapping[str, Conversion] | None = None,
     ) -> None:
         self.plan, self.rep, self.quota_cache = plan, rep, quota_cache
         # The rep's adjustments by period name (calc.adjustments).
         self.adjustments = adjustments or {}
+        # How deals in other currencies were converted, by deal id (calc.currency).
+        self.conversions = conversions or {}
         # Where the plan is in its document (`plans[2]`), for errors found while calculating.
         self.path = path or f"plan {plan.id}"
         self.data_start = data_start
@@ -371,7 +375,7 @@ def _results(calc: _RepCalc, *, start: date, end: date) -> list[PeriodResult]:
                 gross,
                 draw,
                 cents(gross + draw.top_up - draw.recovered + draw.shortfall),
-                tuple(lines),
+                tuple(annotate(lines, calc.conversions) if calc.conversions else lines),
                 ytd_gross,
             )
         )
@@ -411,6 +415,7 @@ def _calculate_book(
                 data_start=book.data_start,
                 path=paths[plan.id],
                 adjustments=book.adjustments.get(rep_id),
+                conversions=book.conversions,
             )
             results += _results(calc, start=start, end=end)
     unresolved = sorted(
@@ -435,9 +440,10 @@ def calculate(
     end: date,
     rep_ids: Iterable[str] | None = None,
     adjustments: Iterable[Adjustment] = (),
+    rates: Rates | None = None,
 ) -> CalcResult:
     """Credits, attainment and earnings for every rep (or `rep_ids`) and period in start..end."""
-    book = Book(doc, reps, deals, splits, team, adjustments=adjustments)
+    book = Book(doc, reps, deals, splits, team, adjustments=adjustments, rates=rates)
     return calculate_book(book, start=start, end=end, rep_ids=rep_ids)
 
 

@@ -36,8 +36,8 @@ def _rate(value: Decimal) -> str:
 
 
 def line_dict(line: Line) -> dict[str, Any]:
-    """One line in contract key order."""
-    return {
+    """One line in contract key order (a converted deal's line adds currency and fx_rate)."""
+    out = {
         "component": line.component,
         "deal_id": line.deal_id,
         "credit_type": line.credit_type,
@@ -46,6 +46,10 @@ def line_dict(line: Line) -> dict[str, Any]:
         "amount": money_str(line.amount),
         "explain": line.explain,
     }
+    if line.currency is not None and line.fx_rate is not None:
+        out["currency"] = line.currency
+        out["fx_rate"] = _rate(line.fx_rate)
+    return out
 
 
 def result_dict(res: PeriodResult, *, lines: bool = True) -> dict[str, Any]:
@@ -240,6 +244,7 @@ def _write_lines(lines: tuple[Line, ...], depth: int, out: list[str]) -> None:
         "\n" + " " * (depth + 1) + "}",
     ]
     k_deal, k_type, k_base, k_rate, k_amount, k_explain, close = keys
+    k_currency, k_fx = "," + pad + '"currency": ', "," + pad + '"fx_rate": "'
     inner = "\n" + " " * (depth + 1)
     sep = "[" + inner
     string = _string
@@ -265,8 +270,10 @@ def _write_lines(lines: tuple[Line, ...], depth: int, out: list[str]) -> None:
             _money(line.amount),
             k_explain,
             string(line.explain),
-            close,
         )
+        if line.currency is not None and line.fx_rate is not None:
+            out += (k_currency, string(line.currency), k_fx, _rate(line.fx_rate), '"')
+        out.append(close)
         sep = "," + inner
     out.append("\n" + " " * depth + "]")
 

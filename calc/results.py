@@ -22,12 +22,24 @@ class Line:
     rate: Decimal
     amount: Decimal
     explain: str
+    currency: str | None = None  # a converted deal's own currency (calc.currency)
+    fx_rate: Decimal | None = None  # units of that currency per one unit of the plan currency
 
 
 _new = object.__new__
-(_component, _deal_id, _type, _base, _rate, _amount, _explain) = (
+(_component, _deal_id, _type, _base, _rate, _amount, _explain, _currency, _fx_rate) = (
     Line.__dict__[name].__set__
-    for name in ("component", "deal_id", "credit_type", "base", "rate", "amount", "explain")
+    for name in (
+        "component",
+        "deal_id",
+        "credit_type",
+        "base",
+        "rate",
+        "amount",
+        "explain",
+        "currency",
+        "fx_rate",
+    )
 )
 
 
@@ -49,6 +61,8 @@ def new_line(
     _rate(line, rate)
     _amount(line, amount)
     _explain(line, explain)
+    _currency(line, None)
+    _fx_rate(line, None)
     return line
 
 
