@@ -9,10 +9,10 @@ twice. The sync feeds every stored adjustment to calc (calc/adjustments.py has t
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import Index, Integer, String, select
+from sqlalchemy import Index, Integer, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from calc.adjustments import (
@@ -160,6 +160,15 @@ def list_adjustments(
     if period is not None:
         query = query.where(StoredAdjustment.period == period)
     return list(session.scalars(query.order_by(StoredAdjustment.id)))
+
+
+def last_entered_at(session: Session, org_id: str) -> datetime | None:
+    """When the org's newest adjustment was entered (an incremental sync recomputes after)."""
+    query = select(func.max(StoredAdjustment.entered_at)).where(StoredAdjustment.org_id == org_id)
+    found = session.scalar(query)
+    if found is not None and found.tzinfo is None:
+        found = found.replace(tzinfo=UTC)  # SQLite hands an aggregate back without its type
+    return found
 
 
 def calc_adjustments(session: Session, org_id: str) -> list[Adjustment]:

@@ -11,13 +11,15 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from calc.adjustments import Adjustment
 from calc.model import Deal, Rep, Split, TeamMember
 from connector.errors import RetriableError
 from connector.pull.codec import decode
+from connector.store.adjustments import calc_adjustments
 from connector.store.lease import release, renew, try_acquire
 from connector.store.repositories import load_canonical
 from connector.store.results import SessionFactory
@@ -39,6 +41,7 @@ class Inputs:
     splits: list[Split]
     team: list[TeamMember]
     changes: Changes
+    adjustments: list[Adjustment] = field(default_factory=list)
 
 
 def load_inputs(sessions: SessionFactory, *, org_id: str, changed_in: set[int] | None) -> Inputs:
@@ -58,12 +61,15 @@ def load_inputs(sessions: SessionFactory, *, org_id: str, changed_in: set[int] |
                 deal_of[kind][row.record_id] = str(row.payload["deal_id"])
             if not row.deleted:
                 live[kind].append(decode(kind, row.payload))
+    with sessions() as session:
+        adjustments = calc_adjustments(session, org_id)
     return Inputs(
         reps=live["rep"],
         deals=live["deal"],
         splits=live["split"],
         team=live["team_member"],
         changes=changes_from(changed, deal_of["split"], deal_of["team_member"]),
+        adjustments=adjustments,
     )
 
 
