@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from operator import attrgetter
 from typing import cast
 
-from calc.adjustments import Adjustment, by_rep
+from calc.adjustments import Adjustment, by_rep, period_kind, period_named
 from calc.crediting import (
     Chain,
     Credit,
@@ -166,12 +166,25 @@ class Book:
 
     @property
     def data_start(self) -> date | None:
-        """The first close date in the deals: what happened before it is not known."""
+        """The first close date in the deals, or the start of an earlier adjusted period:
+        what happened before it is not known."""
         if not self._data_start_known:
             days = [d.close_date for d in self.deals.values() if d.close_date is not None]
+            days += self._adjusted_starts()
             self._data_start = min(days, default=None)
             self._data_start_known = True
         return self._data_start
+
+    def _adjusted_starts(self) -> list[date]:
+        out = []
+        for rep_id, periods in self.adjustments.items():
+            plan = self.ctx(rep_id).plan if rep_id in self.reps else None
+            if plan is None:
+                continue
+            for name in periods:
+                if period_kind(name) == plan.period:
+                    out.append(period_named(name, plan.fiscal_year_start_month).start)
+        return out
 
     def ctx(self, rep_id: str) -> PlanCtx:
         """The crediting settings of a rep's plan."""
