@@ -1,4 +1,5 @@
-"""adjustments: amounts paid to or taken back from a rep's period, with who entered them
+"""adjustments (paid to or taken back from a rep's period, with who entered them) and the
+org's exchange rates as last read from Salesforce
 
 Revision ID: 0009
 Revises: 0007
@@ -44,6 +45,25 @@ def upgrade() -> None:
             unique=True,
         )
 
+    op.create_table(
+        "currency_rate_syncs",
+        sa.Column("org_id", sa.String(length=18), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("org_id", name=op.f("pk_currency_rate_syncs")),
+    )
+    op.create_table(
+        "currency_rates",
+        sa.Column("org_id", sa.String(length=18), nullable=False),
+        sa.Column("iso_code", sa.String(length=3), nullable=False),
+        sa.Column("start_date", sa.Date(), nullable=False),
+        sa.Column("rate", sa.String(length=32), nullable=False),
+        sa.PrimaryKeyConstraint("org_id", "iso_code", "start_date", name=op.f("pk_currency_rates")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("currency_rates")
+    op.drop_table("currency_rate_syncs")
     op.drop_table("adjustments")
