@@ -27,7 +27,7 @@ from decimal import Decimal
 from calc.errors import InputError
 from calc.inputs import ISO_CODE, LIMIT, _rows
 from calc.model import Deal
-from calc.money import Exact, as_decimal, exact_div, exact_mul
+from calc.money import Exact, as_decimal, exact_div, exact_mul, round_cents
 from calc.results import Line
 
 RATE_COLUMNS = ("currency", "start_date", "rate")
@@ -57,6 +57,10 @@ class Conversion:
     def to_plan(self, amount: Decimal) -> Decimal:
         """An amount of the deal's currency in the plan currency (exact to 60 digits)."""
         return as_decimal(exact_div(amount, self.rate))
+
+    def from_plan(self, amount: Decimal) -> Decimal:
+        """A plan-currency amount in the deal's currency, rounded to cents half up."""
+        return round_cents(exact_mul(amount, self.rate))
 
     def share(self, amount: Decimal, percent: Decimal) -> Exact:
         """`percent` of a deal-currency amount in the plan currency, exactly."""

@@ -20,6 +20,7 @@ from calc.model import Deal, Rep, Split, TeamMember
 from calc.periods import Period, fiscal_year_start, period_of, periods_between
 from calc.plan import Plan, PlanDoc, Spiff, parse_plan_doc
 from connector.pull.codec import decode
+from connector.store.currency_rates import stored_rates
 from connector.store.result_reads import (
     CreditRow,
     DbSession,
@@ -191,4 +192,4 @@ def deal_book(session: DbSession, *, org_id: str, doc: PlanDoc, deals: list[Deal
     if rollup is not None:
         levels = rollup.levels if isinstance(rollup.levels, int) else None
         reps = with_managers(session, org_id=org_id, reps=reps, levels=levels)
-    return Book(doc, reps.values(), deals, splits, team)
+    return Book(doc, reps.values(), deals, splits, team, rates=stored_rates(session, org_id))

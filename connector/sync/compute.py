@@ -21,6 +21,7 @@ from connector.sync.desired import (
     Estimate,
     Targets,
     deal_values,
+    in_deal_currency,
     owner_deal_lines,
     rep_values,
     to_fields,
@@ -175,6 +176,7 @@ def desired_values(
         plan = book.ctx(owner).plan if owner else None
         lines = lines_by_owner.get(owner or "", {}).get(deal_id, [])
         values = deal_values(deal, plan, lines, estimate=estimate, locked=locked)
+        values = in_deal_currency(values, book.conversions.get(deal_id))
         for obj, field, value in to_fields(values, targets):
             out.setdefault((obj, deal_id), {})[field] = _text(value)
     return out

@@ -9,7 +9,9 @@ Business rules (docs/operations.md, "What is written back"):
   date. Adjustment lines for locked periods are part of the open period's gross.
 - `Estimated_Commission__c` = what the deal's owner earns from it: for a won deal the
   owner's deal-attributed lines in every period (commission, SPIFF, clawback); for an
-  open deal the estimator's figure; 0 for a lost deal.
+  open deal the estimator's figure; 0 for a lost deal. A Salesforce currency field holds
+  its record's currency: for a deal converted from another currency, the figure is turned
+  back into the deal's currency at the rate its credit was converted at (calc.currency).
 - `SPIFF_Status__c`: `Not Eligible`; `Eligible` (open, the owner's plan has a SPIFF whose
   criteria it meets with its credit date inside the window: `calc.spiffs.spiff_eligible`);
   `Qualified` (won and counted: the owner has a positive SPIFF line for it); `Paid`
@@ -25,6 +27,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from calc.currency import Conversion
 from calc.model import Deal
 from calc.money import HUNDRED, ZERO
 from calc.periods import fiscal_year_start
@@ -127,6 +130,14 @@ def deal_values(
         "deal_commission": commission,
         "spiff_status": spiff_status(deal, plan, lines, locked=locked),
     }
+
+
+def in_deal_currency(values: Values, fx: Conversion | None) -> Values:
+    """`deal_commission` in the opportunity's own currency (unchanged for plan-currency deals)."""
+    commission = values.get("deal_commission")
+    if fx is None or not isinstance(commission, Decimal):
+        return values
+    return {**values, "deal_commission": fx.from_plan(commission)}
 
 
 def to_fields(

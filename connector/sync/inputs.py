@@ -16,10 +16,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from calc.adjustments import Adjustment
+from calc.currency import Rates
 from calc.model import Deal, Rep, Split, TeamMember
 from connector.errors import RetriableError
 from connector.pull.codec import decode
 from connector.store.adjustments import calc_adjustments
+from connector.store.currency_rates import stored_rates
 from connector.store.lease import release, renew, try_acquire
 from connector.store.repositories import load_canonical
 from connector.store.results import SessionFactory
@@ -42,6 +44,8 @@ class Inputs:
     team: list[TeamMember]
     changes: Changes
     adjustments: list[Adjustment] = field(default_factory=list)
+    rates: Rates | None = None  # the org's exchange rates (None: deals in other currencies
+    # than the plan's are unresolved)
 
 
 def load_inputs(sessions: SessionFactory, *, org_id: str, changed_in: set[int] | None) -> Inputs:
@@ -63,6 +67,7 @@ def load_inputs(sessions: SessionFactory, *, org_id: str, changed_in: set[int] |
                 live[kind].append(decode(kind, row.payload))
     with sessions() as session:
         adjustments = calc_adjustments(session, org_id)
+        rates = stored_rates(session, org_id)
     return Inputs(
         reps=live["rep"],
         deals=live["deal"],
@@ -70,6 +75,7 @@ def load_inputs(sessions: SessionFactory, *, org_id: str, changed_in: set[int] |
         team=live["team_member"],
         changes=changes_from(changed, deal_of["split"], deal_of["team_member"]),
         adjustments=adjustments,
+        rates=rates,
     )
 
 

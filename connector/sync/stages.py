@@ -11,6 +11,7 @@ from calc.estimate import owner_estimates
 from connector.deps import SyncDeps
 from connector.pull import PullResult
 from connector.store.adjustments import last_entered_at
+from connector.store.currency_rates import rate_sync
 from connector.store.periods import PeriodLock, locked_periods
 from connector.store.results import (
     CalcRun,
@@ -69,12 +70,14 @@ def calculate_stage(where: Where, plan: ActivePlan, pull: PullResult) -> tuple[C
     with sessions() as session:
         locks = locked_periods(session, org_id=where.org_id)
         last = last_committed_calc(session, org_id=where.org_id)
-        adjusted = last_entered_at(session, where.org_id)
+        rates = rate_sync(session, where.org_id)
+        moved = [last_entered_at(session, where.org_id), rates.changed_at if rates else None]
+        changed = max((m for m in moved if m is not None), default=None)
     locked = frozenset(lock.period for lock in locks)
     since = (
         None
         if where.mode == "full"
-        else baseline(last, locks, as_of=as_of, plan=plan, pull=pull, adjusted_at=adjusted)
+        else baseline(last, locks, as_of=as_of, plan=plan, pull=pull, changed_at=changed)
     )
     book, rep_ids, deal_ids = _scope(where, plan, since)
     computed = compute_results(book, rep_ids, start=window[0], end=window[1])
@@ -121,6 +124,7 @@ def _scope(
         inputs.splits,
         inputs.team,
         adjustments=inputs.adjustments,
+        rates=inputs.rates,
     )
     if since is None:
         return book, None, set()
@@ -137,14 +141,15 @@ def baseline(
     as_of: date,
     plan: ActivePlan,
     pull: PullResult,
-    adjusted_at: datetime | None = None,
+    changed_at: datetime | None = None,
 ) -> int | None:
     """The sync run whose results an incremental run builds on; None recomputes everything.
 
     Everything is recomputed when there is no baseline, when the plan or the mapping changed,
-    when a period was locked or an adjustment entered since (SPIFF statuses turn `Paid`; the
-    adjustment is paid), or on a new day: the current period's attainment and the estimates
-    of open deals depend on the as-of date.
+    when a period was locked, an adjustment entered or the exchange rates changed since
+    (`changed_at`: SPIFF statuses turn `Paid`, the adjustment is paid, converted deals
+    change), or on a new day: the current period's attainment and the estimates of open
+    deals depend on the as-of date.
     """
     if last is None or last.sync_run_id is None or last.as_of != as_of:
         return None
@@ -154,7 +159,7 @@ def baseline(
         return None
     if any(lock.locked_at >= last.created_at for lock in locks):
         return None
-    if adjusted_at is not None and adjusted_at >= last.created_at:
+    if changed_at is not None and changed_at >= last.created_at:
         return None
     return last.sync_run_id
 
