@@ -131,7 +131,11 @@ class Book:
         self.conversions: dict[str, Conversion] = {}
         self._originals: dict[str, Deal] = {}
         self._fx_problems: dict[str, str] = {}
-        self.deals: dict[str, Deal] = {d.id: self._converted(d) for d in deals}
+        currency = self._currency
+        self.deals: dict[str, Deal] = {
+            d.id: d if d.currency is None or d.currency == currency else self._converted(d)
+            for d in deals
+        }
         self.splits: dict[str, list[Split]] = defaultdict(list)
         self.team: dict[str, list[TeamMember]] = defaultdict(list)
         for split in splits:
@@ -241,15 +245,13 @@ class Book:
             and owner in self.reps
             and deal.id not in self.splits
             and deal.id not in self.team
-            and deal.id not in self.conversions
         ):
             # The common case: the owner alone gets 100% (no splits, team or rollup).
             value, day = owner_ctx.value(deal), owner_ctx.day(deal)
             if value is not None and day is not None and owner is not None:
                 period = period_of(day, owner_ctx.kind, owner_ctx.fy_start_month)
-                return [
-                    new_credit(deal, deal.id, owner, "owner", HUNDRED, cents(value), day, period)
-                ], []
+                amount = self._owner_amount(deal, value, owner_ctx.measure)
+                return [new_credit(deal, deal.id, owner, "owner", HUNDRED, amount, day, period)], []
         shares, reason, warning = self._shares(deal)
         if reason is not None:
             # A deal its owner's plan does not take (an open deal, say) is no problem to report.
@@ -259,6 +261,14 @@ class Book:
         if isinstance(credits, Unresolved):
             return [], [credits, *notes]
         return credits, notes
+
+    def _owner_amount(self, deal: Deal, value: Decimal, measure: str) -> Decimal:
+        """The owner's whole credit in cents: of a converted deal, its original amount
+        converted exactly (calc.currency)."""
+        fx = self.conversions.get(deal.id)
+        if fx is None or measure not in MONEY_FIELDS:
+            return cents(value)
+        return fx.credit(getattr(self._originals[deal.id], measure))
 
     def _measure(
         self, deal: Deal, shares: list[Share], only: set[str] | None
@@ -292,7 +302,10 @@ class Book:
             period = period_of(day, ctx.kind, ctx.fy_start_month)
             parts.append((rep_id, ctype, pct, part, day, period))
             kept.append(eligible)
-        amounts = [round_cents(p[3]) for p in parts]
+        amounts = [
+            p[3].quantize(CENT, ROUND_HALF_UP) if isinstance(p[3], Decimal) else round_cents(p[3])
+            for p in parts
+        ]
         if len(parts) > 1 and any(p[1] == "split" for p in parts):
             self._allocate_splits(parts, amounts)
         return [

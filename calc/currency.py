@@ -27,8 +27,8 @@ from decimal import Decimal
 from calc.errors import InputError
 from calc.inputs import ISO_CODE, LIMIT, _rows
 from calc.model import Deal
-from calc.money import Exact, as_decimal, exact_div, exact_mul, round_cents
-from calc.results import Line
+from calc.money import Exact, as_decimal, exact_context, exact_div, exact_mul, round_cents
+from calc.results import Line, fx_line
 
 RATE_COLUMNS = ("currency", "start_date", "rate")
 MONEY_FIELDS = ("amount", "acv", "tcv")
@@ -56,11 +56,24 @@ class Conversion:
 
     def to_plan(self, amount: Decimal) -> Decimal:
         """An amount of the deal's currency in the plan currency (exact to 60 digits)."""
+        if isinstance(self.rate, Decimal):
+            return exact_context().divide(amount, self.rate)  # as_decimal of the quotient
         return as_decimal(exact_div(amount, self.rate))
+
+    @property
+    def rate_value(self) -> Decimal:
+        """The rate as a Decimal (60 significant digits when it has no finite form)."""
+        return as_decimal(self.rate)
 
     def from_plan(self, amount: Decimal) -> Decimal:
         """A plan-currency amount in the deal's currency, rounded to cents half up."""
         return round_cents(exact_mul(amount, self.rate))
+
+    def credit(self, amount: Decimal) -> Decimal:
+        """A whole deal-currency amount in the plan currency, rounded once to cents half up."""
+        if isinstance(self.rate, Decimal):
+            return quotient_cents(amount, self.rate)
+        return round_cents(exact_div(amount, self.rate))
 
     def share(self, amount: Decimal, percent: Decimal) -> Exact:
         """`percent` of a deal-currency amount in the plan currency, exactly."""
@@ -72,6 +85,17 @@ class Conversion:
         if shown.as_tuple().exponent < -10:  # type: ignore[operator]
             shown = shown.quantize(FX_PLACES)
         return format(shown.normalize(), "f")
+
+
+def quotient_cents(numerator: Decimal, denominator: Decimal) -> Decimal:
+    """numerator / denominator rounded half up (away from zero) to cents, in exact integers."""
+    a, b = numerator.as_integer_ratio()
+    c, d = denominator.as_integer_ratio()
+    top, bottom = a * d * 100, b * c
+    whole, rest = divmod(abs(top), abs(bottom))
+    if 2 * rest >= abs(bottom):
+        whole += 1
+    return Decimal(-whole if (top < 0) != (bottom < 0) else whole).scaleb(-2)
 
 
 def iso_problem(code: str) -> str | None:
@@ -94,6 +118,8 @@ class Rates:
             found.sort(key=lambda r: r.start)
             self._rows[code] = found
             self._starts[code] = [r.start for r in found]
+        # Deals closed on one day in one currency share their conversion.
+        self._memo: dict[tuple[str, str, date], Conversion | str] = {}
 
     def rows(self) -> list[DatedRate]:
         """Every rate row, by currency then start."""
@@ -114,6 +140,13 @@ class Rates:
 
     def conversion(self, currency: str, plan_currency: str, day: date) -> Conversion | str:
         """How to convert `currency` to the plan currency on `day`, or why it cannot be."""
+        key = (currency, plan_currency, day)
+        done = self._memo.get(key)
+        if done is None:
+            done = self._memo[key] = self._conversion(currency, plan_currency, day)
+        return done
+
+    def _conversion(self, currency: str, plan_currency: str, day: date) -> Conversion | str:
         found = self.in_force(currency, day)
         if found is None:
             return _missing(currency, day, self._starts.get(currency))
@@ -189,21 +222,19 @@ def _money(deal: Deal) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
 def annotate(lines: Iterable[Line], conversions: Mapping[str, Conversion]) -> list[Line]:
     """Lines of converted deals with the currency and rate used, shown in the explanation."""
     out: list[Line] = []
+    notes: dict[int, str] = {}  # by conversion: deals converted alike share their text
     for line in lines:
         fx = conversions.get(line.deal_id) if line.deal_id is not None else None
         if fx is None:
             out.append(line)
             continue
-        note = (
-            f"{fx.currency} converted at {fx.rate_text()} {fx.currency} per {fx.plan_currency}"
-            f" (rate from {fx.start.isoformat()})"
-        )
-        out.append(
-            replace(
-                line,
-                explain=f"{line.explain}; {note}",
-                currency=fx.currency,
-                fx_rate=as_decimal(fx.rate),
+        note = notes.get(id(fx))
+        if note is None:
+            note = notes[id(fx)] = (
+                f"{fx.currency} converted at {fx.rate_text()} {fx.currency} per "
+                f"{fx.plan_currency} (rate from {fx.start.isoformat()})"
             )
+        out.append(
+            fx_line(line, f"{line.explain}; {note}", currency=fx.currency, rate=fx.rate_value)
         )
     return out

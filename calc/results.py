@@ -66,6 +66,28 @@ def new_line(
     return line
 
 
+def fx_line(line: Line, explain: str, *, currency: str, rate: Decimal) -> Line:
+    """A copy of a line of a converted deal, with its currency, rate and explanation."""
+    out: Line = _new(Line)
+    for setter, value in zip(
+        (_component, _deal_id, _type, _base, _rate, _amount, _explain, _currency, _fx_rate),
+        (
+            line.component,
+            line.deal_id,
+            line.credit_type,
+            line.base,
+            line.rate,
+            line.amount,
+            explain,
+            currency,
+            rate,
+        ),
+        strict=True,
+    ):
+        setter(out, value)
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class DrawState:
     """A period's draw and balance: net = gross + top_up - recovered + shortfall.

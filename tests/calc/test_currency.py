@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -9,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from calc.currency import DatedRate, Rates, parse_rates
+from calc.currency import DatedRate, Rates, parse_rates, quotient_cents
 from calc.engine import calculate
 from calc.errors import InputError
 from calc.inputs import parse_deals
@@ -193,6 +194,16 @@ def test_rates_run_from_their_start_to_the_next_start() -> None:
     assert rates.in_force("EUR", date(2026, 1, 31)) == DatedRate("EUR", date(2026, 1, 1), D("0.9"))
     assert rates.in_force("EUR", date(2026, 2, 1)) == DatedRate("EUR", date(2026, 2, 1), D("0.8"))
     assert rates.in_force("EUR", date(2099, 1, 1)) is not None
+
+
+def test_the_integer_rounding_of_a_quotient_is_the_exact_one() -> None:
+    rng = random.Random(15)
+    for _ in range(20000):
+        amount = D(rng.randint(-(10**12), 10**12)) / 100
+        rate = D(rng.randint(1, 10**8)) / 10 ** rng.randint(0, 8)
+        assert quotient_cents(amount, rate) == round_cents(Fraction(amount) / Fraction(rate))
+    assert quotient_cents(D("0.05"), D("10")) == D("0.01")  # 0.005: half up
+    assert quotient_cents(D("-0.05"), D("10")) == D("-0.01")  # away from zero
 
 
 def test_deal_currencies_must_be_iso_codes() -> None:
