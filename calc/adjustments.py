@@ -99,6 +99,7 @@ def parse_adjustments(
     `check` finds what the reps and plans cannot pay (see `book_check`).
     """
     out: list[Adjustment] = []
+    references: set[str] = set()
     for c in _rows(text, source, ADJUSTMENT_COLUMNS):
         amount = c.number("amount")
         if amount is None:
@@ -114,6 +115,10 @@ def parse_adjustments(
         found = problem(adj) or (check(adj) if check is not None else None)
         if found is not None:
             raise c.fail(*found)
+        if adj.reference is not None:
+            if adj.reference in references:
+                raise c.fail("reference", f"{adj.reference!r} twice: it would be paid twice")
+            references.add(adj.reference)
         out.append(adj)
     return out
 

@@ -155,9 +155,6 @@ class Book:
         self._data_start_known = False
 
     def _converted(self, deal: Deal) -> Deal:
-        self.conversions.pop(deal.id, None)
-        self._originals.pop(deal.id, None)
-        self._fx_problems.pop(deal.id, None)
         found = convert_deal(deal, self.rates, self._currency)
         if isinstance(found, str):
             self._fx_problems[deal.id] = found
@@ -486,6 +483,8 @@ class Book:
         if self._touching is not None:
             self._link(deal_id, unlink=True)
         del self.deals[deal_id]
+        for known in (self.conversions, self._originals, self._fx_problems):
+            known.pop(deal_id, None)
         if not keep_related:
             self.splits.pop(deal_id, None)
             self.team.pop(deal_id, None)

@@ -107,6 +107,7 @@ def test_the_adjustments_file_is_read_with_errors_naming_row_and_column() -> Non
         ("R1,2026-Q1,10,clawback,why,", "column component: not a component name"),
         ("R1,2026-Q1,10,,,", "column reason: a value is required"),
         ("R1,2026-Q1,10,,why", "row too short"),
+        ("R1,2026-Q1,10,,why,A\nR1,2026-Q2,5,,why,A", "line 3, column reference: 'A' twice"),
     ],
 )
 def test_bad_adjustment_rows_are_refused(row: str, message: str) -> None:

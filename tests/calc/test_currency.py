@@ -212,3 +212,26 @@ def test_deal_currencies_must_be_iso_codes() -> None:
     assert d.currency == "EUR"
     with pytest.raises(InputError, match="column currency: not an ISO 4217 currency code"):
         parse_deals(head + "D1,R1,10,2026-01-01,true,Euro\n")
+
+
+def test_a_kept_book_reconverts_a_deal_that_changes_currency() -> None:
+    from calc.book import Book
+
+    doc = parse_plan_doc({"plans": [{"id": "p", "components": FLAT}]})
+    book = Book(
+        doc,
+        [Rep("R1", plan_id="p")],
+        [deal("D1", "R1", 90, "2026-01-10", currency="EUR")],
+        rates=RATES,
+    )
+    assert book.conversions["D1"].currency == "EUR"
+    book.put_deal(deal("D1", "R1", 90, "2026-01-10", currency="GBP"))
+    assert book.conversions["D1"].currency == "GBP"
+    assert book.deal_credits(book.deals["D1"])[0][0].amount == D("128.57")  # 90 / 0.7
+    book.put_deal(deal("D1", "R1", 90, "2026-01-10", currency="CHF"))
+    assert "D1" not in book.conversions
+    assert [u.reason for u in book.deal_credits(book.deals["D1"])[1]] == [
+        "no exchange rate for CHF (the rates have none)"
+    ]
+    book.remove_deal("D1")
+    assert not book.conversions and "D1" not in book.deals
