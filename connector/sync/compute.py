@@ -22,6 +22,7 @@ from connector.sync.desired import (
     Targets,
     deal_values,
     in_deal_currency,
+    in_rep_currency,
     owner_deal_lines,
     rep_values,
     to_fields,
@@ -168,16 +169,23 @@ def desired_values(
         lines_by_owner[rep_id] = owner_deal_lines(rows)
         if plan is None:
             continue  # no plan: Quotaflow does not manage this user's fields
-        for obj, field, value in to_fields(rep_values(plan, rows, as_of=as_of), targets):
+        values = in_rep_currency(
+            rep_values(plan, rows, as_of=as_of),
+            book.reps[rep_id].currency,
+            plan.currency,
+            book.rates,
+            as_of=as_of,
+        )
+        for obj, field, value in to_fields(values, targets):
             out.setdefault((obj, rep_id), {})[field] = _text(value)
     for deal_id in deal_ids:
         deal = book.deals[deal_id]
         owner = deal.owner_id
         plan = book.ctx(owner).plan if owner else None
         lines = lines_by_owner.get(owner or "", {}).get(deal_id, [])
-        values = deal_values(deal, plan, lines, estimate=estimate, locked=locked)
-        values = in_deal_currency(values, book.conversions.get(deal_id))
-        for obj, field, value in to_fields(values, targets):
+        found = deal_values(deal, plan, lines, estimate=estimate, locked=locked)
+        found = in_deal_currency(found, book.conversions.get(deal_id))
+        for obj, field, value in to_fields(found, targets):
             out.setdefault((obj, deal_id), {})[field] = _text(value)
     return out
 

@@ -47,3 +47,22 @@ def test_dated_rates_with_the_corporate_currency_at_one() -> None:
         DatedRate("USD", BEGINNING, Decimal(1)),
     )
     assert "DatedConversionRate 04w5g0000000009: no usable rate" in found.skipped
+
+
+def test_earnings_are_written_in_the_users_currency_or_not_at_all() -> None:
+    from calc.currency import Rates
+    from connector.sync.desired import in_rep_currency
+
+    rates = Rates([DatedRate("EUR", date(2026, 1, 1), Decimal("0.9"))])
+    values = {"attainment_pct": Decimal("80.00"), "earnings_ytd": Decimal("1000.00")}
+    as_of = date(2026, 12, 3)
+    assert in_rep_currency(values, None, "USD", rates, as_of=as_of) == values
+    assert in_rep_currency(values, "USD", "USD", None, as_of=as_of) == values
+    assert in_rep_currency(values, "EUR", "USD", rates, as_of=as_of) == {
+        "attainment_pct": Decimal("80.00"),
+        "earnings_ytd": Decimal("900.00"),
+    }
+    # no GBP rate: the figure would be in the wrong currency, so it is left unwritten
+    assert in_rep_currency(values, "GBP", "USD", rates, as_of=as_of) == {
+        "attainment_pct": Decimal("80.00")
+    }
