@@ -22,12 +22,14 @@ class Line:
     rate: Decimal
     amount: Decimal
     explain: str
+    # What caps took off this line (calc.caps): the line would pay amount + capped uncapped.
+    capped: Decimal = ZERO
     currency: str | None = None  # a converted deal's own currency (calc.currency)
     fx_rate: Decimal | None = None  # units of that currency per one unit of the plan currency
 
 
 _new = object.__new__
-(_component, _deal_id, _type, _base, _rate, _amount, _explain, _currency, _fx_rate) = (
+(_component, _deal_id, _type, _base, _rate, _amount, _explain, _capped, _currency, _fx_rate) = (
     Line.__dict__[name].__set__
     for name in (
         "component",
@@ -37,6 +39,7 @@ _new = object.__new__
         "rate",
         "amount",
         "explain",
+        "capped",
         "currency",
         "fx_rate",
     )
@@ -51,6 +54,7 @@ def new_line(
     rate: Decimal,
     amount: Decimal,
     explain: str,
+    capped: Decimal = ZERO,
 ) -> Line:
     """`Line(...)` without the frozen `__init__` (a full run builds over a million lines)."""
     line: Line = _new(Line)
@@ -61,6 +65,7 @@ def new_line(
     _rate(line, rate)
     _amount(line, amount)
     _explain(line, explain)
+    _capped(line, capped)
     _currency(line, None)
     _fx_rate(line, None)
     return line
@@ -70,7 +75,18 @@ def fx_line(line: Line, explain: str, *, currency: str, rate: Decimal) -> Line:
     """A copy of a line of a converted deal, with its currency, rate and explanation."""
     out: Line = _new(Line)
     for setter, value in zip(
-        (_component, _deal_id, _type, _base, _rate, _amount, _explain, _currency, _fx_rate),
+        (
+            _component,
+            _deal_id,
+            _type,
+            _base,
+            _rate,
+            _amount,
+            _explain,
+            _capped,
+            _currency,
+            _fx_rate,
+        ),
         (
             line.component,
             line.deal_id,
@@ -79,6 +95,7 @@ def fx_line(line: Line, explain: str, *, currency: str, rate: Decimal) -> Line:
             line.rate,
             line.amount,
             explain,
+            line.capped,
             currency,
             rate,
         ),

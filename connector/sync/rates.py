@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 
 from connector.deps import SyncDeps
 from connector.pull.rates import fetch_rates
-from connector.store.currency_rates import rate_sync, save_rates
 
 log = logging.getLogger("quotaflow.sync")
 REFRESH = timedelta(hours=1)
@@ -23,14 +22,15 @@ def refresh_rates(
     deps: SyncDeps, *, org_id: str, full: bool, now: datetime, refresh: timedelta = REFRESH
 ) -> bool:
     """Read and store the org's rates if due; True when they were read."""
-    with deps.sessions() as session:
-        state = rate_sync(session, org_id)
-    if not full and state is not None and now - state.fetched_at < refresh:
+    with deps.unit(org_id) as unit:
+        state = unit.rates.sync_state()
+        fetched = state.fetched_at if state is not None else None
+    if not full and fetched is not None and now - fetched < refresh:
         return False
     found = fetch_rates(deps.gateway)
     for reason in found.skipped:
         log.warning("org %s: exchange rate not used: %s", org_id, reason)
-    with deps.sessions() as session:
-        save_rates(session, org_id, source=found.source, rows=found.rows, now=now)
-        session.commit()
+    with deps.unit(org_id) as unit:
+        unit.rates.save(source=found.source, rows=found.rows, now=now)
+        unit.commit()
     return True

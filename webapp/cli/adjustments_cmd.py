@@ -68,8 +68,7 @@ def _import(args: argparse.Namespace) -> int:
     text = read_text(args.file)
     engine, sessions = _sessions()
     try:
-        with sessions() as session:
-            org = resolve_org(session, args.org)
+        org = resolve_org(sessions, args.org)
         by = args.by or getpass.getuser()
         rows = import_file(
             sessions, org_id=org, text=text, source=str(args.file), by=by, now=datetime.now(UTC)
@@ -88,22 +87,16 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from connector.store.adjustments import list_adjustments
+    from connector.sync.adjustments import listed
 
     engine, sessions = _sessions()
     try:
-        with sessions() as session:
-            org = resolve_org(session, args.org)
-            rows = list_adjustments(
-                session,
-                org,
-                rep_ids=None if args.rep is None else [args.rep],
-                period=args.period,
-            )
-            table = [
-                [getattr(row, name) for name in LIST_COLUMNS[:-1]] + [row.entered_at.isoformat()]
-                for row in rows
-            ]
+        org = resolve_org(sessions, args.org)
+        rows = listed(sessions, org_id=org, rep_id=args.rep, period=args.period)
+        table = [
+            [getattr(row, name) for name in LIST_COLUMNS[:-1]] + [row.entered_at.isoformat()]
+            for row in rows
+        ]
     finally:
         engine.dispose()
     writer = csv.writer(sys.stdout, lineterminator="\n")
