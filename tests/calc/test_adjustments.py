@@ -151,3 +151,21 @@ def test_period_names_resolve_in_the_plan_fiscal_year(
 ) -> None:
     period = period_named(name, fy)
     assert (period.name, period.start, period.end) == (name, start, end)
+
+
+def test_a_year_to_date_true_up_neither_counts_nor_absorbs_an_adjustment() -> None:
+    # docs/plan-ytd-and-caps.md's true-up example, with 1,000 adjusted into Q1's commission:
+    # Q1 pays 5,000; Q2's true-up still pays 18,400 due minus the 4,000 the tiers paid.
+    tiers = {
+        "mode": "retroactive",
+        "table": [{"from": 0, "rate": 0.05}, {"from": 1.0, "rate": 0.08}],
+    }
+    p = plan(
+        quota={"amount": 100000},
+        components=[{"id": "c", "type": "commission", "ytd": "to_date", "tiers": tiers}],
+    )
+    deals = [deal("D1", "R1", 80000, "2026-02-10"), deal("D2", "R1", 150000, "2026-05-10")]
+    result = _run(p, [_adj("1000.00", "c")], deals=deals)
+    q1, q2 = (res(result, "R1", x) for x in ("2026-Q1", "2026-Q2"))  # type: ignore[arg-type]
+    assert comp(q1, "c") == D("5000.00")
+    assert comp(q2, "c") == D("14400.00")
