@@ -161,7 +161,7 @@ def _execute(run: _Run) -> SyncSummary:
             f"org {run.org_id} has no compensation plan; "
             "import one with `quotaflow plans import FILE`"
         )
-    refresh_rates(deps, org_id=run.org_id, full=run.mode == "full", now=now)
+    refresh_rates(deps, org_id=run.org_id, run_id=run.run_id, full=run.mode == "full", now=now)
     run.progress.stage("calculate")
     window = calc_window(now.date(), run.options.history_years)
     where = Where(deps, run.org_id, run.run_id, run.mode, now.date(), window)
