@@ -94,3 +94,34 @@ def test_refused_rates_keep_the_last_ones_with_one_open_issue(deps: SyncDeps) ->
     assert refresh_rates(deps, org_id=ORG, run_id=run_id, full=True, now=NOW + timedelta(hours=1))
     with OrgUnit(deps.sessions, ORG) as unit:
         assert unit.issues.open_issues() == []
+
+
+def test_a_single_currency_org_has_no_rates_and_no_issue(deps: SyncDeps) -> None:
+    # Without multi-currency Salesforce has no CurrencyType: the query fails with INVALID_TYPE.
+    fake = cast(FakeGateway, deps.gateway)
+    fake.refuse = "INVALID_TYPE"
+    assert refresh_rates(deps, org_id=ORG, run_id=_run(deps), full=True, now=NOW)
+    assert len(fake.queries) == 1
+    with OrgUnit(deps.sessions, ORG) as unit:
+        state = unit.rates.sync_state()
+        assert state is not None and state.source == "none"
+        assert unit.rates.for_calc() is None and unit.issues.open_issues() == []
+
+
+def test_without_advanced_currency_management_the_static_rates_apply(deps: SyncDeps) -> None:
+    fake = cast(FakeGateway, deps.gateway)
+
+    def query(soql: str, *, include_deleted: bool = True) -> QueryPage:
+        fake.queries.append(soql)
+        if "DatedConversionRate" in soql:
+            raise SalesforceApiError("sObject type is not supported", error_code="INVALID_TYPE")
+        return QueryPage(TYPES, None, len(TYPES))
+
+    fake.query = query  # type: ignore[method-assign]
+    assert refresh_rates(deps, org_id=ORG, run_id=_run(deps), full=True, now=NOW)
+    with OrgUnit(deps.sessions, ORG) as unit:
+        rates = unit.rates.for_calc()
+        state = unit.rates.sync_state()
+    assert state is not None and state.source == "static"
+    found = rates.in_force("EUR", date(1999, 1, 1)) if rates else None
+    assert found is not None and found.rate == Decimal("0.9")
