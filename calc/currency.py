@@ -10,8 +10,9 @@ Business rules (docs/plan-currencies-and-adjustments.md has the worked examples)
   `close_date`, as Salesforce's advanced currency management does for opportunities. Every
   rule then reads plan-currency amounts: eligibility and SPIFF criteria, tiers, credits.
   Other fields (quantity, term, extra columns) are not money and are left as they are.
-- The conversion is exact (a `Fraction` when the quotient has no finite decimal form) and
-  each credit is rounded once to cents, half up, like every credit. A deal that cannot be
+- Credits convert exactly (integers or a `Fraction` when the quotient has no finite decimal
+  form), each rounded once to cents, half up, like every credit; the converted money fields
+  that criteria compare carry the quotient to 60 significant digits. A deal that cannot be
   converted (no close date, no rate in force) is unresolved with the reason.
 """
 
@@ -25,7 +26,7 @@ from datetime import date
 from decimal import Decimal
 
 from calc.errors import InputError
-from calc.inputs import ISO_CODE, LIMIT, _rows
+from calc.inputs import LIMIT, _rows
 from calc.model import Deal
 from calc.money import Exact, as_decimal, exact_context, exact_div, exact_mul, round_cents
 from calc.results import Line, fx_line
@@ -33,7 +34,6 @@ from calc.results import Line, fx_line
 RATE_COLUMNS = ("currency", "start_date", "rate")
 MONEY_FIELDS = ("amount", "acv", "tcv")
 FX_PLACES = Decimal("0.0000000001")
-ONE = Decimal(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,13 +96,6 @@ def quotient_cents(numerator: Decimal, denominator: Decimal) -> Decimal:
     if 2 * rest >= abs(bottom):
         whole += 1
     return Decimal(-whole if (top < 0) != (bottom < 0) else whole).scaleb(-2)
-
-
-def iso_problem(code: str) -> str | None:
-    """Why a currency code is not an ISO 4217 code (three letters), or None."""
-    if ISO_CODE.match(code):
-        return None
-    return f"not an ISO 4217 currency code (three capital letters): {code[:40]!r}"
 
 
 class Rates:
