@@ -141,6 +141,7 @@ def _header(obj: ObjectSpec, path: str) -> dict[str, Any]:
     setup = obj.name in (
         "Profile",
         "CurrencyType",
+        "DatedConversionRate",
         "OpportunitySplitType",
         "Organization",
         "RecordType",
@@ -168,7 +169,7 @@ def _header(obj: ObjectSpec, path: str) -> dict[str, Any]:
         "searchable": not setup,
         "triggerable": True,
         "undeletable": obj.deletable,
-        "updateable": not setup or obj.name == "CurrencyType",
+        "updateable": not setup or obj.name in ("CurrencyType", "DatedConversionRate"),
         "urls": _urls(obj, path),
     }
 
