@@ -1,0 +1,89 @@
+"""Plan acceptance, statement approval and period close: the sign-offs before payroll.
+
+Each row says who signed off on what and when; `close_events` keeps every step, so a
+statement sent back to draft or a close forced past its blockers stays on record.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from connector.store.base import Base, UtcDateTime
+from connector.store.models import ORG_ID, SF_ID
+
+AMOUNT = String(32)
+WHO = String(121)
+
+
+class PlanAcceptance(Base):
+    """A rep accepted one version of their plan document (the text they were shown)."""
+
+    __tablename__ = "plan_acceptances"
+    __table_args__ = (Index(None, "org_id", "rep_id", "plan_version", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(ORG_ID)
+    rep_id: Mapped[str] = mapped_column(SF_ID)
+    plan_id: Mapped[str] = mapped_column(String(80))
+    plan_version: Mapped[int] = mapped_column(Integer)
+    previous_version: Mapped[int | None] = mapped_column(Integer)  # the one accepted before
+    document_sha256: Mapped[str] = mapped_column(String(64))
+    accepted_by: Mapped[str] = mapped_column(WHO)
+    accepted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class StatementApproval(Base):
+    """One rep's statement of one period: draft, manager_approved or approved, with the
+    figures that were approved (so a later recalculation cannot change an approved number)."""
+
+    __tablename__ = "statement_approvals"
+
+    org_id: Mapped[str] = mapped_column(ORG_ID, primary_key=True)
+    period: Mapped[str] = mapped_column(String(16), primary_key=True)
+    rep_id: Mapped[str] = mapped_column(SF_ID, primary_key=True)
+    state: Mapped[str] = mapped_column(String(24))
+    currency: Mapped[str] = mapped_column(String(3))
+    gross: Mapped[str] = mapped_column(AMOUNT)
+    top_up: Mapped[str] = mapped_column(AMOUNT)
+    recovered: Mapped[str] = mapped_column(AMOUNT)
+    adjustments: Mapped[str] = mapped_column(AMOUNT)
+    net: Mapped[str] = mapped_column(AMOUNT)
+    result_digest: Mapped[str] = mapped_column(String(64))
+    manager_approved_by: Mapped[str | None] = mapped_column(WHO)
+    manager_approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    approved_by: Mapped[str | None] = mapped_column(WHO)
+    approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class PeriodClose(Base):
+    """A period closed for payroll: who closed it, what still blocked it, and why anyway."""
+
+    __tablename__ = "period_closes"
+
+    org_id: Mapped[str] = mapped_column(ORG_ID, primary_key=True)
+    period: Mapped[str] = mapped_column(String(16), primary_key=True)
+    closed_by: Mapped[str] = mapped_column(WHO)
+    closed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    blockers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class CloseEvent(Base):
+    """One step of acceptance, approval or close, for the audit trail."""
+
+    __tablename__ = "close_events"
+    __table_args__ = (Index(None, "org_id", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(ORG_ID)
+    period: Mapped[str | None] = mapped_column(String(16))
+    rep_id: Mapped[str | None] = mapped_column(SF_ID)
+    action: Mapped[str] = mapped_column(String(32))
+    by: Mapped[str] = mapped_column(WHO)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    note: Mapped[str | None] = mapped_column(Text)
