@@ -14,6 +14,7 @@ from webapp.auth.session import Viewer
 TABS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("rep.home", "My earnings", ("rep",)),
     ("manager.team", "Teams", ("manager", "admin")),
+    ("disputes.index", "Disputes", ("rep", "manager", "admin")),
     ("ops.runs", "Sync", ("ops", "admin")),
     ("admin.mappings", "Mappings", ("admin",)),
     ("admin.plans", "Plans & periods", ("admin",)),

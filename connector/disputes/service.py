@@ -80,13 +80,14 @@ def parse_amount(text: str | None, *, field: str) -> Decimal | None:
     return value.quantize(Decimal("0.01"))
 
 
-def _check(session: Session, org_id: str, req: DisputeRequest) -> str:
+def check_request(session: Session, *, org_id: str, req: DisputeRequest) -> str:
+    """The reason's label if the request can be stored; DisputeInvalid naming the field if not."""
     if req.kind not in KINDS:
         raise DisputeInvalid(f"kind: must be one of {', '.join(KINDS)}")
     if not _PERIOD.match(req.period):
         raise DisputeInvalid(f"period: {req.period[:20]!r} is not a period like 2026-Q1")
-    if req.kind in ("line", "deal") and not req.deal_id:
-        raise DisputeInvalid(f"deal_id: a {req.kind} dispute names its deal")
+    if req.kind == "deal" and not req.deal_id:
+        raise DisputeInvalid("deal_id: a deal dispute names its deal")
     if req.kind == "line" and not req.component:
         raise DisputeInvalid("component: a line dispute names its component")
     description = req.description.strip()
@@ -104,7 +105,7 @@ def open_dispute(
     session: Session, *, org_id: str, rep: RepRef, req: DisputeRequest, now: datetime
 ) -> Dispute:
     """Store a new dispute for `rep` (who opens it themself), its event and its Task."""
-    label = _check(session, org_id, req)
+    label = check_request(session, org_id=org_id, req=req)
     settings = workflow_settings(session, org_id=org_id)
     state = first_state(manager_step=settings.manager_step, has_manager=bool(rep.manager_id))
     dispute = Dispute(

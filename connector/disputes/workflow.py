@@ -107,15 +107,18 @@ def _may(actor: Actor, who: str, dispute: Snapshot) -> bool:
     return "admin" in actor.roles  # rep_or_admin, not the rep
 
 
+def may_act(action: str, dispute: Snapshot, actor: Actor) -> bool:
+    """Whether `actor` is someone who may take `action` on `dispute` (whatever its state)."""
+    _, who = ACTIONS[action]
+    return _may(actor, who, dispute) or (who == "rep_or_admin" and actor.user_id == dispute.rep_id)
+
+
 def decide(action: str, dispute: Snapshot, actor: Actor, inputs: Inputs) -> Outcome:
     """The outcome of `actor` taking `action`; TransitionRefused when they may not."""
     if action not in ACTIONS:
-        raise TransitionRefused(400, f"action: {action!r} is not one of {', '.join(ACTIONS)}")
-    leaves, who = ACTIONS[action]
-    allowed = _may(actor, who, dispute) or (
-        who == "rep_or_admin" and actor.user_id == dispute.rep_id
-    )
-    if not allowed:
+        raise TransitionRefused(400, f"action: {action[:40]!r} is not one of {', '.join(ACTIONS)}")
+    leaves, _ = ACTIONS[action]
+    if not may_act(action, dispute, actor):
         raise TransitionRefused(403, f"You may not {action.replace('_', ' ')} this dispute.")
     if dispute.state not in leaves:
         raise TransitionRefused(

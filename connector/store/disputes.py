@@ -7,7 +7,7 @@ Task outbox rows in the same transaction. Events are never edited or deleted.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -184,4 +184,23 @@ def dispute_events(session: Session, *, org_id: str, dispute_id: int) -> Sequenc
         select(DisputeEvent)
         .where(DisputeEvent.org_id == org_id, DisputeEvent.dispute_id == dispute_id)
         .order_by(DisputeEvent.at, DisputeEvent.id)
+    ).all()
+
+
+def find_disputes(
+    session: Session,
+    *,
+    org_id: str,
+    rep_ids: Collection[str] | None,
+    states: Collection[str] | None = None,
+    limit: int = 1000,
+) -> Sequence[Dispute]:
+    """The org's disputes of `rep_ids` (every rep when None) in `states`, newest first."""
+    query = select(Dispute).where(Dispute.org_id == org_id)
+    if rep_ids is not None:
+        query = query.where(Dispute.rep_id.in_(list(rep_ids)))
+    if states is not None:
+        query = query.where(Dispute.state.in_(list(states)))
+    return session.scalars(
+        query.order_by(Dispute.created_at.desc(), Dispute.id.desc()).limit(limit)
     ).all()

@@ -126,3 +126,13 @@ def tasks_of(session: Session, *, org_id: str, source: str, source_id: int) -> S
         .where(SfTask.org_id == org_id, SfTask.source == source, SfTask.source_id == source_id)
         .order_by(SfTask.id)
     ).all()
+
+
+def failed_tasks(session: Session, *, org_id: str, limit: int = 50) -> Sequence[SfTask]:
+    """Rows Salesforce refused for good, newest first (shown to admins)."""
+    return session.scalars(
+        select(SfTask)
+        .where(SfTask.org_id == org_id, SfTask.delivery == "failed")
+        .order_by(SfTask.id.desc())
+        .limit(limit)
+    ).all()

@@ -109,11 +109,14 @@ def _field_names(app: Flask, sessions: dict[str, dict[str, str]], rep_id: str) -
         names |= set(re.findall(r"(?:query_int|optional_int|form_ints)\(\"(\w+)\"", text))
     client = app.test_client()
     pages = ["/admin/mappings", "/admin/plans", "/admin/access", "/ops/runs", "/ops/issues"]
-    pages += ["/team", "/team/leaderboard", f"/reps/{rep_id}/estimate"]
+    pages += ["/team", "/team/leaderboard", f"/reps/{rep_id}/estimate", "/admin/disputes"]
     for page in pages:
         html = client.post(page, data=sessions["admin"]).get_data(as_text=True)
         names |= set(re.findall(r'name="([^"{}]+)"', html))
     names |= {"role", "principal_kind", "principal", "grant"}  # the access form's fields
+    # The dispute forms (read through one helper, for forms and JSON bodies alike).
+    names |= {"kind", "deal_id", "component", "credit_type", "reason", "expected_amount"}
+    names |= {"description", "action", "note", "resolution", "amount", "sort", "show"}
     return sorted(names - {"qf_token", "qf_csrf", "viewport", "referrer"})
 
 

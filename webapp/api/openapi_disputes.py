@@ -1,0 +1,183 @@
+"""The dispute operations of the OpenAPI document (webapp/api/openapi.py assembles it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connector.disputes.workflow import ACTIONS, KINDS, RESOLUTIONS, STATES
+from connector.reports.disputes import SORTS
+from webapp.api.openapi import _NULLABLE_STRING, _op, _path, _ref, _refusals
+from webapp.params import MAX_INT, PERIOD_PATTERN
+
+_DISPUTE_ID = _path(
+    "dispute_id", {"type": "integer", "minimum": 1, "maximum": MAX_INT}, "A dispute id."
+)
+_SORT = {
+    "name": "sort",
+    "in": "query",
+    "required": False,
+    "description": "Queue order: age (oldest first), amount (largest first), rep, reason.",
+    "schema": {"type": "string", "enum": list(SORTS), "default": "age"},
+}
+_SHOW = {
+    "name": "show",
+    "in": "query",
+    "required": False,
+    "description": "open (open and resolved, the default) or all (closed too).",
+    "schema": {"type": "string", "enum": ["open", "all"], "default": "open"},
+}
+_MONEY = {"type": ["string", "null"], "description": "A decimal amount, e.g. 125.50."}
+_PROPS: dict[str, Any] = {
+    "id": {"type": "integer"},
+    "rep_id": {"type": "string"},
+    "rep_name": {"type": "string"},
+    "kind": {"type": "string", "enum": list(KINDS)},
+    "period": {"type": "string"},
+    "deal_id": _NULLABLE_STRING,
+    "component": _NULLABLE_STRING,
+    "credit_type": _NULLABLE_STRING,
+    "shown_amount": _MONEY,
+    "expected_amount": _MONEY,
+    "disputed_amount": {"type": "string"},
+    "reason": {"type": "string"},
+    "reason_label": {"type": "string"},
+    "description": {"type": "string"},
+    "state": {"type": "string", "enum": list(STATES)},
+    "resolution": {"type": ["string", "null"], "enum": [*RESOLUTIONS, None]},
+    "resolution_reason": _NULLABLE_STRING,
+    "resolved_amount": _MONEY,
+    "adjustment_id": {"type": ["integer", "null"]},
+    "created_at": {"type": "string"},
+    "updated_at": {"type": "string"},
+    "age_days": {"type": "integer", "minimum": 0},
+}
+_EVENT = {
+    "type": "object",
+    "required": ["at", "actor_name", "action", "to_state", "changes"],
+    "properties": {
+        "at": {"type": "string"},
+        "actor_id": _NULLABLE_STRING,
+        "actor_name": {"type": "string"},
+        "action": {"type": "string"},
+        "label": {"type": "string"},
+        "from_state": _NULLABLE_STRING,
+        "to_state": {"type": "string"},
+        "changes": {"type": "object"},
+        "note": _NULLABLE_STRING,
+    },
+}
+_REASON = {
+    "type": "object",
+    "required": ["code", "label", "active"],
+    "properties": {
+        "code": {"type": "string"},
+        "label": {"type": "string"},
+        "active": {"type": "boolean"},
+    },
+}
+
+DISPUTE_SCHEMAS: dict[str, Any] = {
+    "Dispute": {
+        "type": "object",
+        "required": ["id", "rep_id", "kind", "period", "reason", "state"],
+        "properties": _PROPS,
+    },
+    "Disputes": {
+        "type": "object",
+        "required": ["disputes"],
+        "properties": {"disputes": {"type": "array", "items": _ref("Dispute")}},
+    },
+    "DisputeDetail": {
+        "type": "object",
+        "description": "A dispute with its audit trail (who, when, what changed) and the "
+        "actions the caller may take now.",
+        "required": ["id", "state", "events", "actions"],
+        "properties": _PROPS
+        | {
+            "events": {"type": "array", "items": _EVENT},
+            "actions": {"type": "array", "items": {"type": "string", "enum": list(ACTIONS)}},
+        },
+    },
+    "DisputeRequest": {
+        "type": "object",
+        "required": ["kind", "period", "reason", "description"],
+        "properties": {
+            "kind": {"type": "string", "enum": list(KINDS)},
+            "period": {"type": "string", "pattern": f"^{PERIOD_PATTERN}$"},
+            "reason": {"type": "string", "description": "A code from /disputes/reasons."},
+            "description": {"type": "string", "maxLength": 4000},
+            "expected_amount": {"type": "string"},
+            "deal_id": {"type": "string"},
+            "component": {"type": "string"},
+            "credit_type": {"type": "string"},
+        },
+    },
+    "Transition": {
+        "type": "object",
+        "required": ["action"],
+        "properties": {
+            "action": {"type": "string", "enum": list(ACTIONS)},
+            "note": {"type": "string", "maxLength": 4000},
+            "resolution": {"type": "string", "enum": list(RESOLUTIONS)},
+            "amount": {"type": "string", "description": "The adjustment, e.g. 125.50."},
+        },
+    },
+    "DisputeReasons": {
+        "type": "object",
+        "required": ["reasons"],
+        "properties": {"reasons": {"type": "array", "items": _REASON}},
+    },
+}
+
+DISPUTE_PATHS: dict[str, Any] = {
+    "/disputes": {
+        "get": _op(
+            "list_disputes",
+            "The disputes the caller may see: a rep their own, a manager their team's, an "
+            "admin every one (the queue). Ops none.",
+            ok=("200", "The disputes.", "Disputes"),
+            refusals=_refusals("400", "401", "403"),
+            parameters=[_SORT, _SHOW],
+        ),
+        "post": _op(
+            "create_dispute",
+            "Open a dispute on the caller's own pay (reps, managers).",
+            ok=("201", "The dispute.", "DisputeDetail"),
+            refusals=_refusals("400", "401", "403", "404"),
+            requestBody={
+                "required": True,
+                "content": {"application/json": {"schema": _ref("DisputeRequest")}},
+            },
+        ),
+    },
+    "/disputes/reasons": {
+        "get": _op(
+            "dispute_reasons",
+            "The org's dispute reasons.",
+            ok=("200", "The reasons.", "DisputeReasons"),
+            refusals=_refusals("401", "403"),
+        )
+    },
+    "/disputes/{dispute_id}": {
+        "get": _op(
+            "get_dispute",
+            "One dispute the caller may see, with its history and the caller's actions.",
+            ok=("200", "The dispute.", "DisputeDetail"),
+            refusals=_refusals("401", "403", "404"),
+            parameters=[_DISPUTE_ID],
+        )
+    },
+    "/disputes/{dispute_id}/transitions": {
+        "post": _op(
+            "transition_dispute",
+            "Act on a dispute: endorse, review, ask_info, reply, resolve, close, withdraw.",
+            ok=("200", "The dispute after the action.", "DisputeDetail"),
+            refusals=_refusals("400", "401", "403", "404", "409"),
+            parameters=[_DISPUTE_ID],
+            requestBody={
+                "required": True,
+                "content": {"application/json": {"schema": _ref("Transition")}},
+            },
+        )
+    },
+}
