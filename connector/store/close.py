@@ -6,11 +6,12 @@ statement sent back to draft or a close forced past its blockers stays on record
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Index, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from connector.store.base import Base, UtcDateTime
 from connector.store.models import ORG_ID, SF_ID
@@ -87,3 +88,61 @@ class CloseEvent(Base):
     by: Mapped[str] = mapped_column(WHO)
     at: Mapped[datetime] = mapped_column(UtcDateTime())
     note: Mapped[str | None] = mapped_column(Text)
+
+
+def acceptances_of(session: Session, *, org_id: str, rep_id: str) -> Sequence[PlanAcceptance]:
+    """A rep's plan acceptances, newest version first."""
+    return session.scalars(
+        select(PlanAcceptance)
+        .where(PlanAcceptance.org_id == org_id, PlanAcceptance.rep_id == rep_id)
+        .order_by(PlanAcceptance.plan_version.desc())
+    ).all()
+
+
+def latest_acceptances(session: Session, *, org_id: str) -> dict[str, PlanAcceptance]:
+    """Each rep's acceptance of the newest plan version they accepted, by rep id."""
+    rows = session.scalars(
+        select(PlanAcceptance)
+        .where(PlanAcceptance.org_id == org_id)
+        .order_by(PlanAcceptance.plan_version)
+    ).all()
+    return {row.rep_id: row for row in rows}
+
+
+def record_acceptance(
+    session: Session,
+    *,
+    org_id: str,
+    rep_id: str,
+    plan_id: str,
+    plan_version: int,
+    document_sha256: str,
+    by: str,
+    now: datetime,
+) -> PlanAcceptance:
+    """Store a rep's acceptance of a plan version (once: accepting again keeps the first),
+    naming the version they had accepted before it."""
+    earlier = acceptances_of(session, org_id=org_id, rep_id=rep_id)
+    for row in earlier:
+        if row.plan_version == plan_version:
+            return row
+    previous = next((r.plan_version for r in earlier if r.plan_version < plan_version), None)
+    row = PlanAcceptance(
+        org_id=org_id,
+        rep_id=rep_id,
+        plan_id=plan_id,
+        plan_version=plan_version,
+        previous_version=previous,
+        document_sha256=document_sha256,
+        accepted_by=by[:121],
+        accepted_at=now,
+    )
+    session.add(row)
+    note = f"plan {plan_id} version {plan_version}"
+    session.add(
+        CloseEvent(
+            org_id=org_id, rep_id=rep_id, action="accept_plan", by=by[:121], at=now, note=note
+        )
+    )
+    session.flush()
+    return row

@@ -19,7 +19,7 @@ from webapp.db import unit_of_work
 EMPTY_BEARERS = ["Bearer ", "Bearer    ", "bearer ", "BEARER \t"]
 ROUTE_ARGS = {"version": 1, "run_id": 1, "dispute_id": 1}
 # Forms only a rep or manager may post (an admin is refused for the role before CSRF).
-REP_FORMS = {"disputes.create"}
+REP_FORMS = {"disputes.create", "close.accept_plan"}
 
 
 @pytest.fixture(scope="module")

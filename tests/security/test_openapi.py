@@ -150,7 +150,8 @@ ALLOWED = {
     "list_sync_runs": "ops", "request_sync_run": "ops", "get_sync_run": "ops",
     "active_mapping": "admin", "validate_mapping": "admin", "openapi": None,
     "list_disputes": "rep", "create_dispute": "rep", "get_dispute": "rep",
-    "transition_dispute": "rep", "dispute_reasons": "rep",
+    "transition_dispute": "rep", "dispute_reasons": "rep", "my_plan": "rep",
+    "accept_plan": "rep", "plan_acceptances": "admin",
 }  # fmt: skip
 
 

@@ -117,6 +117,7 @@ def _field_names(app: Flask, sessions: dict[str, dict[str, str]], rep_id: str) -
     # The dispute forms (read through one helper, for forms and JSON bodies alike).
     names |= {"kind", "deal_id", "component", "credit_type", "reason", "expected_amount"}
     names |= {"description", "action", "note", "resolution", "amount", "sort", "show"}
+    names |= {"version", "document_sha256"}  # accepting a plan
     return sorted(names - {"qf_token", "qf_csrf", "viewport", "referrer"})
 
 

@@ -102,7 +102,8 @@ API_REP = ("api.rep_earnings",)
 DEAL_RESOURCES = ("rep.deal", "api.deal_estimate")
 ADMIN_ONLY = (
     "disputes.admin_settings", "disputes.settings_save", "disputes.reason_save",
-    "admin.roles", "admin.grant_add", "admin.grant_remove", "admin.mappings",
+    "close.acceptance", "api.plan_acceptances", "admin.roles", "admin.grant_add",
+    "admin.grant_remove", "admin.mappings",
     "admin.mapping_activate", "admin.mapping_history", "admin.mapping_preview",
     "admin.mapping_save", "admin.mapping_validate", "admin.period_lock", "admin.period_unlock",
     "admin.plans", "admin.plan_activate", "admin.plan_upload", "api.active_mapping",
@@ -119,6 +120,7 @@ DISPUTE_VIEWS = ("disputes.detail", "api.get_dispute")
 DISPUTE_ACTIONS = ("disputes.act", "api.transition_dispute")
 DISPUTE_LISTS = ("disputes.index", "api.list_disputes", "api.dispute_reasons")
 DISPUTE_OPEN = ("disputes.new", "disputes.create", "api.create_dispute")
+MY_PLAN = ("close.my_plan", "api.my_plan", "close.accept_plan", "api.accept_plan")
 RESOLVE = (("action", "resolve"), ("resolution", "approved"), ("amount", "5"), ("note", "ok"))
 
 
@@ -189,6 +191,13 @@ def _dispute_cases() -> list[Case]:
         cases += [Case(endpoint, who, (), 403) for who in ("ops", "admin")]
     cases += [Case("disputes.new", "rep_a", (), 200), Case("disputes.create", "rep_a", (), 400)]
     cases += [Case("api.create_dispute", "rep_a", (), 400)]
+    for endpoint in MY_PLAN:
+        cases += [Case(endpoint, who, (), 403) for who in ("ops", "admin")]
+    cases += [Case("close.my_plan", "rep_a", (), 200), Case("api.my_plan", "rep_a", (), 200)]
+    cases += [
+        Case("close.accept_plan", "rep_a", (), 400),
+        Case("api.accept_plan", "rep_a", (), 400),
+    ]
     return cases
 
 
@@ -261,7 +270,7 @@ def test_every_route_is_covered(setup: Setup) -> None:
     sorted(
         set(REP_RESOURCES + API_REP + DEAL_RESOURCES + ADMIN_ONLY + OPS_OR_ADMIN)
         | set(MANAGER_OR_ADMIN + REP_ONLY)
-        | set(DISPUTE_VIEWS + DISPUTE_ACTIONS + DISPUTE_LISTS + DISPUTE_OPEN)
+        | set(DISPUTE_VIEWS + DISPUTE_ACTIONS + DISPUTE_LISTS + DISPUTE_OPEN + MY_PLAN)
     ),
 )
 def test_no_session_is_401(setup: Setup, endpoint: str) -> None:
@@ -301,7 +310,8 @@ def test_every_state_changing_form_needs_the_csrf_token(setup: Setup) -> None:
     client = app.test_client()
     for endpoint in endpoints:
         # Each form is refused for its CSRF token by a viewer who holds the route's role.
-        token, csrf = _token(setup, "rep_a" if endpoint == "disputes.create" else "admin")
+        rep_only = endpoint in ("disputes.create", "close.accept_plan")
+        token, csrf = _token(setup, "rep_a" if rep_only else "admin")
         rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
         args = {k: v for k, v in ROUTE_ARGS.items() if k in rule.arguments}
         with app.test_request_context():

@@ -16,7 +16,7 @@ from connector.reports.disputes import (
     sorted_queue,
 )
 from connector.store.disputes import dispute_events, reasons
-from webapp.api import bp
+from webapp.api import bp, json_object_body
 from webapp.auth.guard import bad_request, current_viewer, require
 from webapp.db import unit_of_work
 from webapp.disputes.core import (
@@ -31,16 +31,6 @@ from webapp.disputes.core import (
 )
 
 SHOW = ("open", "all")
-
-
-def _body() -> dict[str, Any]:
-    try:
-        body = request.get_json(silent=True) if request.data else {}
-    except RecursionError:
-        raise bad_request("the body is nested too deeply to read") from None
-    if not isinstance(body, dict):
-        raise bad_request("the body must be a JSON object")
-    return body
 
 
 def _one(dispute_id: int) -> dict[str, Any]:
@@ -76,7 +66,7 @@ def list_disputes() -> Any:
 @require(*OPEN_ROLES, csrf=True)
 def create_dispute() -> Any:
     """Open a dispute on the caller's own pay: 201 with the dispute."""
-    dispute = open_from(_body())
+    dispute = open_from(json_object_body())
     response = jsonify(_one(dispute.id))
     response.status_code = 201
     return response
@@ -93,7 +83,7 @@ def get_dispute(dispute_id: int) -> Any:
 @require(*VIEW_ROLES, csrf=True)
 def transition_dispute(dispute_id: int) -> Any:
     """Take an action (`{"action", "note", "resolution", "amount"}`): the dispute after it."""
-    act_from(dispute_id, _body())
+    act_from(dispute_id, json_object_body())
     return jsonify(_one(dispute_id))
 
 

@@ -1,4 +1,4 @@
-"""The dispute operations of the OpenAPI document (webapp/api/openapi.py assembles it)."""
+"""The dispute and plan-acceptance operations of the OpenAPI document (openapi.py joins them)."""
 
 from __future__ import annotations
 
@@ -76,7 +76,53 @@ _REASON = {
     },
 }
 
+_ACCEPTANCE = {
+    "type": "object",
+    "required": ["rep_id", "plan_version", "accepted_at", "accepted_by"],
+    "properties": {
+        "rep_id": {"type": "string"},
+        "plan_id": {"type": "string"},
+        "plan_version": {"type": "integer"},
+        "previous_version": {"type": ["integer", "null"]},
+        "document_sha256": {"type": "string"},
+        "accepted_by": {"type": "string"},
+        "accepted_at": {"type": "string"},
+    },
+}
+
 DISPUTE_SCHEMAS: dict[str, Any] = {
+    "Acceptance": _ACCEPTANCE,
+    "MyPlan": {
+        "type": "object",
+        "description": "The caller's plan document at the version in force.",
+        "required": ["plan_id", "version", "document_sha256", "sections", "accepted"],
+        "properties": {
+            "plan_id": {"type": "string"},
+            "version": {"type": "integer"},
+            "document_sha256": {"type": "string"},
+            "title": {"type": "string"},
+            "sections": {"type": "array", "items": {"type": "object"}},
+            "text": {"type": "string"},
+            "accepted": {"type": "boolean"},
+            "acceptances": {"type": "array", "items": _ref("Acceptance")},
+        },
+    },
+    "AcceptanceRequest": {
+        "type": "object",
+        "required": ["version", "document_sha256"],
+        "properties": {
+            "version": {"type": "integer", "minimum": 1},
+            "document_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        },
+    },
+    "AcceptanceReport": {
+        "type": "object",
+        "required": ["version", "reps"],
+        "properties": {
+            "version": {"type": ["integer", "null"]},
+            "reps": {"type": "array", "items": {"type": "object"}},
+        },
+    },
     "Dispute": {
         "type": "object",
         "required": ["id", "rep_id", "kind", "period", "reason", "state"],
@@ -130,6 +176,34 @@ DISPUTE_SCHEMAS: dict[str, Any] = {
 }
 
 DISPUTE_PATHS: dict[str, Any] = {
+    "/me/plan": {
+        "get": _op(
+            "my_plan",
+            "The caller's plan document at the version in force, and their acceptances.",
+            ok=("200", "The plan.", "MyPlan"),
+            refusals=_refusals("401", "403", "404"),
+        )
+    },
+    "/me/plan/acceptance": {
+        "post": _op(
+            "accept_plan",
+            "Accept the plan version read; 409 when it is no longer the one in force.",
+            ok=("201", "The acceptance.", "Acceptance"),
+            refusals=_refusals("400", "401", "403", "404", "409"),
+            requestBody={
+                "required": True,
+                "content": {"application/json": {"schema": _ref("AcceptanceRequest")}},
+            },
+        )
+    },
+    "/plan-acceptances": {
+        "get": _op(
+            "plan_acceptances",
+            "Every rep on a plan and the newest version they accepted (admins).",
+            ok=("200", "The list.", "AcceptanceReport"),
+            refusals=_refusals("401", "403"),
+        )
+    },
     "/disputes": {
         "get": _op(
             "list_disputes",
