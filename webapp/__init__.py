@@ -43,6 +43,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     from webapp.api import close as api_close  # noqa: F401  (each adds routes)
     from webapp.api import disputes as api_disputes  # noqa: F401
     from webapp.api import earnings, mappings, openapi, sync  # noqa: F401
+    from webapp.api import periods as api_periods  # noqa: F401
 
     for module in (health, canvas, rep, manager, admin, ops, disputes, close):
         app.register_blueprint(module.bp)

@@ -21,6 +21,7 @@ TABS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("admin.plans", "Plans & periods", ("admin",)),
     ("admin.roles", "Access", ("admin",)),
     ("close.acceptance", "Acceptance", ("admin",)),
+    ("close.statements", "Close", ("manager", "admin")),
 )
 
 

@@ -7,14 +7,15 @@ statement sent back to draft or a close forced past its blockers stays on record
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String, Text, select
+from sqlalchemy import JSON, Index, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from connector.store.base import Base, UtcDateTime
-from connector.store.models import ORG_ID, SF_ID
+from connector.store.models import ORG_ID, SF_ID, RecordIssue
+from connector.store.results import PeriodResult
 
 AMOUNT = String(32)
 WHO = String(121)
@@ -146,3 +147,50 @@ def record_acceptance(
     )
     session.flush()
     return row
+
+
+def results_of_period(
+    session: Session, *, org_id: str, period: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """(rep id, stored result) of every rep with a result in `period`, by rep id."""
+    rows = session.execute(
+        select(PeriodResult.rep_id, PeriodResult.result)
+        .where(PeriodResult.org_id == org_id, PeriodResult.period == period)
+        .order_by(PeriodResult.rep_id)
+    ).all()
+    return [(str(rep_id), dict(result)) for rep_id, result in rows]
+
+
+def approvals_of_period(
+    session: Session, *, org_id: str, period: str
+) -> dict[str, StatementApproval]:
+    """The stored statement approvals of a period, by rep id."""
+    rows = session.scalars(
+        select(StatementApproval).where(
+            StatementApproval.org_id == org_id, StatementApproval.period == period
+        )
+    ).all()
+    return {row.rep_id: row for row in rows}
+
+
+def open_issue_count(session: Session, *, org_id: str) -> int:
+    """Record issues of the org still open (any stage)."""
+    found = session.scalar(
+        select(func.count()).where(RecordIssue.org_id == org_id, RecordIssue.status == "open")
+    )
+    return int(found or 0)
+
+
+def period_close(session: Session, *, org_id: str, period: str) -> PeriodClose | None:
+    """The close of a period, if it was closed."""
+    return session.get(PeriodClose, (org_id, period))
+
+
+def result_periods(session: Session, *, org_id: str) -> list[tuple[str, date]]:
+    """Every period holding a stored result, with its last day, oldest first."""
+    rows = session.execute(
+        select(PeriodResult.period, func.max(PeriodResult.period_end))
+        .where(PeriodResult.org_id == org_id)
+        .group_by(PeriodResult.period)
+    ).all()
+    return sorted(((str(p), end) for p, end in rows), key=lambda r: (r[1], r[0]))

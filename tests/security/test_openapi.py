@@ -108,6 +108,7 @@ def _ids(web: Web, app: Flask) -> dict[str, Any]:
         "deal_id": deal,
         "run_id": 1,
         "dispute_id": _dispute(web, app),
+        "period": "2026-Q1",
     }
 
 
@@ -151,7 +152,9 @@ ALLOWED = {
     "active_mapping": "admin", "validate_mapping": "admin", "openapi": None,
     "list_disputes": "rep", "create_dispute": "rep", "get_dispute": "rep",
     "transition_dispute": "rep", "dispute_reasons": "rep", "my_plan": "rep",
-    "accept_plan": "rep", "plan_acceptances": "admin",
+    "accept_plan": "rep", "plan_acceptances": "admin", "period_statements": "admin",
+    "approve_statement": "admin", "close_period": "admin", "payroll_csv": "admin",
+    "payroll_json": "admin",
 }  # fmt: skip
 
 

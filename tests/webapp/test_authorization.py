@@ -102,7 +102,9 @@ API_REP = ("api.rep_earnings",)
 DEAL_RESOURCES = ("rep.deal", "api.deal_estimate")
 ADMIN_ONLY = (
     "disputes.admin_settings", "disputes.settings_save", "disputes.reason_save",
-    "close.acceptance", "api.plan_acceptances", "admin.roles", "admin.grant_add",
+    "close.acceptance", "api.plan_acceptances", "close.lock", "close.payroll_csv",
+    "close.payroll_json", "api.close_period", "api.payroll_csv", "api.payroll_json",
+    "admin.roles", "admin.grant_add",
     "admin.grant_remove", "admin.mappings",
     "admin.mapping_activate", "admin.mapping_history", "admin.mapping_preview",
     "admin.mapping_save", "admin.mapping_validate", "admin.period_lock", "admin.period_unlock",
@@ -115,12 +117,13 @@ OPS_OR_ADMIN = (
 )  # fmt: skip
 MANAGER_OR_ADMIN = ("manager.team", "manager.leaderboard")
 REP_ONLY = ("rep.home", "api.my_earnings")
-ROUTE_ARGS = {"version": 1, "run_id": 1, "dispute_id": 1}
+ROUTE_ARGS = {"version": 1, "run_id": 1, "dispute_id": 1, "period": "2026-Q1"}
 DISPUTE_VIEWS = ("disputes.detail", "api.get_dispute")
 DISPUTE_ACTIONS = ("disputes.act", "api.transition_dispute")
 DISPUTE_LISTS = ("disputes.index", "api.list_disputes", "api.dispute_reasons")
 DISPUTE_OPEN = ("disputes.new", "disputes.create", "api.create_dispute")
 MY_PLAN = ("close.my_plan", "api.my_plan", "close.accept_plan", "api.accept_plan")
+CLOSE_TEAM = ("close.statements", "api.period_statements", "close.approve", "api.approve_statement")
 RESOLVE = (("action", "resolve"), ("resolution", "approved"), ("amount", "5"), ("note", "ok"))
 
 
@@ -198,6 +201,24 @@ def _dispute_cases() -> list[Case]:
         Case("close.accept_plan", "rep_a", (), 400),
         Case("api.accept_plan", "rep_a", (), 400),
     ]
+    return cases + _close_cases()
+
+
+def _close_cases() -> list[Case]:
+    cases: list[Case] = []
+    rep_a = (("rep_id", "rep_a"),)
+    for endpoint in CLOSE_TEAM:
+        cases += [Case(endpoint, who, rep_a, 403) for who in ("rep_a", "ops")]
+    for endpoint in ("close.statements", "api.period_statements"):
+        cases += [Case(endpoint, who, (), 200) for who in ("manager_a", "admin")]
+    approve_a = (("period", "2026-Q1"), ("rep_id", "rep_a"))
+    cases += [
+        # A manager of another team cannot approve (or even see) rep A's statement.
+        Case("api.approve_statement", "manager_b", rep_a, 404),
+        Case("close.approve", "manager_b", (), 404, approve_a),
+        Case("api.approve_statement", "admin", rep_a, 409),  # the manager approves first
+        Case("close.approve", "admin", (), 400),  # no period given
+    ]
     return cases
 
 
@@ -271,6 +292,7 @@ def test_every_route_is_covered(setup: Setup) -> None:
         set(REP_RESOURCES + API_REP + DEAL_RESOURCES + ADMIN_ONLY + OPS_OR_ADMIN)
         | set(MANAGER_OR_ADMIN + REP_ONLY)
         | set(DISPUTE_VIEWS + DISPUTE_ACTIONS + DISPUTE_LISTS + DISPUTE_OPEN + MY_PLAN)
+        | set(CLOSE_TEAM)
     ),
 )
 def test_no_session_is_401(setup: Setup, endpoint: str) -> None:

@@ -91,6 +91,32 @@ _ACCEPTANCE = {
 }
 
 DISPUTE_SCHEMAS: dict[str, Any] = {
+    "PeriodClose": {
+        "type": "object",
+        "required": ["period", "statements", "closed"],
+        "properties": {
+            "period": {"type": "string"},
+            "statements": {"type": "array", "items": {"type": "object"}},
+            "blockers": {"type": ["object", "null"]},
+            "closed": {"type": "boolean"},
+            "override_reason": _NULLABLE_STRING,
+        },
+    },
+    "CloseRequest": {
+        "type": "object",
+        "properties": {"override_reason": {"type": "string", "maxLength": 2000}},
+    },
+    "Payroll": {
+        "type": "object",
+        "required": ["period", "columns", "rows", "totals", "csv_sha256"],
+        "properties": {
+            "period": {"type": "string"},
+            "columns": {"type": "array", "items": {"type": "string"}},
+            "rows": {"type": "array", "items": {"type": "object"}},
+            "totals": {"type": "object"},
+            "csv_sha256": {"type": "string"},
+        },
+    },
     "Acceptance": _ACCEPTANCE,
     "MyPlan": {
         "type": "object",
@@ -175,7 +201,68 @@ DISPUTE_SCHEMAS: dict[str, Any] = {
     },
 }
 
+_PERIOD_PATH = _path(
+    "period", {"type": "string", "minLength": 1}, "A period name: 2026-Q1, 2026-01 or 2026."
+)
+_REP_PATH = _path("rep_id", {"type": "string", "minLength": 1}, "A Salesforce User id.")
+_FILE = {"description": "The file; its SHA-256 in the X-Checksum-SHA256 header."}
+_CLOSE_REFUSALS = _refusals("400", "401", "403", "404", "409")
+
 DISPUTE_PATHS: dict[str, Any] = {
+    "/periods/{period}/statements": {
+        "get": _op(
+            "period_statements",
+            "A period's statements and their approval (managers: their team; admins: all, "
+            "with the close's blockers).",
+            ok=("200", "The period.", "PeriodClose"),
+            refusals=_refusals("400", "401", "403", "404"),
+            parameters=[_PERIOD_PATH],
+        )
+    },
+    "/periods/{period}/statements/{rep_id}/approval": {
+        "post": _op(
+            "approve_statement",
+            "Approve a statement one step: the rep's manager, then an admin.",
+            ok=("200", "The period after it.", "PeriodClose"),
+            refusals=_CLOSE_REFUSALS,
+            parameters=[_PERIOD_PATH, _REP_PATH],
+        )
+    },
+    "/periods/{period}/close": {
+        "post": _op(
+            "close_period",
+            "Close and lock the period (admins); an override_reason while anything blocks it.",
+            ok=("200", "The period after it.", "PeriodClose"),
+            refusals=_CLOSE_REFUSALS,
+            parameters=[_PERIOD_PATH],
+            requestBody={
+                "required": False,
+                "content": {"application/json": {"schema": _ref("CloseRequest")}},
+            },
+        )
+    },
+    "/periods/{period}/payroll.csv": {
+        "get": {
+            "operationId": "payroll_csv",
+            "summary": "The payroll export of a closed period, CSV (admins).",
+            "parameters": [_PERIOD_PATH],
+            "responses": {
+                "200": _FILE | {"content": {"text/csv": {"schema": {"type": "string"}}}},
+                **_CLOSE_REFUSALS,
+            },
+        }
+    },
+    "/periods/{period}/payroll.json": {
+        "get": {
+            "operationId": "payroll_json",
+            "summary": "The payroll export of a closed period, JSON (admins).",
+            "parameters": [_PERIOD_PATH],
+            "responses": {
+                "200": _FILE | {"content": {"application/json": {"schema": _ref("Payroll")}}},
+                **_CLOSE_REFUSALS,
+            },
+        }
+    },
     "/me/plan": {
         "get": _op(
             "my_plan",

@@ -37,3 +37,6 @@ def acceptance() -> str:
     with unit_of_work() as uow:
         version, rows = acceptance_report(uow.session, org_id=viewer.org_id)
     return render_template("close/acceptance.html", version=version, rows=rows)
+
+
+from webapp.close import period_views  # noqa: E402,F401  (adds the close routes to `bp`)
