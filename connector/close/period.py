@@ -20,15 +20,8 @@ from typing import Any
 
 from connector.close.statements import Statement
 from connector.disputes.workflow import OPEN_STATES
-from connector.store.close import (
-    CloseEvent,
-    PeriodClose,
-    approvals_of_period,
-    open_issue_count,
-    period_close,
-)
-from connector.store.disputes import find_disputes
-from connector.store.result_reads import DbSession as Session
+from connector.store.close import CloseEvent, PeriodClose
+from connector.store.unit import OrgUnit
 from connector.sync.period_locks import lock_in
 
 REASON_LIMIT = 2000
@@ -69,20 +62,19 @@ class Blockers:
         }
 
 
-def blockers(session: Session, *, org_id: str, period: str, rows: list[Statement]) -> Blockers:
+def blockers(unit: OrgUnit, *, period: str, rows: list[Statement]) -> Blockers:
     """Open disputes of the period, statements not approved, and open record issues."""
-    disputes = find_disputes(session, org_id=org_id, rep_ids=None, states=OPEN_STATES)
+    disputes = unit.disputes.find(rep_ids=None, states=OPEN_STATES)
     return Blockers(
         open_disputes=tuple(sorted(d.id for d in disputes if d.period == period)),
         unapproved=tuple(s.rep_id for s in rows if s.state != "approved"),
-        open_issues=open_issue_count(session, org_id=org_id),
+        open_issues=unit.close.open_issue_count(),
     )
 
 
 def close_period(
-    session: Session,
+    unit: OrgUnit,
     *,
-    org_id: str,
     period: str,
     found: Blockers,
     by: str,
@@ -91,7 +83,8 @@ def close_period(
     now: datetime,
 ) -> PeriodClose:
     """Lock `period` and record its close; CloseRefused when blocked and no reason is given."""
-    if period_close(session, org_id=org_id, period=period) is not None:
+    org_id = unit.org_id
+    if unit.close.period_close(period=period) is not None:
         raise CloseRefused(409, f"{period} is closed already.")
     reason = (override_reason or "").strip() or None
     if reason is not None and len(reason) > REASON_LIMIT:
@@ -100,16 +93,15 @@ def close_period(
         raise CloseRefused(409, f"{period} cannot be closed yet: {_summary(found)}. Resolve "
                            "them, or give an override reason.")  # fmt: skip
     try:
-        lock_in(session, org_id=org_id, name=period, by=by, now=now, kinds=kinds)
+        lock_in(unit, name=period, by=by, now=now, kinds=kinds)
     except ValueError as exc:
         raise CloseRefused(400, f"period: {exc}") from None
     kept = reason if found.any else None
     row = PeriodClose(org_id=org_id, period=period, closed_by=by[:121], closed_at=now,
                       override_reason=kept, blockers=found.as_dict())  # fmt: skip
-    session.add(row)
-    session.add(CloseEvent(org_id=org_id, period=period, action="close", by=by[:121], at=now,
-                           note=kept))  # fmt: skip
-    session.flush()
+    unit.close.add(row)
+    unit.close.add(CloseEvent(org_id=org_id, period=period, action="close", by=by[:121], at=now,
+                              note=kept))  # fmt: skip
     return row
 
 
@@ -136,12 +128,12 @@ class PayrollExport:
 
 
 def payroll_export(
-    session: Session, *, org_id: str, period: str, employee_numbers: dict[str, str]
+    unit: OrgUnit, *, period: str, employee_numbers: dict[str, str]
 ) -> PayrollExport:
     """One row per approved statement of a closed period (CloseRefused otherwise)."""
-    if period_close(session, org_id=org_id, period=period) is None:
+    if unit.close.period_close(period=period) is None:
         raise CloseRefused(409, f"{period} is not closed: close it before exporting payroll.")
-    approvals = approvals_of_period(session, org_id=org_id, period=period)
+    approvals = unit.close.approvals_of_period(period=period)
     rows = [
         [rep_id, employee_numbers.get(rep_id, ""), period, a.currency, a.gross, a.top_up,
          a.recovered, a.adjustments, a.net]

@@ -17,13 +17,8 @@ from decimal import Decimal
 from typing import Any
 
 from connector.disputes.workflow import Actor
-from connector.store.close import (
-    CloseEvent,
-    StatementApproval,
-    approvals_of_period,
-    results_of_period,
-)
-from connector.store.result_reads import DbSession as Session
+from connector.store.close import CloseEvent, StatementApproval
+from connector.store.unit import OrgUnit
 
 STATES = ("draft", "manager_approved", "approved")
 ADJUSTMENT_COMPONENT = "adjustment"
@@ -91,12 +86,12 @@ def figures(result: dict[str, Any], currency: str) -> Figures:
 
 
 def statements(
-    session: Session, *, org_id: str, period: str, currency_of: dict[str, str], default: str
+    unit: OrgUnit, *, period: str, currency_of: dict[str, str], default: str
 ) -> list[Statement]:
     """Every rep's statement of `period`, by rep id (`currency_of`: plan id -> currency)."""
-    approvals = approvals_of_period(session, org_id=org_id, period=period)
+    approvals = unit.close.approvals_of_period(period=period)
     out = []
-    for rep_id, result in results_of_period(session, org_id=org_id, period=period):
+    for rep_id, result in unit.close.results_of_period(period=period):
         currency = currency_of.get(str(result.get("plan_id")), default)
         found = approvals.get(rep_id)
         key = digest(result)
@@ -107,9 +102,8 @@ def statements(
 
 
 def approve(
-    session: Session,
+    unit: OrgUnit,
     *,
-    org_id: str,
     period: str,
     statement: Statement,
     actor: Actor,
@@ -134,10 +128,10 @@ def approve(
         raise ApprovalRefused(409, "The rep's manager approves this statement first.")
     else:
         raise ApprovalRefused(403, "You may not approve this statement.")
-    row = session.get(StatementApproval, (org_id, period, statement.rep_id))
+    org_id = unit.org_id
+    row = unit.close.approval(period=period, rep_id=statement.rep_id)
     if row is None:
         row = StatementApproval(org_id=org_id, period=period, rep_id=statement.rep_id)
-        session.add(row)
     f = statement.figures
     row.state, row.currency, row.result_digest, row.updated_at = (
         target,
@@ -154,7 +148,7 @@ def approve(
     else:
         row.approved_by, row.approved_at = actor.name[:121], now
     note = f"net {f.net} {f.currency}"
-    session.add(CloseEvent(org_id=org_id, period=period, rep_id=statement.rep_id, action=target,
-                           by=actor.name[:121], at=now, note=note))  # fmt: skip
-    session.flush()
+    unit.close.add(row)
+    unit.close.add(CloseEvent(org_id=org_id, period=period, rep_id=statement.rep_id,
+                              action=target, by=actor.name[:121], at=now, note=note))  # fmt: skip
     return row

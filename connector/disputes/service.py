@@ -20,15 +20,8 @@ from connector.disputes.workflow import (
     first_state,
     waiting_on,
 )
-from connector.store.disputes import (
-    Dispute,
-    DisputeEvent,
-    get_dispute,
-    reasons,
-    workflow_settings,
-)
-from connector.store.result_reads import DbSession as Session
-from connector.store.sf_tasks import add_task, complete_tasks
+from connector.store.disputes import Dispute, DisputeEvent
+from connector.store.unit import OrgUnit
 
 DESCRIPTION_LIMIT = 4000
 MAX_AMOUNT = Decimal("1000000000")  # a dispute above a billion is a typing error
@@ -80,7 +73,7 @@ def parse_amount(text: str | None, *, field: str) -> Decimal | None:
     return value.quantize(Decimal("0.01"))
 
 
-def check_request(session: Session, *, org_id: str, req: DisputeRequest) -> str:
+def check_request(unit: OrgUnit, *, req: DisputeRequest) -> str:
     """The reason's label if the request can be stored; DisputeInvalid naming the field if not."""
     if req.kind not in KINDS:
         raise DisputeInvalid(f"kind: must be one of {', '.join(KINDS)}")
@@ -95,21 +88,19 @@ def check_request(session: Session, *, org_id: str, req: DisputeRequest) -> str:
         raise DisputeInvalid("description: say what looks wrong")
     if len(description) > DESCRIPTION_LIMIT:
         raise DisputeInvalid(f"description: at most {DESCRIPTION_LIMIT} characters")
-    labels = {r.code: r.label for r in reasons(session, org_id=org_id, active_only=True)}
+    labels = {r.code: r.label for r in unit.disputes.reasons(active_only=True)}
     if req.reason_code not in labels:
         raise DisputeInvalid(f"reason: {req.reason_code[:40]!r} is not one of the org's reasons")
     return labels[req.reason_code]
 
 
-def open_dispute(
-    session: Session, *, org_id: str, rep: RepRef, req: DisputeRequest, now: datetime
-) -> Dispute:
+def open_dispute(unit: OrgUnit, *, rep: RepRef, req: DisputeRequest, now: datetime) -> Dispute:
     """Store a new dispute for `rep` (who opens it themself), its event and its Task."""
-    label = check_request(session, org_id=org_id, req=req)
-    settings = workflow_settings(session, org_id=org_id)
+    label = check_request(unit, req=req)
+    settings = unit.disputes.settings()
     state = first_state(manager_step=settings.manager_step, has_manager=bool(rep.manager_id))
     dispute = Dispute(
-        org_id=org_id,
+        org_id=unit.org_id,
         rep_id=rep.id,
         rep_name=rep.name,
         manager_id=rep.manager_id,
@@ -127,20 +118,18 @@ def open_dispute(
         created_at=now,
         updated_at=now,
     )
-    session.add(dispute)
-    session.flush()
+    unit.disputes.add(dispute)
     fields = ("kind", "period", "deal_id", "component", "expected_amount", "reason_label")
     changes = {name: getattr(dispute, name) for name in fields if getattr(dispute, name)}
-    _event(session, dispute, "open", None, actor=Actor(rep.id, rep.name, frozenset()), now=now,
+    _event(unit, dispute, "open", None, actor=Actor(rep.id, rep.name, frozenset()), now=now,
            changes=changes, note=None)  # fmt: skip
-    _owe_task(session, dispute, now=now)
+    _owe_task(unit, dispute, now=now)
     return dispute
 
 
 def act(
-    session: Session,
+    unit: OrgUnit,
     *,
-    org_id: str,
     dispute_id: int,
     action: str,
     actor: Actor,
@@ -148,7 +137,7 @@ def act(
     now: datetime,
 ) -> Dispute:
     """Take `action` on a dispute: TransitionRefused (nothing stored) when not allowed."""
-    dispute = get_dispute(session, org_id=org_id, dispute_id=dispute_id)
+    dispute = unit.disputes.get(dispute_id=dispute_id)
     if dispute is None:
         raise TransitionRefused(404, f"Dispute {dispute_id} was not found, or you may not see it.")
     snap = Snapshot(
@@ -172,16 +161,15 @@ def act(
             diff[name] = stored
             setattr(dispute, name, stored)
     dispute.state, dispute.updated_at = outcome.state, now
-    session.flush()
-    _event(session, dispute, action, before, actor=actor, now=now, changes=diff,
+    _event(unit, dispute, action, before, actor=actor, now=now, changes=diff,
            note=inputs.note.strip() if inputs.note else None)  # fmt: skip
-    complete_tasks(session, org_id=org_id, source="dispute", source_id=dispute.id, now=now)
-    _owe_task(session, dispute, now=now)
+    unit.tasks.complete(source="dispute", source_id=dispute.id, now=now)
+    _owe_task(unit, dispute, now=now)
     return dispute
 
 
 def _event(
-    session: Session,
+    unit: OrgUnit,
     dispute: Dispute,
     action: str,
     before: str | None,
@@ -191,7 +179,7 @@ def _event(
     changes: dict[str, object],
     note: str | None,
 ) -> None:
-    session.add(
+    unit.disputes.add(
         DisputeEvent(
             org_id=dispute.org_id,
             dispute_id=dispute.id,
@@ -205,11 +193,10 @@ def _event(
             note=note,
         )
     )
-    session.flush()
 
 
-def _owe_task(session: Session, dispute: Dispute, *, now: datetime) -> None:
-    settings = workflow_settings(session, org_id=dispute.org_id)
+def _owe_task(unit: OrgUnit, dispute: Dispute, *, now: datetime) -> None:
+    settings = unit.disputes.settings()
     who = waiting_on(
         dispute.state,
         rep_id=dispute.rep_id,
@@ -226,9 +213,7 @@ def _owe_task(session: Session, dispute: Dispute, *, now: datetime) -> None:
         f"({dispute.kind}, {dispute.period}{amount}).\n{dispute.description}\n\n"
         "Open Quotaflow from Salesforce to act on it; this task closes when you do."
     )
-    add_task(
-        session,
-        org_id=dispute.org_id,
+    unit.tasks.add_task(
         source="dispute",
         source_id=dispute.id,
         assignee_id=who,

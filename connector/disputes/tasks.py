@@ -18,9 +18,8 @@ from connector.errors import RetriableError
 from connector.salesforce.errors import SalesforceApiError
 from connector.salesforce.gateway import Gateway
 from connector.salesforce.soql import task_by_subject_query
-from connector.store.results import SessionFactory
-from connector.store.sf_tasks import SUBJECT_LIMIT, SfTask, pending_tasks
-from connector.store.uow import UnitOfWork
+from connector.store.sf_tasks import SUBJECT_LIMIT, SfTask
+from connector.store.unit import OrgUnit, SessionFactory
 
 DONE_STATUS = "Completed"  # the closed TaskStatus of a standard org
 MAX_ATTEMPTS = 20  # transient failures in a row before a row is given up as failed
@@ -52,12 +51,12 @@ def deliver_tasks(
     gateway: Gateway, sessions: SessionFactory, *, org_id: str, now: datetime
 ) -> Delivery:
     """One pass over the org's pending Task rows; each row is committed on its own."""
-    with UnitOfWork(sessions) as uow:
-        ids = [row.id for row in pending_tasks(uow.session, org_id=org_id)]
+    with OrgUnit(sessions, org_id) as unit:
+        ids = [row.id for row in unit.tasks.pending()]
     counts = {"created": 0, "found": 0, "completed": 0, "failed": 0, "retry_later": 0}
     for row_id in ids:
-        with UnitOfWork(sessions) as uow:
-            row = uow.session.get(SfTask, row_id)
+        with OrgUnit(sessions, org_id) as unit:
+            row = unit.tasks.get(row_id=row_id)
             if row is None or row.delivery != "pending":
                 continue
             outcome = _deliver(gateway, row)
@@ -69,7 +68,7 @@ def deliver_tasks(
                 row.delivery = "failed"
             elif outcome != "retry_later":
                 row.delivery, row.last_error = "delivered", None
-            uow.commit()
+            unit.commit()
         counts[outcome] += 1
     return Delivery(**counts)
 

@@ -12,10 +12,8 @@ from datetime import datetime
 
 from connector.reports.plan_document import PlanDocument, plan_document
 from connector.reports.stored_book import active_doc, plan_of
-from connector.store.close import PlanAcceptance, acceptances_of, latest_acceptances
-from connector.store.people import all_people
-from connector.store.plans import active_plan
-from connector.store.result_reads import DbSession
+from connector.store.close import PlanAcceptance
+from connector.store.unit import OrgUnit
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,27 +41,27 @@ class AcceptanceRow:
     current: bool
 
 
-def my_plan(session: DbSession, *, org_id: str, rep_id: str) -> MyPlan | None:
+def my_plan(unit: OrgUnit, *, rep_id: str) -> MyPlan | None:
     """The rep's document and acceptances; None when they have no plan in the active version."""
-    version = active_plan(session, org_id=org_id)
-    found = plan_of(session, org_id=org_id, rep_id=rep_id)
+    version = unit.plans.active_plan()
+    found = plan_of(unit, rep_id=rep_id)
     if version is None or found.plan is None or found.rep is None:
         return None
     document = plan_document(found.plan, found.rep, version=version.version)
-    return MyPlan(document, tuple(acceptances_of(session, org_id=org_id, rep_id=rep_id)))
+    return MyPlan(document, tuple(unit.close.acceptances_of(rep_id=rep_id)))
 
 
-def acceptance_report(session: DbSession, *, org_id: str) -> tuple[int | None, list[AcceptanceRow]]:
+def acceptance_report(unit: OrgUnit) -> tuple[int | None, list[AcceptanceRow]]:
     """The active version and every active rep on a plan, the ones who have not accepted it
     first."""
-    version = active_plan(session, org_id=org_id)
-    doc = active_doc(session, org_id=org_id)
+    version = unit.plans.active_plan()
+    doc = active_doc(unit)
     if version is None or doc is None:
         return None, []
     plans = {p.id for p in doc.plans}
-    latest = latest_acceptances(session, org_id=org_id)
+    latest = unit.close.latest_acceptances()
     rows = []
-    for person in all_people(session, org_id=org_id):
+    for person in unit.people.all_people():
         if not person.is_active or person.plan_id not in plans:
             continue
         last = latest.get(person.id)
@@ -81,7 +79,7 @@ def acceptance_report(session: DbSession, *, org_id: str) -> tuple[int | None, l
     return version.version, rows
 
 
-def unaccepted_reps(session: DbSession, *, org_id: str) -> set[str]:
+def unaccepted_reps(unit: OrgUnit) -> set[str]:
     """Reps on a plan who have not accepted the active version (whose pay a hold stops)."""
-    _, rows = acceptance_report(session, org_id=org_id)
+    _, rows = acceptance_report(unit)
     return {r.rep_id for r in rows if not r.current}

@@ -194,3 +194,10 @@ def result_periods(session: Session, *, org_id: str) -> list[tuple[str, date]]:
         .group_by(PeriodResult.period)
     ).all()
     return sorted(((str(p), end) for p, end in rows), key=lambda r: (r[1], r[0]))
+
+
+def get_approval(
+    session: Session, *, org_id: str, period: str, rep_id: str
+) -> StatementApproval | None:
+    """One statement approval, or None."""
+    return session.get(StatementApproval, (org_id, period, rep_id))

@@ -136,3 +136,9 @@ def failed_tasks(session: Session, *, org_id: str, limit: int = 50) -> Sequence[
         .order_by(SfTask.id.desc())
         .limit(limit)
     ).all()
+
+
+def get_task(session: Session, *, org_id: str, row_id: int) -> SfTask | None:
+    """One outbox row of the org, or None."""
+    found = session.get(SfTask, row_id)
+    return found if found is not None and found.org_id == org_id else None

@@ -18,9 +18,7 @@ from connector.deps import SyncDeps
 from connector.disputes.service import DisputeRequest, RepRef, act, open_dispute
 from connector.disputes.tasks import deliver_tasks, sf_subject
 from connector.disputes.workflow import Actor, Inputs
-from connector.store.disputes import save_workflow_settings
-from connector.store.sf_tasks import tasks_of
-from connector.store.uow import UnitOfWork
+from connector.store.unit import OrgUnit
 from tests.connector.conftest import DevorgClient
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
@@ -52,18 +50,15 @@ def _people(org: DevorgClient) -> tuple[str, str, str, str]:
 
 
 def _open(deps: SyncDeps, org_id: str, rep: str, manager: str, admin: str, deal: str) -> int:
-    with UnitOfWork(deps.sessions) as uow:
-        save_workflow_settings(uow.session, org_id=org_id, by="admin", now=NOW,
-                               manager_step=True, dispute_admin_id=admin)  # fmt: skip
+    with OrgUnit(deps.sessions, org_id) as unit:
+        unit.disputes.save_settings(by="admin", now=NOW, manager_step=True, dispute_admin_id=admin)
         req = DisputeRequest(
             kind="line", period="2026-Q1", reason_code="wrong_split", description="split is 50/50",
             deal_id=deal, component="commission", credit_type="owner",
             shown_amount=Decimal("100.00"), expected_amount=Decimal("150.00"),
         )  # fmt: skip
-        dispute = open_dispute(
-            uow.session, org_id=org_id, rep=RepRef(rep, "Rep", manager), req=req, now=NOW
-        )
-        uow.commit()
+        dispute = open_dispute(unit, rep=RepRef(rep, "Rep", manager), req=req, now=NOW)
+        unit.commit()
         return dispute.id
 
 
@@ -80,23 +75,23 @@ def test_each_waiting_person_gets_a_task_closed_when_they_act(
     dispute_id = _open(deps, org_id, rep, manager, admin, deal)
     first = deliver_tasks(deps.gateway, deps.sessions, org_id=org_id, now=NOW)
     assert first.created == 1
-    with UnitOfWork(deps.sessions) as uow:
-        (row,) = tasks_of(uow.session, org_id=org_id, source="dispute", source_id=dispute_id)
+    with OrgUnit(deps.sessions, org_id) as unit:
+        (row,) = unit.tasks.of(source="dispute", source_id=dispute_id)
         subject = sf_subject(row)
     (task,) = _tasks(org, subject)
     assert (task["OwnerId"], task["WhatId"], task["Status"]) == (manager, deal, "Not Started")
     assert "Review your team member's commission dispute" in task["Subject"]
-    with UnitOfWork(deps.sessions) as uow:
+    with OrgUnit(deps.sessions, org_id) as unit:
         mgr = Actor(manager, "Manager", frozenset({"manager"}), manages_rep=True)
-        act(uow.session, org_id=org_id, dispute_id=dispute_id, action="endorse", actor=mgr,
+        act(unit, dispute_id=dispute_id, action="endorse", actor=mgr,
             inputs=Inputs(), now=NOW)  # fmt: skip
-        uow.commit()
+        unit.commit()
     second = deliver_tasks(deps.gateway, deps.sessions, org_id=org_id, now=NOW)
     assert (second.completed, second.created) == (1, 1), second
     (task,) = _tasks(org, subject)
     assert task["Status"] == "Completed" and task["IsClosed"] is True
-    with UnitOfWork(deps.sessions) as uow:
-        rows = tasks_of(uow.session, org_id=org_id, source="dispute", source_id=dispute_id)
+    with OrgUnit(deps.sessions, org_id) as unit:
+        rows = unit.tasks.of(source="dispute", source_id=dispute_id)
         assert [(r.assignee_id, r.status, r.delivery) for r in rows] == [
             (manager, "done", "delivered"),
             (admin, "open", "delivered"),
@@ -117,8 +112,8 @@ def test_a_lost_create_answer_is_retried_without_a_duplicate(
     deps.gateway.http.mount("https://", adapter)
     failed = deliver_tasks(deps.gateway, deps.sessions, org_id=org_id, now=NOW)
     assert (failed.retry_later, adapter.lost) == (1, 1)
-    with UnitOfWork(deps.sessions) as uow:
-        (row,) = tasks_of(uow.session, org_id=org_id, source="dispute", source_id=dispute_id)
+    with OrgUnit(deps.sessions, org_id) as unit:
+        (row,) = unit.tasks.of(source="dispute", source_id=dispute_id)
         assert (row.delivery, row.sf_task_id, row.attempts) == ("pending", None, 1)
         assert "connection reset" in (row.last_error or "")
         subject = sf_subject(row)
@@ -126,8 +121,8 @@ def test_a_lost_create_answer_is_retried_without_a_duplicate(
     again = deliver_tasks(deps.gateway, deps.sessions, org_id=org_id, now=NOW)
     assert (again.found, again.created) == (1, 0)
     (task,) = _tasks(org, subject)
-    with UnitOfWork(deps.sessions) as uow:
-        (row,) = tasks_of(uow.session, org_id=org_id, source="dispute", source_id=dispute_id)
+    with OrgUnit(deps.sessions, org_id) as unit:
+        (row,) = unit.tasks.of(source="dispute", source_id=dispute_id)
         assert (row.delivery, row.sf_task_id) == ("delivered", task["Id"])
 
 
@@ -138,16 +133,16 @@ def test_a_refused_task_is_marked_failed_with_salesforces_message(
     rep, manager, _, deal = _people(org)
     # The admin who should get new disputes is not a user id (a typo in the settings).
     dispute_id = _open(deps, org_id, rep, manager, "006000000000001AAA", deal)
-    with UnitOfWork(deps.sessions) as uow:
+    with OrgUnit(deps.sessions, org_id) as unit:
         mgr = Actor(manager, "Manager", frozenset({"manager"}), manages_rep=True)
-        act(uow.session, org_id=org_id, dispute_id=dispute_id, action="endorse", actor=mgr,
+        act(unit, dispute_id=dispute_id, action="endorse", actor=mgr,
             inputs=Inputs(), now=NOW)  # fmt: skip
-        uow.commit()
+        unit.commit()
     done = deliver_tasks(deps.gateway, deps.sessions, org_id=org_id, now=NOW)
     # The manager's Task was never delivered before it was done: no call is needed for it.
     assert (done.completed, done.failed) == (1, 1)
-    with UnitOfWork(deps.sessions) as uow:
-        rows = tasks_of(uow.session, org_id=org_id, source="dispute", source_id=dispute_id)
+    with OrgUnit(deps.sessions, org_id) as unit:
+        rows = unit.tasks.of(source="dispute", source_id=dispute_id)
         assert [r.delivery for r in rows] == ["delivered", "failed"]
         assert "FIELD_INTEGRITY_EXCEPTION" in (rows[1].last_error or "")
     assert deliver_tasks(deps.gateway, deps.sessions, org_id=org_id, now=NOW).failed == 0

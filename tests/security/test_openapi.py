@@ -119,12 +119,12 @@ def _dispute(web: Web, app: Flask) -> int:
     from connector.disputes.service import DisputeRequest, RepRef, open_dispute
 
     req = DisputeRequest(kind="period", period="2026-Q1", reason_code="other", description="?")
-    with app.app_context(), unit_of_work() as uow:
+    from webapp.db import org_unit
+
+    with app.app_context(), org_unit(web.org_id) as unit:
         rep = RepRef(web.cast.rep_a, "Rep A", web.cast.manager_a)
-        opened = open_dispute(
-            uow.session, org_id=web.org_id, rep=rep, req=req, now=datetime.now(UTC)
-        )
-        uow.commit()
+        opened = open_dispute(unit, rep=rep, req=req, now=datetime.now(UTC))
+        unit.commit()
         return opened.id
 
 

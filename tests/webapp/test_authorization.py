@@ -88,12 +88,12 @@ def _dispute(app: Flask, web: Web, rep: str, manager: str) -> str:
     now = datetime.now(UTC)
     req = DisputeRequest(kind="period", period="2026-Q1", reason_code="other", description="?")
     admin = Actor(web.cast.admin, "Admin", frozenset({"admin"}))
-    with app.app_context(), unit_of_work() as uow:
-        opened = open_dispute(uow.session, org_id=web.org_id, rep=RepRef(rep, rep, manager),
-                              req=req, now=now)  # fmt: skip
-        act(uow.session, org_id=web.org_id, dispute_id=opened.id, action="review", actor=admin,
-            inputs=Inputs(), now=now)  # fmt: skip
-        uow.commit()
+    from webapp.db import org_unit
+
+    with app.app_context(), org_unit(web.org_id) as unit:
+        opened = open_dispute(unit, rep=RepRef(rep, rep, manager), req=req, now=now)
+        act(unit, dispute_id=opened.id, action="review", actor=admin, inputs=Inputs(), now=now)
+        unit.commit()
         return str(opened.id)
 
 

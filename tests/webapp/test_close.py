@@ -14,10 +14,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from connector.store.periods import locked_periods
 from connector.store.results import PeriodResult
+from tests.store_kit import unit_of_work
 from tests.webapp.conftest import Web
-from webapp.db import unit_of_work
+from webapp.db import org_unit
 
 
 @pytest.fixture
@@ -117,8 +117,8 @@ def test_an_open_dispute_blocks_the_close_until_an_override_reason(web: Web, app
     )
     assert closed.status_code == 200 and closed.get_json()["closed"] is True
     assert closed.get_json()["override_reason"].startswith("Dispute #1")
-    with app.app_context(), unit_of_work() as uow:
-        assert period in [lock.period for lock in locked_periods(uow.session, org_id=web.org_id)]
+    with app.app_context(), org_unit(web.org_id) as unit:
+        assert period in [lock.period for lock in unit.periods.locked_periods()]
     again = client.post(f"/api/v1/periods/{period}/close", headers=_h(web, app, "admin"),
                         json={"override_reason": "again"})  # fmt: skip
     assert again.status_code == 409
@@ -154,12 +154,9 @@ def test_bad_period_names_are_refused(web: Web, app: Flask, bad: str) -> None:
 def test_with_the_hold_on_a_rep_who_has_not_accepted_is_not_approved(web: Web, app: Flask) -> None:
     from datetime import UTC, datetime
 
-    from connector.store.disputes import save_workflow_settings
-
-    with app.app_context(), unit_of_work() as uow:
-        save_workflow_settings(uow.session, org_id=web.org_id, by="admin",
-                               now=datetime.now(UTC), hold_unaccepted=True)  # fmt: skip
-        uow.commit()
+    with app.app_context(), org_unit(web.org_id) as unit:
+        unit.disputes.save_settings(by="admin", now=datetime.now(UTC), hold_unaccepted=True)
+        unit.commit()
     period = _period(web, app)
     assert _approve(web, app, period, web.cast.rep_a, "manager_a").status_code == 409
     held = _approve(web, app, period, web.cast.rep_a, "manager_a").get_json()["error"]

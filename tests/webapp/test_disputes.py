@@ -16,8 +16,9 @@ from flask import Flask
 from connector.reports.earnings import rep_summary
 from connector.store.disputes import DisputeEvent
 from connector.store.sf_tasks import SfTask
+from tests.store_kit import unit_of_work
 from tests.webapp.conftest import Web
-from webapp.db import unit_of_work
+from webapp.db import org_unit
 
 
 @pytest.fixture
@@ -36,12 +37,12 @@ def _bearer(web: Web, app: Flask, who: str) -> dict[str, str]:
 
 
 def _line(web: Web, app: Flask, rep: str) -> dict[str, Any]:
-    with app.app_context(), unit_of_work() as uow:
-        s = rep_summary(uow.session, org_id=web.org_id, rep_id=rep,
+    with app.app_context(), org_unit(web.org_id) as unit:
+        s = rep_summary(unit, rep_id=rep,
                         as_of=datetime.now(UTC).date(), deal_limit=None)  # fmt: skip
         periods = list(s.periods)
         for period in reversed(periods):
-            s = rep_summary(uow.session, org_id=web.org_id, rep_id=rep, period=period,
+            s = rep_summary(unit, rep_id=rep, period=period,
                             as_of=datetime.now(UTC).date(), deal_limit=None)  # fmt: skip
             for deal in s.deals:
                 for ln in deal.lines:

@@ -8,9 +8,9 @@ from flask import jsonify
 
 from connector.reports.acceptance import acceptance_report
 from webapp.api import bp, json_object_body
-from webapp.auth.guard import current_viewer, require
+from webapp.auth.guard import require
 from webapp.close.core import accept_from, acceptance_json, my_plan_or_404
-from webapp.db import unit_of_work
+from webapp.db import viewer_unit
 
 
 def _plan_json() -> dict[str, Any]:
@@ -49,9 +49,8 @@ def accept_plan() -> Any:
 @require("admin")
 def plan_acceptances() -> Any:
     """Every rep on a plan and the newest version they accepted (admins)."""
-    viewer = current_viewer()
-    with unit_of_work() as uow:
-        version, rows = acceptance_report(uow.session, org_id=viewer.org_id)
+    with viewer_unit() as unit:
+        version, rows = acceptance_report(unit)
     listed = [
         {
             "rep_id": r.rep_id,

@@ -15,10 +15,9 @@ from connector.reports.disputes import (
     event_json,
     sorted_queue,
 )
-from connector.store.disputes import dispute_events, reasons
 from webapp.api import bp, json_object_body
 from webapp.auth.guard import bad_request, current_viewer, require
-from webapp.db import unit_of_work
+from webapp.db import viewer_unit
 from webapp.disputes.core import (
     OPEN_ROLES,
     VIEW_ROLES,
@@ -36,8 +35,8 @@ SHOW = ("open", "all")
 def _one(dispute_id: int) -> dict[str, Any]:
     viewer = current_viewer()
     dispute = get_dispute_or_404(dispute_id)
-    with unit_of_work() as uow:
-        events = dispute_events(uow.session, org_id=viewer.org_id, dispute_id=dispute_id)
+    with viewer_unit() as unit:
+        events = unit.disputes.events(dispute_id=dispute_id)
         history = [event_json(e) for e in events]
     return dispute_json(dispute, now=now()) | {
         "events": history,
@@ -91,8 +90,7 @@ def transition_dispute(dispute_id: int) -> Any:
 @require(*VIEW_ROLES)
 def dispute_reasons() -> Any:
     """The org's dispute reasons (the ones in use first; retired ones flagged)."""
-    viewer = current_viewer()
-    with unit_of_work() as uow:
-        found = reasons(uow.session, org_id=viewer.org_id)
+    with viewer_unit() as unit:
+        found = unit.disputes.reasons()
         listed = [{"code": r.code, "label": r.label, "active": r.active} for r in found]
     return jsonify(reasons=listed)

@@ -57,10 +57,11 @@ def _seed_workflow(deps: Any) -> None:
     from datetime import UTC, datetime
 
     from connector.close.demo import seed_workflow_demo
+    from connector.store.unit import OrgUnit
 
-    with deps.sessions() as session:
-        done = seed_workflow_demo(session, org_id=deps.gateway.org_id(), now=datetime.now(UTC))
-        session.commit()
+    with OrgUnit(deps.sessions, deps.gateway.org_id()) as unit:
+        done = seed_workflow_demo(unit, now=datetime.now(UTC))
+        unit.commit()
     if done.disputes or done.ready_period:
         print(
             f"\nWorkflow demo: {done.disputes} disputes in different states; "

@@ -6,9 +6,9 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 
 from connector.reports.acceptance import acceptance_report
-from webapp.auth.guard import current_viewer, require
+from webapp.auth.guard import require
 from webapp.close.core import accept_from, my_plan_or_404
-from webapp.db import unit_of_work
+from webapp.db import viewer_unit
 
 bp = Blueprint("close", __name__)
 METHODS = ["GET", "POST"]
@@ -33,9 +33,8 @@ def accept_plan() -> str:
 @require("admin")
 def acceptance() -> str:
     """Who has accepted the plan version in force, and who has not."""
-    viewer = current_viewer()
-    with unit_of_work() as uow:
-        version, rows = acceptance_report(uow.session, org_id=viewer.org_id)
+    with viewer_unit() as unit:
+        version, rows = acceptance_report(unit)
     return render_template("close/acceptance.html", version=version, rows=rows)
 
 

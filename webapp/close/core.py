@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from connector.reports.acceptance import MyPlan, my_plan
-from connector.store.close import PlanAcceptance, record_acceptance
+from connector.store.close import PlanAcceptance
 from webapp.auth.guard import Refused, bad_request, current_viewer, not_found
-from webapp.db import unit_of_work
+from webapp.db import viewer_unit
 from webapp.disputes.core import now
 
 _SHA = re.compile(r"[0-9a-f]{64}")
@@ -19,11 +19,8 @@ _VERSION = re.compile(r"[0-9]{1,9}")
 def my_plan_or_404() -> MyPlan:
     """The viewer's plan document and acceptances, or 404 when they are on no plan."""
     viewer = current_viewer()
-    with unit_of_work() as uow:
-        found = my_plan(uow.session, org_id=viewer.org_id, rep_id=viewer.user_id)
-        if found is not None:
-            for row in found.acceptances:
-                uow.session.expunge(row)
+    with viewer_unit() as unit:
+        found = my_plan(unit, rep_id=viewer.user_id)
     if found is None:
         raise not_found("Your compensation plan")
     return found
@@ -43,12 +40,11 @@ def accept_from(values: Mapping[str, Any]) -> PlanAcceptance:
     if int(version) != doc.version or sha != doc.sha256:
         raise Refused(409, f"Your plan changed since you opened it: read version {doc.version} "
                       "again and accept that one.")  # fmt: skip
-    with unit_of_work() as uow:
-        row = record_acceptance(uow.session, org_id=viewer.org_id, rep_id=viewer.user_id,
+    with viewer_unit() as unit:
+        row = unit.close.record_acceptance(rep_id=viewer.user_id,
                                 plan_id=doc.plan_id, plan_version=doc.version,
                                 document_sha256=doc.sha256, by=viewer.name, now=now())  # fmt: skip
-        uow.commit()
-        uow.session.expunge(row)
+        unit.commit()
     return row
 
 

@@ -14,14 +14,13 @@ from connector.close.statements import ApprovalRefused, Statement, approve, stat
 from connector.disputes.workflow import Actor
 from connector.reports.acceptance import unaccepted_reps
 from connector.reports.stored_book import active_doc, load_reps
-from connector.store.close import PeriodClose, period_close, result_periods
-from connector.store.disputes import workflow_settings
-from connector.store.people import Person, all_people, people
-from connector.store.result_reads import DbSession
+from connector.store.close import PeriodClose
+from connector.store.people import Person
+from connector.store.unit import OrgUnit
 from webapp.access import team_of
 from webapp.auth.guard import Refused, bad_request, current_viewer, not_found
 from webapp.auth.session import Viewer
-from webapp.db import unit_of_work
+from webapp.db import viewer_unit
 from webapp.disputes.core import now, refuse
 from webapp.params import PERIOD_PATTERN
 
@@ -57,28 +56,22 @@ def period_view(period: str | None) -> PeriodView:
     """The statements of `period` (default: the latest that has ended) the viewer may see."""
     viewer = current_viewer()
     today = now().date()
-    with unit_of_work() as uow:
-        session, org_id = uow.session, viewer.org_id
-        known = result_periods(session, org_id=org_id)
+    with viewer_unit() as unit:
+        known = unit.close.result_periods()
         ended = [p for p, end in known if end < today] or [p for p, _ in known]
         name = period or (ended[-1] if ended else None)
         if name is None:
             raise not_found("A period with results")
-        doc = active_doc(session, org_id=org_id)
+        doc = active_doc(unit)
         currency_of = {p.id: p.currency for p in doc.plans} if doc else {}
         default = doc.plans[0].currency if doc else "USD"
-        rows = statements(session, org_id=org_id, period=name, currency_of=currency_of,
+        rows = statements(unit, period=name, currency_of=currency_of,
                           default=default)  # fmt: skip
         scope = _scope(viewer)
         shown = tuple(s for s in rows if scope is None or s.rep_id in scope)
-        found = blockers(session, org_id=org_id, period=name, rows=rows) if scope is None else None
-        closed = period_close(session, org_id=org_id, period=name)
-        for s in shown:
-            if s.approval is not None:
-                session.expunge(s.approval)
-        if closed is not None:
-            session.expunge(closed)
-        names = people(session, org_id=org_id, ids=[s.rep_id for s in shown])
+        found = blockers(unit, period=name, rows=rows) if scope is None else None
+        closed = unit.close.period_close(period=name)
+        names = unit.people.people(ids=[s.rep_id for s in shown])
     return PeriodView(name, tuple(p for p, _ in known), shown, names, found, closed)
 
 
@@ -93,14 +86,13 @@ def approve_from(period: str, rep_id: str) -> None:
     person = view.people.get(rep_id)
     actor = Actor(viewer.user_id, viewer.name, viewer.roles, manages_rep=rep_id in team_of(viewer))
     try:
-        with unit_of_work() as uow:
-            session, org_id = uow.session, viewer.org_id
-            hold = workflow_settings(session, org_id=org_id).hold_unaccepted
-            held = hold and rep_id in unaccepted_reps(session, org_id=org_id)
+        with viewer_unit() as unit:
+            hold = unit.disputes.settings().hold_unaccepted
+            held = hold and rep_id in unaccepted_reps(unit)
             has_manager = bool(person and person.manager_id)
-            approve(session, org_id=org_id, period=period, statement=statement, actor=actor,
+            approve(unit, period=period, statement=statement, actor=actor,
                     has_manager=has_manager, held=held, now=now())  # fmt: skip
-            uow.commit()
+            unit.commit()
     except ApprovalRefused as exc:
         raise refuse(
             viewer, f"approve statement {period} {rep_id}", exc.status, exc.message
@@ -115,35 +107,33 @@ def close_from(period: str, values: Mapping[str, Any]) -> PeriodClose:
     if reason is not None and not isinstance(reason, str):
         raise bad_request("override_reason: must be text")
     assert view.blockers is not None  # admins only
-    with unit_of_work() as uow:
-        doc = active_doc(uow.session, org_id=viewer.org_id)
+    with viewer_unit() as unit:
+        doc = active_doc(unit)
         kinds = tuple(sorted({p.period for p in doc.plans})) if doc else ()
         try:
-            row = close_period(uow.session, org_id=viewer.org_id, period=period,
+            row = close_period(unit, period=period,
                                found=view.blockers, by=viewer.name, override_reason=reason,
                                kinds=kinds, now=now())  # fmt: skip
         except CloseRefused as exc:
             raise Refused(exc.status, exc.message) from None
-        uow.commit()
-        uow.session.expunge(row)
+        unit.commit()
     return row
 
 
 def payroll(period: str) -> PayrollExport:
     """The payroll export of a closed period (409 when it is not closed)."""
-    viewer = current_viewer()
-    with unit_of_work() as uow:
-        numbers = _employee_numbers(uow.session, viewer)
+    with viewer_unit() as unit:
+        numbers = _employee_numbers(unit)
         try:
-            return build_export(uow.session, org_id=viewer.org_id, period=period,
+            return build_export(unit, period=period,
                                 employee_numbers=numbers)  # fmt: skip
         except CloseRefused as exc:
             raise Refused(exc.status, exc.message) from None
 
 
-def _employee_numbers(session: DbSession, viewer: Viewer) -> dict[str, str]:
-    ids = [p.id for p in all_people(session, org_id=viewer.org_id)]
-    reps = load_reps(session, org_id=viewer.org_id, ids=ids)
+def _employee_numbers(unit: OrgUnit) -> dict[str, str]:
+    ids = [p.id for p in unit.people.all_people()]
+    reps = load_reps(unit, ids=ids)
     out = {}
     for rep_id, rep in reps.items():
         value = rep.attributes.get(EMPLOYEE_NUMBER)

@@ -18,11 +18,9 @@ from connector.reports.disputes import (
     sorted_queue,
     task_json,
 )
-from connector.store.disputes import dispute_events, reasons
-from connector.store.sf_tasks import tasks_of
 from webapp.access import get_rep_or_404
 from webapp.auth.guard import bad_request, current_viewer, require
-from webapp.db import unit_of_work
+from webapp.db import viewer_unit
 from webapp.disputes.core import (
     OPEN_ROLES,
     VIEW_ROLES,
@@ -75,8 +73,8 @@ def new() -> str:
     viewer = current_viewer()
     person = get_rep_or_404(viewer.user_id)
     summary = statement_of(person.id, period=period_param())
-    with unit_of_work() as uow:
-        choices = reasons(uow.session, org_id=viewer.org_id, active_only=True)
+    with viewer_unit() as unit:
+        choices = unit.disputes.reasons(active_only=True)
         options = [(r.code, r.label) for r in choices]
     about = {name: (request.values.get(name) or "")[:80] for name in
              ("kind", "deal_id", "component", "credit_type")}  # fmt: skip
@@ -118,12 +116,9 @@ def act(dispute_id: int) -> str:
 def _detail(dispute_id: int) -> str:
     viewer = current_viewer()
     dispute = get_dispute_or_404(dispute_id)
-    with unit_of_work() as uow:
-        session, org_id = uow.session, viewer.org_id
-        events = [
-            event_json(e) for e in dispute_events(session, org_id=org_id, dispute_id=dispute_id)
-        ]
-        rows = tasks_of(session, org_id=org_id, source="dispute", source_id=dispute_id)
+    with viewer_unit() as unit:
+        events = [event_json(e) for e in unit.disputes.events(dispute_id=dispute_id)]
+        rows = unit.tasks.of(source="dispute", source_id=dispute_id)
         tasks = [task_json(t) for t in rows]
     return render_template(
         "disputes/detail.html",

@@ -7,10 +7,8 @@ import re
 
 from flask import render_template, request
 
-from connector.store.disputes import reasons, save_reason, save_workflow_settings, workflow_settings
-from connector.store.sf_tasks import failed_tasks
 from webapp.auth.guard import bad_request, current_viewer, require
-from webapp.db import unit_of_work
+from webapp.db import viewer_unit
 from webapp.disputes import bp
 from webapp.disputes.core import now
 
@@ -20,11 +18,10 @@ FAILED_SHOWN = 50
 
 
 def _page() -> str:
-    viewer = current_viewer()
-    with unit_of_work() as uow:
-        settings = workflow_settings(uow.session, org_id=viewer.org_id)
-        listed = [(r.code, r.label, r.active) for r in reasons(uow.session, org_id=viewer.org_id)]
-        failed = failed_tasks(uow.session, org_id=viewer.org_id, limit=FAILED_SHOWN)
+    with viewer_unit() as unit:
+        settings = unit.disputes.settings()
+        listed = [(r.code, r.label, r.active) for r in unit.disputes.reasons()]
+        failed = unit.tasks.failed(limit=FAILED_SHOWN)
         failed_rows = [(t.source_id, t.assignee_id, t.subject, t.last_error) for t in failed]
         shown = (settings.manager_step, settings.dispute_admin_id or "", settings.hold_unaccepted)
     return render_template(
@@ -47,17 +44,15 @@ def settings_save() -> str:
     admin_id = (request.form.get("dispute_admin_id") or "").strip()
     if admin_id and not _USER_ID.fullmatch(admin_id):
         raise bad_request("dispute_admin_id: must be a Salesforce User id (005…) or empty")
-    with unit_of_work() as uow:
-        save_workflow_settings(
-            uow.session,
-            org_id=viewer.org_id,
+    with viewer_unit() as unit:
+        unit.disputes.save_settings(
             by=viewer.name,
             now=now(),
             manager_step=request.form.get("manager_step") == "on",
             dispute_admin_id=admin_id or None,
             hold_unaccepted=request.form.get("hold_unaccepted") == "on",
         )
-        uow.commit()
+        unit.commit()
     return _page()
 
 
@@ -65,7 +60,6 @@ def settings_save() -> str:
 @require("admin", csrf=True)
 def reason_save() -> str:
     """Add a reason, rename one, or retire / restore it (disputes keep the label they had)."""
-    viewer = current_viewer()
     code = (request.form.get("code") or "").strip()
     label = " ".join((request.form.get("label") or "").split())
     if not _CODE.fullmatch(code):
@@ -74,8 +68,8 @@ def reason_save() -> str:
         )
     if not label or len(label) > 80:
         raise bad_request("label: 1 to 80 characters")
-    with unit_of_work() as uow:
-        save_reason(uow.session, org_id=viewer.org_id, code=code, label=label,
+    with viewer_unit() as unit:
+        unit.disputes.save_reason(code=code, label=label,
                     active=request.form.get("active", "on") == "on")  # fmt: skip
-        uow.commit()
+        unit.commit()
     return _page()

@@ -26,11 +26,11 @@ from connector.disputes.service import (
 )
 from connector.disputes.workflow import Actor, Inputs, TransitionRefused
 from connector.reports.earnings import RepSummary, rep_summary
-from connector.store.disputes import Dispute, find_disputes, get_dispute
+from connector.store.disputes import Dispute
 from webapp.access import get_deal_or_404, get_rep_or_404, team_of
 from webapp.auth.guard import Refused, bad_request, current_viewer, not_found
 from webapp.auth.session import Viewer
-from webapp.db import unit_of_work
+from webapp.db import viewer_unit
 
 audit = logging.getLogger("quotaflow.audit")
 VIEW_ROLES = ("rep", "manager", "admin")
@@ -67,10 +67,8 @@ def may_see(viewer: Viewer, dispute: Dispute) -> bool:
 def get_dispute_or_404(dispute_id: int) -> Dispute:
     """A dispute the viewer may see (detached from its session), or 404 (logged)."""
     viewer = current_viewer()
-    with unit_of_work() as uow:
-        found = get_dispute(uow.session, org_id=viewer.org_id, dispute_id=dispute_id)
-        if found is not None:
-            uow.session.expunge(found)
+    with viewer_unit() as unit:
+        found = unit.disputes.get(dispute_id=dispute_id)
     if found is None or not may_see(viewer, found):
         message = f"Dispute {dispute_id} was not found, or you may not see it."
         raise refuse(viewer, f"view dispute {dispute_id}", 404, message)
@@ -82,12 +80,8 @@ def visible_disputes(viewer: Viewer, *, states: set[str] | None) -> list[Dispute
     rep_ids: set[str] | None = None
     if not viewer.has("admin"):
         rep_ids = {viewer.user_id} | (set(team_of(viewer)) if viewer.has("manager") else set())
-    with unit_of_work() as uow:
-        rows = list(
-            find_disputes(uow.session, org_id=viewer.org_id, rep_ids=rep_ids, states=states)
-        )
-        for row in rows:
-            uow.session.expunge(row)
+    with viewer_unit() as unit:
+        rows = list(unit.disputes.find(rep_ids=rep_ids, states=states))
     return rows
 
 
@@ -111,9 +105,8 @@ def _text(values: Mapping[str, Any], name: str, *, limit: int = 80) -> str:
 
 def statement_of(rep_id: str, *, period: str | None) -> RepSummary:
     """The rep's stored statement of `period` (the current one when None), every line."""
-    viewer = current_viewer()
-    with unit_of_work() as uow:
-        return rep_summary(uow.session, org_id=viewer.org_id, rep_id=rep_id,
+    with viewer_unit() as unit:
+        return rep_summary(unit, rep_id=rep_id,
                            as_of=now().date(), period=period, deal_limit=None)  # fmt: skip
 
 
@@ -166,14 +159,13 @@ def open_from(values: Mapping[str, Any]) -> Dispute:
     if req.deal_id:
         get_deal_or_404(req.deal_id)
     try:
-        with unit_of_work() as uow:
-            check_request(uow.session, org_id=viewer.org_id, req=req)
+        with viewer_unit() as unit:
+            check_request(unit, req=req)
         req = replace(req, shown_amount=_shown_amount(viewer, req))
-        with unit_of_work() as uow:
+        with viewer_unit() as unit:
             rep = RepRef(person.id, person.name, person.manager_id)
-            dispute = open_dispute(uow.session, org_id=viewer.org_id, rep=rep, req=req, now=now())
-            uow.commit()
-            uow.session.expunge(dispute)
+            dispute = open_dispute(unit, rep=rep, req=req, now=now())
+            unit.commit()
     except DisputeInvalid as exc:
         raise bad_request(str(exc)) from None
     return dispute
@@ -195,11 +187,10 @@ def act_from(dispute_id: int, values: Mapping[str, Any]) -> Dispute:
     )
     actor = actor_for(viewer, dispute)
     try:
-        with unit_of_work() as uow:
-            changed = act(uow.session, org_id=viewer.org_id, dispute_id=dispute_id,
+        with viewer_unit() as unit:
+            changed = act(unit, dispute_id=dispute_id,
                           action=action, actor=actor, inputs=inputs, now=now())  # fmt: skip
-            uow.commit()
-            uow.session.expunge(changed)
+            unit.commit()
     except TransitionRefused as exc:
         raise refuse(viewer, f"{action or 'no action'} on dispute {dispute_id}", exc.status,
                      exc.message) from None  # fmt: skip
