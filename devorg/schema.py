@@ -338,6 +338,18 @@ def _build_objects() -> dict[str, ObjectSpec]:
             _f("IsCorporate", "boolean", label="Corporate Currency"),
             _f("IsActive", "boolean", label="Active", default_value=True)],
             deletable=False, label="Currency", label_plural="Currencies"),
+        # Advanced currency management: each rate applies from StartDate up to the next
+        # StartDate of the same currency (NextStartDate, read-only, kept by Salesforce).
+        # No IsDeleted, and not createable through the API (Salesforce allows update and
+        # delete; the devorg updates only).
+        _obj("DatedConversionRate", "04w", [
+            _f("IsoCode", "picklist", length=3, nillable=False, picklist_values=_CURRENCIES,
+               restricted_picklist=True, label="Currency ISO Code"),
+            _f("ConversionRate", "double", precision=18, scale=6, nillable=False,
+               label="Exchange Rate"),
+            _f("StartDate", "date", nillable=False, label="Date"),
+            _f("NextStartDate", "date", label="Next Start Date", **_RO)],
+            deletable=False, label="Dated Conversion Rate"),
         _obj("Opportunity", "006", _opportunity_fields(), label_plural="Opportunities"),
         _obj("Organization", "00D", _organization_fields(), deletable=False,
              label_plural="Organizations"),

@@ -142,6 +142,7 @@ def _header(obj: ObjectSpec, path: str) -> dict[str, Any]:
     setup = obj.name in (
         "Profile",
         "CurrencyType",
+        "DatedConversionRate",
         "OpportunitySplitType",
         "Organization",
         "RecordType",
@@ -169,7 +170,7 @@ def _header(obj: ObjectSpec, path: str) -> dict[str, Any]:
         "searchable": not setup,
         "triggerable": True,
         "undeletable": obj.deletable,
-        "updateable": not setup or obj.name == "CurrencyType",
+        "updateable": not setup or obj.name in ("CurrencyType", "DatedConversionRate"),
         "urls": _urls(obj, path),
     }
 

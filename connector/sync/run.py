@@ -22,6 +22,7 @@ from connector.sync.grant_ids import pin_grant_names
 from connector.sync.inputs import default_holder, held_lease
 from connector.sync.plans import load_active_plan
 from connector.sync.progress import Progress, QuietProgress
+from connector.sync.rates import refresh_rates
 from connector.sync.stages import Where, calc_window, calculate_stage, store_stage
 from connector.sync.summary import SyncSummary
 from connector.sync.writeback_stage import WriteResult, run_writeback
@@ -161,6 +162,7 @@ def _execute(run: _Run) -> SyncSummary:
             f"org {run.org_id} has no compensation plan; "
             "import one with `quotaflow plans import FILE`"
         )
+    refresh_rates(deps, org_id=run.org_id, run_id=run.run_id, full=run.mode == "full", now=now)
     run.progress.stage("calculate")
     window = calc_window(now.date(), run.options.history_years)
     where = Where(deps, run.org_id, run.run_id, run.mode, now.date(), window)

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "webapp.cli.db_cmd",
     "webapp.cli.calc_cmd",
     "webapp.cli.plans_cmd",
+    "webapp.cli.adjustments_cmd",
     "webapp.cli.mappings_cmd",
     "webapp.cli.devorg_cmd",
 )
