@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from calc.adjustments import REASON_LIMIT
 from connector.disputes.workflow import (
     KINDS,
     TASK_ASKS,
@@ -20,6 +21,7 @@ from connector.disputes.workflow import (
     first_state,
     waiting_on,
 )
+from connector.store.adjustments import AdjustmentError
 from connector.store.disputes import Dispute, DisputeEvent
 from connector.store.unit import OrgUnit
 
@@ -161,11 +163,34 @@ def act(
             diff[name] = stored
             setattr(dispute, name, stored)
     dispute.state, dispute.updated_at = outcome.state, now
+    if action == "resolve" and dispute.resolved_amount is not None:
+        diff["adjustment_id"] = _pay(unit, dispute, actor=actor, now=now)
     _event(unit, dispute, action, before, actor=actor, now=now, changes=diff,
            note=inputs.note.strip() if inputs.note else None)  # fmt: skip
     unit.tasks.complete(source="dispute", source_id=dispute.id, now=now)
     _owe_task(unit, dispute, now=now)
     return dispute
+
+
+def _pay(unit: OrgUnit, dispute: Dispute, *, actor: Actor, now: datetime) -> int:
+    """The adjustment an approved or partly approved dispute pays (in the dispute's period,
+    under the `adjustment` component, referenced by the dispute so it can never pay twice)."""
+    reason = f"Dispute #{dispute.id} ({dispute.reason_label}): {dispute.resolution_reason}"
+    try:
+        adjustment = unit.adjustments.add(
+            rep_id=dispute.rep_id,
+            period=dispute.period,
+            amount=Decimal(dispute.resolved_amount or "0"),
+            reason=reason[:REASON_LIMIT],
+            entered_by=actor.name,
+            now=now,
+            reference=f"dispute-{dispute.id}",
+            source="dispute",
+        )
+    except AdjustmentError as exc:
+        raise TransitionRefused(400, f"amount: the adjustment cannot be paid: {exc}") from None
+    dispute.adjustment_id = adjustment.id
+    return adjustment.id
 
 
 def _event(

@@ -139,3 +139,12 @@ def test_tasks_need_the_edit_tasks_permission() -> None:
     assert not any(without.can(task, op) for op in ("create", "edit", "delete"))
     assert all(with_it.can(task, op) for op in ("create", "edit", "delete"))
     assert not with_it.can(schema.OBJECTS["Opportunity"], "edit")
+
+
+def test_subject_is_filtered_like_any_text(api: Api) -> None:
+    created = api.call("POST", f"{API}/sobjects/Task", json={"Subject": "Quotaflow dispute #9: x"})
+    assert created.status_code == 201
+    like = "SELECT Id FROM Task WHERE Subject LIKE 'Quotaflow dispute #9:%'"
+    assert [r["Id"] for r in api.salesforce().query(like)["records"]] == [created.json()["id"]]
+    bad = api.call("GET", f"{API}/query/", params={"q": "SELECT Id FROM Task WHERE Subject = 9"})
+    assert bad.status_code == 400 and "enclosed in quotes" in bad.json()[0]["message"]

@@ -89,6 +89,12 @@ def test_rep_opens_admin_resolves_partially_and_everyone_sees_the_history(
     assert (body["state"], body["resolution"], body["resolved_amount"]) == (
         "resolved", "partially_approved", "125.50"
     )  # fmt: skip
+    # The resolution stored the adjustment the next sync pays, referenced by the dispute.
+    with app.app_context(), org_unit(web.org_id) as unit:
+        (adj,) = unit.adjustments.listed(rep_ids=[web.cast.rep_a])
+        paid = (adj.id, adj.amount, adj.period, adj.reference, adj.source, adj.component)
+    assert paid == (body["adjustment_id"], "125.50", d["period"], f"dispute-{d['id']}",
+                    "dispute", "adjustment")  # fmt: skip
     # The rep sees every step, who took it and what changed.
     seen = app.test_client().get(f"/api/v1/disputes/{d['id']}", headers=_bearer(web, app, "rep_a"))
     events = seen.get_json()["events"]
@@ -127,6 +133,10 @@ def test_a_rep_cannot_resolve_their_own_dispute_and_the_attempt_is_logged(
     with app.app_context(), unit_of_work() as uow:
         actions = [e.action for e in uow.session.query(DisputeEvent).filter_by(dispute_id=d["id"])]
     assert actions == ["open", "review"]  # nothing stored
+    denied = _act(web, app, "admin", d["id"], action="resolve", resolution="denied", note="no")
+    assert denied.get_json()["adjustment_id"] is None
+    with app.app_context(), org_unit(web.org_id) as unit:
+        assert unit.adjustments.listed(rep_ids=[web.cast.rep_a]) == []  # a denial pays nothing
 
 
 def test_managers_see_their_teams_disputes_only(
