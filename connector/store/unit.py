@@ -65,6 +65,7 @@ from connector.store.results import CalcRun, PeriodResult
 from connector.store.roles import Grant, Holder
 from connector.store.run_reads import IssueFilter, IssueRecord, RunRecord
 from connector.store.team_reads import ResultRow, StoredPeriod
+from connector.store.workflow_repos import CloseRepository, DisputeRepository, TaskRepository
 from connector.store.writeback_fields import ListedField, WritebackFieldEvent
 from mappings.schema import MappingDocument
 from mappings.writeback_rules import FieldKey
@@ -865,6 +866,9 @@ class OrgUnit:
         self.hosts = HostRepository(session, org)
         self.adjustments = AdjustmentRepository(session, org)
         self.rates = RateRepository(session, org)
+        self.disputes = DisputeRepository(session, org)
+        self.tasks = TaskRepository(session, org)
+        self.close = CloseRepository(session, org)
         return self
 
     def __exit__(
