@@ -15,13 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from calc.writeback import Desired, FieldTarget, diff_writeback, group_by_record
+from connector.salesforce.bulk_writes import send_records
 from connector.salesforce.gateway import Gateway
-from connector.salesforce.write_batches import (
-    TRANSIENT_CODES,
-    BatchOutcome,
-    WriteOptions,
-    write_records,
-)
+from connector.salesforce.write_batches import TRANSIENT_CODES, BatchOutcome, WriteOptions
 from connector.store.results import (
     SessionFactory,
     add_issues,
@@ -188,5 +184,6 @@ def run_writeback(
         done += len(outcome.written) + len(issues)
         progress.advance(done, len(records))
 
-    stats = write_records(gateway, records, options=options, on_batch=settle)
+    # Many records of one object go through a Bulk API 2.0 ingest job, the rest 200 a call.
+    stats = send_records(gateway, records, options=options, on_batch=settle)
     return WriteResult(planned, stats.written, stats.calls, len(stats.issues) + len(refused))
