@@ -29,6 +29,9 @@ class JobInfo:
     error_message: str | None = None
     processed: int = 0
     failed: int = 0
+    object: str = ""
+    created_by: str = ""
+    modstamp: str = ""  # systemModstamp, `2026-12-03T07:30:00.000+0000`
 
     @classmethod
     def of(cls, body: Any) -> JobInfo:
@@ -42,6 +45,9 @@ class JobInfo:
             error_message=str(message) if message else None,
             processed=int(body.get("numberRecordsProcessed") or 0),
             failed=int(body.get("numberRecordsFailed") or 0),
+            object=str(body.get("object") or ""),
+            created_by=str(body.get("createdById") or ""),
+            modstamp=str(body.get("systemModstamp") or ""),
         )
 
     @property
@@ -103,6 +109,21 @@ class BulkJobs:
     def delete(self, kind: str, job_id: str) -> None:
         """Delete a finished job and its results (Salesforce would keep them seven days)."""
         self.gateway.jobs_request("DELETE", f"{kind}/{job_id}")
+
+    def list_jobs(self, kind: str) -> list[JobInfo]:
+        """Every job of `kind` Salesforce holds (seven days of them), following
+        `nextRecordsUrl`."""
+        path: str | None = kind
+        found: list[JobInfo] = []
+        while path:
+            body = self.gateway.jobs_request("GET", path).json()
+            found += [JobInfo.of(item) for item in body.get("records") or []]
+            following = body.get("nextRecordsUrl")
+            # `/services/data/v62.0/jobs/ingest?queryLocator=...`: the part after jobs/.
+            path = (
+                str(following).split("/jobs/", 1)[1] if following and not body.get("done") else None
+            )
+        return found
 
     # -- query jobs ---------------------------------------------------------------------
 

@@ -23,9 +23,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from connector.salesforce.bulk import BulkJobs
+from connector.salesforce.bulk import BulkJobs, JobInfo
 from connector.salesforce.bulk_csv import NULL_MARKER, ingest_cell, ingest_csv, reader
+from connector.salesforce.bulk_csv import parse_value as _parse_value
 from connector.salesforce.errors import BulkJobTimeout
 from connector.salesforce.gateway import Gateway
 from connector.salesforce.write_batches import (
@@ -42,6 +44,18 @@ from connector.salesforce.write_batches import (
 log = logging.getLogger(__name__)
 # Bulk API 2.0 takes at most 100 MB of CSV per job; stay well under it.
 MAX_UPLOAD_BYTES = 80 * 1024 * 1024
+# Jobs finished this long before the run began count as earlier jobs too (clock skew, and
+# the pull reads only up to the run's start second).
+EARLIER_JOB_MARGIN = timedelta(minutes=2)
+Key = tuple[str, str]
+
+
+def parse_datetime(text: str) -> datetime:
+    """A job's systemModstamp as an aware datetime (ValueError if it is not one)."""
+    value = _parse_value("datetime", text)
+    if not isinstance(value, datetime):
+        raise ValueError(f"not a datetime: {text!r}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,16 +73,27 @@ def send_records(
     *,
     options: WriteOptions | None = None,
     on_batch: OnBatch | None = None,
+    since: datetime | None = None,
 ) -> WriteStats:
     """Write every record: objects at or above the ingest threshold through Bulk API 2.0
-    ingest jobs, the rest (and what a job sends back) through sObject Collections."""
+    ingest jobs, the rest (and what a job sends back) through sObject Collections.
+
+    `since` is when the run began: with the Bulk path on, ingest jobs of ours still running
+    or finished after it (a run killed, or one that gave up on a stuck job) are waited for
+    first, and what they wrote is not sent again (`finish_earlier_jobs`)."""
     options = options or WriteOptions()
     bulk = gateway.options.bulk
     calls_before = gateway.calls
+    stats = WriteStats()
+    if records and bulk is not None and bulk.ingest_threshold > 0:
+        records, settled = finish_earlier_jobs(BulkJobs(gateway), records, since=since)
+        if settled:
+            stats.written += len(settled)
+            if on_batch is not None:
+                on_batch(BatchOutcome(settled, ()))
     by_object: dict[str, list[Record]] = {}
     for record in records:
         by_object.setdefault(record[0], []).append(record)
-    stats = WriteStats()
     through_rest: list[Record] = []
     for object_name, group in by_object.items():
         bulky = [r for r in group if _bulk_safe(r)]
@@ -90,6 +115,73 @@ def send_records(
     stats.retried += rest.retried
     stats.calls = gateway.calls - calls_before
     return stats
+
+
+def finish_earlier_jobs(
+    jobs: BulkJobs, records: Sequence[Record], *, since: datetime | None
+) -> tuple[list[Record], tuple[Key, ...]]:
+    """(the records still to send, the records already written) once the ingest jobs this
+    integration user left behind are done.
+
+    A job survives the process that closed it: a clock killed mid-job, or a run that gave up
+    on a stuck job, leaves it writing. Its writes may postdate this run's pull, whose values
+    the diff used, so the values a job wrote are taken as the CRM's: a field it already set
+    to the wanted value is not sent again. A job never closed (still Open) processed
+    nothing and is aborted. One still running past QUOTAFLOW_BULK_TIMEOUT fails the stage
+    (BulkJobTimeout) with every record pending, rather than write beside it."""
+    objects = {obj for obj, _rid, _values in records}
+    me = jobs.gateway.user_id()[:15]
+    cutoff = None if since is None else since - EARLIER_JOB_MARGIN
+    earlier = sorted(
+        (
+            job
+            for job in jobs.list_jobs("ingest")
+            if job.created_by[:15] == me
+            and job.object in objects
+            and (not job.done or (cutoff is not None and _finished_after(job, cutoff)))
+        ),
+        key=lambda job: (job.modstamp, job.id),
+    )
+    written: dict[Key, dict[str, str]] = {}
+    for job in earlier:
+        if job.state == "Open":
+            jobs.abort("ingest", job.id)
+            continue
+        if not job.done:
+            log.warning("waiting for Bulk API ingest job %s left by an earlier run", job.id)
+            jobs.wait("ingest", job.id)
+        for rid, set_cells in _written_cells(jobs.ingest_results(job.id, "successfulResults")):
+            written.setdefault((job.object, rid), {}).update(set_cells)
+    keep: list[Record] = []
+    settled: list[Key] = []
+    for obj, rid, values in records:
+        cells = written.get((obj, rid), {})
+        left = {f: v for f, v in values.items() if cells.get(f) != ingest_cell(v)}
+        if left:
+            keep.append((obj, rid, left))
+        else:
+            settled.append((obj, rid))
+    return keep, tuple(settled)
+
+
+def _finished_after(job: JobInfo, cutoff: datetime) -> bool:
+    try:
+        return parse_datetime(job.modstamp) >= cutoff
+    except ValueError:
+        return True  # an unreadable stamp: read the job's results rather than guess
+
+
+def _written_cells(text: str) -> Iterable[tuple[str, dict[str, str]]]:
+    """(uploaded Id, {field: cell}) of each row of a successfulResults list."""
+    rows = reader(text)
+    header = next(rows, None)
+    if header is None or "Id" not in header:
+        return
+    fields = [(n, name) for n, name in enumerate(header) if not name.startswith("sf__")]
+    at = header.index("Id")
+    for row in rows:
+        if len(row) == len(header):
+            yield row[at], {name: row[n] for n, name in fields if name != "Id" and row[n] != ""}
 
 
 def _bulk_safe(record: Record) -> bool:

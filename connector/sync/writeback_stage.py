@@ -185,5 +185,5 @@ def run_writeback(
         progress.advance(done, len(records))
 
     # Many records of one object go through a Bulk API 2.0 ingest job, the rest 200 a call.
-    stats = send_records(gateway, records, options=options, on_batch=settle)
+    stats = send_records(gateway, records, options=options, on_batch=settle, since=now)
     return WriteResult(planned, stats.written, stats.calls, len(stats.issues) + len(refused))

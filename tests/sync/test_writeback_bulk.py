@@ -7,8 +7,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,9 @@ import requests
 from sqlalchemy import select
 
 from connector.deps import build_sync_deps
+from connector.salesforce.bulk import BulkJobs
+from connector.salesforce.bulk_csv import ingest_csv
+from connector.salesforce.bulk_writes import send_records
 from connector.store.models import RecordIssue
 from connector.store.results import WritebackValue
 from connector.sync import run_sync
@@ -184,3 +189,49 @@ def test_a_job_stuck_past_its_deadline_is_aborted_and_nothing_is_written_twice(
         assert summary.written == summary.to_write
         _crm_equals_wanted(org)
         _echo_writes_nothing(org)
+
+
+@pytest.mark.slow
+def test_a_job_left_running_by_a_killed_run_is_waited_for_and_not_written_again(
+    tmp_path: Path,
+) -> None:
+    with bulk_org(tmp_path, bulk_write_threshold=1, bulk_threshold=0) as (org, wire):
+        gateway = org.deps.gateway
+        ids = [o["Id"] for o in org.client.query("SELECT Id FROM Opportunity ORDER BY Id LIMIT 30")]
+        field = "Estimated_Commission__c"
+        left_behind = [("Opportunity", rid, {field: 11.5}) for rid in ids[:20]]
+        http = org.client.http
+        control = f"{org.info.instance_url}/__devorg/bulk"
+        assert http.post(control, json={"auto": False}).ok
+        # A run uploads and closes a job, then its process is killed: the job stays queued.
+        jobs = BulkJobs(gateway)
+        earlier = jobs.create_ingest("Opportunity")
+        jobs.upload(earlier, ingest_csv(["Id", field], [[rid, "11.5"] for rid in ids[:20]]))
+        jobs.close(earlier)
+        since = datetime.now(UTC)
+        # The org gets to the job a moment after the next run's write-back begins.
+        resume = threading.Timer(1.5, lambda: http.post(control, json={"auto": True}))
+        resume.start()
+        try:
+            wanted = [
+                ("Opportunity", ids[0], {field: 99.0}),  # changed since: sent again
+                *left_behind[1:],  # what the job writes: not sent again
+                *(("Opportunity", rid, {field: 22.5}) for rid in ids[20:]),
+            ]
+            stats = send_records(gateway, wanted, since=since)
+        finally:
+            resume.join()
+            assert http.post(control, json={"auto": True}).ok
+        assert stats.written == 30 and not stats.issues
+        [later] = [j for j in wire.jobs if j != earlier]
+        assert sorted(wire.jobs[later]) == sorted([ids[0], *ids[20:]])
+        assert wire.rest == []
+        held = {
+            o["Id"]: o[field]
+            for o in org.client.query(f"SELECT Id, {field} FROM Opportunity ORDER BY Id LIMIT 30")
+        }
+        assert held == {
+            ids[0]: 99.0,
+            **dict.fromkeys(ids[1:20], 11.5),
+            **dict.fromkeys(ids[20:], 22.5),
+        }
