@@ -24,7 +24,7 @@ from connector.pull.changes import parse_modstamp
 from connector.pull.result import ObjectCounts
 from connector.pull.specs import ObjectSpec
 from connector.salesforce.bulk import BulkJobs
-from connector.salesforce.bulk_csv import BulkCsvError, rest_record, typed_rows
+from connector.salesforce.bulk_csv import BulkCsvError, rest_rows
 from connector.salesforce.errors import (
     BulkJobFailed,
     BulkJobTimeout,
@@ -132,18 +132,17 @@ def _read_results(
     row = 1
     while True:
         results = jobs.results(job_id, locator)
-        header, rows = typed_rows(results.text, types, first_row=row)
-        if rows and {h.casefold() for h in header} != wanted:
+        header, records = rest_rows(results.text, types, first_row=row)
+        if records and {h.casefold() for h in header} != wanted:
             raise BulkCsvError(
                 f"query job {job_id}: columns {', '.join(header)} are not the fields selected"
             )
-        if len(rows) != results.count:
+        if len(records) != results.count:
             raise BulkCsvError(
-                f"query job {job_id}: {len(rows)} rows read, Sforce-NumberOfRecords says "
+                f"query job {job_id}: {len(records)} rows read, Sforce-NumberOfRecords says "
                 f"{results.count}"
             )
-        row += len(rows)
-        records = [rest_record(header, values) for values in rows]
+        row += len(records)
         previous = _check_order(records, spec, previous, job_id)
         for start in range(0, len(records), COMMIT_ROWS):
             chunk = records[start : start + COMMIT_ROWS]

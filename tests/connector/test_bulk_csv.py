@@ -16,6 +16,7 @@ from connector.salesforce.bulk_csv import (
     parse_value,
     reader,
     rest_record,
+    rest_rows,
     rest_value,
     typed_rows,
 )
@@ -149,3 +150,37 @@ def test_ingest_data_is_quoted_plain_and_null_is_marked() -> None:
     assert ingest_cell(date(2026, 1, 2)) == "2026-01-02"
     data = ingest_csv(["Id", "Name"], [["006A", 'a "b",\nc']])
     assert data == b'"Id","Name"\n"006A","a ""b"",\nc"\n'
+
+
+def test_the_one_pass_reader_gives_what_typed_values_shaped_give() -> None:
+    header = list(TYPES)
+    cells = [
+        ["006A", "1234.56", "false", "2026-02-28", "2026-03-01T12:00:00.000Z", "a", "-3", "R"],
+        ["006B", "1e5", "true", "", "2026-03-01T12:00:00.007+0100", "", "", ""],
+        ["006C", "1234567890123456.78", "", "2026-01-01", "2026-03-01T12:00:00Z", "", "0", ""],
+        ["006D", "2000.0", "false", "", "2026-12-31T23:59:59.999Z", "x,y", "", ""],
+    ]
+    text = "\n".join(",".join(f'"{c}"' for c in row) for row in [header, *cells]) + "\n"
+    typed_header, typed = typed_rows(text, TYPES)
+    assert rest_rows(text, TYPES) == (typed_header, [rest_record(header, r) for r in typed])
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [
+        ("currency", "nan"),
+        ("currency", "inf"),
+        ("currency", "1_000"),
+        ("currency", " 12"),
+        ("datetime", "2026-03-01T25:00:00.000Z"),
+        ("datetime", "2026-03-01T12:00:00"),
+        ("boolean", "True"),
+        ("int", "1.5"),
+        ("date", "2026-13-01"),
+    ],
+)
+def test_the_one_pass_reader_refuses_what_typed_values_refuse(kind: str, text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_value(kind, text)
+    with pytest.raises(BulkCsvError, match="row 1, column X"):
+        rest_rows(f'"X"\n"{text}"\n', {"X": kind})
