@@ -110,21 +110,6 @@ class BulkJobs:
         """Delete a finished job and its results (Salesforce would keep them seven days)."""
         self.gateway.jobs_request("DELETE", f"{kind}/{job_id}")
 
-    def list_jobs(self, kind: str) -> list[JobInfo]:
-        """Every job of `kind` Salesforce holds (seven days of them), following
-        `nextRecordsUrl`."""
-        path: str | None = kind
-        found: list[JobInfo] = []
-        while path:
-            body = self.gateway.jobs_request("GET", path).json()
-            found += [JobInfo.of(item) for item in body.get("records") or []]
-            following = body.get("nextRecordsUrl")
-            # `/services/data/v62.0/jobs/ingest?queryLocator=...`: the part after jobs/.
-            path = (
-                str(following).split("/jobs/", 1)[1] if following and not body.get("done") else None
-            )
-        return found
-
     # -- query jobs ---------------------------------------------------------------------
 
     def create_query(self, soql: str, *, include_deleted: bool) -> str:

@@ -15,7 +15,10 @@ was written, and the diff writes it only if it was not. A job still running past
 `QUOTAFLOW_BULK_TIMEOUT` is aborted; once it stops, its lists are read as above. One that does
 not stop within the grace period fails the stage with its records pending. Nothing is ever
 sent twice: a record goes to REST only when a job reported it failed as locked or never
-processed.
+processed; and a job outlives the process that closed it, so each job is journaled (the
+store, `connector/store/bulk_jobs.py`) from creation until its results are applied, and a
+write-back first finishes the jobs an earlier run left unsettled and does not send again what
+they wrote.
 """
 
 from __future__ import annotations
@@ -23,12 +26,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from typing import Protocol
 
-from connector.salesforce.bulk import BulkJobs, JobInfo
+from connector.salesforce.bulk import BulkJobs
 from connector.salesforce.bulk_csv import NULL_MARKER, ingest_cell, ingest_csv, reader
-from connector.salesforce.bulk_csv import parse_value as _parse_value
-from connector.salesforce.errors import BulkJobTimeout
+from connector.salesforce.errors import BulkJobTimeout, SalesforceApiError
 from connector.salesforce.gateway import Gateway
 from connector.salesforce.write_batches import (
     TRANSIENT_CODES,
@@ -44,24 +46,27 @@ from connector.salesforce.write_batches import (
 log = logging.getLogger(__name__)
 # Bulk API 2.0 takes at most 100 MB of CSV per job; stay well under it.
 MAX_UPLOAD_BYTES = 80 * 1024 * 1024
-# Jobs finished this long before the run began count as earlier jobs too (clock skew, and
-# the pull reads only up to the run's start second).
-EARLIER_JOB_MARGIN = timedelta(minutes=2)
 Key = tuple[str, str]
 
 
-def parse_datetime(text: str) -> datetime:
-    """A job's systemModstamp as an aware datetime (ValueError if it is not one)."""
-    value = _parse_value("datetime", text)
-    if not isinstance(value, datetime):
-        raise ValueError(f"not a datetime: {text!r}")
-    return value
+class JobJournal(Protocol):
+    """Where a write-back remembers its ingest jobs (the store, in the sync stage)."""
+
+    def opened(self, job_id: str, object_name: str) -> None:
+        """A job was just created: remember it before any data is uploaded."""
+
+    def settled(self, job_id: str) -> None:
+        """The job's results were read and applied."""
+
+    def unsettled(self) -> list[tuple[str, str]]:
+        """(job id, object) of the jobs opened and not settled, oldest first."""
 
 
 @dataclass(frozen=True, slots=True)
 class JobOutcome:
     """What one ingest job settled, and the records to send again through REST."""
 
+    job_id: str
     outcome: BatchOutcome
     again: tuple[Record, ...]
     unaccounted: int  # in no result list: left pending
@@ -73,20 +78,21 @@ def send_records(
     *,
     options: WriteOptions | None = None,
     on_batch: OnBatch | None = None,
-    since: datetime | None = None,
+    journal: JobJournal | None = None,
 ) -> WriteStats:
     """Write every record: objects at or above the ingest threshold through Bulk API 2.0
     ingest jobs, the rest (and what a job sends back) through sObject Collections.
 
-    `since` is when the run began: with the Bulk path on, ingest jobs of ours still running
-    or finished after it (a run killed, or one that gave up on a stuck job) are waited for
-    first, and what they wrote is not sent again (`finish_earlier_jobs`)."""
+    `journal` remembers the jobs opened until their results are applied: jobs an earlier
+    run left unsettled (killed, or gave up on a stuck job) are finished first, and what they
+    wrote is not sent again (`finish_earlier_jobs`)."""
     options = options or WriteOptions()
     bulk = gateway.options.bulk
     calls_before = gateway.calls
     stats = WriteStats()
-    if records and bulk is not None and bulk.ingest_threshold > 0:
-        records, settled = finish_earlier_jobs(BulkJobs(gateway), records, since=since)
+    earlier = journal.unsettled() if journal is not None and records else []
+    if earlier and journal is not None:
+        records, settled = finish_earlier_jobs(BulkJobs(gateway), records, earlier, journal)
         if settled:
             stats.written += len(settled)
             if on_batch is not None:
@@ -102,12 +108,14 @@ def send_records(
             continue
         through_rest.extend(r for r in group if not _bulk_safe(r))
         for part, data in _uploads(bulky):
-            done = run_ingest_job(BulkJobs(gateway), object_name, part, data)
+            done = run_ingest_job(BulkJobs(gateway), object_name, part, data, journal=journal)
             stats.written += len(done.outcome.written)
             stats.issues.extend(done.outcome.issues)
             stats.retried += len(done.again)
             if on_batch is not None:
                 on_batch(done.outcome)
+            if journal is not None:
+                journal.settled(done.job_id)
             through_rest.extend(done.again)
     rest = write_records(gateway, through_rest, options=options, on_batch=on_batch)
     stats.written += rest.written
@@ -118,40 +126,39 @@ def send_records(
 
 
 def finish_earlier_jobs(
-    jobs: BulkJobs, records: Sequence[Record], *, since: datetime | None
+    jobs: BulkJobs,
+    records: Sequence[Record],
+    earlier: Sequence[tuple[str, str]],
+    journal: JobJournal,
 ) -> tuple[list[Record], tuple[Key, ...]]:
-    """(the records still to send, the records already written) once the ingest jobs this
-    integration user left behind are done.
+    """(the records still to send, the records already written) once the `earlier` jobs
+    (job id, object) an earlier run left unsettled are done.
 
-    A job survives the process that closed it: a clock killed mid-job, or a run that gave up
-    on a stuck job, leaves it writing. Its writes may postdate this run's pull, whose values
-    the diff used, so the values a job wrote are taken as the CRM's: a field it already set
-    to the wanted value is not sent again. A job never closed (still Open) processed
-    nothing and is aborted. One still running past QUOTAFLOW_BULK_TIMEOUT fails the stage
-    (BulkJobTimeout) with every record pending, rather than write beside it."""
-    objects = {obj for obj, _rid, _values in records}
-    me = jobs.gateway.user_id()[:15]
-    cutoff = None if since is None else since - EARLIER_JOB_MARGIN
-    earlier = sorted(
-        (
-            job
-            for job in jobs.list_jobs("ingest")
-            if job.created_by[:15] == me
-            and job.object in objects
-            and (not job.done or (cutoff is not None and _finished_after(job, cutoff)))
-        ),
-        key=lambda job: (job.modstamp, job.id),
-    )
+    Their writes may postdate this run's pull, whose values the diff used, so the values a
+    job wrote are taken as the CRM's: a field it already set to the wanted value is not sent
+    again. A job never closed (still Open) processed nothing and is aborted; one Salesforce
+    no longer holds (404, after seven days) wrote long before this run's pull. One still
+    running past QUOTAFLOW_BULK_TIMEOUT fails the stage (BulkJobTimeout) with every record
+    pending, rather than write beside it."""
     written: dict[Key, dict[str, str]] = {}
-    for job in earlier:
-        if job.state == "Open":
-            jobs.abort("ingest", job.id)
+    for job_id, object_name in earlier:
+        try:
+            info = jobs.info("ingest", job_id)
+        except SalesforceApiError as exc:
+            if exc.status != 404:
+                raise
+            journal.settled(job_id)
             continue
-        if not job.done:
-            log.warning("waiting for Bulk API ingest job %s left by an earlier run", job.id)
-            jobs.wait("ingest", job.id)
-        for rid, set_cells in _written_cells(jobs.ingest_results(job.id, "successfulResults")):
-            written.setdefault((job.object, rid), {}).update(set_cells)
+        if info.state == "Open":
+            jobs.abort("ingest", job_id)
+        else:
+            if not info.done:
+                log.warning("waiting for Bulk API ingest job %s left by an earlier run", job_id)
+                jobs.wait("ingest", job_id)
+            results = jobs.ingest_results(job_id, "successfulResults")
+            for rid, cells in _written_cells(results):
+                written.setdefault((object_name, rid), {}).update(cells)
+        journal.settled(job_id)
     keep: list[Record] = []
     settled: list[Key] = []
     for obj, rid, values in records:
@@ -162,13 +169,6 @@ def finish_earlier_jobs(
         else:
             settled.append((obj, rid))
     return keep, tuple(settled)
-
-
-def _finished_after(job: JobInfo, cutoff: datetime) -> bool:
-    try:
-        return parse_datetime(job.modstamp) >= cutoff
-    except ValueError:
-        return True  # an unreadable stamp: read the job's results rather than guess
 
 
 def _written_cells(text: str) -> Iterable[tuple[str, dict[str, str]]]:
@@ -215,11 +215,18 @@ def _uploads(records: Sequence[Record]) -> Iterable[tuple[Sequence[Record], byte
 
 
 def run_ingest_job(
-    jobs: BulkJobs, object_name: str, records: Sequence[Record], data: bytes
+    jobs: BulkJobs,
+    object_name: str,
+    records: Sequence[Record],
+    data: bytes,
+    *,
+    journal: JobJournal | None = None,
 ) -> JobOutcome:
     """Upload `data` (the records' CSV), close and poll one update job; sort the records by
     what the job reports."""
     job_id = jobs.create_ingest(object_name)
+    if journal is not None:
+        journal.opened(job_id, object_name)
     jobs.upload(job_id, data)
     jobs.close(job_id)
     try:
@@ -267,7 +274,9 @@ def _sort(jobs: BulkJobs, job_id: str, records: Sequence[Record]) -> JobOutcome:
         log.warning(
             "Bulk API ingest job %s: %d records in no result list stay pending", job_id, unaccounted
         )
-    return JobOutcome(BatchOutcome(tuple(written), tuple(issues)), tuple(again), unaccounted)
+    return JobOutcome(
+        job_id, BatchOutcome(tuple(written), tuple(issues)), tuple(again), unaccounted
+    )
 
 
 def _result_ids(text: str) -> Iterable[tuple[str, str]]:

@@ -127,10 +127,6 @@ class Gateway:
         """The organization id of the credentials (from the token response's identity URL)."""
         return self._auth.token().org_id
 
-    def user_id(self) -> str:
-        """The integration user's id (from the token response's identity URL)."""
-        return self._auth.token().user_id
-
     def instance_url(self) -> str:
         """The org's instance (My Domain) URL, as the integration login reported it."""
         return self._auth.token().instance_url

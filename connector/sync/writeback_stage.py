@@ -18,6 +18,7 @@ from calc.writeback import Desired, FieldTarget, diff_writeback, group_by_record
 from connector.salesforce.bulk_writes import send_records
 from connector.salesforce.gateway import Gateway
 from connector.salesforce.write_batches import TRANSIENT_CODES, BatchOutcome, WriteOptions
+from connector.store.bulk_jobs import record_job, settle_job, unsettled_jobs
 from connector.store.results import (
     SessionFactory,
     add_issues,
@@ -115,6 +116,36 @@ def _current(sessions: SessionFactory, org_id: str, keys: list[Key]) -> dict[Key
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class StoredJournal:
+    """The write-back's ingest jobs, remembered in the store until their results are applied
+    (connector/store/bulk_jobs.py)."""
+
+    sessions: SessionFactory
+    org_id: str
+    run_id: int
+    now: datetime
+
+    def opened(self, job_id: str, object_name: str) -> None:
+        """Remember a job just created."""
+        record_job(
+            self.sessions,
+            org_id=self.org_id,
+            job_id=job_id,
+            object_name=object_name,
+            run_id=self.run_id,
+            now=self.now,
+        )
+
+    def settled(self, job_id: str) -> None:
+        """The job's results were applied."""
+        settle_job(self.sessions, org_id=self.org_id, job_id=job_id, now=self.now)
+
+    def unsettled(self) -> list[tuple[str, str]]:
+        """Jobs opened and not settled, oldest first."""
+        return unsettled_jobs(self.sessions, org_id=self.org_id)
+
+
 def run_writeback(
     gateway: Gateway,
     sessions: SessionFactory,
@@ -185,5 +216,6 @@ def run_writeback(
         progress.advance(done, len(records))
 
     # Many records of one object go through a Bulk API 2.0 ingest job, the rest 200 a call.
-    stats = send_records(gateway, records, options=options, on_batch=settle, since=now)
+    journal = StoredJournal(sessions, org_id=org_id, run_id=run_id, now=now)
+    stats = send_records(gateway, records, options=options, on_batch=settle, journal=journal)
     return WriteResult(planned, stats.written, stats.calls, len(stats.issues) + len(refused))

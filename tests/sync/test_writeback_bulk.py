@@ -27,6 +27,7 @@ from connector.store.models import RecordIssue
 from connector.store.results import WritebackValue
 from connector.sync import run_sync
 from connector.sync.summary import SyncSummary
+from connector.sync.writeback_stage import StoredJournal
 
 from .conftest import API, Org, next_second, running_org  # type: ignore[import-not-found]
 
@@ -73,6 +74,10 @@ def _results(org: Org, job: str, which: str) -> list[dict[str, str]]:
     response = org.client.http.get(f"{org.info.instance_url}{API}/jobs/ingest/{job}/{which}")
     assert response.ok, response.text
     return list(csv.DictReader(io.StringIO(response.text)))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _crm_equals_wanted(org: Org) -> None:
@@ -205,10 +210,11 @@ def test_a_job_left_running_by_a_killed_run_is_waited_for_and_not_written_again(
         assert http.post(control, json={"auto": False}).ok
         # A run uploads and closes a job, then its process is killed: the job stays queued.
         jobs = BulkJobs(gateway)
+        journal = StoredJournal(org.deps.sessions, org_id=org.org_id, run_id=0, now=_now())
         earlier = jobs.create_ingest("Opportunity")
+        journal.opened(earlier, "Opportunity")
         jobs.upload(earlier, ingest_csv(["Id", field], [[rid, "11.5"] for rid in ids[:20]]))
         jobs.close(earlier)
-        since = datetime.now(UTC)
         # The org gets to the job a moment after the next run's write-back begins.
         resume = threading.Timer(1.5, lambda: http.post(control, json={"auto": True}))
         resume.start()
@@ -218,11 +224,12 @@ def test_a_job_left_running_by_a_killed_run_is_waited_for_and_not_written_again(
                 *left_behind[1:],  # what the job writes: not sent again
                 *(("Opportunity", rid, {field: 22.5}) for rid in ids[20:]),
             ]
-            stats = send_records(gateway, wanted, since=since)
+            stats = send_records(gateway, wanted, journal=journal)
         finally:
             resume.join()
             assert http.post(control, json={"auto": True}).ok
         assert stats.written == 30 and not stats.issues
+        assert journal.unsettled() == []  # both jobs applied
         [later] = [j for j in wire.jobs if j != earlier]
         assert sorted(wire.jobs[later]) == sorted([ids[0], *ids[20:]])
         assert wire.rest == []
