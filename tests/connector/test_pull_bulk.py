@@ -208,3 +208,38 @@ def test_a_stuck_job_and_a_refused_fallback_fail_the_run_at_the_committed_page(
         assert _stored(bulk, org_id) == _stored(rest, org_id)
     finally:
         bulk.engine.dispose()
+
+
+@pytest.mark.slow
+def test_a_job_gone_between_result_sets_keeps_the_sets_stored_and_rest_reads_the_rest(
+    org: DevorgClient, arranged: dict[str, list[str]], rest: SyncDeps, tmp_path: Path, pull: Pull
+) -> None:
+    org_id = org.info.org_id
+    bulk = _deps(org, tmp_path, "gone", bulk_threshold=1)
+    options = bulk.gateway.options
+    assert options.bulk is not None
+    # Result sets of 150 rows: the 450 deals after the first REST page come in three.
+    bulk.gateway.options = dataclasses.replace(
+        options, bulk=dataclasses.replace(options.bulk, result_rows=150)
+    )
+    sets: list[str] = []
+
+    def delete_after_first_set(response: requests.Response, *_a: Any, **_k: Any) -> None:
+        # Salesforce deletes jobs after seven days (or an admin does): the next set is a 404.
+        if response.request.method == "GET" and response.url.split("?")[0].endswith("/results"):
+            sets.append(response.url)
+            if len(sets) == 1:
+                job = response.url.split("/jobs/query/")[1].split("/")[0]
+                org.http.delete(f"{org.base}/services/data/v62.0/jobs/query/{job}")
+
+    bulk.gateway.http.hooks["response"].append(delete_after_first_set)
+    try:
+        outcome = pull(bulk, org_id=org_id, mode="full")
+        assert outcome.result is not None, outcome.error
+        opp = outcome.result.objects["Opportunity"]
+        assert (opp.bulk_jobs, opp.bulk_fallbacks, opp.stored) == (1, 1, DEALS)
+        assert len(sets) == 2  # the first set stored, the second refused (404)
+        assert pull(rest, org_id=org_id, mode="full").ok
+        assert _stored(bulk, org_id) == _stored(rest, org_id)
+    finally:
+        bulk.engine.dispose()
