@@ -11,11 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Integer, select, update
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from connector.store.base import Base, UtcDateTime
 from connector.store.models import OBJECT_NAME, ORG_ID, SF_ID
-from connector.store.repositories import SessionFactory
 
 
 class BulkIngestJob(Base):
@@ -32,7 +31,7 @@ class BulkIngestJob(Base):
 
 
 def record_job(
-    sessions: SessionFactory,
+    session: Session,
     *,
     org_id: str,
     job_id: str,
@@ -40,34 +39,28 @@ def record_job(
     run_id: int | None,
     now: datetime,
 ) -> None:
-    """Remember a job just created (committed before any data is uploaded)."""
-    with sessions() as session:
-        session.add(
-            BulkIngestJob(
-                org_id=org_id, job_id=job_id, object_name=object_name, run_id=run_id,
-                created_at=now,
-            )
-        )  # fmt: skip
-        session.commit()
-
-
-def settle_job(sessions: SessionFactory, *, org_id: str, job_id: str, now: datetime) -> None:
-    """The job's results were read and applied."""
-    with sessions() as session:
-        session.execute(
-            update(BulkIngestJob)
-            .where(BulkIngestJob.org_id == org_id, BulkIngestJob.job_id == job_id)
-            .values(settled_at=now)
+    """Remember a job just created (the caller commits before any data is uploaded)."""
+    session.add(
+        BulkIngestJob(
+            org_id=org_id, job_id=job_id, object_name=object_name, run_id=run_id, created_at=now
         )
-        session.commit()
+    )
 
 
-def unsettled_jobs(sessions: SessionFactory, *, org_id: str) -> list[tuple[str, str]]:
+def settle_job(session: Session, *, org_id: str, job_id: str, now: datetime) -> None:
+    """The job's results were read and applied."""
+    session.execute(
+        update(BulkIngestJob)
+        .where(BulkIngestJob.org_id == org_id, BulkIngestJob.job_id == job_id)
+        .values(settled_at=now)
+    )
+
+
+def unsettled_jobs(session: Session, *, org_id: str) -> list[tuple[str, str]]:
     """(job id, object) of the org's jobs not settled yet, oldest first."""
-    with sessions() as session:
-        rows = session.execute(
-            select(BulkIngestJob.job_id, BulkIngestJob.object_name)
-            .where(BulkIngestJob.org_id == org_id, BulkIngestJob.settled_at.is_(None))
-            .order_by(BulkIngestJob.created_at, BulkIngestJob.job_id)
-        ).all()
+    rows = session.execute(
+        select(BulkIngestJob.job_id, BulkIngestJob.object_name)
+        .where(BulkIngestJob.org_id == org_id, BulkIngestJob.settled_at.is_(None))
+        .order_by(BulkIngestJob.created_at, BulkIngestJob.job_id)
+    ).all()
     return [(str(job), str(obj)) for job, obj in rows]

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from connector.deps import PullOptions, SyncDeps
 from connector.pull import PullOutcome
 from connector.store.models import RawRecord
-from connector.store.repositories import get_run, load_canonical, load_watermarks
 from tests.connector.conftest import connector_settings, make_deps
+from tests.store_kit import committed
 
 if TYPE_CHECKING:
     from conftest import DevorgClient
@@ -89,7 +89,11 @@ def _stored(deps: SyncDeps, org_id: str) -> dict[tuple[str, str], tuple[Any, ...
                 row.input_hash,
             )
     for kind in ("rep", "deal"):
-        for rid, c in load_canonical(deps.sessions, org_id, kind, include_deleted=True).items():
+        for rid, c in (
+            committed(deps.sessions, org_id)
+            .records.load_canonical(kind=kind, include_deleted=True)
+            .items()
+        ):
             out[(kind, rid)] = (c.payload, c.deleted)
     return out
 
@@ -113,7 +117,10 @@ def test_a_bulk_pull_stores_what_the_rest_pull_stores_record_for_record(
         raw = [v for k, v in stored.items() if k[0] == "Opportunity"]
         assert (len(raw), sum(v[2] for v in raw)) == (DEALS, 5)  # 5 deleted
         assert any("\n" in v[0]["Name"] and '"' in v[0]["Name"] for v in raw)
-        assert load_watermarks(bulk.sessions, org_id) == load_watermarks(rest.sessions, org_id)
+        assert (
+            committed(bulk.sessions, org_id).records.load_watermarks()
+            == committed(rest.sessions, org_id).records.load_watermarks()
+        )
         # Changed records only, from the watermark: a Bulk incremental pull sees each once.
         changed = arranged["deals"][100:400]
         org.update("Opportunity", [{"Id": i, "Amount": 7.5} for i in changed])
@@ -121,7 +128,7 @@ def test_a_bulk_pull_stores_what_the_rest_pull_stores_record_for_record(
         assert again.result is not None, again.error
         assert again.result.changed["deal"] == frozenset(changed)
         assert again.result.objects["Opportunity"].bulk_jobs == 1
-        amounts = load_canonical(bulk.sessions, org_id, "deal")
+        amounts = committed(bulk.sessions, org_id).records.load_canonical(kind="deal")
         assert {amounts[i].payload["amount"]["$decimal"] for i in changed} == {"7.5"}
     finally:
         bulk.engine.dispose()
@@ -193,12 +200,12 @@ def test_a_stuck_job_and_a_refused_fallback_fail_the_run_at_the_committed_page(
         bulk.gateway.http.hooks["response"].append(refuse_after_abort)
         failed = pull(bulk, org_id=org_id, mode="full")
         assert not failed.ok and "REQUEST_LIMIT_EXCEEDED" in (failed.error or "")
-        run = get_run(bulk.sessions, failed.run_id)
+        run = committed(bulk.sessions, org_id).runs.get_run(run_id=failed.run_id)
         assert run is not None and run.status == "failed"
         # Only the first REST page (200 deals) is stored, and the watermark is its last row.
         raw = [v for k, v in _stored(bulk, org_id).items() if k[0] == "Opportunity"]
         assert len(raw) == 200
-        mark = load_watermarks(bulk.sessions, org_id)["Opportunity"]
+        mark = committed(bulk.sessions, org_id).records.load_watermarks()["Opportunity"]
         assert mark.modstamp == max(v[1] for v in raw)
         bulk.gateway.http.hooks["response"].remove(refuse_after_abort)
         org.control("DELETE", "faults")
