@@ -20,6 +20,7 @@ from simple_salesforce.exceptions import SalesforceError
 
 from connector.errors import ConfigError
 from connector.salesforce.auth import Authenticator, Token, untrusted
+from connector.salesforce.bulk_options import BulkOptions
 from connector.salesforce.errors import (
     ApiBudgetExhausted,
     ApiLimitExceeded,
@@ -45,6 +46,7 @@ class GatewayOptions:
     max_api_share: float = 0.8  # stop before this share of the org's daily API limit
     timeout: tuple[float, float] = (10.0, 120.0)  # connect, read seconds
     describe_ttl_seconds: float = 900.0
+    bulk: BulkOptions | None = None  # None: the defaults (build_gateway sets it from settings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +219,39 @@ class Gateway:
                 timeout=self.options.timeout,
             )
         )
+    def jobs_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Mapping[str, Any] | None = None,
+        data: bytes | None = None,
+        params: Mapping[str, str] | None = None,
+        content_type: str = "application/json",
+        accept: str = "application/json",
+    ) -> requests.Response:
+        """One Bulk API 2.0 call under `jobs/` (re-authentication, retries and call accounting
+        as for every call); the whole response, its body read."""
+        if not path.startswith(("query", "ingest")):
+            raise ValueError(f"not a Bulk API 2.0 resource: {path!r}")
+        headers = {"Content-Type": content_type, "Accept": accept}
+
+        def request(sf: Salesforce) -> requests.Response:
+            # simple-salesforce's public calls parse JSON; Bulk results are CSV, so the raw
+            # response is taken from the call its public methods make.
+            response: requests.Response = sf._call_salesforce(
+                method,
+                f"{sf.base_url}jobs/{path}",
+                name=f"jobs/{path}",
+                headers=headers,
+                json=json,
+                data=data,
+                params=params,
+                timeout=self.options.timeout,
+            )
+            return response
+
+        return self._call(request)
 
     @property
     def logins(self) -> int:
