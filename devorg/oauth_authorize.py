@@ -17,11 +17,11 @@ import hmac
 import secrets
 import sqlite3
 import time
+from html import escape
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, current_app, request
-from markupsafe import escape
 
 from devorg.state import Org
 
