@@ -3,42 +3,17 @@ state is bound to the browser and good once; the login host comes from the fixed
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
-
-import pytest
 
 from connector.orgs.registry import org_views, secret_box
 from connector.salesforce.auth_refresh import RefreshTokenAuthenticator
 from connector.salesforce.http import make_http_session
-from connector.store.engine import make_engine, make_session_factory
-from connector.store.migrate import upgrade
 from connector.store.orgs import RegisteredOrg
-from devorg.process import DevorgInfo, start_devorg
+from devorg.process import DevorgInfo
 from tests.devorg.authorize_kit import sign_in_and_allow
 from tests.devorg.conftest import http_session
-from tests.orgs.connect_kit import CALLBACK, connect, connect_settings, open_connect, start
-from webapp import create_app
-
-
-@pytest.fixture(scope="module")
-def devorg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevorgInfo]:
-    data_dir = tmp_path_factory.mktemp("devorg")
-    args = ["--callback-url", CALLBACK]
-    with start_devorg(data_dir, seed="empty", timeout=60, extra_args=args) as info:
-        yield info
-
-
-@pytest.fixture
-def app_env(tmp_path: Path, devorg: DevorgInfo) -> Any:
-    settings = connect_settings(tmp_path / "qf.db", [devorg])
-    engine = make_engine(settings)
-    upgrade(engine)
-    app = create_app(settings)
-    yield app, settings, make_session_factory(engine)
-    engine.dispose()
+from tests.orgs.connect_kit import CALLBACK, connect, open_connect, start
 
 
 def test_connect_registers_the_org_with_an_encrypted_refresh_token(

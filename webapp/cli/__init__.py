@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "webapp.cli.sync_cmd",
     "webapp.cli.clock_cmd",
     "webapp.cli.db_cmd",
+    "webapp.cli.orgs_cmd",
     "webapp.cli.calc_cmd",
     "webapp.cli.plans_cmd",
     "webapp.cli.mappings_cmd",

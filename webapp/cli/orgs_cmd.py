@@ -1,0 +1,148 @@
+"""`quotaflow orgs list|connect-link|pause|resume|disconnect|purge|rotate-key`: the org registry."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from webapp.cli import CliError
+
+
+def register(subparsers: Any) -> None:
+    """Add `orgs` and its sub-commands."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "orgs", help="the connected Salesforce orgs: list, connect, pause, disconnect, purge"
+    )
+    sub = parser.add_subparsers(dest="orgs_command", metavar="ACTION", required=True)
+    sub.add_parser("list", help="every registered org with its status").set_defaults(
+        handler=_list
+    )
+    link = sub.add_parser(
+        "connect-link", help="print a ten-minute link that opens /connect for an admin"
+    )
+    link.add_argument("--by", default=None, help="who the link is for (shown on the org)")
+    link.set_defaults(handler=_link)
+    for name, text in (
+        ("pause", "stop starting syncs for the org (it stays connected)"),
+        ("resume", "start syncing a paused org again"),
+        ("disconnect", "revoke the org's refresh token and stop its syncs; its data stays"),
+        ("purge", "delete every stored row of a disconnected org"),
+    ):
+        action = sub.add_parser(name, help=text)
+        action.add_argument("org_id", metavar="ORG_ID")
+        if name == "disconnect":
+            action.add_argument(
+                "--force",
+                action="store_true",
+                help="disconnect even if Salesforce cannot be reached to revoke the token",
+            )
+        if name == "purge":
+            action.add_argument("--yes", action="store_true", help="confirm the deletion")
+        action.set_defaults(handler=_action)
+    sub.add_parser(
+        "rotate-key",
+        help="re-encrypt every stored token with the first key of QUOTAFLOW_ENCRYPTION_KEY",
+    ).set_defaults(handler=_rotate)
+
+
+def _sessions() -> tuple[Any, Any, Any]:
+    from connector.settings import load_settings
+    from connector.store.engine import make_engine, make_session_factory
+    from webapp.cli.common import require_migrated
+
+    settings = load_settings()
+    engine = require_migrated(make_engine(settings))
+    return settings, engine, make_session_factory(engine)
+
+
+def _list(args: argparse.Namespace) -> int:
+    from connector.orgs.registry import org_views
+
+    _, engine, sessions = _sessions()
+    try:
+        views = org_views(sessions)
+    finally:
+        engine.dispose()
+    if not views:
+        print("no org registered yet: connect one with `quotaflow orgs connect-link`")
+        return 0
+    print(f"{'org id':<18}  {'status':<12}  {'source':<11}  instance  connected by")
+    for v in views:
+        print(
+            f"{v.org_id:<18}  {v.status:<12}  {v.source:<11}  {v.instance_url or '-'}  "
+            f"{v.connected_by or '-'}"
+        )
+    return 0
+
+
+def _link(args: argparse.Namespace) -> int:
+    import getpass
+
+    from connector.orgs.connect import connect_app
+    from connector.settings import load_settings
+    from webapp.connect import TICKET_SECONDS, connect_ticket
+
+    settings = load_settings()
+    connect_app(settings)  # every setting /connect needs is there
+    by = args.by or f"cli:{getpass.getuser()}"
+    ticket = connect_ticket(settings.require_secret_key(), by=by)
+    print(f"{settings.public_url}/connect?ticket={ticket}")
+    print(f"(valid {TICKET_SECONDS // 60} minutes; open it in a browser, not inside Salesforce)")
+    return 0
+
+
+def _action(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from connector.errors import ConnectorError
+    from connector.orgs.registry import disconnect, purge, set_paused
+    from connector.salesforce.http import make_http_session
+
+    settings, engine, sessions = _sessions()
+    now = datetime.now(UTC)
+    command, org_id = args.orgs_command, args.org_id
+    try:
+        if command in ("pause", "resume"):
+            view = set_paused(sessions, org_id, paused=command == "pause", now=now)
+            print(f"org {org_id} is {view.status}")
+        elif command == "disconnect":
+            box = _box_or_none(settings)
+            http = make_http_session(settings.sf_ca_bundle)
+            revoked = disconnect(sessions, org_id, http=http, box=box, now=now, force=args.force)
+            note = "token revoked" if revoked else "no live token to revoke"
+            print(f"org {org_id} is disconnected ({note}); its data stays until `orgs purge`")
+        else:
+            if not args.yes:
+                raise CliError(f"purge deletes every stored row of org {org_id}: pass --yes")
+            counts = purge(sessions, org_id)
+            total = sum(counts.values())
+            print(f"org {org_id} purged: {total:,} rows deleted")
+            for table, n in sorted(counts.items()):
+                print(f"  {table}: {n:,}")
+    except ConnectorError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _box_or_none(settings: Any) -> Any:
+    from connector.errors import ConfigError
+    from connector.orgs.registry import secret_box
+
+    try:
+        return secret_box(settings)
+    except ConfigError:
+        return None
+
+
+def _rotate(args: argparse.Namespace) -> int:
+    from connector.orgs.registry import rotate_keys, secret_box
+
+    settings, engine, sessions = _sessions()
+    try:
+        done = rotate_keys(sessions, secret_box(settings))
+    finally:
+        engine.dispose()
+    print(f"{done} stored secret(s) re-encrypted with the first key; older keys may now go")
+    return 0
