@@ -14,9 +14,7 @@ def register(subparsers: Any) -> None:
         "orgs", help="the connected Salesforce orgs: list, connect, pause, disconnect, purge"
     )
     sub = parser.add_subparsers(dest="orgs_command", metavar="ACTION", required=True)
-    sub.add_parser("list", help="every registered org with its status").set_defaults(
-        handler=_list
-    )
+    sub.add_parser("list", help="every registered org with its status").set_defaults(handler=_list)
     link = sub.add_parser(
         "connect-link", help="print a ten-minute link that opens /connect for an admin"
     )
