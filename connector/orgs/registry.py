@@ -40,7 +40,7 @@ class OrgView:
     login_url: str | None
     connected_by: str | None
     connected_at: datetime
-    own_app: bool
+    own_canvas_secret: bool
 
     @classmethod
     def of(cls, row: RegisteredOrg) -> OrgView:
@@ -53,7 +53,7 @@ class OrgView:
             row.login_url,
             row.connected_by,
             row.connected_at,
-            row.client_id is not None,
+            row.canvas_secret is not None,
         )
 
 
@@ -208,8 +208,65 @@ def rotate_keys(sessions: SessionFactory, box: SecretBox) -> int:
             if row.refresh_token is not None:
                 row.refresh_token = box.reseal(row.refresh_token)
                 done += 1
-            if row.client_secret is not None:
-                row.client_secret = box.reseal(row.client_secret)
+            if row.canvas_secret is not None:
+                row.canvas_secret = box.reseal(row.canvas_secret)
                 done += 1
         session.commit()
     return done
+
+
+def set_canvas_secret(
+    sessions: SessionFactory, org_id: str, secret: str | None, *, box: SecretBox, now: datetime
+) -> OrgView:
+    """Give the org a Canvas app of its own (its consumer secret, encrypted), or with None
+    return it to the shared one of SF_CANVAS_SECRET."""
+    with sessions() as session:
+        row = get_org(session, org_id)
+        if row is None:
+            raise OrgNotFound(f"no registered org has the id {org_id!r}")
+        row.canvas_secret = None if secret is None else box.seal(secret)
+        row.updated_at = now
+        session.commit()
+        return OrgView.of(row)
+
+
+@dataclass(frozen=True, slots=True)
+class OrgLogin:
+    """How to log an org in: its registry row's connection fields (the token still sealed)."""
+
+    org_id: str
+    status: str
+    source: str
+    login_url: str | None
+    sealed_refresh_token: str | None
+
+
+def org_login(sessions: SessionFactory, org_id: str) -> OrgLogin:
+    """The login fields of a registered org; OrgNotFound otherwise."""
+    with sessions() as session:
+        row = get_org(session, org_id)
+        if row is None:
+            raise OrgNotFound(f"no registered org has the id {org_id!r}")
+        return OrgLogin(row.org_id, row.status, row.source, row.login_url, row.refresh_token)
+
+
+def canvas_secrets(sessions: SessionFactory, org_id: str, *, box: SecretBox | None) -> str | None:
+    """The org's own Canvas consumer secret, if it has one (None: use the shared one)."""
+    with sessions() as session:
+        row = get_org(session, org_id)
+        sealed = row.canvas_secret if row is not None else None
+    if sealed is None:
+        return None
+    if box is None:
+        raise ConfigError(
+            f"org {org_id} has a Canvas secret of its own, but QUOTAFLOW_ENCRYPTION_KEY is not set"
+        )
+    return box.open(sealed)
+
+
+def serving_org_ids(sessions: SessionFactory) -> tuple[set[str], set[str]]:
+    """(orgs whose users may sign in: active or paused, orgs disconnected)."""
+    with sessions() as session:
+        rows = list_orgs(session)
+    serving = {r.org_id for r in rows if r.status != "disconnected"}
+    return serving, {r.org_id for r in rows if r.status == "disconnected"}

@@ -34,10 +34,9 @@ class RegisteredOrg(Base):
     instance_url: Mapped[str | None] = mapped_column(URL)
     # Fernet tokens (connector/orgs/crypto.py); None for the environment's org.
     refresh_token: Mapped[str | None] = mapped_column(Text)
-    # One connected app per org (None: the shared one of SF_CLIENT_ID / SF_CLIENT_SECRET).
-    # Its consumer secret also signs the org's Canvas requests.
-    client_id: Mapped[str | None] = mapped_column(URL)
-    client_secret: Mapped[str | None] = mapped_column(Text)
+    # The consumer secret of the Canvas app installed in this org, encrypted (None: the one
+    # shared Canvas app of SF_CANVAS_SECRET signs this org's requests).
+    canvas_secret: Mapped[str | None] = mapped_column(Text)
     connected_by: Mapped[str | None] = mapped_column(String(255))
     connected_user_id: Mapped[str | None] = mapped_column(ORG_ID)
     connected_at: Mapped[datetime] = mapped_column(UtcDateTime())
