@@ -103,3 +103,19 @@ def test_disconnect_that_cannot_revoke_keeps_the_org_unless_forced(
     assert [v.status for v in org_views(sessions)] == ["active"]
     assert main(["orgs", "disconnect", devorg.org_id, "--force"]) == 0
     assert [v.status for v in org_views(sessions)] == ["disconnected"]
+
+
+def test_set_canvas_secret(connected: Any, devorg: DevorgInfo, tmp_path: Any) -> None:
+    settings, sessions = connected
+    secret_file = tmp_path / "canvas.txt"
+    secret_file.write_text("own-secret\n")
+    assert main(["orgs", "set-canvas-secret", devorg.org_id, "--from-file", str(secret_file)]) == 0
+    [view] = org_views(sessions)
+    assert view.own_canvas_secret
+    with sessions() as session:
+        sealed = session.get(RegisteredOrg, devorg.org_id).canvas_secret
+    assert secret_box(settings).open(sealed) == "own-secret"
+    assert main(["orgs", "set-canvas-secret", devorg.org_id, "--shared"]) == 0
+    assert not org_views(sessions)[0].own_canvas_secret
+    secret_file.write_text("")
+    assert main(["orgs", "set-canvas-secret", devorg.org_id, "--from-file", str(secret_file)]) == 2

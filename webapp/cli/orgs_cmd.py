@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from webapp.cli import CliError
@@ -37,6 +38,16 @@ def register(subparsers: Any) -> None:
         if name == "purge":
             action.add_argument("--yes", action="store_true", help="confirm the deletion")
         action.set_defaults(handler=_action)
+    canvas = sub.add_parser(
+        "set-canvas-secret",
+        help="give an org a Canvas app of its own (its consumer secret, read from a file), "
+        "or --shared to use SF_CANVAS_SECRET again",
+    )
+    canvas.add_argument("org_id", metavar="ORG_ID")
+    which = canvas.add_mutually_exclusive_group(required=True)
+    which.add_argument("--from-file", type=Path, metavar="PATH", help="file holding the secret")
+    which.add_argument("--shared", action="store_true", help="use the shared Canvas app")
+    canvas.set_defaults(handler=_canvas_secret)
     sub.add_parser(
         "rotate-key",
         help="re-encrypt every stored token with the first key of QUOTAFLOW_ENCRYPTION_KEY",
@@ -132,6 +143,30 @@ def _box_or_none(settings: Any) -> Any:
         return secret_box(settings)
     except ConfigError:
         return None
+
+
+def _canvas_secret(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from connector.errors import ConnectorError
+    from connector.orgs.registry import secret_box, set_canvas_secret
+    from webapp.cli.common import read_text
+
+    secret = None if args.shared else read_text(args.from_file).strip()
+    if secret == "":
+        raise CliError(f"{args.from_file}: the file is empty")
+    settings, engine, sessions = _sessions()
+    try:
+        set_canvas_secret(
+            sessions, args.org_id, secret, box=secret_box(settings), now=datetime.now(UTC)
+        )
+    except ConnectorError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        engine.dispose()
+    which = "the shared Canvas app" if secret is None else "a Canvas app of its own"
+    print(f"org {args.org_id} now verifies Canvas requests with {which}")
+    return 0
 
 
 def _rotate(args: argparse.Namespace) -> int:
