@@ -101,3 +101,39 @@ def purge_org_rows(session: Session, org_id: str) -> dict[str, int]:
         result = session.execute(delete(table).where(column == org_id))
         counts[table.name] = int(result.rowcount or 0)  # type: ignore[attr-defined]
     return {name: n for name, n in counts.items() if n}
+
+
+def orgs_with_queued_runs(session: Session) -> list[str]:
+    """Active orgs with a run request waiting (the web's Resync button, `quotaflow sync
+    --queue`)."""
+    from connector.store.models import SyncRun
+
+    return list(
+        session.scalars(
+            select(SyncRun.org_id)
+            .join(RegisteredOrg, RegisteredOrg.org_id == SyncRun.org_id)
+            .where(SyncRun.status == "queued", RegisteredOrg.status == "active")
+            .distinct()
+            .order_by(SyncRun.org_id)
+        )
+    )
+
+
+def requeue_interrupted(session: Session, org_id: str) -> list[int]:
+    """Runs of the org left `running` by a process that died go back to `queued`, so the next
+    run resumes them (same run id, from their committed pages); call under the org's lease.
+    Their ids; the caller commits."""
+    from sqlalchemy import update
+
+    from connector.store.models import SyncRun
+
+    ids = list(
+        session.scalars(
+            select(SyncRun.id).where(SyncRun.org_id == org_id, SyncRun.status == "running")
+        )
+    )
+    if ids:
+        session.execute(
+            update(SyncRun).where(SyncRun.id.in_(ids)).values(status="queued", heartbeat_at=None)
+        )
+    return ids

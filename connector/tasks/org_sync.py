@@ -22,7 +22,7 @@ from connector.orgs.registry import OrgLogin, ensure_environment_org, org_login
 from connector.salesforce.gateway import GatewayOptions
 from connector.salesforce.retry import RetryPolicy
 from connector.settings import Settings
-from connector.store.orgs import list_orgs
+from connector.store.orgs import list_orgs, requeue_interrupted
 from connector.store.repositories import DbEngine, SessionFactory
 from connector.store.run_queue import claim_next
 from connector.sync.inputs import SyncBusy, default_holder, held_lease
@@ -40,6 +40,9 @@ class SyncerOptions:
     sync: SyncOptions = field(default_factory=SyncOptions)
     gateway: GatewayOptions | None = None
     retry: RetryPolicy | None = None
+    # A run a dead process left `running` is resumed (same id, from its committed pages)
+    # instead of being marked failed: what the distributed workers do after a crash.
+    resume_interrupted: bool = False
 
 
 class OrgSyncer:
@@ -105,44 +108,58 @@ class OrgSyncer:
         self, org_id: str, *, mode: str | None, requested_by: str = "clock"
     ) -> SyncSummary | None:
         """The org's queued request, else a `mode` run (None: only a queued request); None
-        when nothing ran (paused, busy elsewhere, nothing queued)."""
+        when nothing ran (paused, disconnected, nothing queued). SyncBusy when another process
+        holds the org's lease."""
         login = org_login(self.sessions, org_id)
         if login.status != "active":
             log.info("org %s is %s; no sync", org_id, login.status)
             return None
         deps = self.deps_for(login)
         sync = self.options.sync
-        try:
-            with held_lease(
-                self.sessions,
+        with held_lease(
+            self.sessions,
+            org_id=org_id,
+            holder=self.holder,
+            ttl=sync.lease_ttl,
+            wait_seconds=0,
+            clock=deps.clock,
+        ) as lease:
+            if self.options.resume_interrupted:
+                self._resume_interrupted(org_id)
+            claimed = claim_next(self.sessions, org_id=org_id, now=deps.clock())
+            if claimed is None and mode is None:
+                return None
+            run_id, run_mode = claimed if claimed is not None else (None, mode or "")
+            return run_locked(
+                deps,
                 org_id=org_id,
-                holder=self.holder,
-                ttl=sync.lease_ttl,
-                wait_seconds=0,
-                clock=deps.clock,
-            ) as lease:
-                claimed = claim_next(self.sessions, org_id=org_id, now=deps.clock())
-                if claimed is None and mode is None:
-                    return None
-                run_id, run_mode = claimed if claimed is not None else (None, mode or "")
-                return run_locked(
-                    deps,
-                    org_id=org_id,
-                    mode=run_mode,
-                    run_id=run_id,
-                    options=sync,
-                    requested_by=requested_by,
-                    confirm=lease.confirm,
-                    progress=StoredProgress(self.sessions, org_id=org_id, run_id=run_id),
-                )
-        except SyncBusy:
-            log.info("org %s: another process is running its sync; skipped", org_id)
-            return None
+                mode=run_mode,
+                run_id=run_id,
+                options=sync,
+                requested_by=requested_by,
+                confirm=lease.confirm,
+                progress=StoredProgress(self.sessions, org_id=org_id, run_id=run_id),
+            )
 
-    def run_safely(self, org_id: str, *, mode: str | None) -> SyncSummary | None:
-        """`run`, logging instead of raising (one org's failure never stops the others)."""
+    def _resume_interrupted(self, org_id: str) -> None:
+        with self.sessions() as session:
+            ids = requeue_interrupted(session, org_id)
+            session.commit()
+        if ids:
+            log.warning("org %s: resuming run(s) %s left by a process that died", org_id, ids)
+
+    def run_safely(
+        self, org_id: str, *, mode: str | None, raise_busy: bool = False
+    ) -> SyncSummary | None:
+        """`run`, logging instead of raising (one org's failure never stops the others);
+        SyncBusy is raised only when asked (a worker's job retries later)."""
         try:
             summary = self.run(org_id, mode=mode)
+        except SyncBusy:
+            if raise_busy:
+                raise
+            log.info("org %s: another process is running its sync; skipped", org_id)
+            return None
         except ConnectorError as exc:
             log.error("org %s: sync not started: %s: %s", org_id, type(exc).__name__, exc)
             return None

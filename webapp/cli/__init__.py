@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "webapp.cli.serve_cmd",
     "webapp.cli.sync_cmd",
     "webapp.cli.clock_cmd",
+    "webapp.cli.worker_cmd",
     "webapp.cli.db_cmd",
     "webapp.cli.orgs_cmd",
     "webapp.cli.calc_cmd",
