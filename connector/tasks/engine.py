@@ -23,7 +23,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import procrastinate
-from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
+from procrastinate.jobs import Status
 
 from connector.errors import ConfigError
 from connector.settings import Settings
@@ -92,6 +93,20 @@ def _request_full(sessions: SessionFactory, org_ids: list[str]) -> None:
         request_sync(sessions, org_id=org_id, mode="full", requested_by="nightly", now=now)
 
 
+async def recover_stalled(app: procrastinate.App) -> None:
+    """Put the jobs of workers that stopped heartbeating back in the queue."""
+    manager = app.job_manager
+    for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_SECONDS):
+        try:
+            await manager.retry_job(job)
+        except UniqueViolation:
+            # The org already has a job waiting: that one resumes the interrupted run.
+            await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+            log.warning("job %s of a dead worker: the org's waiting job resumes it", job.id)
+        else:
+            log.warning("job %s (%s) of a dead worker: retried", job.id, job.task_name)
+
+
 def _add_tasks(app: procrastinate.App, settings: Settings) -> None:
     retry = procrastinate.RetryStrategy(max_attempts=120, wait=5, retry_exceptions={OrgBusy})
 
@@ -121,21 +136,18 @@ def _add_tasks(app: procrastinate.App, settings: Settings) -> None:
         for org_id in org_ids:
             await defer_sync(context.app, org_id, None)
 
-    @app.periodic(cron="*/5 * * * * *")
+    @app.periodic(cron="* * * * * */5")
     @app.task(name="quotaflow.poll", pass_context=True, queueing_lock="quotaflow.poll")
     async def poll(context: Any, timestamp: int) -> None:
         """Wake the orgs with a queued request (the web's Resync button, `sync --queue`)."""
         for org_id in await asyncio.to_thread(_queued, _syncer(context).sessions):
             await defer_sync(context.app, org_id, None)
 
-    @app.periodic(cron="*/30 * * * * *")
+    @app.periodic(cron="* * * * * */30")
     @app.task(name="quotaflow.recover", pass_context=True, queueing_lock="quotaflow.recover")
     async def recover(context: Any, timestamp: int) -> None:
         """Retry the jobs of workers that stopped heartbeating (killed, lost machine)."""
-        manager = context.app.job_manager
-        for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_SECONDS):
-            log.warning("job %s (%s) of a dead worker: retried", job.id, job.task_name)
-            await manager.retry_job(job)
+        await recover_stalled(context.app)
 
 
 def ensure_schema(settings: Settings) -> bool:
