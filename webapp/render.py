@@ -15,6 +15,7 @@ TABS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("rep.home", "My earnings", ("rep",)),
     ("manager.team", "Teams", ("manager", "admin")),
     ("ops.runs", "Sync", ("ops", "admin")),
+    ("ops_org.org", "Org", ("ops", "admin")),
     ("admin.mappings", "Mappings", ("admin",)),
     ("admin.plans", "Plans & periods", ("admin",)),
     ("admin.roles", "Access", ("admin",)),

@@ -128,6 +128,7 @@ ALLOWED = {
     "my_earnings": "rep", "rep_earnings": "rep", "deal_estimate": "rep",
     "list_sync_runs": "ops", "request_sync_run": "ops", "get_sync_run": "ops",
     "active_mapping": "admin", "validate_mapping": "admin", "openapi": None,
+    "get_org": "ops", "pause_org": "ops", "resume_org": "ops", "disconnect_org": "admin",
 }  # fmt: skip
 
 
