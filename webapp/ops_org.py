@@ -16,10 +16,9 @@ from connector.errors import ConfigError, ConnectorError
 from connector.orgs.registry import disconnect, secret_box, set_paused
 from connector.orgs.status import human_lag, lag_seconds, queue_state
 from connector.salesforce.http import make_http_session
-from connector.store.org_reads import OrgFacts, org_facts
+from connector.store.org_reads import OrgFacts, OrgFactsReader
 from webapp.auth.guard import Refused, current_viewer, require
 from webapp.auth.session import Viewer
-from webapp.db import unit_of_work
 
 bp = Blueprint("ops_org", __name__, url_prefix="/ops/org")
 Notice = tuple[str, str]
@@ -27,8 +26,7 @@ Notice = tuple[str, str]
 
 def viewer_org_facts(viewer: Viewer) -> OrgFacts:
     """The facts of the viewer's org."""
-    with unit_of_work() as uow:
-        return org_facts(uow.session, viewer.org_id)
+    return OrgFactsReader(current_app.extensions["quotaflow.sessions"]).of(viewer.org_id)
 
 
 def change_status(viewer: Viewer, action: str) -> str:

@@ -28,7 +28,7 @@ from connector.salesforce.webflow import (
     new_pkce,
 )
 from connector.settings import Settings
-from connector.store.orgs import ConnectAttempt, save_attempt, take_attempt
+from connector.store.orgs import Attempt, OrgRegistry
 from connector.store.results import SessionFactory
 
 ATTEMPT_TTL = timedelta(minutes=10)
@@ -85,21 +85,17 @@ def begin(
     login_url = login_origin(choice, my_domain=my_domain, extra=settings.connect_login_urls)
     pkce = new_pkce()
     state = secrets.token_urlsafe(32)
-    with sessions() as session:
-        save_attempt(
-            session,
-            ConnectAttempt(
-                state=state,
-                browser=browser_hash(browser_nonce),
-                code_verifier=pkce.verifier,
-                login_url=login_url,
-                requested_by=requested_by[:255],
-                created_at=now,
-                expires_at=now + ATTEMPT_TTL,
-            ),
-            now=now,
-        )
-        session.commit()
+    OrgRegistry(sessions).save_attempt(
+        Attempt(
+            state=state,
+            browser=browser_hash(browser_nonce),
+            code_verifier=pkce.verifier,
+            login_url=login_url,
+            requested_by=requested_by[:255],
+            expires_at=now + ATTEMPT_TTL,
+        ),
+        now=now,
+    )
     return authorize_url(
         login_url,
         client_id=app.client_id,
@@ -121,9 +117,7 @@ def finish(
 ) -> OrgView:
     """Check the callback against its attempt, exchange the code, register the org."""
     app = connect_app(settings)
-    with sessions() as session:
-        attempt = take_attempt(session, state)
-        session.commit()
+    attempt = OrgRegistry(sessions).take_attempt(state)
     if attempt is None or attempt.expires_at <= now:
         raise ConnectRefused("this sign-in is unknown or has expired; start again at /connect")
     if not hmac.compare_digest(attempt.browser, browser_hash(browser_nonce)):

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from connector.store.models import SyncRun
-from connector.store.orgs import get_org, list_orgs
+from connector.store.orgs import RegisteredOrg
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,7 @@ def _count(session: Session, org_id: str, status: str) -> int:
 
 def org_facts(session: Session, org_id: str) -> OrgFacts:
     """The facts of one org (registered or not)."""
-    row = get_org(session, org_id)
+    row = session.get(RegisteredOrg, org_id)
     last = _latest(session, org_id, "succeeded", "partial", "failed")
     success = _latest(session, org_id, "succeeded", "partial")
     usage = session.scalars(
@@ -76,6 +76,19 @@ def org_facts(session: Session, org_id: str) -> OrgFacts:
     )
 
 
-def every_org_facts(session: Session) -> list[OrgFacts]:
-    """The facts of every registered org, by id (the operator's view: `quotaflow orgs list`)."""
-    return [org_facts(session, row.org_id) for row in list_orgs(session)]
+class OrgFactsReader:
+    """The operations facts of orgs (one org for its console; every org for the operator)."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def of(self, org_id: str) -> OrgFacts:
+        """The facts of one org."""
+        with self._sessions() as session:
+            return org_facts(session, org_id)
+
+    def every(self) -> list[OrgFacts]:
+        """The facts of every registered org, by id."""
+        with self._sessions() as session:
+            ids = session.scalars(select(RegisteredOrg.org_id).order_by(RegisteredOrg.org_id))
+            return [org_facts(session, org_id) for org_id in list(ids)]

@@ -27,9 +27,10 @@ from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
 from procrastinate.jobs import Status
 
 from connector.errors import ConfigError
+from connector.orgs.registry import active_org_ids
 from connector.settings import Settings
 from connector.store.engine import libpq_url
-from connector.store.orgs import list_orgs, orgs_with_queued_runs
+from connector.store.orgs import OrgRegistry
 from connector.store.repositories import SessionFactory
 from connector.sync.inputs import SyncBusy
 from connector.sync.queue import request_sync
@@ -78,13 +79,11 @@ async def defer_sync(app: procrastinate.App, org_id: str, mode: str | None) -> b
 
 
 def _active(sessions: SessionFactory) -> list[str]:
-    with sessions() as session:
-        return [row.org_id for row in list_orgs(session, statuses=("active",))]
+    return active_org_ids(sessions)
 
 
 def _queued(sessions: SessionFactory) -> list[str]:
-    with sessions() as session:
-        return orgs_with_queued_runs(session)
+    return OrgRegistry(sessions).orgs_with_queued_runs()
 
 
 def _request_full(sessions: SessionFactory, org_ids: list[str]) -> None:

@@ -18,13 +18,18 @@ from datetime import UTC, datetime
 from connector.deps import SyncDeps, build_gateway
 from connector.errors import ConnectorError
 from connector.orgs.connections import org_sync_deps
-from connector.orgs.registry import OrgLogin, ensure_environment_org, org_login
+from connector.orgs.registry import (
+    OrgLogin,
+    active_org_ids,
+    ensure_environment_org,
+    org_login,
+)
 from connector.salesforce.gateway import GatewayOptions
 from connector.salesforce.retry import RetryPolicy
 from connector.settings import Settings
-from connector.store.orgs import list_orgs, requeue_interrupted
+from connector.store.orgs import OrgRegistry
 from connector.store.repositories import DbEngine, SessionFactory
-from connector.store.run_queue import claim_next
+from connector.store.unit import OrgUnit
 from connector.sync.inputs import SyncBusy, default_holder, held_lease
 from connector.sync.progress_store import StoredProgress
 from connector.sync.run import SyncOptions, run_locked
@@ -82,8 +87,7 @@ class OrgSyncer:
 
     def active_org_ids(self) -> list[str]:
         """The orgs whose syncs run now."""
-        with self.sessions() as session:
-            return [row.org_id for row in list_orgs(session, statuses=("active",))]
+        return active_org_ids(self.sessions)
 
     def deps_for(self, login: OrgLogin) -> SyncDeps:
         """The org's dependencies, rebuilt when its login changed (reconnected, new token)."""
@@ -126,7 +130,9 @@ class OrgSyncer:
         ) as lease:
             if self.options.resume_interrupted:
                 self._resume_interrupted(org_id)
-            claimed = claim_next(self.sessions, org_id=org_id, now=deps.clock())
+            with OrgUnit(self.sessions, org_id) as unit:
+                claimed = unit.runs.claim_next(now=deps.clock())
+                unit.commit()
             if claimed is None and mode is None:
                 return None
             run_id, run_mode = claimed if claimed is not None else (None, mode or "")
@@ -142,9 +148,7 @@ class OrgSyncer:
             )
 
     def _resume_interrupted(self, org_id: str) -> None:
-        with self.sessions() as session:
-            ids = requeue_interrupted(session, org_id)
-            session.commit()
+        ids = OrgRegistry(self.sessions).requeue_interrupted(org_id)
         if ids:
             log.warning("org %s: resuming run(s) %s left by a process that died", org_id, ids)
 
