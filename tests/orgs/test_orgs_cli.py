@@ -48,7 +48,10 @@ def test_lifecycle(connected: Any, devorg: DevorgInfo, capsys: pytest.CaptureFix
     settings, sessions = connected
     org = devorg.org_id
     assert main(["orgs", "list"]) == 0
-    assert org in capsys.readouterr().out
+    listed = capsys.readouterr().out
+    assert org in listed and "never synced" in listed and "idle" in listed
+    assert main(["orgs", "list", "--json"]) == 0
+    assert '"state": "idle"' in capsys.readouterr().out
     assert main(["orgs", "pause", org]) == 0
     assert [v.status for v in org_views(sessions)] == ["paused"]
     assert main(["orgs", "resume", org]) == 0

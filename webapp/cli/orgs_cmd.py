@@ -15,7 +15,11 @@ def register(subparsers: Any) -> None:
         "orgs", help="the connected Salesforce orgs: list, connect, pause, disconnect, purge"
     )
     sub = parser.add_subparsers(dest="orgs_command", metavar="ACTION", required=True)
-    sub.add_parser("list", help="every registered org with its status").set_defaults(handler=_list)
+    listing = sub.add_parser(
+        "list", help="every registered org: status, last run, lag, API usage, queue state"
+    )
+    listing.add_argument("--json", action="store_true", help="print JSON (as /api/v1/org)")
+    listing.set_defaults(handler=_list)
     link = sub.add_parser(
         "connect-link", help="print a ten-minute link that opens /connect for an admin"
     )
@@ -65,21 +69,32 @@ def _sessions() -> tuple[Any, Any, Any]:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from connector.orgs.registry import org_views
+    import json
+    from datetime import UTC, datetime
+
+    from connector.orgs.status import human_lag, lag_seconds, org_json, queue_state
+    from connector.store.org_reads import OrgFactsReader
 
     _, engine, sessions = _sessions()
     try:
-        views = org_views(sessions)
+        every = OrgFactsReader(sessions).every()
     finally:
         engine.dispose()
-    if not views:
+    now = datetime.now(UTC)
+    if args.json:
+        print(json.dumps([org_json(f, now=now) for f in every], indent=2))
+        return 0
+    if not every:
         print("no org registered yet: connect one with `quotaflow orgs connect-link`")
         return 0
-    print(f"{'org id':<18}  {'status':<12}  {'source':<11}  instance  connected by")
-    for v in views:
+    print(
+        f"{'org id':<18}  {'status':<12}  {'last run':<10}  {'lag':<14}  {'API usage':<17}  queue"
+    )
+    for f in every:
+        usage = f"{f.api_usage:,}/{f.api_limit:,}" if f.api_limit and f.api_usage else "-"
         print(
-            f"{v.org_id:<18}  {v.status:<12}  {v.source:<11}  {v.instance_url or '-'}  "
-            f"{v.connected_by or '-'}"
+            f"{f.org_id:<18}  {f.status or '-':<12}  {f.last_run_status or '-':<10}  "
+            f"{human_lag(lag_seconds(f, now=now)):<14}  {usage:<17}  {queue_state(f)}"
         )
     return 0
 
