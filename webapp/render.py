@@ -17,6 +17,7 @@ TABS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("disputes.index", "Disputes", ("rep", "manager", "admin")),
     ("close.my_plan", "My plan", ("rep",)),
     ("ops.runs", "Sync", ("ops", "admin")),
+    ("ops_org.org", "Org", ("ops", "admin")),
     ("admin.mappings", "Mappings", ("admin",)),
     ("admin.plans", "Plans & periods", ("admin",)),
     ("admin.roles", "Access", ("admin",)),

@@ -155,6 +155,7 @@ ALLOWED = {
     "accept_plan": "rep", "plan_acceptances": "admin", "period_statements": "admin",
     "approve_statement": "admin", "close_period": "admin", "payroll_csv": "admin",
     "payroll_json": "admin",
+    "get_org": "ops", "pause_org": "ops", "resume_org": "ops", "disconnect_org": "admin",
 }  # fmt: skip
 
 

@@ -110,11 +110,15 @@ ADMIN_ONLY = (
     "admin.mapping_save", "admin.mapping_validate", "admin.period_lock", "admin.period_unlock",
     "admin.plans", "admin.plan_activate", "admin.plan_upload", "api.active_mapping",
     "api.validate_mapping", "admin.writeback_field_add", "admin.writeback_field_remove",
+    "ops_org.disconnect_org", "api.disconnect_org",
 )  # fmt: skip
 OPS_OR_ADMIN = (
     "ops.issues", "ops.retry", "ops.runs", "ops.run", "ops.resync", "api.list_sync_runs",
-    "api.request_sync_run", "api.get_sync_run",
+    "api.request_sync_run", "api.get_sync_run", "ops_org.org", "ops_org.pause",
+    "ops_org.resume", "api.get_org", "api.pause_org", "api.resume_org",
 )  # fmt: skip
+# Cannot be reached with any Canvas session: only with the cookie a connect link sets.
+CONNECT = ("connect.connect_page", "connect.connect_start", "connect.connect_callback")
 MANAGER_OR_ADMIN = ("manager.team", "manager.leaderboard")
 REP_ONLY = ("rep.home", "api.my_earnings")
 ROUTE_ARGS = {"version": 1, "run_id": 1, "dispute_id": 1, "period": "2026-Q1"}
@@ -281,7 +285,7 @@ def test_route_authorization(setup: Setup, case: Case) -> None:
 
 
 def test_every_route_is_covered(setup: Setup) -> None:
-    covered = {case.endpoint for case in CASES} | PUBLIC
+    covered = {case.endpoint for case in CASES} | PUBLIC | set(CONNECT)
     endpoints = {rule.endpoint for rule in setup.app.url_map.iter_rules()}
     assert endpoints - covered == set(), "routes without an authorization case"
 
@@ -322,6 +326,8 @@ def _post_only_endpoints(app: Flask) -> list[str]:
         and rule.endpoint not in PUBLIC
         and not rule.endpoint.startswith("api.")
         and rule.endpoint not in READ_ONLY_POSTS
+        # /connect/start checks a CSRF token of its own (tests/orgs/test_connect.py).
+        and rule.endpoint not in CONNECT
     )
 
 
@@ -346,3 +352,19 @@ def test_every_state_changing_form_needs_the_csrf_token(setup: Setup) -> None:
         wrong = client.post(url, data={"qf_token": token, "qf_csrf": csrf[::-1]})
         assert wrong.status_code == 403, endpoint
         assert client.get(url, headers={"Authorization": f"Bearer {token}"}).status_code == 405
+
+
+@pytest.mark.parametrize("endpoint", CONNECT)
+@pytest.mark.parametrize("who", ["admin", "ops", "rep_a"])
+def test_connect_pages_refuse_every_canvas_session(setup: Setup, endpoint: str, who: str) -> None:
+    # An admin of one org must not connect other orgs with their session: /connect takes only
+    # the cookie of a connect link (docs/orgs.md).
+    rule = next(r for r in setup.app.url_map.iter_rules() if r.endpoint == endpoint)
+    token, csrf = _token(setup, who)
+    client = setup.app.test_client()
+    bearer = {"Authorization": f"Bearer {token}"}
+    if "GET" in (rule.methods or ()):
+        assert client.get(rule.rule, headers=bearer).status_code == 401
+    else:
+        answer = client.post(rule.rule, data={"qf_token": token, "qf_csrf": csrf, "csrf": csrf})
+        assert answer.status_code == 401
