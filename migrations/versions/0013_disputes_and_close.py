@@ -2,7 +2,7 @@
 plan acceptance, statement approval and period close
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0012
 Create Date: 2026-12-03
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0009"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
