@@ -219,6 +219,7 @@ class Gateway:
                 timeout=self.options.timeout,
             )
         )
+
     def jobs_request(
         self,
         method: str,

@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from calc.adjustments import ADJUSTMENT, Adjustment
 from calc.currency import DatedRate, Rates
 from connector.store import adjustments as _adjustments
-from connector.store import currency_rates as _currency_rates
 from connector.store import bulk_jobs as _bulk_jobs
+from connector.store import currency_rates as _currency_rates
 from connector.store import deal_reads as _deal_reads
 from connector.store import lease as _lease
 from connector.store import mapping_versions as _mapping_versions
