@@ -116,6 +116,12 @@ def _summary(found: Blockers) -> str:
     return ", ".join(parts)
 
 
+def _cell(text: str) -> str:
+    # A cell starting with = + - @ is a formula to a spreadsheet; employee numbers come from
+    # the CRM.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 @dataclass(frozen=True, slots=True)
 class PayrollExport:
     """The payroll file of a closed period, as CSV and JSON bytes, with their checksums."""
@@ -135,7 +141,7 @@ def payroll_export(
         raise CloseRefused(409, f"{period} is not closed: close it before exporting payroll.")
     approvals = unit.close.approvals_of_period(period=period)
     rows = [
-        [rep_id, employee_numbers.get(rep_id, ""), period, a.currency, a.gross, a.top_up,
+        [rep_id, _cell(employee_numbers.get(rep_id, "")), period, a.currency, a.gross, a.top_up,
          a.recovered, a.adjustments, a.net]
         for rep_id, a in sorted(approvals.items())
         if a.state == "approved"
