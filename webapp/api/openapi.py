@@ -34,7 +34,8 @@ _REFUSALS = {
     "403": _answer("The session's Quotaflow roles do not include this call."),
     "404": _answer("Not found, or not visible to the caller (the two look the same)."),
     "409": _answer(
-        "The action does not apply now: the dispute's current state, or the org's registry entry (the message says why)."
+        "The action does not apply now: the dispute's current state, or the org's registry "
+        "entry (the message says why)."
     ),
     "422": _answer("A document the reader cannot build (too deep, or a bad YAML scalar)."),
 }
