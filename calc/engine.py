@@ -338,13 +338,13 @@ class _RepCalc:
         rule = self.plan.clawback
         if not self.ytd_ids or not here or rule is None:
             return []
-        gone = set(self.gone_before(period))
+        gone = self.gone_before(period)
         out: list[Raw] = []
         for j, comp in enumerate(self.plan.components):
             if comp.id not in self.ytd_ids or isinstance(comp, Spiff):
                 continue
             try:
-                out += ytd_clawbacks(self.ytd, comp, here, period, frozenset(gone), rule)
+                out += ytd_clawbacks(self.ytd, comp, here, period, gone, rule)
             except PlanError as exc:
                 raise PlanError(f"{self.path}.components[{j}]", exc.reason) from None
         return out

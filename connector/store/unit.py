@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from calc.adjustments import ADJUSTMENT, Adjustment
 from calc.currency import DatedRate, Rates
 from connector.store import adjustments as _adjustments
+from connector.store import bulk_jobs as _bulk_jobs
 from connector.store import currency_rates as _currency_rates
 from connector.store import deal_reads as _deal_reads
 from connector.store import lease as _lease
@@ -65,6 +66,7 @@ from connector.store.results import CalcRun, PeriodResult
 from connector.store.roles import Grant, Holder
 from connector.store.run_reads import IssueFilter, IssueRecord, RunRecord
 from connector.store.team_reads import ResultRow, StoredPeriod
+from connector.store.workflow_repos import CloseRepository, DisputeRepository, TaskRepository
 from connector.store.writeback_fields import ListedField, WritebackFieldEvent
 from mappings.schema import MappingDocument
 from mappings.writeback_rules import FieldKey
@@ -701,6 +703,31 @@ class WritebackFieldRepository(_Repository):
         )
 
 
+class BulkJobRepository(_Repository):
+    """The write-back's Bulk API 2.0 ingest jobs not yet settled (connector/store/bulk_jobs.py)."""
+
+    def record_job(
+        self, *, job_id: str, object_name: str, run_id: int | None, now: datetime
+    ) -> None:
+        """Remember a job just created."""
+        _bulk_jobs.record_job(
+            self._session,
+            org_id=self._org_id,
+            job_id=job_id,
+            object_name=object_name,
+            run_id=run_id,
+            now=now,
+        )
+
+    def settle_job(self, *, job_id: str, now: datetime) -> None:
+        """The job's results were applied."""
+        _bulk_jobs.settle_job(self._session, org_id=self._org_id, job_id=job_id, now=now)
+
+    def unsettled_jobs(self) -> list[tuple[str, str]]:
+        """(job id, object) of the jobs not settled, oldest first."""
+        return _bulk_jobs.unsettled_jobs(self._session, org_id=self._org_id)
+
+
 class MappingRepository(_Repository):
     """Mapping versions."""
 
@@ -861,10 +888,14 @@ class OrgUnit:
         self.people = PeopleRepository(session, org)
         self.periods = PeriodRepository(session, org)
         self.writeback_fields = WritebackFieldRepository(session, org)
+        self.bulk_jobs = BulkJobRepository(session, org)
         self.mappings = MappingRepository(session, org)
         self.hosts = HostRepository(session, org)
         self.adjustments = AdjustmentRepository(session, org)
         self.rates = RateRepository(session, org)
+        self.disputes = DisputeRepository(session, org)
+        self.tasks = TaskRepository(session, org)
+        self.close = CloseRepository(session, org)
         return self
 
     def __exit__(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from connector.deps import SyncDeps
+from connector.disputes.tasks import deliver_tasks
 from connector.errors import ConfigError, ConnectorError
 from connector.pull import PullResult, run_pull
 from connector.salesforce.write_batches import WriteOptions
@@ -187,7 +188,11 @@ def _execute(run: _Run) -> SyncSummary:
         progress=run.progress,
         now=now,
     )
-    run.timed("write", t)
+    t = run.timed("write", t)
+    if not run.dry_run:
+        # Salesforce Tasks owed by dispute changes since the last run (connector/disputes).
+        deliver_tasks(deps.gateway, deps.sessions, org_id=run.org_id, now=deps.clock())
+        run.timed("tasks", t)
     return _finish(run, _summary(run, pull, computed, wrote))
 
 

@@ -275,6 +275,10 @@ def _engine(case: dict[str, Any], start: date) -> dict[tuple[str, str], dict[str
         adjustments=adjustments,
         rates=rates,
     )
+    for r in result.results:
+        # Lines add up to their component, true-ups and capped lines included.
+        for name, amount in r.components:
+            assert sum((ln.amount for ln in r.lines if ln.component == name), Decimal(0)) == amount
     return {
         (r.rep_id, r.period.name): {
             "quota": F(r.quota),
