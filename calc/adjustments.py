@@ -26,9 +26,8 @@ from calc.model import Rep
 from calc.money import ZERO
 from calc.periods import Period, PeriodKind, add_months, period_of
 from calc.plan import Plan, PlanDoc
-from calc.results import Line, new_line
+from calc.results import Line, adjustment_line
 
-ONE = Decimal(1)
 ADJUSTMENT = "adjustment"  # the component of an adjustment that names none
 ADJUSTMENT_COLUMNS = ("rep_id", "period", "amount", "reason")
 # What the calc CSV and the store accept (the store keeps the same limits).
@@ -199,7 +198,7 @@ def paid_lines(
     lines: list[Line] = []
     for adj in adjs:
         extra[adj.component] += adj.amount
-        lines.append(new_line(adj.component, None, None, adj.amount, ONE, adj.amount, explain(adj)))
+        lines.append(adjustment_line(adj, explain(adj)))
     out = [(name, amount + extra.pop(name, ZERO)) for name, amount in components]
     taken = sum((a.amount for a in adjs if a.amount < ZERO), ZERO)
     return out + sorted(extra.items()), lines, taken

@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from json.encoder import encode_basestring
 from typing import Any
 
+from calc.adjustments import Adjustment
 from calc.crediting import Credit
 from calc.money import CENT, money_str, rate_str
 from calc.results import CalcResult, Line, PeriodResult
@@ -37,8 +38,9 @@ def _rate(value: Decimal) -> str:
 
 def line_dict(line: Line) -> dict[str, Any]:
     """One line in contract key order; `capped` (what caps took off) only on capped lines,
-    `currency` and `fx_rate` only on lines of a deal converted from another currency."""
-    out = {
+    `currency` and `fx_rate` only on lines of a deal converted from another currency,
+    `adjustment` only on the line of an entered adjustment."""
+    out: dict[str, Any] = {
         "component": line.component,
         "deal_id": line.deal_id,
         "credit_type": line.credit_type,
@@ -52,7 +54,19 @@ def line_dict(line: Line) -> dict[str, Any]:
     if line.currency is not None and line.fx_rate is not None:
         out["currency"] = line.currency
         out["fx_rate"] = _rate(line.fx_rate)
+    if line.adjustment is not None:
+        out["adjustment"] = adjustment_dict(line.adjustment)
     return out
+
+
+def adjustment_dict(adj: Adjustment) -> dict[str, Any]:
+    """What an adjustment line carries about the adjustment it pays (contract key order)."""
+    return {
+        "reason": adj.reason,
+        "reference": adj.reference,
+        "source": adj.source,
+        "entered_by": adj.entered_by,
+    }
 
 
 def result_dict(res: PeriodResult, *, lines: bool = True) -> dict[str, Any]:
@@ -279,6 +293,9 @@ def _write_lines(lines: tuple[Line, ...], depth: int, out: list[str]) -> None:
             out += (k_capped, _money(line.capped), '"')
         if line.currency is not None and line.fx_rate is not None:
             out += (k_currency, string(line.currency), k_fx, _rate(line.fx_rate), '"')
+        if line.adjustment is not None:
+            out.append("," + pad + '"adjustment": ')
+            _write(adjustment_dict(line.adjustment), depth + 2, out)
         out.append(close)
         sep = "," + inner
     out.append("\n" + " " * depth + "]")

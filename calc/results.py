@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from calc.crediting import Credit, Unresolved
 from calc.money import ZERO
 from calc.periods import Period
+
+if TYPE_CHECKING:
+    from calc.adjustments import Adjustment
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,10 +30,23 @@ class Line:
     capped: Decimal = ZERO
     currency: str | None = None  # a converted deal's own currency (calc.currency)
     fx_rate: Decimal | None = None  # units of that currency per one unit of the plan currency
+    adjustment: Adjustment | None = None  # the entered adjustment this line pays
 
 
 _new = object.__new__
-(_component, _deal_id, _type, _base, _rate, _amount, _explain, _capped, _currency, _fx_rate) = (
+(
+    _component,
+    _deal_id,
+    _type,
+    _base,
+    _rate,
+    _amount,
+    _explain,
+    _capped,
+    _currency,
+    _fx_rate,
+    _adjustment,
+) = (
     Line.__dict__[name].__set__
     for name in (
         "component",
@@ -42,6 +59,7 @@ _new = object.__new__
         "capped",
         "currency",
         "fx_rate",
+        "adjustment",
     )
 )
 
@@ -68,6 +86,15 @@ def new_line(
     _capped(line, capped)
     _currency(line, None)
     _fx_rate(line, None)
+    _adjustment(line, None)
+    return line
+
+
+def adjustment_line(adjustment: Adjustment, explain: str) -> Line:
+    """The line that pays an entered adjustment: no deal, rate 1, the adjustment kept on it."""
+    amount = adjustment.amount
+    line = new_line(adjustment.component, None, None, amount, Decimal(1), amount, explain)
+    _adjustment(line, adjustment)
     return line
 
 
@@ -86,6 +113,7 @@ def fx_line(line: Line, explain: str, *, currency: str, rate: Decimal) -> Line:
             _capped,
             _currency,
             _fx_rate,
+            _adjustment,
         ),
         (
             line.component,
@@ -98,6 +126,7 @@ def fx_line(line: Line, explain: str, *, currency: str, rate: Decimal) -> Line:
             line.capped,
             currency,
             rate,
+            line.adjustment,
         ),
         strict=True,
     ):

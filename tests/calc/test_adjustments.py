@@ -169,3 +169,29 @@ def test_a_year_to_date_true_up_neither_counts_nor_absorbs_an_adjustment() -> No
     q1, q2 = (res(result, "R1", x) for x in ("2026-Q1", "2026-Q2"))  # type: ignore[arg-type]
     assert comp(q1, "c") == D("5000.00")
     assert comp(q2, "c") == D("14400.00")
+
+
+def test_an_adjustment_line_says_which_adjustment_it_pays_in_the_json() -> None:
+    import json
+
+    from calc.render import line_dict, to_dict, to_json
+
+    adj = Adjustment(
+        "R1", "2026-Q1", D("-12.50"), "adjustment", 'dispute "7" approved', "dispute-7", "dispute"
+    )
+    result = _run(plan(components=FLAT), [adj, _adj("3.00")])
+    text = to_json(result)  # type: ignore[arg-type]
+    assert text == json.dumps(to_dict(result), indent=1, ensure_ascii=False) + "\n"  # type: ignore[arg-type]
+    q1 = res(result, "R1", "2026-Q1")  # type: ignore[arg-type]
+    paid = [line_dict(x) for x in q1.lines if x.deal_id is None]
+    assert [p["adjustment"] for p in paid] == [
+        {
+            "reason": 'dispute "7" approved',
+            "reference": "dispute-7",
+            "source": "dispute",
+            "entered_by": None,
+        },
+        {"reason": "missed SPIFF", "reference": "INC-7", "source": "file", "entered_by": None},
+    ]
+    deal_lines = [line_dict(x) for x in q1.lines if x.deal_id is not None]
+    assert all("adjustment" not in x for x in deal_lines)
