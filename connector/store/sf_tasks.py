@@ -142,3 +142,28 @@ def get_task(session: Session, *, org_id: str, row_id: int) -> SfTask | None:
     """One outbox row of the org, or None."""
     found = session.get(SfTask, row_id)
     return found if found is not None and found.org_id == org_id else None
+
+
+def tasks_for(session: Session, *, org_id: str, source: str, assignee_id: str) -> Sequence[SfTask]:
+    """Every Task row of one source kind for one person, oldest first."""
+    return session.scalars(
+        select(SfTask)
+        .where(SfTask.org_id == org_id, SfTask.source == source, SfTask.assignee_id == assignee_id)
+        .order_by(SfTask.id)
+    ).all()
+
+
+def complete_for(
+    session: Session, *, org_id: str, source: str, assignee_id: str, now: datetime
+) -> int:
+    """Mark one person's open Tasks of a source kind done (they acted)."""
+    rows = [t for t in tasks_for(session, org_id=org_id, source=source, assignee_id=assignee_id)]
+    done = 0
+    for row in rows:
+        if row.status == "open":
+            row.status, row.updated_at = "done", now
+            if row.delivery != "failed":
+                row.delivery = "pending"
+            done += 1
+    session.flush()
+    return done

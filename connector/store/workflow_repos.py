@@ -105,6 +105,18 @@ class TaskRepository(_Bound):
             self._session, org_id=self._org_id, source=source, source_id=source_id
         )
 
+    def for_person(self, *, source: str, assignee_id: str) -> Sequence[SfTask]:
+        """Every Task row of one source kind for one person."""
+        return _tasks.tasks_for(
+            self._session, org_id=self._org_id, source=source, assignee_id=assignee_id
+        )
+
+    def complete_for(self, *, source: str, assignee_id: str, now: datetime) -> int:
+        """Mark one person's open Tasks of a source kind done."""
+        return _tasks.complete_for(
+            self._session, org_id=self._org_id, source=source, assignee_id=assignee_id, now=now
+        )
+
     def failed(self, *, limit: int = 50) -> Sequence[SfTask]:
         """Rows Salesforce refused for good, newest first."""
         return _tasks.failed_tasks(self._session, org_id=self._org_id, limit=limit)

@@ -11,12 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
+from connector.close.plan_tasks import owe_plan_tasks
 from connector.deps import SyncDeps
 from connector.disputes.tasks import deliver_tasks
 from connector.errors import ConfigError, ConnectorError
 from connector.pull import PullResult, run_pull
 from connector.salesforce.write_batches import WriteOptions
 from connector.store.repositories import RunUsage
+from connector.store.unit import OrgUnit
 from connector.sync.compute import Computed
 from connector.sync.grant_ids import pin_grant_names
 from connector.sync.inputs import default_holder, held_lease
@@ -191,6 +193,9 @@ def _execute(run: _Run) -> SyncSummary:
     t = run.timed("write", t)
     if not run.dry_run:
         # Salesforce Tasks owed by dispute changes since the last run (connector/disputes).
+        with OrgUnit(deps.sessions, run.org_id) as unit:
+            owe_plan_tasks(unit, now=deps.clock())
+            unit.commit()
         deliver_tasks(deps.gateway, deps.sessions, org_id=run.org_id, now=deps.clock())
         run.timed("tasks", t)
     return _finish(run, _summary(run, pull, computed, wrote))

@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from connector.close.plan_tasks import owe_plan_tasks
 from connector.sync.plans import demo_plan_text, import_plan
 from tests.webapp.conftest import Web
+from webapp.db import org_unit
 
 
 @pytest.fixture
@@ -127,3 +129,34 @@ def test_the_rep_accepts_on_the_embedded_page(web: Web, app: Flask) -> None:
     done = client.post("/plan/accept", data={"qf_token": token, **fields})
     assert done.status_code == 200 and "You accepted version" in done.text
     assert 'id="accept-plan"' not in done.text
+
+
+def _plan_tasks(app: Flask, web: Web, rep: str) -> list[tuple[int | None, str]]:
+    with app.app_context(), org_unit(web.org_id) as unit:
+        rows = unit.tasks.for_person(source="plan", assignee_id=rep)
+        return [(t.source_id, t.status) for t in rows]
+
+
+def _owe(app: Flask, web: Web) -> int:
+    with app.app_context(), org_unit(web.org_id) as unit:
+        added = owe_plan_tasks(unit, now=datetime.now(UTC))
+        unit.commit()
+        return added
+
+
+def test_reps_who_have_not_accepted_get_a_salesforce_task_per_version(web: Web, app: Flask) -> None:
+    first = _plan(web, app)
+    # The sync that built this org owed them already (run.py, before delivering Tasks).
+    assert _plan_tasks(app, web, web.cast.rep_a) == [(first["version"], "open")]
+    assert _owe(app, web) == 0  # once per rep and version
+    assert _accept(web, app, first["version"], first["document_sha256"]).status_code == 201
+    assert _plan_tasks(app, web, web.cast.rep_a) == [(first["version"], "done")]
+    version = _new_version(app, web)
+    assert _owe(app, web) > 2  # everyone is asked again
+    assert _plan_tasks(app, web, web.cast.rep_a) == [
+        (first["version"], "done"), (version, "open")
+    ]  # fmt: skip
+    # rep_b never accepted: the task of the replaced version is done, the new one open.
+    assert _plan_tasks(app, web, web.cast.rep_b) == [
+        (first["version"], "done"), (version, "open")
+    ]  # fmt: skip

@@ -109,7 +109,12 @@ def test_rep_opens_admin_resolves_partially_and_everyone_sees_the_history(
     assert "Taken for review" in page.text
     assert _act(web, app, "rep_a", d["id"], action="close").get_json()["state"] == "closed"
     with app.app_context(), unit_of_work() as uow:
-        rows = uow.session.query(SfTask).filter_by(source_id=d["id"]).order_by(SfTask.id).all()
+        rows = (
+            uow.session.query(SfTask)
+            .filter_by(source="dispute", source_id=d["id"])
+            .order_by(SfTask.id)
+            .all()
+        )
         tasks = [(t.assignee_id, t.status) for t in rows]
     # submitted (no dispute admin set: nobody), in_review (the admin), needs_info (rep),
     # back to in_review (admin), resolved (rep); all done once closed.

@@ -44,6 +44,8 @@ def accept_from(values: Mapping[str, Any]) -> PlanAcceptance:
         row = unit.close.record_acceptance(rep_id=viewer.user_id,
                                 plan_id=doc.plan_id, plan_version=doc.version,
                                 document_sha256=doc.sha256, by=viewer.name, now=now())  # fmt: skip
+        # The Salesforce Task that asked them to accept is done (closed on the next sync).
+        unit.tasks.complete_for(source="plan", assignee_id=viewer.user_id, now=now())
         unit.commit()
     return row
 
