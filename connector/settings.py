@@ -8,8 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from connector.errors import ConfigError
+from connector.orgs.crypto import parse_keys
 from connector.salesforce.origins import https_origin
 
 AuthFlow = Literal["jwt", "password", "client_credentials"]
@@ -88,6 +90,24 @@ VARIABLES: tuple[Variable, ...] = (
         "none (only the learned instance)",
     ),
     Variable(
+        "QUOTAFLOW_ENCRYPTION_KEY",
+        "comma-separated Fernet keys, newest first, that encrypt connected orgs' refresh "
+        "tokens (rotation: docs/orgs.md)",
+        "none (needed to connect orgs at `/connect`)",
+    ),
+    Variable(
+        "QUOTAFLOW_PUBLIC_URL",
+        "the web app's own https URL as browsers reach it; `/connect`'s callback is "
+        "`<URL>/connect/callback`, which the connected app must list",
+        "none (needed to connect orgs at `/connect`)",
+    ),
+    Variable(
+        "QUOTAFLOW_CONNECT_LOGIN_URLS",
+        "comma-separated https origins `/connect` may also send admins to, besides "
+        "production, sandbox and `*.my.salesforce.com` (a devorg)",
+        "none",
+    ),
+    Variable(
         "QUOTAFLOW_SYNC_INTERVAL",
         "seconds between the clock's incremental syncs",
         f"`{DEFAULT_SYNC_INTERVAL}`",
@@ -139,6 +159,9 @@ class Settings:
     # The org's own https origins, besides the instance the integration login reports.
     sf_org_hosts: tuple[str, ...] = ()
     sync_interval: int = DEFAULT_SYNC_INTERVAL
+    encryption_keys: tuple[str, ...] = ()
+    public_url: str | None = None
+    connect_login_urls: tuple[str, ...] = ()
     frame_ancestors: tuple[str, ...] = ()
     bulk_threshold: int = DEFAULT_BULK_THRESHOLD
     bulk_write_threshold: int = DEFAULT_BULK_WRITE_THRESHOLD
@@ -209,19 +232,32 @@ def _api_version(env: Mapping[str, str]) -> str:
     return raw
 
 
-def _org_hosts(env: Mapping[str, str]) -> tuple[str, ...]:
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     found: list[str] = []
-    for entry in (_optional(env, "SF_ORG_HOSTS") or "").split(","):
+    for entry in (_optional(env, name) or "").split(","):
         if not entry.strip():
             continue
         origin = https_origin(entry.strip())
         if origin is None:
             raise ConfigError(
-                f"SF_ORG_HOSTS: expected comma-separated https origins such as "
+                f"{name}: expected comma-separated https origins such as "
                 f"https://acme.my.salesforce.com, got {entry.strip()!r}"
             )
         found.append(origin)
     return tuple(dict.fromkeys(found))
+
+
+def _public_url(env: Mapping[str, str]) -> str | None:
+    raw = _optional(env, "QUOTAFLOW_PUBLIC_URL")
+    if raw is None:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(
+            f"QUOTAFLOW_PUBLIC_URL: expected the app's URL such as https://quotaflow.example.com, "
+            f"got {raw!r}"
+        )
+    return raw.rstrip("/")
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -241,7 +277,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sf_ca_bundle=_optional(env, "SF_CA_BUNDLE"),
         sf_api_version=_api_version(env),
         sf_canvas_secret=_optional(env, "SF_CANVAS_SECRET"),
-        sf_org_hosts=_org_hosts(env),
+        sf_org_hosts=_origins(env, "SF_ORG_HOSTS"),
+        encryption_keys=parse_keys(_optional(env, "QUOTAFLOW_ENCRYPTION_KEY")),
+        public_url=_public_url(env),
+        connect_login_urls=_origins(env, "QUOTAFLOW_CONNECT_LOGIN_URLS"),
         sync_interval=_positive_int(env, "QUOTAFLOW_SYNC_INTERVAL", DEFAULT_SYNC_INTERVAL),
         frame_ancestors=ancestors,
         bulk_threshold=_count(env, "QUOTAFLOW_BULK_THRESHOLD", DEFAULT_BULK_THRESHOLD),

@@ -33,6 +33,7 @@ from connector.salesforce.retry import RetryPolicy
 
 T = TypeVar("T")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_RECORD_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 MIN_PAGE_SIZE, MAX_PAGE_SIZE = 200, 2000  # Salesforce's bounds for batchSize
 MAX_COLLECTION = 200  # records per sObject Collections request
 
@@ -188,6 +189,37 @@ class Gateway:
         # Anything but a list (an empty body, an error object) has no per-record results.
         return list(result) if isinstance(result, list) else []
 
+    def create_record(self, object_name: str, fields: Mapping[str, Any]) -> str:
+        """`POST sobjects/X`: the new record's id. Never retried after a transient failure
+        (the record may exist already): the caller looks for it before trying again."""
+        if not _NAME.fullmatch(object_name):
+            raise SalesforceApiError(f"{object_name!r} is not an sObject name")
+        body = dict(fields)
+        result = self._call(
+            lambda sf: sf.restful(
+                f"sobjects/{object_name}", method="POST", json=body, timeout=self.options.timeout
+            ),
+            idempotent=False,
+        )
+        record_id = result.get("id") if isinstance(result, dict) else None
+        if not isinstance(record_id, str):
+            raise SalesforceApiError(f"creating a {object_name} returned no id: {result!r}"[:300])
+        return record_id
+
+    def update_record(self, object_name: str, record_id: str, fields: Mapping[str, Any]) -> None:
+        """`PATCH sobjects/X/id` (setting the same values twice is harmless, so it is retried)."""
+        if not _NAME.fullmatch(object_name) or not _RECORD_ID.fullmatch(record_id):
+            raise SalesforceApiError(f"{object_name}/{record_id} is not a record path")
+        body = dict(fields)
+        self._call(
+            lambda sf: sf.restful(
+                f"sobjects/{object_name}/{record_id}",
+                method="PATCH",
+                json=body,
+                timeout=self.options.timeout,
+            )
+        )
+
     def jobs_request(
         self,
         method: str,
@@ -234,7 +266,7 @@ class Gateway:
 
     # --- the one place simple-salesforce exceptions are caught --------------------------
 
-    def _call(self, request: Callable[[Salesforce], T]) -> T:
+    def _call(self, request: Callable[[Salesforce], T], *, idempotent: bool = True) -> T:
         reauthenticated = False
         attempt = 0
         while True:
@@ -257,11 +289,11 @@ class Gateway:
                     reauthenticated = True
                     attempt -= 1
                     continue
-                self._raise_or_wait(exc, code, attempt)
+                self._raise_or_wait(exc, code, attempt if idempotent else self._retry.attempts)
             except requests.exceptions.SSLError as exc:
                 raise ConfigError(untrusted(token.instance_url, exc)) from exc
             except (requests.ConnectionError, requests.Timeout) as exc:
-                if attempt >= self._retry.attempts:
+                if not idempotent or attempt >= self._retry.attempts:
                     raise TransientFailure(
                         f"Salesforce unreachable after {attempt} tries: {exc}"
                     ) from exc
