@@ -71,8 +71,8 @@ class CallsByObject:
                 name = found.group(1) if found else sent.get("object")
                 self.jobs[response.json()["id"]] = str(name)
                 return str(name)
-            job = url.split("/jobs/")[1].split("/")[1].split("?")[0]
-            return self.jobs.get(job)
+            parts = url.split("/jobs/")[1].split("?")[0].split("/")
+            return self.jobs.get(parts[1]) if len(parts) > 1 else "job lists"
         if "/query" in url:
             found = FROM.search(requests.utils.unquote(url).replace("+", " "))
             if found:
@@ -207,6 +207,10 @@ def run(data_dir: Path, args: argparse.Namespace) -> None:
             return f"sqlite:///{data_dir / name}.db"
 
         bulk_deps = _deps(info, url("bulk"), 1, 1)
+        if args.writes_only:
+            ids = sorted(r["Id"] for r in sf.query_all_iter("SELECT Id FROM Opportunity"))
+            _write_back(info, bulk_deps, sf, ids[: args.writes], args.rest_writes)
+            return
         if args.skip_connector_rest:
             # The field lists come from the Bulk pull instead (the same SOQL either way).
             first = _connector_pull("Bulk API 2.0", bulk_deps, info.org_id)
@@ -241,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="leave out the connector's REST pull (its calls are ceil(rows/2000) per object)",
     )
+    parser.add_argument("--writes-only", action="store_true", help="only the write-back part")
     parser.add_argument("--data-dir", type=Path, help="default: a temporary directory")
     args = parser.parse_args(argv)
     if args.data_dir:

@@ -24,7 +24,8 @@ class BulkOptions:
     # Seconds an aborted ingest job is given to stop and report what it wrote.
     abort_grace_seconds: float = 60.0
     poll_first_seconds: float = 0.25
-    poll_max_seconds: float = 5.0
+    # Polls back off (doubling) to this: a job of a million rows is polled about a dozen times.
+    poll_max_seconds: float = 20.0
     # Rows per results set (`maxRecords`): fewer, larger sets mean fewer calls.
     result_rows: int = 100_000
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
