@@ -237,6 +237,9 @@ def summarize(
         "healthy_lag_p95_s": round(quantiles[18], 1),
         "healthy_lag_max_s": round(max(samples), 1) if samples else None,
         "runs_per_minute": round(len(ok) / args.minutes, 1),
+        "run_seconds_p50": round(statistics.median(r.duration_ms or 0 for r in ok) / 1000, 1)
+        if ok
+        else None,
         "sigkills": kills,
         "unfinished_after_drain": sum(1 for r in mine if r.status in ("queued", "running")),
         "interrupted": sum(1 for r in mine if "interrupted" in (r.error or "")),
