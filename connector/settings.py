@@ -19,6 +19,9 @@ AUTH_FLOWS: tuple[AuthFlow, ...] = ("jwt", "password", "client_credentials")
 DEFAULT_DATABASE_URL = "sqlite:///instance/quotaflow.db"
 DEFAULT_API_VERSION = "62.0"
 DEFAULT_SYNC_INTERVAL = 60
+DEFAULT_BULK_THRESHOLD = 50_000
+DEFAULT_BULK_WRITE_THRESHOLD = 10_000
+DEFAULT_BULK_TIMEOUT = 1800
 # An HMAC key shorter than this is guessable offline from one signed session token.
 MIN_SECRET_KEY = 32
 
@@ -110,6 +113,25 @@ VARIABLES: tuple[Variable, ...] = (
         f"`{DEFAULT_SYNC_INTERVAL}`",
     ),
     Variable(
+        "QUOTAFLOW_BULK_THRESHOLD",
+        "rows of one object a pull expects (the first REST page's `totalSize`) at or above "
+        "which it reads them through a Bulk API 2.0 query job; `0` never does "
+        "(docs/bulk-api.md)",
+        f"`{DEFAULT_BULK_THRESHOLD}`",
+    ),
+    Variable(
+        "QUOTAFLOW_BULK_WRITE_THRESHOLD",
+        "records of one object a write-back sends at or above which it writes them through a "
+        "Bulk API 2.0 ingest job; `0` never does",
+        f"`{DEFAULT_BULK_WRITE_THRESHOLD}`",
+    ),
+    Variable(
+        "QUOTAFLOW_BULK_TIMEOUT",
+        "seconds a Bulk API 2.0 job may stay queued or in progress before it is aborted "
+        "(the pull then reads through REST; the write-back reports what is left)",
+        f"`{DEFAULT_BULK_TIMEOUT}`",
+    ),
+    Variable(
         "QUOTAFLOW_FRAME_ANCESTORS",
         "space-separated hosts allowed to frame the web app (Content-Security-Policy "
         "`frame-ancestors`)",
@@ -141,6 +163,9 @@ class Settings:
     public_url: str | None = None
     connect_login_urls: tuple[str, ...] = ()
     frame_ancestors: tuple[str, ...] = ()
+    bulk_threshold: int = DEFAULT_BULK_THRESHOLD
+    bulk_write_threshold: int = DEFAULT_BULK_WRITE_THRESHOLD
+    bulk_timeout: int = DEFAULT_BULK_TIMEOUT
     demo_mode: bool = False
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -179,6 +204,15 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(f"{name}: must be greater than 0, got {value}")
     return value
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = _optional(env, name)
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise ConfigError(f"{name}: expected a whole number of rows (0 turns it off), got {raw!r}")
+    return int(raw)
 
 
 def _auth_flow(env: Mapping[str, str]) -> AuthFlow:
@@ -249,6 +283,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         connect_login_urls=_origins(env, "QUOTAFLOW_CONNECT_LOGIN_URLS"),
         sync_interval=_positive_int(env, "QUOTAFLOW_SYNC_INTERVAL", DEFAULT_SYNC_INTERVAL),
         frame_ancestors=ancestors,
+        bulk_threshold=_count(env, "QUOTAFLOW_BULK_THRESHOLD", DEFAULT_BULK_THRESHOLD),
+        bulk_write_threshold=_count(
+            env, "QUOTAFLOW_BULK_WRITE_THRESHOLD", DEFAULT_BULK_WRITE_THRESHOLD
+        ),
+        bulk_timeout=_positive_int(env, "QUOTAFLOW_BULK_TIMEOUT", DEFAULT_BULK_TIMEOUT),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from calc.book import Book
 from calc.estimate import owner_estimates
@@ -55,9 +55,14 @@ def calculate_stage(where: Where, plan: ActivePlan, pull: PullResult) -> tuple[C
     with where.deps.unit(where.org_id) as unit:
         locks = unit.periods.locked_periods()
         last = unit.results.last_committed_calc()
+        rates = unit.rates.sync_state()
+        moved = [unit.adjustments.last_entered_at(), rates.changed_at if rates else None]
+        changed = max((m for m in moved if m is not None), default=None)
     locked = frozenset(lock.period for lock in locks)
     since = (
-        None if where.mode == "full" else baseline(last, locks, as_of=as_of, plan=plan, pull=pull)
+        None
+        if where.mode == "full"
+        else baseline(last, locks, as_of=as_of, plan=plan, pull=pull, changed_at=changed)
     )
     book, rep_ids, deal_ids = _scope(where, plan, since)
     computed = compute_results(book, rep_ids, start=window[0], end=window[1])
@@ -95,7 +100,15 @@ def _scope(
                 return Book(plan.doc, (), ()), set(), set()
     with where.deps.unit(where.org_id) as unit:
         inputs = load_inputs(unit, changed_in=changed_in)
-    book = Book(plan.doc, inputs.reps, inputs.deals, inputs.splits, inputs.team)
+    book = Book(
+        plan.doc,
+        inputs.reps,
+        inputs.deals,
+        inputs.splits,
+        inputs.team,
+        adjustments=inputs.adjustments,
+        rates=inputs.rates,
+    )
     if since is None:
         return book, None, set()
     deal_ids = changed_deal_ids(book, inputs.changes)
@@ -111,12 +124,15 @@ def baseline(
     as_of: date,
     plan: ActivePlan,
     pull: PullResult,
+    changed_at: datetime | None = None,
 ) -> int | None:
     """The sync run whose results an incremental run builds on; None recomputes everything.
 
     Everything is recomputed when there is no baseline, when the plan or the mapping changed,
-    when a period was locked since (SPIFF statuses turn `Paid`), or on a new day: the current
-    period's attainment and the estimates of open deals depend on the as-of date.
+    when a period was locked, an adjustment entered or the exchange rates changed since
+    (`changed_at`: SPIFF statuses turn `Paid`, the adjustment is paid, converted deals
+    change), or on a new day: the current period's attainment and the estimates of open
+    deals depend on the as-of date.
     """
     if last is None or last.sync_run_id is None or last.as_of != as_of:
         return None
@@ -125,6 +141,8 @@ def baseline(
     if last.mapping_version_id != pull.mapping_version_id:
         return None
     if any(lock.locked_at >= last.created_at for lock in locks):
+        return None
+    if changed_at is not None and changed_at >= last.created_at:
         return None
     return last.sync_run_id
 

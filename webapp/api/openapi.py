@@ -33,7 +33,10 @@ _REFUSALS = {
     "401": _answer("No session, or an expired or forged session token."),
     "403": _answer("The session's Quotaflow roles do not include this call."),
     "404": _answer("Not found, or not visible to the caller (the two look the same)."),
-    "409": _answer("The org's registry entry does not allow this now (the message says why)."),
+    "409": _answer(
+        "The action does not apply now: the dispute's current state, or the org's registry "
+        "entry (the message says why)."
+    ),
     "422": _answer("A document the reader cannot build (too deep, or a bad YAML scalar)."),
 }
 
@@ -349,19 +352,22 @@ _PATHS: dict[str, Any] = {
 
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of `/api/v1`."""
+    from webapp.api.openapi_disputes import DISPUTE_PATHS, DISPUTE_SCHEMAS  # uses the helpers
+
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "Quotaflow API",
             "version": "1",
-            "description": "Earnings, estimates, sync runs and mappings. Authenticate with "
+            "description": "Earnings, estimates, sync runs, mappings and disputes. Authenticate "
+            "with "
             "`Authorization: Bearer <token>` from `POST /canvas` (Accept: application/json).",
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"session": []}],
-        "paths": _PATHS,
+        "paths": _PATHS | DISPUTE_PATHS,
         "components": {
-            "schemas": _SCHEMAS,
+            "schemas": _SCHEMAS | DISPUTE_SCHEMAS,
             "securitySchemes": {
                 "session": {
                     "type": "http",

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "webapp.cli.orgs_cmd",
     "webapp.cli.calc_cmd",
     "webapp.cli.plans_cmd",
+    "webapp.cli.adjustments_cmd",
     "webapp.cli.mappings_cmd",
     "webapp.cli.devorg_cmd",
 )
