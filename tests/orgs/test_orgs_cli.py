@@ -10,6 +10,7 @@ from cryptography.fernet import Fernet
 
 from connector.orgs.registry import org_views, secret_box
 from connector.store.models import SyncRun
+from connector.store.org_reads import OrgFactsReader
 from connector.store.orgs import RegisteredOrg
 from devorg.process import DevorgInfo
 from tests.devorg.conftest import http_session
@@ -27,6 +28,8 @@ def connected(app_env: Any, devorg: DevorgInfo, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("QUOTAFLOW_ENCRYPTION_KEY", ",".join(settings.encryption_keys))
     monkeypatch.setenv("SF_CA_BUNDLE", devorg.ca_cert)
     monkeypatch.setenv("QUOTAFLOW_CONNECT_LOGIN_URLS", devorg.login_url)
+    monkeypatch.setenv("SF_CLIENT_ID", devorg.client_id)
+    monkeypatch.setenv("SF_CLIENT_SECRET", devorg.client_secret)
     return settings, sessions
 
 
@@ -122,3 +125,20 @@ def test_set_canvas_secret(connected: Any, devorg: DevorgInfo, tmp_path: Any) ->
     assert not org_views(sessions)[0].own_canvas_secret
     secret_file.write_text("")
     assert main(["orgs", "set-canvas-secret", devorg.org_id, "--from-file", str(secret_file)]) == 2
+
+
+def test_sync_a_registered_org_on_its_own_connection(
+    connected: Any, devorg: DevorgInfo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from connector.sync.plans import ensure_demo_plan
+
+    _, sessions = connected
+    ensure_demo_plan(sessions, org_id=devorg.org_id, now=datetime.now(UTC))
+    assert main(["sync", "--org", devorg.org_id]) == 0
+    assert "succeeded" in capsys.readouterr().out
+    [run] = [r for r in OrgFactsReader(sessions).every() if r.org_id == devorg.org_id]
+    assert run.last_run_status == "succeeded"
+    assert main(["orgs", "pause", devorg.org_id]) == 0
+    assert main(["sync", "--org", devorg.org_id]) == 2
+    assert "paused" in capsys.readouterr().err
+    assert main(["sync", "--org", "00Dnope"]) == 2

@@ -29,16 +29,39 @@ def register(subparsers: Any) -> None:
         metavar="SECONDS",
         help="wait this long for a running sync of the org to finish (default: do not wait)",
     )
+    parser.add_argument(
+        "--org",
+        metavar="ORG_ID",
+        help="a registered org (docs/orgs.md), logged in with its own stored connection "
+        "(default: the org configured through SF_LOGIN_URL)",
+    )
     parser.set_defaults(handler=_sync)
 
 
-def _deps() -> Any:
+def _deps(org: str | None = None) -> Any:
     from connector.deps import build_sync_deps
     from connector.settings import load_settings
 
-    deps = build_sync_deps(load_settings())
-    require_migrated(deps.engine)
-    return deps
+    settings = load_settings()
+    if org is None:
+        deps = build_sync_deps(settings)
+        require_migrated(deps.engine)
+        return deps
+    from connector.errors import ConnectorError
+    from connector.orgs.connections import org_sync_deps
+    from connector.orgs.registry import org_login
+    from connector.store.engine import make_engine, make_session_factory
+
+    engine = require_migrated(make_engine(settings))
+    sessions = make_session_factory(engine)
+    try:
+        login = org_login(sessions, org)
+        if login.status != "active":
+            raise CliError(f"org {org} is {login.status}; resume or reconnect it first")
+        return org_sync_deps(settings, login, engine=engine, sessions=sessions)
+    except ConnectorError as exc:
+        engine.dispose()
+        raise CliError(str(exc)) from None
 
 
 def _print_writes(summary: Any) -> None:
@@ -55,7 +78,7 @@ def _sync(args: argparse.Namespace) -> int:
     from connector.sync.progress import progress_for
 
     mode = "full" if args.full else "incremental"
-    deps = _deps()
+    deps = _deps(args.org)
     try:
         if args.queue:
             if args.dry_run:
