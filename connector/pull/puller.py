@@ -23,7 +23,7 @@ from connector.pull.specs import ObjectSpec, select_fields, spec_for
 from connector.salesforce.errors import QueryLocatorExpired
 from connector.salesforce.gateway import QueryPage
 from connector.salesforce.soql import incremental_query
-from connector.store.pages import commit_page
+from connector.store.pages import commit_page, complete_object
 from connector.store.repositories import RunUsage, WatermarkState, load_watermarks, stored_states
 from mappings.records import MappingContext
 
@@ -130,6 +130,15 @@ def _pull_object(
     while True:
         counts = _store_page(run, spec, page, counts)
         if page.next_url is None:
+            # Read to the end: nothing before the run's start is left to read.
+            complete_object(
+                run.deps.sessions,
+                run.org_id,
+                spec.name,
+                until=run.until,
+                run_id=run.run_id,
+                now=run.deps.clock(),
+            )
             return counts
         try:
             page = gateway.query_more(page.next_url)

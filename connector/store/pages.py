@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from connector.store.canonical import CANONICAL_TABLES, KEY_COLUMNS
@@ -48,6 +48,30 @@ def commit_page(
         )  # fmt: skip
 
 
+_RAW: Table = RawRecord.__table__  # type: ignore[assignment]
+
+
+def update_rows(
+    session: Session, table: Table, keys: Sequence[str], rows: list[dict[str, Any]]
+) -> None:
+    """One Core executemany UPDATE of rows by their key columns (the rest are SET).
+
+    Every row must carry the same columns. No ORM objects: this is the hot path of a pull.
+    """
+    if not rows:
+        return
+    names = [c for c in rows[0] if c not in keys]
+    stmt = (
+        update(table)
+        .where(*(table.c[k] == bindparam(f"k_{k}", type_=table.c[k].type) for k in keys))
+        .values({n: bindparam(f"v_{n}", type_=table.c[n].type) for n in names})
+    )
+    params = [
+        {**{f"k_{k}": row[k] for k in keys}, **{f"v_{n}": row[n] for n in names}} for row in rows
+    ]
+    session.execute(stmt, params)
+
+
 def _existing(
     session: Session, model: Any, org_id: str, ids: Sequence[str], *, object_name: str | None
 ) -> set[str]:
@@ -69,9 +93,14 @@ def _write_raw(
     ]
     updates = [_raw_values(org_id, page.object_name, r, run_id, now) for r in page.raw if r.exists]
     if inserts:
-        session.execute(insert(RawRecord), [{**v, "first_run_id": run_id} for v in inserts])
-    if updates:
-        session.execute(update(RawRecord), updates)  # bulk UPDATE by primary key
+        session.execute(insert(_RAW), [{**v, "first_run_id": run_id} for v in inserts])
+    update_rows(session, _RAW, _RAW_KEY, updates)
+    restamped = [
+        {"org_id": org_id, "object_name": page.object_name, "record_id": rid,
+         "system_modstamp": stamp, "last_run_id": run_id}
+        for rid, stamp in page.restamped
+    ]  # fmt: skip
+    update_rows(session, _RAW, _RAW_KEY, restamped)
     for chunk in chunks(list(page.unchanged_ids)):
         session.execute(
             update(RawRecord)
@@ -95,9 +124,13 @@ def _raw_values(
         "payload": row.payload,
         "is_deleted": row.is_deleted,
         "input_hash": row.input_hash,
+        "payload_hash": row.payload_hash,
         "last_run_id": run_id,
         "updated_at": now,
     }
+
+
+_RAW_KEY = ("org_id", "object_name", "record_id")
 
 
 def _write_canonical(
@@ -121,16 +154,19 @@ def _write_canonical(
         values = _canonical_values(org_id, page.kind, row, run_id=run_id, version=version, now=now)
         if row.record_id not in present:
             values.setdefault("payload", {"id": row.record_id})
+            # Core executemany wants one column set: a delete seen first has no keys.
+            for name in ("input_hash", "mapping_version_id", *KEY_COLUMNS[page.kind]):
+                values.setdefault(name, None)
             inserts.append(values)
         elif row.payload is None:
             deletes.append(values)
         else:
             updates.append(values)
+    table: Table = model.__table__  # type: ignore[attr-defined]
     for batch in (updates, deletes):
-        if batch:
-            session.execute(update(model), batch)  # bulk UPDATE by primary key
+        update_rows(session, table, ("org_id", "id"), batch)
     if inserts:
-        session.execute(insert(model), inserts)
+        session.execute(insert(table), inserts)
 
 
 def _canonical_values(
@@ -210,6 +246,24 @@ def _advance(
         current.last_id = mark.last_id
         current.run_id = run_id
         current.updated_at = now
+
+
+def complete_object(
+    sessions: sessionmaker[Session],
+    org_id: str,
+    object_name: str,
+    *,
+    until: datetime,
+    run_id: int,
+    now: datetime,
+) -> None:
+    """A pull of the object read everything before `until`: its watermark moves there.
+
+    Even an empty pull advances it, so the next run asks only for what changed since this
+    run started (minus the lookback), not again for everything since the last change.
+    """
+    with sessions() as session, session.begin():
+        _advance(session, org_id, object_name, WatermarkState(until, None), run_id=run_id, now=now)
 
 
 def vanished_candidates(

@@ -34,6 +34,7 @@ class StoredState:
     modstamp: datetime
     input_hash: str | None
     is_deleted: bool
+    payload_hash: str | None = None  # None: stored before payload hashes (always rewritten)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,7 @@ class RawRow:
     is_deleted: bool
     input_hash: str | None
     exists: bool = False  # already stored (known from `stored_states` under the run lease)
+    payload_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,9 @@ class PageWrite:
     mapped_ok: Sequence[str]  # ids whose open map issues are now resolved
     unchanged_ids: Sequence[str]  # duplicates: only their last_run_id is touched
     watermark: WatermarkState | None
+    # Echoes whose whole payload is unchanged (only SystemModstamp moved): only their stamp
+    # and last_run_id are written, never the payload.
+    restamped: Sequence[tuple[str, datetime]] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,14 +228,15 @@ def stored_states(
                     RawRecord.system_modstamp,
                     RawRecord.input_hash,
                     RawRecord.is_deleted,
+                    RawRecord.payload_hash,
                 ).where(
                     RawRecord.org_id == org_id,
                     RawRecord.object_name == object_name,
                     RawRecord.record_id.in_(chunk),
                 )
             )
-            for record_id, modstamp, input_hash, is_deleted in rows:
-                found[record_id] = StoredState(modstamp, input_hash, is_deleted)
+            for record_id, modstamp, input_hash, is_deleted, payload_hash in rows:
+                found[record_id] = StoredState(modstamp, input_hash, is_deleted, payload_hash)
     return found
 
 
