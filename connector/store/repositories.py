@@ -7,7 +7,7 @@ in one transaction: raw records, canonical records, issues, run usage and the wa
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -276,6 +276,35 @@ def load_canonical(
                     row.id, row.payload, row.deleted, row.changed_run_id
                 )
     return found
+
+
+CanonicalTuple = tuple[str, dict[str, Any], bool, int | None]  # id, payload, deleted, run
+
+
+def canonical_rows(
+    sessions: sessionmaker[Session],
+    org_id: str,
+    kind: str,
+    *,
+    changed_in: Collection[int] | None = None,
+) -> list[CanonicalTuple]:
+    """(id, payload, deleted, changed run) of one kind's canonical records, deleted ones
+    included, in id order; only those changed by one of the runs `changed_in` when given
+    (an indexed lookup). Plain rows, no ORM objects: a full load reads a million of them."""
+    model = CANONICAL_TABLES[kind]
+    query = select(model.id, model.payload, model.deleted, model.changed_run_id).where(
+        model.org_id == org_id
+    )
+    out: list[CanonicalTuple] = []
+    with sessions() as session:
+        if changed_in is None:
+            out.extend((r[0], r[1], r[2], r[3]) for r in session.execute(query.order_by(model.id)))
+        else:
+            for chunk in chunks(sorted(changed_in)):
+                rows = session.execute(query.where(model.changed_run_id.in_(chunk)))
+                out.extend((r[0], r[1], r[2], r[3]) for r in rows)
+            out.sort(key=lambda row: row[0])
+    return out
 
 
 def open_issues(
