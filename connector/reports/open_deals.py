@@ -32,6 +32,7 @@ from connector.reports.stored_book import (
 from connector.store.mapping_versions import active_version
 from connector.store.result_reads import (
     DbSession,
+    count_open_deals,
     open_deals_of,
     stored_writeback_values,
 )
@@ -119,9 +120,13 @@ def open_deal_estimates(
     doc = active_doc(session, org_id=org_id)
     found = plan_of(session, org_id=org_id, rep_id=rep_id)
     rep, plan, currency = found.rep, found.plan, found.currency
-    payloads = open_deals_of(session, org_id=org_id, owner_id=rep_id)
-    count = len(payloads)
-    deals = [as_deal(p) for p in payloads[:limit]]
+    payloads = open_deals_of(session, org_id=org_id, owner_id=rep_id, limit=limit)
+    count = (
+        len(payloads)
+        if limit is None or len(payloads) < limit
+        else count_open_deals(session, org_id=org_id, owner_id=rep_id)
+    )
+    deals = [as_deal(p) for p in payloads]
     if doc is None or rep is None or plan is None or not deals:
         shown = tuple(OpenDeal(d, (), ZERO, False) for d in deals)
         return Estimator(plan, currency, as_of, shown, count)
