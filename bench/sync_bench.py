@@ -24,7 +24,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ import requests
 from devorg_query_bench import client as raw_client
 
 from connector.clock import ClockOptions, SyncWorker, run_clock
-from connector.deps import SyncDeps, build_sync_deps
+from connector.deps import PullOptions, SyncDeps, build_sync_deps
 from connector.pull.describes import load_describes
 from connector.pull.specs import select_fields, spec_for
 from connector.salesforce.soql import incremental_query
@@ -141,13 +141,23 @@ def _raw_pull(info: DevorgInfo, soql: list[tuple[str, str]]) -> tuple[int, float
     return rows, time.perf_counter() - started
 
 
-def bench_sync(tmp: Path, *, pg: str | None, devorg_dir: Path | None = None, **seed: Any) -> None:
+def bench_sync(
+    tmp: Path,
+    *,
+    pg: str | None,
+    devorg_dir: Path | None = None,
+    lookback: int = 300,
+    **seed: Any,
+) -> None:
     """First full sync; full pull beside the raw client; incremental runs after 100 changes."""
     data = tmp / "devorg"
     if devorg_dir is not None:
         shutil.copytree(devorg_dir, data)
     with start_devorg(data, timeout=3600, **seed) as info:
-        deps = build_sync_deps(_settings(info, pg or f"sqlite:///{tmp / 'qf.db'}"))
+        deps = build_sync_deps(
+            _settings(info, pg or f"sqlite:///{tmp / 'qf.db'}"),
+            pull_options=PullOptions(lookback=timedelta(seconds=lookback)),
+        )
         upgrade(deps.engine)
         org_id = deps.gateway.org_id()
         ensure_demo_plan(deps.sessions, org_id=org_id, now=datetime.now(UTC))
@@ -168,6 +178,10 @@ def bench_sync(tmp: Path, *, pg: str | None, devorg_dir: Path | None = None, **s
         org.update(_changes(org, 100))
         _next_second()
         _report("incr. 100 changes, after write-back", run_sync(deps, mode="incremental"))
+        # Steady state: the write-back's echo is older than the pull's lookback window (a
+        # lookback re-read of a stored record costs its fetch only).
+        print(f"{'':<34} waiting {lookback} s (the lookback) for steady state", flush=True)
+        time.sleep(lookback + 1)
         for i in (1, 2):
             org.update(_changes(org, 100))
             _next_second()
@@ -234,14 +248,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--interval", type=int, default=10)
     parser.add_argument("--pg", help="PostgreSQL URL (an empty database) instead of SQLite")
     parser.add_argument("--devorg-dir", type=Path, help="a seeded devorg data directory (copied)")
+    parser.add_argument("--lookback", type=int, default=300, help="pull lookback, seconds")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="sync-bench-") as tmp:
         if args.what == "demo":
             bench_sync(Path(tmp), pg=args.pg, seed="demo")
         elif args.what == "scaled":
             bench_sync(
-                Path(tmp), pg=args.pg, devorg_dir=args.devorg_dir, seed="demo",
-                reps=args.reps, deals=args.deals,
+                Path(tmp), pg=args.pg, devorg_dir=args.devorg_dir, lookback=args.lookback,
+                seed="demo", reps=args.reps, deals=args.deals,
             )  # fmt: skip
         else:
             bench_latency(Path(tmp), pg=args.pg, changes=args.changes, interval=args.interval)

@@ -79,8 +79,13 @@ def plan_page(
     map_record: Callable[[Mapping[str, Any]], object],
     input_hash: Callable[[Mapping[str, Any]], str],
     include: Callable[[Mapping[str, Any]], bool] | None = None,
+    mark_seen: bool = True,
 ) -> PagePlan:
-    """Plan the writes of one page (records ordered by SystemModstamp, Id)."""
+    """Plan the writes of one page (records ordered by SystemModstamp, Id).
+
+    `mark_seen`: stamp records already stored at this SystemModstamp with the run, which only
+    the full reconcile reads (what a full pull did not see has vanished); an incremental
+    run leaves its lookback re-reads untouched."""
     raw: list[RawRow] = []
     canonical: list[CanonicalRow] = []
     issues: list[IssueRow] = []
@@ -101,7 +106,8 @@ def plan_page(
         # late commit gave it a stamp older than the one we hold.
         if before is not None and modstamp == before.modstamp:
             duplicates += 1
-            unchanged_ids.append(record_id)
+            if mark_seen:
+                unchanged_ids.append(record_id)
             continue
         digest = input_hash(record)
         payload = _payload(record)

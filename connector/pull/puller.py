@@ -167,6 +167,7 @@ def _store_page(run: _Run, spec: ObjectSpec, page: QueryPage, counts: ObjectCoun
         map_record=lambda raw: mapper.map(raw, run.ctx),
         input_hash=mapper.input_hash,
         include=mapper.includes,
+        mark_seen=run.mode == "full",
     )
     commit_page(
         deps.sessions,

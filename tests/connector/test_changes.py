@@ -155,3 +155,13 @@ def test_an_echo_with_the_same_payload_is_restamped_and_one_with_new_values_rewr
     assert plan.unchanged == 1 and not plan.write.restamped and not plan.changed
     assert [r.payload["Estimated_Commission__c"] for r in plan.write.raw] == [5.0]
     assert payload_hash({"b": 1, "a": 2}) == payload_hash({"a": 2, "b": 1})
+
+
+def test_an_incremental_page_leaves_lookback_duplicates_untouched() -> None:
+    stored = {"A": _stored(T1, "10.0")}
+    full = plan_page(OPP, [_opp("A", T1, 10.0)], stored, map_record=_map, input_hash=_hash)
+    assert full.write.unchanged_ids == ["A"]  # the full reconcile reads last_run_id
+    incremental = plan_page(
+        OPP, [_opp("A", T1, 10.0)], stored, map_record=_map, input_hash=_hash, mark_seen=False
+    )
+    assert incremental.duplicates == 1 and incremental.write.unchanged_ids == []
