@@ -187,6 +187,9 @@ def bench_sync(
             _next_second()
             _report(f"incr. 100 changes, steady state {i}", run_sync(deps, mode="incremental"))
         # A process that kept no state (the CLI, a restarted worker) loads every record once.
+        if not hasattr(deps, "kept"):  # the code before kept state (run for comparison)
+            deps.engine.dispose()
+            return
         deps.kept.enabled = False
         org.update(_changes(org, 100))
         _next_second()

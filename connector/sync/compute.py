@@ -148,11 +148,15 @@ def desired_values(
 ) -> dict[Key, FieldValues]:
     """The write-back values of the recomputed reps and of `deal_ids`."""
     out: dict[Key, FieldValues] = {}
+    # Only owners of these deals need their lines by deal (a manager's results hold a line
+    # for every deal of the team, and most managers own none).
+    owners = {book.deals[d].owner_id for d in deal_ids}
     lines_by_owner: dict[str, dict[str, list[tuple[str, str, Decimal]]]] = {}
     for rep_id in computed.rep_ids:
         plan = book.ctx(rep_id).plan
         rows = computed.results.get(rep_id, [])
-        lines_by_owner[rep_id] = owner_deal_lines(rows)
+        if rep_id in owners:
+            lines_by_owner[rep_id] = owner_deal_lines(rows)
         if plan is None:
             continue  # no plan: Quotaflow does not manage this user's fields
         for obj, field, value in to_fields(rep_values(plan, rows, as_of=as_of), targets):
