@@ -165,7 +165,6 @@ def _scope(
             deal_ids, reps = _touched(where, state.book, changes, frozenset())
             results = (
                 last.as_of == where.as_of
-                and (last.range_start, last.range_end) == where.window
                 and not any(lock.locked_at >= last.created_at for lock in locks)
                 and _start_kept(state.book, changes)
             )
@@ -213,6 +212,8 @@ def _verifiable(
     against its full recompute (same plan and mapping as the last calculation); else None."""
     if where.mode != "full" or last is None or last.sync_run_id is None:
         return None
+    if (last.range_start, last.range_end) != where.window:
+        return None  # a new year: the window itself moved
     if (last.plan_version_id, last.mapping_version_id) != (
         plan.version_id,
         pull.mapping_version_id,
