@@ -36,8 +36,8 @@ def _rate(value: Decimal) -> str:
 
 
 def line_dict(line: Line) -> dict[str, Any]:
-    """One line in contract key order."""
-    return {
+    """One line in contract key order; `capped` (what caps took off) only on capped lines."""
+    out = {
         "component": line.component,
         "deal_id": line.deal_id,
         "credit_type": line.credit_type,
@@ -46,6 +46,9 @@ def line_dict(line: Line) -> dict[str, Any]:
         "amount": money_str(line.amount),
         "explain": line.explain,
     }
+    if line.capped:
+        out["capped"] = money_str(line.capped)
+    return out
 
 
 def result_dict(res: PeriodResult, *, lines: bool = True) -> dict[str, Any]:
@@ -238,8 +241,9 @@ def _write_lines(lines: tuple[Line, ...], depth: int, out: list[str]) -> None:
         '",' + pad + '"amount": "',
         '",' + pad + '"explain": ',
         "\n" + " " * (depth + 1) + "}",
+        "," + pad + '"capped": "',
     ]
-    k_deal, k_type, k_base, k_rate, k_amount, k_explain, close = keys
+    k_deal, k_type, k_base, k_rate, k_amount, k_explain, close, k_capped = keys
     inner = "\n" + " " * (depth + 1)
     sep = "[" + inner
     string = _string
@@ -265,8 +269,10 @@ def _write_lines(lines: tuple[Line, ...], depth: int, out: list[str]) -> None:
             _money(line.amount),
             k_explain,
             string(line.explain),
-            close,
         )
+        if line.capped:
+            out += (k_capped, _money(line.capped), '"')
+        out.append(close)
         sep = "," + inner
     out.append("\n" + " " * depth + "]")
 

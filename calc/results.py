@@ -22,12 +22,23 @@ class Line:
     rate: Decimal
     amount: Decimal
     explain: str
+    # What caps took off this line (calc.caps): the line would pay amount + capped uncapped.
+    capped: Decimal = ZERO
 
 
 _new = object.__new__
-(_component, _deal_id, _type, _base, _rate, _amount, _explain) = (
+(_component, _deal_id, _type, _base, _rate, _amount, _explain, _capped) = (
     Line.__dict__[name].__set__
-    for name in ("component", "deal_id", "credit_type", "base", "rate", "amount", "explain")
+    for name in (
+        "component",
+        "deal_id",
+        "credit_type",
+        "base",
+        "rate",
+        "amount",
+        "explain",
+        "capped",
+    )
 )
 
 
@@ -39,6 +50,7 @@ def new_line(
     rate: Decimal,
     amount: Decimal,
     explain: str,
+    capped: Decimal = ZERO,
 ) -> Line:
     """`Line(...)` without the frozen `__init__` (a full run builds over a million lines)."""
     line: Line = _new(Line)
@@ -49,6 +61,7 @@ def new_line(
     _rate(line, rate)
     _amount(line, amount)
     _explain(line, explain)
+    _capped(line, capped)
     return line
 
 

@@ -12,8 +12,8 @@ from typing import Any
 from calc.errors import PlanError
 from calc.plan import PlanDoc, error_path, parse_plan_doc
 from connector.store.periods import PeriodLock
-from connector.store.plans import PlanVersion, active_plan, add_plan_version
-from connector.store.result_reads import DbSession as Session
+from connector.store.plans import PlanVersion
+from connector.store.unit import OrgUnit
 from connector.sync.period_locks import lock_in
 from connector.sync.plans import parse_plan_text
 from mappings.safe_yaml import YamlError, load_yaml
@@ -70,28 +70,28 @@ def check_plan_text(text: str) -> tuple[dict[str, Any] | None, list[PlanProblem]
 
 
 def upload_plan(
-    session: Session, *, org_id: str, text: str, by: str, now: datetime
+    unit: OrgUnit, *, text: str, by: str, now: datetime
 ) -> tuple[PlanVersion | None, bool, list[PlanProblem]]:
     """Check and store `text` as the active plan: (version, created, problems)."""
     data, problems = check_plan_text(text)
     if data is None:
         return None, False, problems
-    row, created = add_plan_version(
-        session, org_id=org_id, document=data, source_text=text, created_by=by, now=now
+    row, created = unit.plans.add_plan_version(
+        document=data, source_text=text, created_by=by, now=now
     )
     return row, created, []
 
 
-def plan_period_kinds(session: Session, *, org_id: str) -> set[str]:
+def plan_period_kinds(unit: OrgUnit) -> set[str]:
     """The period types (month, quarter, year) of the active plan's plans; empty if none."""
-    row = active_plan(session, org_id=org_id)
+    row = unit.plans.active_plan()
     if row is None:
         return set()
     doc = parse_plan_doc(row.document, source=f"plan version {row.version}")
     return {plan.period for plan in doc.plans}
 
 
-def lock(session: Session, *, org_id: str, name: str, by: str, now: datetime) -> PeriodLock:
+def lock(unit: OrgUnit, *, name: str, by: str, now: datetime) -> PeriodLock:
     """Lock a period after checking its name against the active plan; ValueError if not one."""
-    kinds = plan_period_kinds(session, org_id=org_id)
-    return lock_in(session, org_id=org_id, name=name, by=by, now=now, kinds=kinds)
+    kinds = plan_period_kinds(unit)
+    return lock_in(unit, name=name, by=by, now=now, kinds=kinds)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Hashable
 from threading import Lock
 from typing import TypeVar
 
-from connector.store.result_reads import DbSession, page_version
+from connector.store.unit import OrgUnit
 
 T = TypeVar("T")
 MAX_ENTRIES = 4096
@@ -30,11 +30,9 @@ class PageCache:
         self.hits = 0
         self.misses = 0
 
-    def page(
-        self, session: DbSession, *, org_id: str, key: Hashable, compute: Callable[[], T]
-    ) -> T:
+    def page(self, unit: OrgUnit, *, key: Hashable, compute: Callable[[], T]) -> T:
         """The page data of `key` for the org's current results, computed at most once."""
-        full = (org_id, page_version(session, org_id=org_id), key)
+        full = (unit.org_id, unit.results.page_version(), key)
         with self._lock:
             if full in self._entries:
                 self._entries.move_to_end(full)

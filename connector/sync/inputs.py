@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from connector.errors import RetriableError
-from connector.store.lease import release, renew, try_acquire
 from connector.store.results import SessionFactory
+from connector.store.unit import OrgLease
 
 log = logging.getLogger("quotaflow.sync")
 
@@ -45,9 +45,8 @@ class Lease:
 
     def confirm(self) -> None:
         """Renew now (a long SQLite transaction can delay the background renewal)."""
-        if not try_acquire(
-            self.sessions, org_id=self.org_id, holder=self.holder, now=self.clock(), ttl=self.ttl
-        ):
+        lease = OrgLease(self.sessions, self.org_id)
+        if not lease.try_acquire(holder=self.holder, now=self.clock(), ttl=self.ttl):
             raise LeaseLost(f"the sync lease of org {self.org_id} was taken by another process")
 
 
@@ -63,7 +62,8 @@ def held_lease(
 ) -> Iterator[Lease]:
     """Hold the org's run lease for the block, renewing it in the background; SyncBusy if taken."""
     deadline = time.monotonic() + wait_seconds
-    while not try_acquire(sessions, org_id=org_id, holder=holder, now=clock(), ttl=ttl):
+    lease = OrgLease(sessions, org_id)
+    while not lease.try_acquire(holder=holder, now=clock(), ttl=ttl):
         if time.monotonic() >= deadline:
             raise SyncBusy(f"another sync of org {org_id} is running; this request joins it")
         time.sleep(0.5)
@@ -73,7 +73,7 @@ def held_lease(
         # Renew well before expiry, so a long write-back never loses the lease.
         while not stop.wait(ttl.total_seconds() / 3):
             try:
-                if not renew(sessions, org_id=org_id, holder=holder, now=clock(), ttl=ttl):
+                if not lease.renew(holder=holder, now=clock(), ttl=ttl):
                     log.error("org %s: the sync lease was lost to another holder", org_id)
             except Exception:  # a database hiccup: try again at the next renewal
                 log.exception("org %s: renewing the sync lease failed", org_id)
@@ -85,4 +85,4 @@ def held_lease(
     finally:
         stop.set()
         thread.join(timeout=5)
-        release(sessions, org_id=org_id, holder=holder)
+        lease.release(holder=holder)

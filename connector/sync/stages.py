@@ -11,23 +11,8 @@ from calc.book import Book
 from calc.estimate import owner_estimates
 from connector.deps import SyncDeps
 from connector.pull import PullResult
-from connector.store.periods import PeriodLock, locked_periods
-from connector.store.results import (
-    CalcRun,
-    CreditKey,
-    any_changed,
-    begin_calc_run,
-    commit_calc_run,
-    credited_deals,
-    credited_reps,
-    last_committed_calc,
-    locked_results,
-    reconcile_issues,
-    runs_started_after,
-    save_writeback,
-    store_credits,
-    store_results,
-)
+from connector.store.periods import PeriodLock
+from connector.store.results import CalcRun, CreditKey
 from connector.sync.compute import (
     Computed,
     FieldValues,
@@ -98,11 +83,10 @@ class _Scope:
 
 def calculate_stage(where: Where, plan: ActivePlan, pull: PullResult) -> Calculated:
     """Results of the touched reps (all on a full run) and the values they put on records."""
-    sessions = where.deps.sessions
     as_of, window = where.as_of, where.window
-    with sessions() as session:
-        locks = locked_periods(session, org_id=where.org_id)
-        last = last_committed_calc(session, org_id=where.org_id)
+    with where.deps.unit(where.org_id) as unit:
+        locks = unit.periods.locked_periods()
+        last = unit.results.last_committed_calc()
     locked = frozenset(lock.period for lock in locks)
     since = (
         None if where.mode == "full" else baseline(last, locks, as_of=as_of, plan=plan, pull=pull)
@@ -116,10 +100,8 @@ def calculate_stage(where: Where, plan: ActivePlan, pull: PullResult) -> Calcula
         end=window[1],
         credit_deals=None if rep_ids is None else deal_ids,
     )
-    with sessions() as session:
-        stored = locked_results(
-            session, org_id=where.org_id, rep_ids=list(computed.rep_ids), locked=locked
-        )
+    with where.deps.unit(where.org_id) as unit:
+        stored = unit.results.locked_results(rep_ids=list(computed.rep_ids), locked=locked)
     computed = with_locks(computed, frozen_periods(stored, locked), as_of=as_of)
     mapping = where.deps.mapping_source(where.org_id)
     targets = Targets(
@@ -158,7 +140,7 @@ def _scope(
     if since is None:
         changed_in = _verifiable(where, plan, pull, last)
         state, changes = load_state(
-            deps.sessions, org_id=org_id, doc=plan.doc, changed_in=changed_in, **versions
+            deps, org_id=org_id, doc=plan.doc, changed_in=changed_in, **versions
         )
         expected = None
         if changed_in is not None and last is not None:
@@ -170,20 +152,20 @@ def _scope(
             )
             expected = Expected(frozenset(deal_ids), frozenset(reps), results)
         return _Scope(state.book, None, set(), state, expected)
-    with deps.sessions() as session:
-        changed_in = runs_started_after(session, org_id=org_id, run_id=since)
-        nothing = not any_changed(session, org_id=org_id, run_ids=changed_in)
+    with deps.unit(org_id) as unit:
+        changed_in = unit.results.runs_started_after(run_id=since)
+        nothing = not unit.results.any_changed(run_ids=changed_in)
     kept = take(deps, org_id=org_id, baseline=since, **versions)
     if nothing:
         # Nothing to recompute (e.g. the echo of our own write): skip loading inputs.
         return _Scope(Book(plan.doc, (), ()), set(), set(), kept)
     if kept is not None:
-        applied = apply_changes(kept, deps.sessions, changed_in=changed_in)
+        applied = apply_changes(kept, deps, changed_in=changed_in)
         state, changes, before = kept, applied.changes, applied.touched_before
         moved = applied.start_moved
     else:
         state, changes = load_state(
-            deps.sessions, org_id=org_id, doc=plan.doc, changed_in=changed_in, **versions
+            deps, org_id=org_id, doc=plan.doc, changed_in=changed_in, **versions
         )
         before, moved = frozenset(), False
     deal_ids, reps = _touched(where, state.book, changes, before)
@@ -197,11 +179,11 @@ def _touched(
 ) -> tuple[set[str], set[str]]:
     """Deals whose credits may have changed and the reps to recompute for `changes`."""
     deal_ids = changed_deal_ids(book, changes) | set(before)
-    with where.deps.sessions() as session:
+    with where.deps.unit(where.org_id) as unit:
         # A changed rep's stored credits name every deal that credited them (rollup too),
         # also when the rep is gone from the Book.
-        deal_ids |= credited_deals(session, org_id=where.org_id, rep_ids=sorted(changes.reps))
-        previous = credited_reps(session, org_id=where.org_id, deal_ids=sorted(deal_ids))
+        deal_ids |= unit.results.credited_deals(rep_ids=sorted(changes.reps))
+        previous = unit.results.credited_reps(deal_ids=sorted(deal_ids))
     return deal_ids, touched_reps(book, changes, deal_ids, previous)
 
 
@@ -219,8 +201,8 @@ def _verifiable(
         pull.mapping_version_id,
     ):
         return None
-    with where.deps.sessions() as session:
-        return runs_started_after(session, org_id=where.org_id, run_id=last.sync_run_id)
+    with where.deps.unit(where.org_id) as unit:
+        return unit.results.runs_started_after(run_id=last.sync_run_id)
 
 
 def _start_kept(book: Book, changes: Changes) -> bool:
@@ -264,15 +246,11 @@ def store_stage(where: Where, plan: ActivePlan, pull: PullResult, calculated: Ca
     computed, desired = calculated.computed, calculated.desired
     now = where.deps.clock()
     as_of, window = where.as_of, where.window
-    with where.deps.sessions() as session:
-        locked = frozenset(lock.period for lock in locked_periods(session, org_id=where.org_id))
-        stored = locked_results(
-            session, org_id=where.org_id, rep_ids=list(computed.rep_ids), locked=locked
-        )
+    with where.deps.unit(where.org_id) as unit:
+        locked = frozenset(lock.period for lock in unit.periods.locked_periods())
+        stored = unit.results.locked_results(rep_ids=list(computed.rep_ids), locked=locked)
         kept = frozenset((rep, period) for rep, period, _r in stored)
-        calc_run = begin_calc_run(
-            session,
-            org_id=where.org_id,
+        calc_run = unit.results.begin_calc_run(
             sync_run_id=where.run_id,
             mode=where.mode,
             as_of=as_of,
@@ -282,16 +260,14 @@ def store_stage(where: Where, plan: ActivePlan, pull: PullResult, calculated: Ca
             plan_version_id=plan.version_id,
             created_at=now,
         )
-        results = store_results(
-            session,
+        results = unit.results.store_results(
             run=calc_run,
             rep_ids=computed.rep_ids,
             results=flat_results(computed),
             kept=kept,
             now=now,
         )
-        credits = store_credits(
-            session,
+        credits = unit.results.store_credits(
             run=calc_run,
             rep_ids=computed.rep_ids,
             deal_ids=computed.credit_deals,
@@ -305,18 +281,16 @@ def store_stage(where: Where, plan: ActivePlan, pull: PullResult, calculated: Ca
                 where.org_id,
                 len(drift),
             )
-        save_writeback(session, run=calc_run, values=desired, now=now)
-        reconcile_issues(
-            session,
-            org_id=where.org_id,
+        unit.results.save_writeback(run=calc_run, values=desired, now=now)
+        unit.issues.reconcile_issues(
             run_id=where.run_id,
             stage="calc",
             found=[*computed.issues, *drift],
             examined=computed.examined,
             now=now,
         )
-        commit_calc_run(session, calc_run, reps=len(computed.rep_ids), now=now)
-        session.commit()
+        unit.results.commit_calc_run(calc_run, reps=len(computed.rep_ids), now=now)
+        unit.commit()
     if calculated.state is not None:
         keep(where.deps, calculated.state, sync_run_id=where.run_id)
 

@@ -19,8 +19,7 @@ from calc.model import Deal, Rep, Split, TeamMember
 from calc.plan import PlanDoc
 from connector.deps import SyncDeps
 from connector.pull.codec import decode
-from connector.store.repositories import CanonicalTuple, canonical_rows
-from connector.store.results import SessionFactory
+from connector.store.repositories import CanonicalTuple
 from connector.sync.scope import Changes
 
 
@@ -87,16 +86,17 @@ def _related(
 
 
 def _rows_by_kind(
-    sessions: SessionFactory, org_id: str, changed_in: Collection[int] | None
+    deps: SyncDeps, org_id: str, changed_in: Collection[int] | None
 ) -> dict[str, list[CanonicalTuple]]:
-    return {
-        kind: canonical_rows(sessions, org_id, kind, changed_in=changed_in)
-        for kind in ("rep", "deal", "split", "team_member")
-    }
+    with deps.unit(org_id) as unit:
+        return {
+            kind: unit.records.canonical_rows(kind=kind, changed_in=changed_in)
+            for kind in ("rep", "deal", "split", "team_member")
+        }
 
 
 def load_state(
-    sessions: SessionFactory,
+    deps: SyncDeps,
     *,
     org_id: str,
     doc: PlanDoc,
@@ -105,7 +105,7 @@ def load_state(
     changed_in: Collection[int] | None,
 ) -> tuple[CalcState, Changes]:
     """Every canonical record of the org; changed = changed in one of `changed_in` (None: all)."""
-    rows = _rows_by_kind(sessions, org_id, None)
+    rows = _rows_by_kind(deps, org_id, None)
     wanted = None if changed_in is None else set(changed_in)
     changed: dict[str, set[str]] = {}
     for kind, found in rows.items():
@@ -136,11 +136,9 @@ def load_state(
     return state, changes
 
 
-def apply_changes(
-    state: CalcState, sessions: SessionFactory, *, changed_in: Collection[int]
-) -> Applied:
+def apply_changes(state: CalcState, deps: SyncDeps, *, changed_in: Collection[int]) -> Applied:
     """Bring the state up to date with the records changed in the runs `changed_in`."""
-    rows = _rows_by_kind(sessions, state.org_id, changed_in)
+    rows = _rows_by_kind(deps, state.org_id, changed_in)
     book = state.book
     start_before = book.data_start
     rep_ids = {r[0] for r in rows["rep"]}

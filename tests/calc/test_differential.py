@@ -3,7 +3,9 @@
 Cases cover revenue splits across reps on plans with different eligibility rules, flat and
 tiered commission with a bonus, target incentive curves (rates of target / quota with no
 decimal form, prorated by day), day proration of mid-period hires, draws (recoverable or not,
-reset yearly or never), clawbacks in both modes, carried or forgiven negatives, and windows
+reset yearly or never, for every period or the first N), clawbacks in both modes, carried or
+forgiven negatives, per-deal, per-period and annual caps, year-to-date commission (quota to
+date or annual) and bonuses paid as true-ups, cancellations across fiscal years, and windows
 that start late (balances must not depend on `--from`).
 """
 
@@ -27,6 +29,17 @@ F = Fraction
 FIRST, LAST = date(2026, 1, 1), date(2027, 6, 30)
 
 
+def _cap(rng: random.Random, ytd: str | None) -> dict[str, int]:
+    cap: dict[str, int] = {}
+    if rng.random() < 0.3:
+        cap["per_deal"] = rng.choice([1500, 4000, 12000])
+    if ytd is None and rng.random() < 0.25:
+        cap["amount"] = rng.choice([3000, 9000, 25000])
+    if rng.random() < 0.3:
+        cap["annual"] = rng.choice([8000, 20000, 45000])
+    return cap
+
+
 def _plan(rng: random.Random, i: int) -> dict[str, Any]:
     tiers = None
     rate = None
@@ -36,14 +49,18 @@ def _plan(rng: random.Random, i: int) -> dict[str, Any]:
         starts = sorted(rng.sample([F(1, 2), F(3, 4), F(1), F(3, 2)], rng.randint(0, 2)))
         tiers = [(F(0), F(rng.randint(0, 80), 1000))]
         tiers += [(s, F(rng.randint(10, 200), 1000)) for s in starts]
+    ytd = rng.choice([None, None, "to_date", "annual"])
     return {
         "id": f"p{i}",
+        "ytd": ytd,
+        "cap": _cap(rng, ytd),
         "period": rng.choice(["quarter", "quarter", "month"]),
         "rule": rng.choice([None, None, "New", "Renewal"]),
         "quota": rng.choice([30000, 100000, 250000, 333333]),
         "rate": rate,
         "tiers": tiers,
         "bonus": rng.choice([None, (F(1), F(rng.randint(1, 50) * 100)), (F(4, 5), F(1234))]),
+        "bonus_ytd": rng.random() < 0.4,
         "draw": rng.choice(
             [
                 None,
@@ -52,6 +69,7 @@ def _plan(rng: random.Random, i: int) -> dict[str, Any]:
                     "amount": rng.choice([1000, 3000, 7500]),
                     "recoverable": rng.random() < 0.6,
                     "reset": rng.random() < 0.3,
+                    "periods": rng.choice([None, None, 1, 2, 5]),
                 },
             ]
         ),
@@ -129,6 +147,10 @@ def _doc(case: dict[str, Any]) -> dict[str, Any]:
     out = []
     for p in case["plans"]:
         comp: dict[str, Any] = {"id": "c", "type": "commission"}
+        if p["ytd"] is not None:
+            comp["ytd"] = p["ytd"]
+        if p["cap"]:
+            comp["cap"] = p["cap"]
         if p["rate"] is not None:
             comp["rate"] = _dec(p["rate"])
         else:
@@ -148,9 +170,15 @@ def _doc(case: dict[str, Any]) -> dict[str, Any]:
             ]
         if p["bonus"] is not None:
             low, amount = p["bonus"]
-            plan["components"].append(
-                {"id": "b", "type": "bonus", "min_attainment": _dec(low), "amount": _dec(amount)}
-            )
+            bonus = {
+                "id": "b",
+                "type": "bonus",
+                "min_attainment": _dec(low),
+                "amount": _dec(amount),
+            }
+            if p["bonus_ytd"]:
+                bonus["ytd"] = "to_date" if p["ytd"] is None else p["ytd"]
+            plan["components"].append(bonus)
         if p["ti"] is not None:
             target, bands = p["ti"]
             curve = {"table": [{"from": _dec(b), "multiplier": _dec(m)} for b, m in bands]}
@@ -164,6 +192,8 @@ def _doc(case: dict[str, Any]) -> dict[str, Any]:
                 "recoverable": d["recoverable"],
                 "reset": "fiscal_year" if d["reset"] else "never",
             }
+            if d["periods"] is not None:
+                plan["draw"]["periods"] = d["periods"]
         if p["clawback"] is not None:
             c = p["clawback"]
             plan["clawback"] = {

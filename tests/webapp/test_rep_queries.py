@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import event, update
 
 from connector.store.results import CalcRun
-from webapp.db import unit_of_work
+from tests.store_kit import unit_of_work
 from webapp.rep import PAGES
 
 from .conftest import Web

@@ -9,13 +9,10 @@ from typing import Any
 from flask import render_template, request
 
 from connector.reports.admin_plans import PlanProblem, lock, plan_period_kinds, upload_plan
-from connector.store.periods import locked_periods, unlock_period
-from connector.store.plan_activation import activate_plan_version
-from connector.store.plans import active_plan, plan_versions
 from webapp.admin import bp
 from webapp.admin.mappings import who
-from webapp.auth.guard import current_viewer, not_found, require
-from webapp.db import unit_of_work
+from webapp.auth.guard import not_found, require
+from webapp.db import viewer_unit
 from webapp.documents import reading
 
 Page = tuple[str, int]
@@ -23,14 +20,12 @@ MAX_PLAN_BYTES = 512 * 1024
 
 
 def _page(*, status: int = 200, **extra: Any) -> Page:
-    org_id = current_viewer().org_id
-    with unit_of_work() as uow:
-        session = uow.session
+    with viewer_unit() as unit:
         context: dict[str, Any] = {
-            "active": active_plan(session, org_id=org_id),
-            "versions": list(plan_versions(session, org_id=org_id)),
-            "locks": list(locked_periods(session, org_id=org_id)),
-            "kinds": sorted(plan_period_kinds(session, org_id=org_id)),
+            "active": unit.plans.active_plan(),
+            "versions": list(unit.plans.plan_versions()),
+            "locks": list(unit.periods.locked_periods()),
+            "kinds": sorted(plan_period_kinds(unit)),
             "plan_problems": [],
             "plan_text": "",
             "errors": {},
@@ -67,16 +62,10 @@ def plan_upload() -> Page:
     text, problems = _uploaded_text()
     if not problems:
         field = "plan_file" if request.files.get("plan_file") else "plan_text"
-        with unit_of_work() as uow, reading(field):
-            row, created, problems = upload_plan(
-                uow.session,
-                org_id=current_viewer().org_id,
-                text=text,
-                by=who(),
-                now=datetime.now(UTC),
-            )
+        with viewer_unit() as unit, reading(field):
+            row, created, problems = upload_plan(unit, text=text, by=who(), now=datetime.now(UTC))
             if row is not None:
-                uow.commit()
+                unit.commit()
                 return _page(uploaded={"version": row.version, "created": created})
     return _page(status=422, plan_problems=problems, plan_text=text)
 
@@ -85,14 +74,12 @@ def plan_upload() -> Page:
 @require("admin", csrf=True)
 def plan_activate(version: int) -> Page:
     """Make an earlier plan version the active one again."""
-    with unit_of_work() as uow:
+    with viewer_unit() as unit:
         try:
-            activate_plan_version(
-                uow.session, org_id=current_viewer().org_id, version=version, now=datetime.now(UTC)
-            )
+            unit.plans.activate_plan_version(version=version, now=datetime.now(UTC))
         except KeyError:
             raise not_found(f"Plan version {version}") from None
-        uow.commit()
+        unit.commit()
     return _page(activated=version)
 
 
@@ -101,18 +88,12 @@ def plan_activate(version: int) -> Page:
 def period_lock() -> Page:
     """Lock a paid period: its results freeze; later changes are paid as adjustments."""
     name = request.form.get("period", "").strip()
-    with unit_of_work() as uow:
+    with viewer_unit() as unit:
         try:
-            row = lock(
-                uow.session,
-                org_id=current_viewer().org_id,
-                name=name,
-                by=who(),
-                now=datetime.now(UTC),
-            )
+            row = lock(unit, name=name, by=who(), now=datetime.now(UTC))
         except ValueError as exc:
             return _page(status=422, errors={"period": [str(exc)]}, period_value=name)
-        uow.commit()
+        unit.commit()
         period = row.period
     return _page(locked=period)
 
@@ -122,8 +103,8 @@ def period_lock() -> Page:
 def period_unlock() -> Page:
     """Unlock a period: the next run recomputes it like any open period."""
     name = request.form.get("period", "").strip()
-    with unit_of_work() as uow:
-        if not unlock_period(uow.session, org_id=current_viewer().org_id, period=name):
+    with viewer_unit() as unit:
+        if not unit.periods.unlock_period(period=name):
             raise not_found(f"Locked period {name!r}")
-        uow.commit()
+        unit.commit()
     return _page(unlocked=name)
