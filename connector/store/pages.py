@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from connector.store.bulk import insert_rows, update_rows
 from connector.store.canonical import CANONICAL_TABLES, KEY_COLUMNS
 from connector.store.models import RawRecord, RecordIssue, SyncRun, Watermark
 from connector.store.repositories import (
@@ -47,30 +48,6 @@ def commit_page(
     )  # fmt: skip
 
 
-_RAW: Table = RawRecord.__table__  # type: ignore[assignment]
-
-
-def update_rows(
-    session: Session, table: Table, keys: Sequence[str], rows: list[dict[str, Any]]
-) -> None:
-    """One Core executemany UPDATE of rows by their key columns (the rest are SET).
-
-    Every row must carry the same columns. No ORM objects: this is the hot path of a pull.
-    """
-    if not rows:
-        return
-    names = [c for c in rows[0] if c not in keys]
-    stmt = (
-        update(table)
-        .where(*(table.c[k] == bindparam(f"k_{k}", type_=table.c[k].type) for k in keys))
-        .values({n: bindparam(f"v_{n}", type_=table.c[n].type) for n in names})
-    )
-    params = [
-        {**{f"k_{k}": row[k] for k in keys}, **{f"v_{n}": row[n] for n in names}} for row in rows
-    ]
-    session.execute(stmt, params)
-
-
 def _existing(
     session: Session, model: Any, org_id: str, ids: Sequence[str], *, object_name: str | None
 ) -> set[str]:
@@ -92,14 +69,15 @@ def _write_raw(
     ]
     updates = [_raw_values(org_id, page.object_name, r, run_id, now) for r in page.raw if r.exists]
     if inserts:
-        session.execute(insert(_RAW), [{**v, "first_run_id": run_id} for v in inserts])
-    update_rows(session, _RAW, _RAW_KEY, updates)
+        insert_rows(session, RawRecord, org_id=org_id,
+                    rows=[{**v, "first_run_id": run_id} for v in inserts])  # fmt: skip
+    update_rows(session, RawRecord, org_id=org_id, keys=_RAW_KEY, rows=updates)
     restamped = [
         {"org_id": org_id, "object_name": page.object_name, "record_id": rid,
          "system_modstamp": stamp, "last_run_id": run_id}
         for rid, stamp in page.restamped
     ]  # fmt: skip
-    update_rows(session, _RAW, _RAW_KEY, restamped)
+    update_rows(session, RawRecord, org_id=org_id, keys=_RAW_KEY, rows=restamped)
     for chunk in chunks(list(page.unchanged_ids)):
         session.execute(
             update(RawRecord)
@@ -161,11 +139,9 @@ def _write_canonical(
             deletes.append(values)
         else:
             updates.append(values)
-    table: Table = model.__table__  # type: ignore[attr-defined]
     for batch in (updates, deletes):
-        update_rows(session, table, ("org_id", "id"), batch)
-    if inserts:
-        session.execute(insert(table), inserts)
+        update_rows(session, model, org_id=org_id, keys=("id",), rows=batch)
+    insert_rows(session, model, org_id=org_id, rows=inserts)
 
 
 def _canonical_values(

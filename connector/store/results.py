@@ -20,9 +20,6 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    Table,
-    bindparam,
-    delete,
     insert,
     select,
     update,
@@ -30,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from connector.store.base import Base, UtcDateTime
+from connector.store.bulk import delete_rows, insert_rows, update_rows
 from connector.store.canonical import CANONICAL_TABLES
 from connector.store.models import ORG_ID, SF_ID, RawRecord, RecordIssue, SyncRun
 
@@ -166,48 +164,6 @@ _RESULT_PK = ("org_id", "rep_id", "period")
 _WRITEBACK_PK = ("org_id", "object_name", "record_id")
 
 
-def _table(model: Any) -> Table:
-    table: Table = model.__table__
-    return table
-
-
-def _update_rows(
-    session: Session, model: Any, keys: Sequence[str], rows: list[dict[str, Any]]
-) -> None:
-    """Core executemany UPDATE by key columns; rows share one column set."""
-    if not rows:
-        return
-    table = _table(model)
-    names = [c for c in rows[0] if c not in keys]
-    stmt = (
-        update(table)
-        .where(*(table.c[k] == bindparam(f"k_{k}", type_=table.c[k].type) for k in keys))
-        .values({n: bindparam(f"v_{n}", type_=table.c[n].type) for n in names})
-    )
-    session.execute(
-        stmt,
-        [{**{f"k_{k}": r[k] for k in keys}, **{f"v_{n}": r[n] for n in names}} for r in rows],
-    )
-
-
-def _delete_rows(
-    session: Session, model: Any, keys: Sequence[str], rows: list[dict[str, Any]]
-) -> None:
-    """Core executemany DELETE by key columns."""
-    if not rows:
-        return
-    table = _table(model)
-    stmt = delete(table).where(
-        *(table.c[k] == bindparam(f"k_{k}", type_=table.c[k].type) for k in keys)
-    )
-    session.execute(stmt, [{f"k_{k}": r[k] for k in keys} for r in rows])
-
-
-def _insert_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
-    for chunk in _chunks(rows, 5000):
-        session.execute(insert(_table(model)), list(chunk))
-
-
 def replace_results(
     session: Session,
     *,
@@ -276,9 +232,9 @@ def store_results(
     deletes = [
         {"org_id": org_id, "rep_id": k[0], "period": k[1]} for k in stored if k not in wanted
     ]
-    _delete_rows(session, PeriodResult, _RESULT_PK, deletes)
-    _update_rows(session, PeriodResult, _RESULT_PK, updates)
-    _insert_rows(session, PeriodResult, inserts)
+    delete_rows(session, PeriodResult, org_id=org_id, keys=_RESULT_PK, rows=deletes)
+    update_rows(session, PeriodResult, org_id=org_id, keys=_RESULT_PK, rows=updates)
+    insert_rows(session, PeriodResult, org_id=org_id, rows=inserts)
     return sorted([(v["rep_id"], v["period"]) for v in (*inserts, *updates)]
                   + [(d["rep_id"], d["period"]) for d in deletes])  # fmt: skip
 
@@ -340,9 +296,9 @@ def store_credits(
     ]
     gone = [k for k in stored if k not in wanted]
     deletes = [dict(zip(_CREDIT_PK, (org_id, *k), strict=True)) for k in gone]
-    _delete_rows(session, StoredCredit, _CREDIT_PK, deletes)
-    _update_rows(session, StoredCredit, _CREDIT_PK, updates)
-    _insert_rows(session, StoredCredit, inserts)
+    delete_rows(session, StoredCredit, org_id=org_id, keys=_CREDIT_PK, rows=deletes)
+    update_rows(session, StoredCredit, org_id=org_id, keys=_CREDIT_PK, rows=updates)
+    insert_rows(session, StoredCredit, org_id=org_id, rows=inserts)
     changed = [
         (v["rep_id"], v["period"], v["deal_id"], v["credit_type"]) for v in (*inserts, *updates)
     ]
@@ -456,9 +412,9 @@ def save_writeback(
         elif not before[1]:
             repend.append({"org_id": org_id, "object_name": obj, "record_id": rid,
                            "pending": True})  # fmt: skip
-    _update_rows(session, WritebackValue, _WRITEBACK_PK, updates)
-    _update_rows(session, WritebackValue, _WRITEBACK_PK, repend)
-    _insert_rows(session, WritebackValue, inserts)
+    update_rows(session, WritebackValue, org_id=org_id, keys=_WRITEBACK_PK, rows=updates)
+    update_rows(session, WritebackValue, org_id=org_id, keys=_WRITEBACK_PK, rows=repend)
+    insert_rows(session, WritebackValue, org_id=org_id, rows=inserts)
 
 
 def pending_writeback(session: Session, *, org_id: str) -> dict[tuple[str, str], dict[str, Any]]:
