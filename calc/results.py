@@ -24,10 +24,12 @@ class Line:
     explain: str
     # What caps took off this line (calc.caps): the line would pay amount + capped uncapped.
     capped: Decimal = ZERO
+    currency: str | None = None  # a converted deal's own currency (calc.currency)
+    fx_rate: Decimal | None = None  # units of that currency per one unit of the plan currency
 
 
 _new = object.__new__
-(_component, _deal_id, _type, _base, _rate, _amount, _explain, _capped) = (
+(_component, _deal_id, _type, _base, _rate, _amount, _explain, _capped, _currency, _fx_rate) = (
     Line.__dict__[name].__set__
     for name in (
         "component",
@@ -38,6 +40,8 @@ _new = object.__new__
         "amount",
         "explain",
         "capped",
+        "currency",
+        "fx_rate",
     )
 )
 
@@ -62,7 +66,43 @@ def new_line(
     _amount(line, amount)
     _explain(line, explain)
     _capped(line, capped)
+    _currency(line, None)
+    _fx_rate(line, None)
     return line
+
+
+def fx_line(line: Line, explain: str, *, currency: str, rate: Decimal) -> Line:
+    """A copy of a line of a converted deal, with its currency, rate and explanation."""
+    out: Line = _new(Line)
+    for setter, value in zip(
+        (
+            _component,
+            _deal_id,
+            _type,
+            _base,
+            _rate,
+            _amount,
+            _explain,
+            _capped,
+            _currency,
+            _fx_rate,
+        ),
+        (
+            line.component,
+            line.deal_id,
+            line.credit_type,
+            line.base,
+            line.rate,
+            line.amount,
+            explain,
+            line.capped,
+            currency,
+            rate,
+        ),
+        strict=True,
+    ):
+        setter(out, value)
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,8 @@ ALLOWED: dict[str, set[str]] = {
         "yaml",
         "migrations",
         "orjson",
+        "procrastinate",
+        "psycopg",
     },
     "webapp": {
         "connector",
@@ -56,6 +58,8 @@ VENDOR_HOMES = {
     "sqlalchemy": ("connector/store/", "webapp/db.py"),
     "alembic": ("connector/store/",),
     "flask": ("webapp/", "devorg/"),
+    "procrastinate": ("connector/tasks/engine.py",),
+    "psycopg": ("connector/tasks/engine.py",),
 }
 
 

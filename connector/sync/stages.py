@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from calc.book import Book
 from calc.estimate import owner_estimates
@@ -87,11 +87,16 @@ def calculate_stage(where: Where, plan: ActivePlan, pull: PullResult) -> Calcula
     with where.deps.unit(where.org_id) as unit:
         locks = unit.periods.locked_periods()
         last = unit.results.last_committed_calc()
+        rates = unit.rates.sync_state()
+        moved = [unit.adjustments.last_entered_at(), rates.changed_at if rates else None]
+        changed = max((m for m in moved if m is not None), default=None)
     locked = frozenset(lock.period for lock in locks)
     since = (
-        None if where.mode == "full" else baseline(last, locks, as_of=as_of, plan=plan, pull=pull)
+        None
+        if where.mode == "full"
+        else baseline(last, locks, as_of=as_of, plan=plan, pull=pull, changed_at=changed)
     )
-    scope = _scope(where, plan, pull, since, last=last, locks=locks)
+    scope = _scope(where, plan, pull, since, last=last, locks=locks, changed_at=changed)
     book, rep_ids, deal_ids = scope.book, scope.rep_ids, scope.deal_ids
     computed = compute_results(
         book,
@@ -129,6 +134,7 @@ def _scope(
     *,
     last: CalcRun | None,
     locks: Sequence[PeriodLock],
+    changed_at: datetime | None = None,
 ) -> _Scope:
     """The Book, the reps to recompute and the deals whose credits may have changed.
 
@@ -138,7 +144,7 @@ def _scope(
     deps, org_id = where.deps, where.org_id
     versions = {"plan_version_id": plan.version_id, "mapping_version_id": pull.mapping_version_id}
     if since is None:
-        changed_in = _verifiable(where, plan, pull, last)
+        changed_in = _verifiable(where, plan, pull, last, changed_at)
         state, changes = load_state(
             deps, org_id=org_id, doc=plan.doc, changed_in=changed_in, **versions
         )
@@ -188,12 +194,19 @@ def _touched(
 
 
 def _verifiable(
-    where: Where, plan: ActivePlan, pull: PullResult, last: CalcRun | None
+    where: Where,
+    plan: ActivePlan,
+    pull: PullResult,
+    last: CalcRun | None,
+    changed_at: datetime | None,
 ) -> set[int] | None:
     """The runs whose changes a full run expects to see, when it can check the stored state
-    against its full recompute (same plan and mapping as the last calculation); else None."""
+    against its full recompute (same plan, mapping, adjustments and exchange rates as the
+    last calculation); else None."""
     if where.mode != "full" or last is None or last.sync_run_id is None:
         return None
+    if changed_at is not None and changed_at >= last.created_at:
+        return None  # an adjustment or new rates move results and converted credits
     if (last.range_start, last.range_end) != where.window:
         return None  # a new year: the window itself moved
     if (last.plan_version_id, last.mapping_version_id) != (
@@ -222,12 +235,15 @@ def baseline(
     as_of: date,
     plan: ActivePlan,
     pull: PullResult,
+    changed_at: datetime | None = None,
 ) -> int | None:
     """The sync run whose results an incremental run builds on; None recomputes everything.
 
     Everything is recomputed when there is no baseline, when the plan or the mapping changed,
-    when a period was locked since (SPIFF statuses turn `Paid`), or on a new day: the current
-    period's attainment and the estimates of open deals depend on the as-of date.
+    when a period was locked, an adjustment entered or the exchange rates changed since
+    (`changed_at`: SPIFF statuses turn `Paid`, the adjustment is paid, converted deals
+    change), or on a new day: the current period's attainment and the estimates of open
+    deals depend on the as-of date.
     """
     if last is None or last.sync_run_id is None or last.as_of != as_of:
         return None
@@ -236,6 +252,8 @@ def baseline(
     if last.mapping_version_id != pull.mapping_version_id:
         return None
     if any(lock.locked_at >= last.created_at for lock in locks):
+        return None
+    if changed_at is not None and changed_at >= last.created_at:
         return None
     return last.sync_run_id
 

@@ -14,7 +14,9 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from calc.adjustments import Adjustment
 from calc.book import Book
+from calc.currency import Rates
 from calc.model import Deal, Rep, Split, TeamMember
 from calc.plan import PlanDoc
 from connector.deps import SyncDeps
@@ -37,6 +39,10 @@ class CalcState:
     team: dict[str, dict[str, TeamMember]]  # deal id -> team member record id -> member
     split_deal: dict[str, str]  # split record id -> deal id
     team_deal: dict[str, str]
+    # Entered adjustments and exchange rates: a change to either makes the next run load
+    # everything again (no baseline), so they are read with the records and kept as they are.
+    adjustments: list[Adjustment] = field(default_factory=list)
+    rates: Rates | None = None
     book: Book = field(init=False)
     # The sync run whose committed calculation this state matches (None: not committed).
     sync_run_id: int | None = None
@@ -48,7 +54,15 @@ class CalcState:
         """A fresh Book of the records (splits and team members in record id order)."""
         splits = [s for _d, by_id in sorted(self.splits.items()) for _i, s in sorted(by_id.items())]
         team = [m for _d, by_id in sorted(self.team.items()) for _i, m in sorted(by_id.items())]
-        return Book(self.doc, self.reps.values(), self.deals.values(), splits, team)
+        return Book(
+            self.doc,
+            self.reps.values(),
+            self.deals.values(),
+            splits,
+            team,
+            adjustments=self.adjustments,
+            rates=self.rates,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +109,11 @@ def _rows_by_kind(
         }
 
 
+def _adjustments_and_rates(deps: SyncDeps, org_id: str) -> tuple[list[Adjustment], Rates | None]:
+    with deps.unit(org_id) as unit:
+        return unit.adjustments.for_calc(), unit.rates.for_calc()
+
+
 def load_state(
     deps: SyncDeps,
     *,
@@ -123,9 +142,10 @@ def load_state(
                    and r[1].get("deal_id")}  # fmt: skip
     team_deals = {str(r[1]["deal_id"]) for r in rows["team_member"]
                   if r[0] in changed["team_member"] and r[1].get("deal_id")}  # fmt: skip
+    adjustments, rates = _adjustments_and_rates(deps, org_id)
     state = CalcState(
         org_id, plan_version_id, mapping_version_id, doc, reps, deals, splits, team,
-        split_deal, team_deal,
+        split_deal, team_deal, adjustments, rates,
     )  # fmt: skip
     changes = Changes(
         reps=frozenset(changed["rep"]),

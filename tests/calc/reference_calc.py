@@ -5,7 +5,9 @@ rules as docs/plan-policies.md and the calc contract state them, for the subset 
 generates (owner credit and revenue splits with per-plan eligibility, flat or marginal
 attainment tiers, a bonus, draws limited or not to the first periods, clawbacks in both
 modes, carried negatives, day proration, per-deal, per-period and annual caps, and
-year-to-date commission and bonus paid as true-ups, as docs/plan-ytd-and-caps.md states).
+year-to-date commission and bonus paid as true-ups, as docs/plan-ytd-and-caps.md states;
+deals in other currencies at dated rates and adjustments, as
+docs/plan-currencies-and-adjustments.md states).
 """
 
 from __future__ import annotations
@@ -52,6 +54,13 @@ def period_of(day: date, kind: str) -> Per:
     return Per(first, nxt - timedelta(days=1), name)
 
 
+def _start_of(name: str) -> date:
+    """The first day of a period named `2026-03` or `2026-Q2` (calendar fiscal years)."""
+    if "-Q" in name:
+        return date(int(name[:4]), 3 * int(name[-1]) - 2, 1)
+    return date(int(name[:4]), int(name[5:7]), 1)
+
+
 @dataclass(frozen=True)
 class Cr:
     """A credit: rep, deal, type, amount (cents), date."""
@@ -69,13 +78,16 @@ def credits(case: dict[str, Any]) -> list[Cr]:
     plan_of = {r["id"]: case["plans"][r["plan"]] for r in case["reps"]}
     out = []
     for d in case["deals"]:
+        value = in_plan_currency(d, case.get("rates", []))
+        if value is None:
+            continue  # no rate in force on its close date: unresolved, nobody is credited
         holders = case["splits"].get(d["id"])
         if holders:
             shares = sorted(holders)
             kind = "split"
         else:
             shares, kind = [(d["owner"], F(100))], "owner"
-        exact = [d["amount"] * pct / 100 for _, pct in shares]
+        exact = [value * pct / 100 for _, pct in shares]
         rounded = [half_up(x) for x in exact]
         if len(shares) > 1:
             gap = half_up(sum(exact, ZERO)) - sum(rounded, ZERO)
@@ -87,6 +99,20 @@ def credits(case: dict[str, Any]) -> list[Cr]:
                 continue
             out.append(Cr(rep, d["id"], kind, amount, d["close"], d["cancel"]))
     return out
+
+
+def in_plan_currency(
+    deal: dict[str, Any], rates: list[tuple[str, date, Fraction]]
+) -> Fraction | None:
+    """The deal amount in the plan currency: amount / the rate of its currency in force on the
+    close date (the latest start on or before it); None when no rate is in force."""
+    code = deal.get("currency")
+    if code is None:
+        return F(deal["amount"])
+    starts = [(start, rate) for c, start, rate in rates if c == code and start <= deal["close"]]
+    if not starts:
+        return None
+    return F(deal["amount"]) / max(starts)[1]
 
 
 @dataclass
@@ -214,13 +240,22 @@ def calculate(
 ) -> dict[tuple[str, str], dict[str, Fraction]]:
     """Every rep's periods from the year of `since` through `until`, by (rep, period)."""
     all_credits = credits(case)
-    data_start = min(d["close"] for d in case["deals"])
+    # The data starts with the first close date, or an earlier adjusted period of a rep.
+    data_start = min(
+        [d["close"] for d in case["deals"]]
+        + [_start_of(period) for _, period, _ in case.get("adjustments", [])]
+    )
     out: dict[tuple[str, str], dict[str, Fraction]] = {}
     for rep in case["reps"]:
         plan = case["plans"][rep["plan"]]
         hire = rep["hire"]
         mine = [c for c in all_credits if c.rep == rep["id"] and (hire is None or c.day >= hire)]
-        out.update(_rep(plan, rep["id"], hire, mine, data_start, (since, until)))
+        adjusted: dict[str, list[Fraction]] = {}
+        for rep_id, period, amount in case.get("adjustments", []):
+            if rep_id == rep["id"]:
+                adjusted.setdefault(period, []).append(amount)
+        rep_rows = _rep(plan, rep["id"], hire, mine, data_start, (since, until), adjusted)
+        out.update(rep_rows)
     return out
 
 
@@ -408,6 +443,7 @@ def _rep(
     mine: list[Cr],
     data_start: date,
     window: tuple[date, date],
+    adjusted: dict[str, list[Fraction]],
 ) -> dict[tuple[str, str], dict[str, Fraction]]:
     kind = plan["period"]
     since, until = window
@@ -434,8 +470,11 @@ def _rep(
                 on_plan_periods += 1
                 limit = plan["draw"]["periods"] if plan["draw"] is not None else None
                 with_draw = limit is None or on_plan_periods <= limit
-            gross = here.gross + rep.true_up(per) + clawed
-            row = rep.settle(gross, clawed, with_draw=with_draw)
+            # Adjustments are paid as they are; negative ones are taken back like clawbacks.
+            extra = adjusted.get(per.name, [])
+            taken = sum((a for a in extra if a < 0), ZERO)
+            gross = here.gross + rep.true_up(per) + clawed + sum(extra, ZERO)
+            row = rep.settle(gross, clawed + taken, with_draw=with_draw)
             ytd_credit += credit
             ytd_quota += quota
             rows[(rep_id, per.name)] = {
