@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from connector.salesforce.auth import Authenticator
 from connector.salesforce.bulk_options import BulkOptions
@@ -45,6 +47,20 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass
+class KeptState:
+    """Calculation state a long-lived process (the clock, a worker) keeps between runs.
+
+    One entry per org, owned by `connector.sync.state`: the inputs of the last committed
+    calculation, so the next incremental run reads only the records changed since.
+    A process that runs once (the CLI) never reuses it.
+    """
+
+    by_org: dict[str, Any] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    enabled: bool = True
+
+
 @dataclass(frozen=True)
 class SyncDeps:
     """What a sync run needs; tests build their own with fakes or a devorg-backed gateway."""
@@ -56,6 +72,7 @@ class SyncDeps:
     mapping_source: MappingSource
     options: PullOptions = field(default_factory=PullOptions)
     clock: Callable[[], datetime] = _utcnow
+    kept: KeptState = field(default_factory=KeptState)
 
     def unit(self, org_id: str) -> OrgUnit:
         """A unit of work of the org (`with deps.unit(org) as unit: ...; unit.commit()`)."""

@@ -29,6 +29,7 @@ ALLOWED: dict[str, set[str]] = {
         "cryptography",
         "yaml",
         "migrations",
+        "orjson",
         "procrastinate",
         "psycopg",
     },

@@ -17,6 +17,7 @@ from flask import Blueprint, Response, render_template
 from connector.reports.earnings import RepSummary, rep_summary
 from connector.reports.estimate import deal_report
 from connector.reports.open_deals import open_deal_estimates
+from connector.reports.page_cache import PageCache
 from connector.reports.spiffs import deal_spiff
 from connector.store.people import Person
 from webapp.access import get_deal_or_404, get_rep_or_404, visible_people
@@ -45,10 +46,19 @@ def rep_num(value: Any) -> str:
         return "—" if value is None else str(value)
 
 
+# Rep pages are computed once per committed calculation (and request) in each process.
+PAGES = PageCache()
+
+
 def _summary(person: Person, *, deal_limit: int | None = 100) -> RepSummary:
+    as_of, period = today(), period_param()
     with viewer_unit() as unit:
-        return rep_summary(
-            unit, rep_id=person.id, as_of=today(), period=period_param(), deal_limit=deal_limit
+        return PAGES.page(
+            unit,
+            key=("summary", person.id, as_of, period, deal_limit),
+            compute=lambda: rep_summary(
+                unit, rep_id=person.id, as_of=as_of, period=period, deal_limit=deal_limit
+            ),
         )
 
 
@@ -56,8 +66,12 @@ def _rep_page(person: Person) -> str:
     viewer = current_viewer()
     summary = _summary(person)
     with viewer_unit() as unit:
-        estimator = open_deal_estimates(
-            unit, rep_id=person.id, as_of=summary.as_of, limit=OPEN_ON_PAGE, use_stored=True
+        estimator = PAGES.page(
+            unit,
+            key=("open", person.id, summary.as_of, OPEN_ON_PAGE),
+            compute=lambda: open_deal_estimates(
+                unit, rep_id=person.id, as_of=summary.as_of, limit=OPEN_ON_PAGE, use_stored=True
+            ),
         )
     attainment = summary.result["attainment"] if summary.result else None
     return render_template(

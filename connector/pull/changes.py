@@ -7,10 +7,13 @@ watermark may move.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from connector.pull.codec import encode, key_value
 from connector.pull.specs import ObjectSpec
@@ -56,6 +59,18 @@ def _payload(record: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k != "attributes"}
 
 
+# Fields every save moves, whatever changed: left out of the payload hash, so a record
+# touched only outside the mapped fields hashes as before.
+STAMP_FIELDS = frozenset({"SystemModstamp", "LastModifiedDate", "LastModifiedById"})
+
+
+def payload_hash(payload: Mapping[str, Any]) -> str:
+    """SHA-256 of a raw payload without its modification stamps (key order ignored)."""
+    kept = {k: v for k, v in payload.items() if k not in STAMP_FIELDS}
+    data = orjson.dumps(kept, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return hashlib.sha256(data).hexdigest()
+
+
 def plan_page(
     spec: ObjectSpec,
     records: Sequence[Mapping[str, Any]],
@@ -64,13 +79,19 @@ def plan_page(
     map_record: Callable[[Mapping[str, Any]], object],
     input_hash: Callable[[Mapping[str, Any]], str],
     include: Callable[[Mapping[str, Any]], bool] | None = None,
+    mark_seen: bool = True,
 ) -> PagePlan:
-    """Plan the writes of one page (records ordered by SystemModstamp, Id)."""
+    """Plan the writes of one page (records ordered by SystemModstamp, Id).
+
+    `mark_seen`: stamp records already stored at this SystemModstamp with the run, which only
+    the full reconcile reads (what a full pull did not see has vanished); an incremental
+    run leaves its lookback re-reads untouched."""
     raw: list[RawRow] = []
     canonical: list[CanonicalRow] = []
     issues: list[IssueRow] = []
     mapped_ok: list[str] = []
     unchanged_ids: list[str] = []
+    restamped: list[tuple[str, datetime]] = []
     changed: list[str] = []
     duplicates = unchanged = deleted = 0
     for record in records:
@@ -85,15 +106,23 @@ def plan_page(
         # late commit gave it a stamp older than the one we hold.
         if before is not None and modstamp == before.modstamp:
             duplicates += 1
-            unchanged_ids.append(record_id)
+            if mark_seen:
+                unchanged_ids.append(record_id)
             continue
         digest = input_hash(record)
-        raw.append(
-            RawRow(record_id, modstamp, _payload(record), is_deleted, digest, before is not None)
-        )
+        payload = _payload(record)
+        whole = payload_hash(payload)
         if before is not None and before.input_hash == digest and before.is_deleted == is_deleted:
             unchanged += 1  # the echo of our own write-back: SystemModstamp moved, inputs did not
+            if before.payload_hash == whole:
+                restamped.append((record_id, modstamp))  # nothing pulled changed: stamp only
+            else:
+                # A write-back field changed (our own write): the write-back diff reads it.
+                raw.append(RawRow(record_id, modstamp, payload, is_deleted, digest, True, whole))
             continue
+        raw.append(
+            RawRow(record_id, modstamp, payload, is_deleted, digest, before is not None, whole)
+        )
         if is_deleted:
             deleted += 1
             changed.append(record_id)
@@ -123,6 +152,7 @@ def plan_page(
         mapped_ok=mapped_ok,
         unchanged_ids=unchanged_ids,
         watermark=mark,
+        restamped=restamped,
     )
     return PagePlan(write, len(records), duplicates, unchanged, tuple(changed), deleted)
 

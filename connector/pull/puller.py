@@ -142,7 +142,7 @@ def _pull_object(
         counts = _store_page(run, spec, page, counts)
         after = parse_modstamp(page.records[-1][spec.replication_key])
         try:
-            return read_bulk(
+            counts = read_bulk(
                 gateway,
                 spec,
                 fields,
@@ -152,6 +152,8 @@ def _pull_object(
                 counts=counts,
                 store=lambda p, c: _store_page(run, spec, p, c),
             )
+            _complete(run, spec)
+            return counts
         except BulkFallback as exc:
             log.warning("%s: Bulk API query abandoned, reading on through REST: %s", spec.name, exc)
             counts = exc.counts
@@ -161,6 +163,7 @@ def _pull_object(
     while True:
         counts = _store_page(run, spec, page, counts)
         if page.next_url is None:
+            _complete(run, spec)
             return counts
         try:
             page = gateway.query_more(page.next_url)
@@ -177,6 +180,16 @@ def _pull_object(
             page = gateway.query(soql, include_deleted=True)
 
 
+def _complete(run: _Run, spec: ObjectSpec) -> None:
+    """Read to the end: nothing before the run's start is left to read, the watermark moves
+    there (even after an empty query)."""
+    with run.deps.unit(run.org_id) as unit:
+        unit.records.complete_object(
+            object_name=spec.name, until=run.until, run_id=run.run_id, now=run.deps.clock()
+        )
+        unit.commit()
+
+
 def _store_page(run: _Run, spec: ObjectSpec, page: QueryPage, counts: ObjectCounts) -> ObjectCounts:
     deps = run.deps
     records: Sequence[Mapping[str, Any]] = page.records
@@ -191,6 +204,7 @@ def _store_page(run: _Run, spec: ObjectSpec, page: QueryPage, counts: ObjectCoun
         map_record=lambda raw: mapper.map(raw, run.ctx),
         input_hash=mapper.input_hash,
         include=mapper.includes,
+        mark_seen=run.mode == "full",
     )
     with deps.unit(run.org_id) as unit:
         unit.records.commit_page(

@@ -113,9 +113,13 @@ def open_deal_estimates(
     doc = active_doc(unit)
     found = plan_of(unit, rep_id=rep_id)
     rep, plan, currency = found.rep, found.plan, found.currency
-    payloads = unit.records.open_deals_of(owner_id=rep_id)
-    count = len(payloads)
-    deals = [as_deal(p) for p in payloads[:limit]]
+    payloads = unit.records.open_deals_of(owner_id=rep_id, limit=limit)
+    count = (
+        len(payloads)
+        if limit is None or len(payloads) < limit
+        else unit.records.count_open_deals(owner_id=rep_id)
+    )
+    deals = [as_deal(p) for p in payloads]
     if doc is None or rep is None or plan is None or not deals:
         shown = tuple(OpenDeal(d, (), ZERO, False) for d in deals)
         return Estimator(plan, currency, as_of, shown, count)

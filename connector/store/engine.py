@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,9 +21,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def dump_json(value: Any) -> str:
+    """JSON text of a stored document (raw payloads, results): orjson, keys as given."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def make_engine(settings: Settings, **kwargs: Any) -> Engine:
     """An engine for `settings.database_url`; creates the folder of a SQLite file."""
     url = settings.database_url
+    # Raw payloads and results are most of what a sync stores: one fast JSON library.
+    kwargs.setdefault("json_serializer", dump_json)
+    kwargs.setdefault("json_deserializer", orjson.loads)
     path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -97,6 +97,9 @@ class RawRecord(Base):
     # Hash of only the mapped input fields: our own write-back bumps SystemModstamp but
     # leaves this unchanged, so the echo is recognised as no change.
     input_hash: Mapped[str | None] = mapped_column(String(64))
+    # Hash of the whole payload but its modification stamps: an echo whose payload is
+    # unchanged (a field outside the mapping was edited) moves only the stamp.
+    payload_hash: Mapped[str | None] = mapped_column(String(64))
     first_run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id"))
     last_run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id"))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from connector.store.bulk import insert_rows, update_rows
 from connector.store.canonical import CANONICAL_TABLES, KEY_COLUMNS
 from connector.store.models import RawRecord, RecordIssue, SyncRun, Watermark
 from connector.store.repositories import (
@@ -68,9 +69,15 @@ def _write_raw(
     ]
     updates = [_raw_values(org_id, page.object_name, r, run_id, now) for r in page.raw if r.exists]
     if inserts:
-        session.execute(insert(RawRecord), [{**v, "first_run_id": run_id} for v in inserts])
-    if updates:
-        session.execute(update(RawRecord), updates)  # bulk UPDATE by primary key
+        insert_rows(session, RawRecord, org_id=org_id,
+                    rows=[{**v, "first_run_id": run_id} for v in inserts])  # fmt: skip
+    update_rows(session, RawRecord, org_id=org_id, keys=_RAW_KEY, rows=updates)
+    restamped = [
+        {"org_id": org_id, "object_name": page.object_name, "record_id": rid,
+         "system_modstamp": stamp, "last_run_id": run_id}
+        for rid, stamp in page.restamped
+    ]  # fmt: skip
+    update_rows(session, RawRecord, org_id=org_id, keys=_RAW_KEY, rows=restamped)
     for chunk in chunks(list(page.unchanged_ids)):
         session.execute(
             update(RawRecord)
@@ -94,9 +101,13 @@ def _raw_values(
         "payload": row.payload,
         "is_deleted": row.is_deleted,
         "input_hash": row.input_hash,
+        "payload_hash": row.payload_hash,
         "last_run_id": run_id,
         "updated_at": now,
     }
+
+
+_RAW_KEY = ("org_id", "object_name", "record_id")
 
 
 def _write_canonical(
@@ -120,16 +131,17 @@ def _write_canonical(
         values = _canonical_values(org_id, page.kind, row, run_id=run_id, version=version, now=now)
         if row.record_id not in present:
             values.setdefault("payload", {"id": row.record_id})
+            # Core executemany wants one column set: a delete seen first has no keys.
+            for name in ("input_hash", "mapping_version_id", *KEY_COLUMNS[page.kind]):
+                values.setdefault(name, None)
             inserts.append(values)
         elif row.payload is None:
             deletes.append(values)
         else:
             updates.append(values)
     for batch in (updates, deletes):
-        if batch:
-            session.execute(update(model), batch)  # bulk UPDATE by primary key
-    if inserts:
-        session.execute(insert(model), inserts)
+        update_rows(session, model, org_id=org_id, keys=("id",), rows=batch)
+    insert_rows(session, model, org_id=org_id, rows=inserts)
 
 
 def _canonical_values(
@@ -209,6 +221,17 @@ def _advance(
         current.last_id = mark.last_id
         current.run_id = run_id
         current.updated_at = now
+
+
+def complete_object(
+    session: Session, *, org_id: str, object_name: str, until: datetime, run_id: int, now: datetime
+) -> None:
+    """A pull of the object read everything before `until`: its watermark moves there.
+
+    Even an empty pull advances it, so the next run asks only for what changed since this
+    run started (minus the lookback), not again for everything since the last change.
+    """
+    _advance(session, org_id, object_name, WatermarkState(until, None), run_id=run_id, now=now)
 
 
 def vanished_candidates(

@@ -7,7 +7,7 @@ passes an org id. Every function takes the unit's Session and its org and never 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -34,6 +34,7 @@ class StoredState:
     modstamp: datetime
     input_hash: str | None
     is_deleted: bool
+    payload_hash: str | None = None  # None: stored before payload hashes (always rewritten)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,7 @@ class RawRow:
     is_deleted: bool
     input_hash: str | None
     exists: bool = False  # already stored (known from `stored_states` under the run lease)
+    payload_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,9 @@ class PageWrite:
     mapped_ok: Sequence[str]  # ids whose open map issues are now resolved
     unchanged_ids: Sequence[str]  # duplicates: only their last_run_id is touched
     watermark: WatermarkState | None
+    # Echoes whose whole payload is unchanged (only SystemModstamp moved): only their stamp
+    # and last_run_id are written, never the payload.
+    restamped: Sequence[tuple[str, datetime]] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,14 +220,15 @@ def stored_states(
                 RawRecord.system_modstamp,
                 RawRecord.input_hash,
                 RawRecord.is_deleted,
+                RawRecord.payload_hash,
             ).where(
                 RawRecord.org_id == org_id,
                 RawRecord.object_name == object_name,
                 RawRecord.record_id.in_(chunk),
             )
         )
-        for record_id, modstamp, input_hash, is_deleted in rows:
-            found[record_id] = StoredState(modstamp, input_hash, is_deleted)
+        for record_id, modstamp, input_hash, is_deleted, payload_hash in rows:
+            found[record_id] = StoredState(modstamp, input_hash, is_deleted, payload_hash)
     return found
 
 
@@ -259,6 +265,30 @@ def load_canonical(
         for row in session.scalars(query):
             found[row.id] = StoredCanonical(row.id, row.payload, row.deleted, row.changed_run_id)
     return found
+
+
+CanonicalTuple = tuple[str, dict[str, Any], bool, int | None]  # id, payload, deleted, run
+
+
+def canonical_rows(
+    session: Session, *, org_id: str, kind: str, changed_in: Collection[int] | None = None
+) -> list[CanonicalTuple]:
+    """(id, payload, deleted, changed run) of one kind's canonical records, deleted ones
+    included, in id order; only those changed by one of the runs `changed_in` when given
+    (an indexed lookup). Plain rows, no ORM objects: a full load reads a million of them."""
+    model = CANONICAL_TABLES[kind]
+    query = select(model.id, model.payload, model.deleted, model.changed_run_id).where(
+        model.org_id == org_id
+    )
+    out: list[CanonicalTuple] = []
+    if changed_in is None:
+        out.extend((r[0], r[1], r[2], r[3]) for r in session.execute(query.order_by(model.id)))
+    else:
+        for chunk in chunks(sorted(changed_in)):
+            rows = session.execute(query.where(model.changed_run_id.in_(chunk)))
+            out.extend((r[0], r[1], r[2], r[3]) for r in rows)
+        out.sort(key=lambda row: row[0])
+    return out
 
 
 def open_issues(session: Session, *, org_id: str, stage: str | None = None) -> list[RecordIssue]:

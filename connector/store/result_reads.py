@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, false, func, select
 from sqlalchemy.orm import Session
 
 from connector.store.canonical import (
@@ -165,18 +165,58 @@ def reps_by_id(session: Session, *, org_id: str, ids: Iterable[str]) -> dict[str
     return _payloads_by_id(session, CanonicalRep, org_id=org_id, ids=ids)
 
 
-def open_deals_of(session: Session, *, org_id: str, owner_id: str) -> list[dict[str, Any]]:
-    """Live deals owned by a rep that are not closed, by close date."""
-    rows = session.scalars(
+def _open_deal_filter(org_id: str, owner_id: str) -> list[ColumnElement[bool]]:
+    # The payload's flags, read by the database: the rep's closed deals never leave it.
+    payload = CanonicalDeal.payload
+    return [
+        CanonicalDeal.org_id == org_id,
+        CanonicalDeal.owner_id == owner_id,
+        CanonicalDeal.deleted.is_(False),
+        func.coalesce(payload["is_closed"].as_boolean(), false()) == false(),
+        func.coalesce(payload["is_won"].as_boolean(), false()) == false(),
+    ]
+
+
+def open_deals_of(
+    session: Session, *, org_id: str, owner_id: str, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """Live deals owned by a rep that are not closed, by close date (the first `limit`)."""
+    stmt = (
         select(CanonicalDeal.payload)
-        .where(
-            CanonicalDeal.org_id == org_id,
-            CanonicalDeal.owner_id == owner_id,
-            CanonicalDeal.deleted.is_(False),
-        )
+        .where(*_open_deal_filter(org_id, owner_id))
         .order_by(CanonicalDeal.close_date, CanonicalDeal.id)
     )
-    return [dict(p) for p in rows if not p.get("is_closed") and not p.get("is_won")]
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [dict(p) for p in session.scalars(stmt)]
+
+
+def count_open_deals(session: Session, *, org_id: str, owner_id: str) -> int:
+    """How many live open deals a rep owns."""
+    stmt = (
+        select(func.count()).select_from(CanonicalDeal).where(*_open_deal_filter(org_id, owner_id))
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+def page_version(session: Session, *, org_id: str) -> tuple[int | None, str | None]:
+    """(the org's last committed calc run id, the active plan's checksum), in one query.
+
+    Every sync run commits a calculation, so a page computed from the stored results is
+    current for as long as both stay the same."""
+    calc = (
+        select(func.max(CalcRun.id))
+        .where(CalcRun.org_id == org_id, CalcRun.status == "committed")
+        .scalar_subquery()
+    )
+    plan = (
+        select(PlanVersion.checksum)
+        .where(PlanVersion.org_id == org_id, PlanVersion.is_active.is_(True))
+        .limit(1)
+        .scalar_subquery()
+    )
+    row = session.execute(select(calc, plan)).one()
+    return row[0], row[1]
 
 
 def _related(

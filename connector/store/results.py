@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -19,7 +20,6 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    delete,
     insert,
     select,
     update,
@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from connector.store.base import Base, UtcDateTime
+from connector.store.bulk import delete_rows, insert_rows, update_rows
 from connector.store.canonical import CANONICAL_TABLES
 from connector.store.models import ORG_ID, SF_ID, RawRecord, RecordIssue, SyncRun
 
@@ -112,9 +113,9 @@ class WritebackValue(_Audit, Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def begin_calc_run(session: Session, **values: Any) -> CalcRun:
@@ -157,6 +158,12 @@ def _audit(run: CalcRun) -> dict[str, Any]:
     }
 
 
+CreditKey = tuple[str, str, str, str]  # rep, period, deal, credit type
+_CREDIT_PK = ("org_id", "rep_id", "period", "deal_id", "credit_type")
+_RESULT_PK = ("org_id", "rep_id", "period")
+_WRITEBACK_PK = ("org_id", "object_name", "record_id")
+
+
 def replace_results(
     session: Session,
     *,
@@ -168,33 +175,34 @@ def replace_results(
     kept: frozenset[tuple[str, str]],
     now: datetime,
 ) -> None:
-    """Replace the stored results and credits of `rep_ids`.
+    """Make the stored results and every credit of `rep_ids` what was computed (upserts)."""
+    store_results(session, run=run, rep_ids=rep_ids, results=results, kept=kept, now=now)
+    store_credits(session, run=run, rep_ids=rep_ids, deal_ids=None, credits=credits, kept=kept)
 
-    Rows of locked periods stay; `kept` names the (rep, period) pairs that already have a
+
+def store_results(
+    session: Session,
+    *,
+    run: CalcRun,
+    rep_ids: Collection[str],
+    results: Sequence[Mapping[str, Any]],
+    kept: frozenset[tuple[str, str]],
+    now: datetime,
+) -> list[tuple[str, str]]:
+    """Make the stored period results of `rep_ids` the computed ones, writing only rows that
+    differ (inserted, updated or deleted). Returns the (rep, period) pairs that differed.
+
+    Rows of locked periods stay: `kept` names the (rep, period) pairs that already have a
     stored locked result, so only those are left alone and any other row is written.
     """
     org_id = run.org_id
-    for chunk in _chunks(list(rep_ids)):
-        for table in (PeriodResult, StoredCredit):
-            stmt = delete(table).where(table.org_id == org_id, table.rep_id.in_(chunk))
-            if locked:
-                stmt = stmt.where(table.period.not_in(locked))
-            session.execute(stmt)
-            # A locked period without a stored result for a rep is written fresh: clear any
-            # stray rows of it (credits of a rep who had no result there) first.
-            for period in locked:
-                keep = [rep for rep, p in kept if p == period]
-                session.execute(
-                    delete(table).where(
-                        table.org_id == org_id,
-                        table.rep_id.in_(chunk),
-                        table.period == period,
-                        table.rep_id.not_in(keep),
-                    )
-                )
     audit = _audit(run)
-    result_rows = [
-        {
+    wanted: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in results:
+        key = (r["rep_id"], r["period"])
+        if key in kept:
+            continue
+        wanted[key] = {
             "org_id": org_id,
             "rep_id": r["rep_id"],
             "period": r["period"],
@@ -208,17 +216,107 @@ def replace_results(
             "updated_at": now,
             **audit,
         }
-        for r in results
-        if (r["rep_id"], r["period"]) not in kept
+    stored: dict[tuple[str, str], bytes] = {}
+    columns = (PeriodResult.rep_id, PeriodResult.period, PeriodResult.result)
+    for chunk in _chunks(sorted(set(rep_ids))):
+        rows = session.execute(
+            select(*columns).where(PeriodResult.org_id == org_id, PeriodResult.rep_id.in_(chunk))
+        )
+        for rep, period, result in rows:
+            if (rep, period) not in kept:
+                stored[(rep, period)] = _canonical_json(result)
+    inserts = [v for k, v in wanted.items() if k not in stored]
+    updates = [
+        v for k, v in wanted.items() if k in stored and stored[k] != _canonical_json(v["result"])
     ]
-    credit_rows = [
-        {"org_id": org_id, **row, **audit}
-        for row in _merged_credits(credits)
-        if (row["rep_id"], row["period"]) not in kept
+    deletes = [
+        {"org_id": org_id, "rep_id": k[0], "period": k[1]} for k in stored if k not in wanted
     ]
-    for rows, table in ((result_rows, PeriodResult), (credit_rows, StoredCredit)):
-        for chunk in _chunks(rows):
-            session.execute(insert(table), list(chunk))
+    delete_rows(session, PeriodResult, org_id=org_id, keys=_RESULT_PK, rows=deletes)
+    update_rows(session, PeriodResult, org_id=org_id, keys=_RESULT_PK, rows=updates)
+    insert_rows(session, PeriodResult, org_id=org_id, rows=inserts)
+    return sorted([(v["rep_id"], v["period"]) for v in (*inserts, *updates)]
+                  + [(d["rep_id"], d["period"]) for d in deletes])  # fmt: skip
+
+
+def _canonical_json(value: Any) -> bytes:
+    # The result columns hold every figure of the row: comparing the documents compares all.
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+
+
+def store_credits(
+    session: Session,
+    *,
+    run: CalcRun,
+    rep_ids: Collection[str],
+    deal_ids: Collection[str] | None,
+    credits: Sequence[Mapping[str, Any]],
+    kept: frozenset[tuple[str, str]],
+) -> list[CreditKey]:
+    """Make the stored credits of `rep_ids` from `deal_ids` (None: every deal) the computed
+    `credits`, writing only what differs. Returns the keys that differed.
+
+    An incremental run passes the deals whose credits may have changed: every other credit
+    of its reps is the same as stored, so only those rows are read and compared.
+    """
+    org_id = run.org_id
+    reps = set(rep_ids)
+    audit = _audit(run)
+    wanted: dict[CreditKey, dict[str, Any]] = {}
+    for row in _merged_credits(credits):
+        key = (row["rep_id"], row["period"], row["deal_id"], row["credit_type"])
+        if row["rep_id"] in reps and (key[0], key[1]) not in kept:
+            wanted[key] = {"org_id": org_id, **row, **audit}
+    cols = (
+        StoredCredit.rep_id,
+        StoredCredit.period,
+        StoredCredit.deal_id,
+        StoredCredit.credit_type,
+        StoredCredit.percent,
+        StoredCredit.amount,
+    )
+    stored: dict[CreditKey, tuple[str, str]] = {}
+    if deal_ids is None:
+        selects = [
+            select(*cols).where(StoredCredit.org_id == org_id, StoredCredit.rep_id.in_(chunk))
+            for chunk in _chunks(sorted(reps))
+        ]
+    else:
+        selects = [
+            select(*cols).where(StoredCredit.org_id == org_id, StoredCredit.deal_id.in_(chunk))
+            for chunk in _chunks(sorted(set(deal_ids)))
+        ]
+    for query in selects:
+        for rep, period, deal, ctype, percent, amount in session.execute(query):
+            if rep in reps and (rep, period) not in kept:
+                stored[(rep, period, deal, ctype)] = (percent, amount)
+    inserts = [v for k, v in wanted.items() if k not in stored]
+    updates = [
+        v for k, v in wanted.items() if k in stored and stored[k] != (v["percent"], v["amount"])
+    ]
+    gone = [k for k in stored if k not in wanted]
+    deletes = [dict(zip(_CREDIT_PK, (org_id, *k), strict=True)) for k in gone]
+    delete_rows(session, StoredCredit, org_id=org_id, keys=_CREDIT_PK, rows=deletes)
+    update_rows(session, StoredCredit, org_id=org_id, keys=_CREDIT_PK, rows=updates)
+    insert_rows(session, StoredCredit, org_id=org_id, rows=inserts)
+    changed = [
+        (v["rep_id"], v["period"], v["deal_id"], v["credit_type"]) for v in (*inserts, *updates)
+    ]
+    return sorted(changed + gone)
+
+
+def credited_deals(session: Session, *, org_id: str, rep_ids: Sequence[str]) -> set[str]:
+    """Deals whose stored credits went to these reps (rollup credit included)."""
+    deals: set[str] = set()
+    for chunk in _chunks(list(rep_ids)):
+        deals.update(
+            session.scalars(
+                select(StoredCredit.deal_id).where(
+                    StoredCredit.org_id == org_id, StoredCredit.rep_id.in_(chunk)
+                )
+            )
+        )
+    return deals
 
 
 def _merged_credits(credits: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -273,22 +371,31 @@ def save_writeback(
     values: Mapping[tuple[str, str], Mapping[str, str | None]],
     now: datetime,
 ) -> None:
-    """Store the desired values of these records and mark them pending."""
+    """Store the desired values of these records and mark them pending (the write-back stage
+    diffs every pending record against the CRM). Only rows whose values or pending flag
+    change are written."""
     org_id = run.org_id
-    keys = list(values)
-    for obj in {k[0] for k in keys}:
-        ids = [rid for o, rid in keys if o == obj]
+    stored: dict[tuple[str, str], tuple[bytes, bool]] = {}
+    for obj in sorted({k[0] for k in values}):
+        ids = sorted(rid for o, rid in values if o == obj)
         for chunk in _chunks(ids):
-            session.execute(
-                delete(WritebackValue).where(
+            rows = session.execute(
+                select(
+                    WritebackValue.record_id, WritebackValue.fields, WritebackValue.pending
+                ).where(
                     WritebackValue.org_id == org_id,
                     WritebackValue.object_name == obj,
                     WritebackValue.record_id.in_(chunk),
                 )
             )
+            for rid, fields, pending in rows:
+                stored[(obj, rid)] = (_canonical_json(fields), bool(pending))
     audit = _audit(run)
-    rows = [
-        {
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    repend: list[dict[str, Any]] = []
+    for (obj, rid), fields in values.items():
+        row = {
             "org_id": org_id,
             "object_name": obj,
             "record_id": rid,
@@ -297,10 +404,17 @@ def save_writeback(
             "updated_at": now,
             **audit,
         }
-        for (obj, rid), fields in values.items()
-    ]
-    for chunk in _chunks(rows):
-        session.execute(insert(WritebackValue), list(chunk))
+        before = stored.get((obj, rid))
+        if before is None:
+            inserts.append(row)
+        elif before[0] != _canonical_json(row["fields"]):
+            updates.append(row)
+        elif not before[1]:
+            repend.append({"org_id": org_id, "object_name": obj, "record_id": rid,
+                           "pending": True})  # fmt: skip
+    update_rows(session, WritebackValue, org_id=org_id, keys=_WRITEBACK_PK, rows=updates)
+    update_rows(session, WritebackValue, org_id=org_id, keys=_WRITEBACK_PK, rows=repend)
+    insert_rows(session, WritebackValue, org_id=org_id, rows=inserts)
 
 
 def pending_writeback(session: Session, *, org_id: str) -> dict[tuple[str, str], dict[str, Any]]:

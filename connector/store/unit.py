@@ -55,6 +55,7 @@ from connector.store.people import Person
 from connector.store.periods import PeriodLock
 from connector.store.plans import PlanVersion
 from connector.store.repositories import (
+    CanonicalTuple,
     PageWrite,
     RunUsage,
     StoredCanonical,
@@ -62,7 +63,7 @@ from connector.store.repositories import (
     WatermarkState,
 )
 from connector.store.result_reads import CreditRow
-from connector.store.results import CalcRun, PeriodResult
+from connector.store.results import CalcRun, CreditKey, PeriodResult
 from connector.store.roles import Grant, Holder
 from connector.store.run_reads import IssueFilter, IssueRecord, RunRecord
 from connector.store.team_reads import ResultRow, StoredPeriod
@@ -276,9 +277,37 @@ class RecordRepository(_Repository):
         """Live canonical rep payloads by id."""
         return _result_reads.reps_by_id(self._session, org_id=self._org_id, ids=ids)
 
-    def open_deals_of(self, *, owner_id: str) -> list[dict[str, Any]]:
-        """Live deals owned by a rep that are not closed, by close date."""
-        return _result_reads.open_deals_of(self._session, org_id=self._org_id, owner_id=owner_id)
+    def open_deals_of(self, *, owner_id: str, limit: int | None = None) -> list[dict[str, Any]]:
+        """Live deals owned by a rep that are not closed, by close date (the first `limit`)."""
+        return _result_reads.open_deals_of(
+            self._session, org_id=self._org_id, owner_id=owner_id, limit=limit
+        )
+
+    def count_open_deals(self, *, owner_id: str) -> int:
+        """How many live open deals a rep owns."""
+        return _result_reads.count_open_deals(self._session, org_id=self._org_id, owner_id=owner_id)
+
+    def canonical_rows(
+        self, *, kind: str, changed_in: Collection[int] | None = None
+    ) -> list[CanonicalTuple]:
+        """(id, payload, deleted, changed run) of one kind's canonical records, in id order;
+        only those changed in one of the runs `changed_in` when given (indexed)."""
+        return _repositories.canonical_rows(
+            self._session, org_id=self._org_id, kind=kind, changed_in=changed_in
+        )
+
+    def complete_object(
+        self, *, object_name: str, until: datetime, run_id: int, now: datetime
+    ) -> None:
+        """A pull read the object to the end: its watermark moves to `until` (the run start)."""
+        _pages.complete_object(
+            self._session,
+            org_id=self._org_id,
+            object_name=object_name,
+            until=until,
+            run_id=run_id,
+            now=now,
+        )
 
     def deal_relations(
         self, *, deal_ids: Iterable[str]
@@ -450,6 +479,44 @@ class ResultRepository(_Repository):
     def any_changed(self, *, run_ids: set[int]) -> bool:
         """Whether any canonical record changed in one of these runs (indexed lookups)."""
         return _results.any_changed(self._session, org_id=self._org_id, run_ids=run_ids)
+
+    def store_results(
+        self,
+        *,
+        run: CalcRun,
+        rep_ids: Collection[str],
+        results: Sequence[Mapping[str, Any]],
+        kept: frozenset[tuple[str, str]],
+        now: datetime,
+    ) -> list[tuple[str, str]]:
+        """Upsert the period results of `rep_ids` where they differ; the pairs that differed."""
+        self._own(run)
+        return _results.store_results(
+            self._session, run=run, rep_ids=rep_ids, results=results, kept=kept, now=now
+        )
+
+    def store_credits(
+        self,
+        *,
+        run: CalcRun,
+        rep_ids: Collection[str],
+        deal_ids: Collection[str] | None,
+        credits: Sequence[Mapping[str, Any]],
+        kept: frozenset[tuple[str, str]],
+    ) -> list[CreditKey]:
+        """Upsert the credits of `rep_ids` from `deal_ids` (None: all) where they differ."""
+        self._own(run)
+        return _results.store_credits(
+            self._session, run=run, rep_ids=rep_ids, deal_ids=deal_ids, credits=credits, kept=kept
+        )
+
+    def credited_deals(self, *, rep_ids: Sequence[str]) -> set[str]:
+        """Deals whose stored credits went to these reps (rollup credit included)."""
+        return _results.credited_deals(self._session, org_id=self._org_id, rep_ids=rep_ids)
+
+    def page_version(self) -> tuple[int | None, str | None]:
+        """(the last committed calc run id, the active plan's checksum), in one query."""
+        return _result_reads.page_version(self._session, org_id=self._org_id)
 
     def rep_results(
         self, *, rep_id: str, periods: Collection[str] | None = None

@@ -47,12 +47,22 @@ class Computed:
     # re-examined (None: every record, on a full recompute).
     issues: tuple[CalcIssue, ...] = ()
     examined: frozenset[Key] | None = None
+    # The deals whose credits `credits` holds (None: every deal of the recomputed reps). An
+    # incremental run renders only the credits of the deals its changes touch: a manager's
+    # other credits are the same as stored.
+    credit_deals: frozenset[str] | None = None
 
 
 def compute_results(
-    book: Book, rep_ids: Iterable[str] | None, *, start: date, end: date
+    book: Book,
+    rep_ids: Iterable[str] | None,
+    *,
+    start: date,
+    end: date,
+    credit_deals: Iterable[str] | None = None,
 ) -> Computed:
-    """Calculate every period of start..end for `rep_ids` (None: every rep)."""
+    """Calculate every period of start..end for `rep_ids` (None: every rep); credits of
+    `credit_deals` only when given."""
     result = calculate_book(book, start=start, end=end, rep_ids=rep_ids)
     by_rep: dict[str, list[dict[str, Any]]] = {}
     for period_result in result.results:
@@ -67,12 +77,15 @@ def compute_results(
         examined = frozenset(
             {("User", rep) for rep in wanted} | {("Opportunity", d) for d in deals}
         )
+    only = None if credit_deals is None else frozenset(credit_deals)
+    credits = result.credits if only is None else [c for c in result.credits if c.deal_id in only]
     return Computed(
         tuple(wanted),
         by_rep,
-        [credit_dict(c) for c in result.credits],
+        [credit_dict(c) for c in credits],
         tuple(sorted(issues)),
         examined,
+        only,
     )
 
 
@@ -162,11 +175,15 @@ def desired_values(
 ) -> dict[Key, FieldValues]:
     """The write-back values of the recomputed reps and of `deal_ids`."""
     out: dict[Key, FieldValues] = {}
+    # Only owners of these deals need their lines by deal (a manager's results hold a line
+    # for every deal of the team, and most managers own none).
+    owners = {book.deals[d].owner_id for d in deal_ids}
     lines_by_owner: dict[str, dict[str, list[tuple[str, str, Decimal]]]] = {}
     for rep_id in computed.rep_ids:
         plan = book.ctx(rep_id).plan
         rows = computed.results.get(rep_id, [])
-        lines_by_owner[rep_id] = owner_deal_lines(rows)
+        if rep_id in owners:
+            lines_by_owner[rep_id] = owner_deal_lines(rows)
         if plan is None:
             continue  # no plan: Quotaflow does not manage this user's fields
         values = in_rep_currency(

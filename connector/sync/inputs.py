@@ -1,5 +1,4 @@
-"""Gathering a run's inputs from the store: canonical records and what changed since the last
-committed calculation, and the lease that keeps one run per org at a time."""
+"""The lease that keeps one run per org at a time (a run's inputs: connector/sync/state.py)."""
 
 from __future__ import annotations
 
@@ -11,68 +10,18 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from calc.adjustments import Adjustment
-from calc.currency import Rates
-from calc.model import Deal, Rep, Split, TeamMember
 from connector.errors import RetriableError
-from connector.pull.codec import decode
 from connector.store.results import SessionFactory
-from connector.store.unit import OrgLease, OrgUnit
-from connector.sync.scope import Changes, changes_from
+from connector.store.unit import OrgLease
 
 log = logging.getLogger("quotaflow.sync")
 
 
 class SyncBusy(RetriableError):
     """Another run holds the org's lease (the request is coalesced with it)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Inputs:
-    """Live canonical records and the changes since the last committed calculation."""
-
-    reps: list[Rep]
-    deals: list[Deal]
-    splits: list[Split]
-    team: list[TeamMember]
-    changes: Changes
-    adjustments: list[Adjustment] = field(default_factory=list)
-    rates: Rates | None = None  # the org's exchange rates (None: deals in other currencies
-    # than the plan's are unresolved)
-
-
-def load_inputs(unit: OrgUnit, *, changed_in: set[int] | None) -> Inputs:
-    """Every canonical record; changed = changed by one of the runs `changed_in` (None: all)."""
-    live: dict[str, list[Any]] = {}
-    changed: dict[str, set[str]] = {}
-    deal_of: dict[str, dict[str, str]] = {"split": {}, "team_member": {}}
-    for kind in ("rep", "deal", "split", "team_member"):
-        rows = unit.records.load_canonical(kind=kind, include_deleted=True)
-        live[kind] = []
-        changed[kind] = set()
-        for row in rows.values():
-            is_new = changed_in is None or row.changed_run_id in changed_in
-            if is_new:
-                changed[kind].add(row.record_id)
-            if kind in deal_of and row.payload.get("deal_id"):
-                deal_of[kind][row.record_id] = str(row.payload["deal_id"])
-            if not row.deleted:
-                live[kind].append(decode(kind, row.payload))
-    adjustments = unit.adjustments.for_calc()
-    rates = unit.rates.for_calc()
-    return Inputs(
-        reps=live["rep"],
-        deals=live["deal"],
-        splits=live["split"],
-        team=live["team_member"],
-        changes=changes_from(changed, deal_of["split"], deal_of["team_member"]),
-        adjustments=adjustments,
-        rates=rates,
-    )
 
 
 def default_holder() -> str:

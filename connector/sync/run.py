@@ -168,11 +168,12 @@ def _execute(run: _Run) -> SyncSummary:
     run.progress.stage("calculate")
     window = calc_window(now.date(), run.options.history_years)
     where = Where(deps, run.org_id, run.run_id, run.mode, now.date(), window)
-    computed, desired = calculate_stage(where, plan, pull)
+    calculated = calculate_stage(where, plan, pull)
+    computed, desired = calculated.computed, calculated.desired
     t = run.timed("calculate", t)
     run.progress.stage("store")
     if not run.dry_run:
-        store_stage(where, plan, pull, computed, desired)
+        store_stage(where, plan, pull, calculated)
     t = run.timed("store", t)
     # Still ours after a long store transaction? Never write beside another run.
     run.confirm()

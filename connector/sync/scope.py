@@ -8,7 +8,7 @@ itself and every deal that credits it, so its old and new manager chains are rec
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from calc.book import Book
@@ -62,19 +62,3 @@ def owned_deals(book: Book, rep_ids: Iterable[str]) -> set[str]:
     """Deals owned by these reps (their Opportunity values depend on the owner's results)."""
     wanted = set(rep_ids)
     return {d.id for d in book.deals.values() if d.owner_id in wanted}
-
-
-def changes_from(
-    changed_ids: Mapping[str, set[str]], split_deal: Mapping[str, str], team_deal: Mapping[str, str]
-) -> Changes:
-    """Changes from changed canonical ids by kind and the deal ids of splits and team rows."""
-    return Changes(
-        reps=frozenset(changed_ids.get("rep", ())),
-        deals=frozenset(changed_ids.get("deal", ())),
-        split_deals=frozenset(
-            split_deal[s] for s in changed_ids.get("split", ()) if s in split_deal
-        ),
-        team_deals=frozenset(
-            team_deal[t] for t in changed_ids.get("team_member", ()) if t in team_deal
-        ),
-    )

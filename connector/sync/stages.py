@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -11,7 +12,7 @@ from calc.estimate import owner_estimates
 from connector.deps import SyncDeps
 from connector.pull import PullResult
 from connector.store.periods import PeriodLock
-from connector.store.results import CalcRun
+from connector.store.results import CalcRun, CreditKey
 from connector.sync.compute import (
     Computed,
     FieldValues,
@@ -25,11 +26,12 @@ from connector.sync.compute import (
     with_locks,
 )
 from connector.sync.desired import Targets
-from connector.sync.inputs import load_inputs
 from connector.sync.plans import ActivePlan
-from connector.sync.scope import changed_deal_ids, touched_reps
+from connector.sync.scope import Changes, changed_deal_ids, touched_reps
+from connector.sync.state import CalcState, apply_changes, keep, load_state, take
 
 Wanted = dict[Key, FieldValues]
+log = logging.getLogger("quotaflow.sync")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +51,37 @@ def calc_window(as_of: date, history_years: int) -> tuple[date, date]:
     return date(as_of.year - history_years, 1, 1), date(as_of.year, 12, 31)
 
 
-def calculate_stage(where: Where, plan: ActivePlan, pull: PullResult) -> tuple[Computed, Wanted]:
+@dataclass(frozen=True, slots=True)
+class Expected:
+    """What a full run may find different from the stored state: the scope an incremental
+    run would have recomputed for the changes since the last committed calculation. Any
+    other difference is drift of the incremental state, reported and corrected."""
+
+    deals: frozenset[str]
+    reps: frozenset[str]
+    results: bool  # compare period results too (same as-of day, window, no new lock)
+
+
+@dataclass(frozen=True, slots=True)
+class Calculated:
+    """The calculate stage's output: results, desired values, and the state to keep."""
+
+    computed: Computed
+    desired: Wanted
+    state: CalcState | None = None
+    expected: Expected | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    book: Book
+    rep_ids: set[str] | None  # None: every rep
+    deal_ids: set[str]  # deals whose credits may have changed (incremental)
+    state: CalcState | None
+    expected: Expected | None = None
+
+
+def calculate_stage(where: Where, plan: ActivePlan, pull: PullResult) -> Calculated:
     """Results of the touched reps (all on a full run) and the values they put on records."""
     as_of, window = where.as_of, where.window
     with where.deps.unit(where.org_id) as unit:
@@ -64,8 +96,15 @@ def calculate_stage(where: Where, plan: ActivePlan, pull: PullResult) -> tuple[C
         if where.mode == "full"
         else baseline(last, locks, as_of=as_of, plan=plan, pull=pull, changed_at=changed)
     )
-    book, rep_ids, deal_ids = _scope(where, plan, since)
-    computed = compute_results(book, rep_ids, start=window[0], end=window[1])
+    scope = _scope(where, plan, pull, since, last=last, locks=locks, changed_at=changed)
+    book, rep_ids, deal_ids = scope.book, scope.rep_ids, scope.deal_ids
+    computed = compute_results(
+        book,
+        rep_ids,
+        start=window[0],
+        end=window[1],
+        credit_deals=None if rep_ids is None else deal_ids,
+    )
     with where.deps.unit(where.org_id) as unit:
         stored = unit.results.locked_results(rep_ids=list(computed.rep_ids), locked=locked)
     computed = with_locks(computed, frozen_periods(stored, locked), as_of=as_of)
@@ -84,37 +123,109 @@ def calculate_stage(where: Where, plan: ActivePlan, pull: PullResult) -> tuple[C
         locked=locked,
         as_of=as_of,
     )
-    return computed, desired
+    return Calculated(computed, desired, scope.state, scope.expected)
 
 
 def _scope(
-    where: Where, plan: ActivePlan, since: int | None
-) -> tuple[Book, set[str] | None, set[str]]:
-    """The Book, the reps to recompute (None: all) and the changed deals."""
-    changed_in = None
-    if since is not None:
-        with where.deps.unit(where.org_id) as unit:
-            changed_in = unit.results.runs_started_after(run_id=since)
-            if not unit.results.any_changed(run_ids=changed_in):
-                # Nothing to recompute (e.g. the echo of our own write): skip loading inputs.
-                return Book(plan.doc, (), ()), set(), set()
-    with where.deps.unit(where.org_id) as unit:
-        inputs = load_inputs(unit, changed_in=changed_in)
-    book = Book(
-        plan.doc,
-        inputs.reps,
-        inputs.deals,
-        inputs.splits,
-        inputs.team,
-        adjustments=inputs.adjustments,
-        rates=inputs.rates,
-    )
+    where: Where,
+    plan: ActivePlan,
+    pull: PullResult,
+    since: int | None,
+    *,
+    last: CalcRun | None,
+    locks: Sequence[PeriodLock],
+    changed_at: datetime | None = None,
+) -> _Scope:
+    """The Book, the reps to recompute and the deals whose credits may have changed.
+
+    An incremental run reuses the state kept by this process when it matches the baseline
+    and reads only the records changed since; otherwise it loads every record.
+    """
+    deps, org_id = where.deps, where.org_id
+    versions = {"plan_version_id": plan.version_id, "mapping_version_id": pull.mapping_version_id}
     if since is None:
-        return book, None, set()
-    deal_ids = changed_deal_ids(book, inputs.changes)
+        changed_in = _verifiable(where, plan, pull, last, changed_at)
+        state, changes = load_state(
+            deps, org_id=org_id, doc=plan.doc, changed_in=changed_in, **versions
+        )
+        expected = None
+        if changed_in is not None and last is not None:
+            deal_ids, reps = _touched(where, state.book, changes, frozenset())
+            results = (
+                last.as_of == where.as_of
+                and not any(lock.locked_at >= last.created_at for lock in locks)
+                and _start_kept(state.book, changes)
+            )
+            expected = Expected(frozenset(deal_ids), frozenset(reps), results)
+        return _Scope(state.book, None, set(), state, expected)
+    with deps.unit(org_id) as unit:
+        changed_in = unit.results.runs_started_after(run_id=since)
+        nothing = not unit.results.any_changed(run_ids=changed_in)
+    kept = take(deps, org_id=org_id, baseline=since, **versions)
+    if nothing:
+        # Nothing to recompute (e.g. the echo of our own write): skip loading inputs.
+        return _Scope(Book(plan.doc, (), ()), set(), set(), kept)
+    if kept is not None:
+        applied = apply_changes(kept, deps, changed_in=changed_in)
+        state, changes, before = kept, applied.changes, applied.touched_before
+        moved = applied.start_moved
+    else:
+        state, changes = load_state(
+            deps, org_id=org_id, doc=plan.doc, changed_in=changed_in, **versions
+        )
+        before, moved = frozenset(), False
+    deal_ids, reps = _touched(where, state.book, changes, before)
+    # The first close date moved: what happened before it was unknown, so every rep's
+    # history (draws, carried negatives) may read differently.
+    return _Scope(state.book, None if moved else reps, deal_ids, state)
+
+
+def _touched(
+    where: Where, book: Book, changes: Changes, before: frozenset[str]
+) -> tuple[set[str], set[str]]:
+    """Deals whose credits may have changed and the reps to recompute for `changes`."""
+    deal_ids = changed_deal_ids(book, changes) | set(before)
     with where.deps.unit(where.org_id) as unit:
+        # A changed rep's stored credits name every deal that credited them (rollup too),
+        # also when the rep is gone from the Book.
+        deal_ids |= unit.results.credited_deals(rep_ids=sorted(changes.reps))
         previous = unit.results.credited_reps(deal_ids=sorted(deal_ids))
-    return book, touched_reps(book, inputs.changes, deal_ids, previous), deal_ids
+    return deal_ids, touched_reps(book, changes, deal_ids, previous)
+
+
+def _verifiable(
+    where: Where,
+    plan: ActivePlan,
+    pull: PullResult,
+    last: CalcRun | None,
+    changed_at: datetime | None,
+) -> set[int] | None:
+    """The runs whose changes a full run expects to see, when it can check the stored state
+    against its full recompute (same plan, mapping, adjustments and exchange rates as the
+    last calculation); else None."""
+    if where.mode != "full" or last is None or last.sync_run_id is None:
+        return None
+    if changed_at is not None and changed_at >= last.created_at:
+        return None  # an adjustment or new rates move results and converted credits
+    if (last.range_start, last.range_end) != where.window:
+        return None  # a new year: the window itself moved
+    if (last.plan_version_id, last.mapping_version_id) != (
+        plan.version_id,
+        pull.mapping_version_id,
+    ):
+        return None
+    with where.deps.unit(where.org_id) as unit:
+        return unit.results.runs_started_after(run_id=last.sync_run_id)
+
+
+def _start_kept(book: Book, changes: Changes) -> bool:
+    """Whether the changed deals left the first close date of the data where it was."""
+    first = book.data_start
+    for deal_id in changes.deals:
+        deal = book.deals.get(deal_id)
+        if deal is None or deal.close_date is None or first is None or deal.close_date <= first:
+            return False
+    return True
 
 
 def baseline(
@@ -147,15 +258,16 @@ def baseline(
     return last.sync_run_id
 
 
-def store_stage(
-    where: Where, plan: ActivePlan, pull: PullResult, computed: Computed, desired: Wanted
-) -> None:
-    """Store the calc run, results, credits and pending write-back values in one transaction."""
+def store_stage(where: Where, plan: ActivePlan, pull: PullResult, calculated: Calculated) -> None:
+    """Store the calc run, results, credits and pending write-back values in one transaction,
+    writing only rows that differ from what is stored."""
+    computed, desired = calculated.computed, calculated.desired
     now = where.deps.clock()
     as_of, window = where.as_of, where.window
     with where.deps.unit(where.org_id) as unit:
         locked = frozenset(lock.period for lock in unit.periods.locked_periods())
         stored = unit.results.locked_results(rep_ids=list(computed.rep_ids), locked=locked)
+        kept = frozenset((rep, period) for rep, period, _r in stored)
         calc_run = unit.results.begin_calc_run(
             sync_run_id=where.run_id,
             mode=where.mode,
@@ -166,22 +278,75 @@ def store_stage(
             plan_version_id=plan.version_id,
             created_at=now,
         )
-        unit.results.replace_results(
+        results = unit.results.store_results(
             run=calc_run,
-            rep_ids=list(computed.rep_ids),
+            rep_ids=computed.rep_ids,
             results=flat_results(computed),
-            credits=computed.credits,
-            locked=locked,
-            kept=frozenset((rep, period) for rep, period, _r in stored),
+            kept=kept,
             now=now,
         )
+        credits = unit.results.store_credits(
+            run=calc_run,
+            rep_ids=computed.rep_ids,
+            deal_ids=computed.credit_deals,
+            credits=computed.credits,
+            kept=kept,
+        )
+        drift = drift_issues(calculated.expected, credits=credits, results=results)
+        if drift:
+            log.warning(
+                "org %s: %d records differed from a full recalculation; corrected",
+                where.org_id,
+                len(drift),
+            )
         unit.results.save_writeback(run=calc_run, values=desired, now=now)
         unit.issues.reconcile_issues(
             run_id=where.run_id,
             stage="calc",
-            found=computed.issues,
+            found=[*computed.issues, *drift],
             examined=computed.examined,
             now=now,
         )
         unit.results.commit_calc_run(calc_run, reps=len(computed.rep_ids), now=now)
         unit.commit()
+    if calculated.state is not None:
+        keep(where.deps, calculated.state, sync_run_id=where.run_id)
+
+
+def drift_issues(
+    expected: Expected | None,
+    *,
+    credits: Sequence[CreditKey],
+    results: Sequence[tuple[str, str]],
+) -> list[tuple[str, str, str]]:
+    """Calc issues for stored rows a full run found different outside the expected scope."""
+    if expected is None:
+        return []
+    by_deal: dict[str, list[CreditKey]] = {}
+    for key in credits:
+        if key[2] not in expected.deals:
+            by_deal.setdefault(key[2], []).append(key)
+    by_rep: dict[str, list[str]] = {}
+    if expected.results:
+        for rep, period in results:
+            if rep not in expected.reps:
+                by_rep.setdefault(rep, []).append(period)
+    issues = [
+        (
+            "Opportunity",
+            deal,
+            f"the stored credits of this deal differed from a full recalculation "
+            f"({', '.join(f'{k[0]} {k[1]} {k[3]}' for k in keys[:5])}); corrected",
+        )
+        for deal, keys in sorted(by_deal.items())
+    ]
+    issues += [
+        (
+            "User",
+            rep,
+            f"the stored results of {', '.join(periods[:5])} differed from a full "
+            f"recalculation; corrected",
+        )
+        for rep, periods in sorted(by_rep.items())
+    ]
+    return issues

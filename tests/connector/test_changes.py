@@ -135,3 +135,33 @@ def test_soql_is_built_with_format_soql_and_checked_names() -> None:
     )
     with pytest.raises(ValueError):
         incremental_query("User", ["Id FROM User --"], since=None, until=until)
+
+
+def test_an_echo_with_the_same_payload_is_restamped_and_one_with_new_values_rewritten() -> None:
+    from connector.pull.changes import payload_hash
+
+    echo = _opp("A", T2, 10.0)
+    same = {k: v for k, v in echo.items() if k != "attributes"}
+    # The payload hash leaves out SystemModstamp: the stored payload had T1.
+    stored = StoredState(
+        parse_modstamp(T1), "10.0", False, payload_hash({**same, "SystemModstamp": T1})
+    )
+    plan = plan_page(OPP, [echo], {"A": stored}, map_record=_map, input_hash=_hash)
+    assert plan.unchanged == 1 and not plan.write.raw and not plan.changed
+    assert plan.write.restamped == [("A", parse_modstamp(T2))]
+    # Another pulled field changed (a write-back value): the payload is written, inputs not.
+    other = {**echo, "Estimated_Commission__c": 5.0}
+    plan = plan_page(OPP, [other], {"A": stored}, map_record=_map, input_hash=_hash)
+    assert plan.unchanged == 1 and not plan.write.restamped and not plan.changed
+    assert [r.payload["Estimated_Commission__c"] for r in plan.write.raw] == [5.0]
+    assert payload_hash({"b": 1, "a": 2}) == payload_hash({"a": 2, "b": 1})
+
+
+def test_an_incremental_page_leaves_lookback_duplicates_untouched() -> None:
+    stored = {"A": _stored(T1, "10.0")}
+    full = plan_page(OPP, [_opp("A", T1, 10.0)], stored, map_record=_map, input_hash=_hash)
+    assert full.write.unchanged_ids == ["A"]  # the full reconcile reads last_run_id
+    incremental = plan_page(
+        OPP, [_opp("A", T1, 10.0)], stored, map_record=_map, input_hash=_hash, mark_seen=False
+    )
+    assert incremental.duplicates == 1 and incremental.write.unchanged_ids == []

@@ -253,3 +253,62 @@ def test_an_expired_query_locator_reruns_the_query_from_the_committed_watermark(
         == devorg_ids
     )
     assert counts["Opportunity"].changed == len(devorg_ids)  # each record once
+
+
+def _raw_row(deps: SyncDeps, org_id: str, record_id: str) -> tuple[Any, ...]:
+    from sqlalchemy import select
+
+    from connector.store.models import RawRecord
+
+    with deps.sessions() as session:
+        row = session.execute(
+            select(RawRecord.system_modstamp, RawRecord.payload, RawRecord.updated_at).where(
+                RawRecord.org_id == org_id, RawRecord.record_id == record_id
+            )
+        ).one()
+        return tuple(row)
+
+
+@pytest.mark.slow
+def test_an_echo_with_an_unchanged_payload_moves_only_its_stamp(
+    org: DevorgClient, deps: SyncDeps, pull: Pull
+) -> None:
+    org_id = org.info.org_id
+    deal = org.make_deals(org.make_reps(1), 1)[0]
+    pull(deps, org_id=org_id)
+    stamp, payload, updated = _raw_row(deps, org_id, deal)
+    # Description is not pulled: SystemModstamp moves, every pulled field stays the same.
+    org.update("Opportunity", [{"Id": deal, "Description": "edited outside the mapping"}])
+    second = pull(deps, org_id=org_id)
+    assert second.result is not None
+    assert deal not in second.result.changed.get("deal", frozenset())
+    new_stamp, new_payload, new_updated = _raw_row(deps, org_id, deal)
+    assert new_stamp > stamp  # the stamp moved, so the next lookback does not re-read it
+    assert new_payload == payload  # the payload was not rewritten (its own stamp is the old one)
+    assert new_updated == updated
+    # A write-back field that changed is written: the write-back diff reads it.
+    org.update("Opportunity", [{"Id": deal, "Estimated_Commission__c": 12.5}])
+    pull(deps, org_id=org_id)
+    assert _raw_row(deps, org_id, deal)[1]["Estimated_Commission__c"] == 12.5
+
+
+@pytest.mark.slow
+def test_a_complete_pull_advances_every_watermark_to_the_run_start_even_when_empty(
+    org: DevorgClient, deps: SyncDeps, pull: Pull
+) -> None:
+    org_id = org.info.org_id
+    org.make_deals(org.make_reps(1), 1)
+    first = pull(deps, org_id=org_id)
+    assert first.result is not None
+    marks = committed(deps.sessions, org_id).records.load_watermarks()
+    # OpportunityTeamMember has no records here, yet it has a watermark.
+    assert set(marks) >= {"User", "Opportunity", "OpportunitySplit", "OpportunityTeamMember"}
+    second = pull(deps, org_id=org_id)
+    assert second.result is not None
+    assert second.result.objects["OpportunityTeamMember"].fetched == 0
+    after = committed(deps.sessions, org_id).records.load_watermarks()
+    started = committed(deps.sessions, org_id).runs.get_run(run_id=second.run_id).started_at
+    assert started is not None
+    for name, mark in after.items():
+        assert mark.modstamp > marks[name].modstamp, name
+        assert mark.modstamp == started.replace(microsecond=0), name

@@ -1,0 +1,52 @@
+"""Pages computed once per committed calculation: an in-process cache of page data.
+
+A rep page reads only stored results, which change when a sync run commits a calculation
+(every run commits one) or an admin activates another plan. The cache key holds both (read
+in one query, `page_version`), so an entry is never served after either moved; the rest of
+the key is what the page was asked for (rep, as-of day, period, limits). Each process keeps
+its own bounded cache; access checks happen before it is consulted, never inside it.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from threading import Lock
+from typing import TypeVar
+
+from connector.store.unit import OrgUnit
+
+T = TypeVar("T")
+MAX_ENTRIES = 4096
+
+
+class PageCache:
+    """A least-recently-used map from (page version, request) to computed page data."""
+
+    def __init__(self, size: int = MAX_ENTRIES) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def page(self, unit: OrgUnit, *, key: Hashable, compute: Callable[[], T]) -> T:
+        """The page data of `key` for the org's current results, computed at most once."""
+        full = (unit.org_id, unit.results.page_version(), key)
+        with self._lock:
+            if full in self._entries:
+                self._entries.move_to_end(full)
+                self.hits += 1
+                return self._entries[full]  # type: ignore[return-value]
+            self.misses += 1
+        value = compute()
+        with self._lock:
+            self._entries[full] = value
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        """Forget every entry (tests)."""
+        with self._lock:
+            self._entries.clear()
