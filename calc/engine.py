@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
 from operator import attrgetter
+from typing import Protocol
 
 from calc.balance import Balance
 from calc.book import Book
@@ -192,9 +193,26 @@ class _RepCalc:
             found = self.recalculated[key] = self._compute(period, removed)
         return found
 
+    def period_quota(self, period: Period) -> PeriodQuota:
+        """The period's quota and proration for this rep."""
+        return _quota(self.plan, self.rep, period, self.quota_cache)
+
+    def periods(self, first: date, end: date) -> list[Period]:
+        """The rep's pay periods from the one holding `first` through `end`, in order."""
+        plan = self.plan
+        return [
+            p
+            for p in periods_between(first, end, plan.period, plan.fiscal_year_start_month)
+            if _employed(self.rep, p)
+        ]
+
+    def plan_at(self, period: Period) -> Plan:
+        """The plan whose draw, clawback and balance rules settle this period."""
+        return self.plan
+
     def _compute(self, period: Period, removed: frozenset[str]) -> _Computed:
         plan = self.plan
-        pq = _quota(plan, self.rep, period, self.quota_cache)
+        pq = self.period_quota(period)
         in_period = self.by_period.get(period.start, [])
         if removed:
             in_period = [c for c in in_period if c.deal_id not in removed]
@@ -255,17 +273,28 @@ class _RepCalc:
 
     def clawbacks(self, period: Period) -> tuple[list[Raw], Decimal]:
         """Clawback lines for deals cancelled in this period, and the credit they reverse."""
+        here = [c for c in self.clawable() if period.start <= cancel_day(c) <= period.end]
+        return self.clawback_lines(here)
+
+    def clawable(self) -> list[Credit]:
+        """This rep's credits of deals cancelled within the plan's clawback window."""
         rule = self.plan.clawback
         if rule is None:
-            return [], ZERO
+            return []
         if self.cancelled is None:
             self.cancelled = clawable(self.credits, rule)
-        here = [c for c in self.cancelled if period.start <= cancel_day(c) <= period.end]
+        return self.cancelled
+
+    def clawback_lines(self, here: list[Credit]) -> tuple[list[Raw], Decimal]:
+        """Clawback lines for these cancelled credits, and the credit they reverse."""
+        rule = self.plan.clawback
+        if rule is None or not here:
+            return [], ZERO
         if rule.mode == "deal_lines":
             return deal_lines(here, rule, self._earned), ZERO
         return recalculated(
             here,
-            cancelled=self.cancelled,
+            cancelled=self.clawable(),
             rule=rule,
             credit_types=self.plan_types,
             paid_without=self._paid_without,
@@ -276,6 +305,23 @@ class _RepCalc:
 
     def _paid_without(self, period: Period, removed: frozenset[str]) -> Decimal:
         return sum((a for _, a in self.compute(period, removed).components), ZERO)
+
+
+class _Pay(Protocol):
+    """What `_results` reads: one rep's periods on one plan, or an effective-dated rep's."""
+
+    plan: Plan
+    rep: Rep
+    data_start: date | None
+    credits: list[Credit]
+
+    def compute(self, period: Period, removed: frozenset[str] = ...) -> _Computed: ...
+
+    def clawbacks(self, period: Period) -> tuple[list[Raw], Decimal]: ...
+
+    def periods(self, first: date, end: date) -> list[Period]: ...
+
+    def plan_at(self, period: Period) -> Plan: ...
 
 
 def rep_results(
@@ -293,7 +339,7 @@ def rep_results(
         return _results(calc, start=start, end=end)
 
 
-def _first_on_plan(calc: _RepCalc) -> Period | None:
+def _first_on_plan(calc: _Pay) -> Period | None:
     """The rep's first period on the plan: the hire date's, but not before the data starts.
 
     The inputs start with their first deal (`data_start`; for one rep's credits alone, the
@@ -309,23 +355,21 @@ def _first_on_plan(calc: _RepCalc) -> Period | None:
     return period_of(max(days), plan.period, plan.fiscal_year_start_month)
 
 
-def _results(calc: _RepCalc, *, start: date, end: date) -> list[PeriodResult]:
+def _results(calc: _Pay, *, start: date, end: date) -> list[PeriodResult]:
     plan, rep = calc.plan, calc.rep
     first = fiscal_year_start(start, plan.fiscal_year_start_month)
     # Balances carry from the rep's first period on the plan, whatever window is asked for.
     on_plan = _first_on_plan(calc)
     if on_plan is not None:
         first = min(first, on_plan.start)
-    periods = [
-        p
-        for p in periods_between(first, end, plan.period, plan.fiscal_year_start_month)
-        if _employed(rep, p)
-    ]
+    periods = calc.periods(first, end)
     out: list[PeriodResult] = []
     balance = Balance()
     ytd_credit = ytd_quota = ytd_gross = ZERO
     year: date | None = None
     for period in periods:
+        # An effective-dated rep changes plans: each period settles under the plan in force.
+        plan = calc.plan_at(period)
         if period.year_start != year:
             if year is not None:
                 balance.new_year(plan)
@@ -392,7 +436,13 @@ def _calculate_book(
         mine.sort(key=CREDIT_ORDER)
         credits += [c for c in mine if c.period.end >= start and c.period.start <= end]
         plan = book.ctx(rep_id).plan
-        if plan is not None:
+        if rep.assignments:
+            from calc.dated import dated_calc  # calc.dated builds on this module
+
+            dated = dated_calc(book, rep, mine, quotas, paths=paths)
+            if dated is not None:
+                results += _results(dated, start=start, end=end)
+        elif plan is not None:
             calc = _RepCalc(
                 plan,
                 rep,

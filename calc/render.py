@@ -36,8 +36,8 @@ def _rate(value: Decimal) -> str:
 
 
 def line_dict(line: Line) -> dict[str, Any]:
-    """One line in contract key order."""
-    return {
+    """One line in contract key order (plus its plan and assignment for a dated rep)."""
+    out = {
         "component": line.component,
         "deal_id": line.deal_id,
         "credit_type": line.credit_type,
@@ -46,6 +46,10 @@ def line_dict(line: Line) -> dict[str, Any]:
         "amount": money_str(line.amount),
         "explain": line.explain,
     }
+    if line.plan_id is not None:
+        out["plan_id"] = line.plan_id
+        out["assignment_from"] = line.assignment_from
+    return out
 
 
 def result_dict(res: PeriodResult, *, lines: bool = True) -> dict[str, Any]:
@@ -245,6 +249,8 @@ def _write_lines(lines: tuple[Line, ...], depth: int, out: list[str]) -> None:
     string = _string
     rates: dict[int, str] = {}  # rate text by object: lines share their tier's rate
     for line in lines:
+        if line.plan_id is not None:
+            raise _Unsupported  # a dated rep's lines name their plan: the general writer
         deal_id, ctype, rate = line.deal_id, line.credit_type, line.rate
         rate_text = rates.get(id(rate))
         if rate_text is None:
@@ -277,17 +283,15 @@ def to_csv(result: CalcResult) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for res in result.results:
-        head = [
-            res.rep_id,
-            res.plan_id,
-            res.period.name,
-            res.period.start.isoformat(),
-            res.period.end.isoformat(),
-        ]
-        # The values of line_dict(line), without building the dict.
+        head = [res.rep_id]
+        tail = [res.period.name, res.period.start.isoformat(), res.period.end.isoformat()]
+        # The values of line_dict(line), without building the dict; a line paid under an
+        # earlier assignment of a split period names that assignment's plan.
         writer.writerows(
             [
                 *head,
+                line.plan_id or res.plan_id,
+                *tail,
                 line.component,
                 line.deal_id or "",
                 line.credit_type or "",

@@ -22,12 +22,26 @@ class Line:
     rate: Decimal
     amount: Decimal
     explain: str
+    # For a rep with effective-dated assignments: the plan and the first day of the
+    # assignment the line was paid under (None otherwise, and the contract shape unchanged).
+    plan_id: str | None = None
+    assignment_from: str | None = None
 
 
 _new = object.__new__
-(_component, _deal_id, _type, _base, _rate, _amount, _explain) = (
+(_component, _deal_id, _type, _base, _rate, _amount, _explain, _plan, _from) = (
     Line.__dict__[name].__set__
-    for name in ("component", "deal_id", "credit_type", "base", "rate", "amount", "explain")
+    for name in (
+        "component",
+        "deal_id",
+        "credit_type",
+        "base",
+        "rate",
+        "amount",
+        "explain",
+        "plan_id",
+        "assignment_from",
+    )
 )
 
 
@@ -49,6 +63,8 @@ def new_line(
     _rate(line, rate)
     _amount(line, amount)
     _explain(line, explain)
+    _plan(line, None)
+    _from(line, None)
     return line
 
 
