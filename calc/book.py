@@ -430,8 +430,8 @@ class Book:
             self._reports = defaultdict(list)
             for rep in self.reps.values():
                 # Every manager the rep has had: rollup credit follows the date of the deal.
-                for manager_id in sorted(all_managers(rep)):
-                    self._reports[manager_id].append(rep.id)
+                for boss in sorted(all_managers(rep)):
+                    self._reports[boss].append(rep.id)
         return self._reports.get(manager_id, [])
 
     def _index(self) -> dict[str, set[str]]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from calc.book import Book
 from calc.estimate import owner_estimates
 from connector.deps import SyncDeps
 from connector.pull import PullResult
+from connector.store.assignments import last_correction
 from connector.store.periods import PeriodLock, locked_periods
 from connector.store.results import (
     CalcRun,
@@ -24,6 +25,7 @@ from connector.store.results import (
     runs_started_after,
     save_writeback,
 )
+from connector.sync.assignments import keep_history
 from connector.sync.compute import (
     Computed,
     FieldValues,
@@ -68,9 +70,12 @@ def calculate_stage(where: Where, plan: ActivePlan, pull: PullResult) -> tuple[C
     with sessions() as session:
         locks = locked_periods(session, org_id=where.org_id)
         last = last_committed_calc(session, org_id=where.org_id)
+        corrected = last_correction(session, org_id=where.org_id)
     locked = frozenset(lock.period for lock in locks)
     since = (
-        None if where.mode == "full" else baseline(last, locks, as_of=as_of, plan=plan, pull=pull)
+        None
+        if where.mode == "full"
+        else baseline(last, locks, as_of=as_of, plan=plan, pull=pull, corrected=corrected)
     )
     book, rep_ids, deal_ids = _scope(where, plan, since)
     computed = compute_results(book, rep_ids, start=window[0], end=window[1])
@@ -110,7 +115,17 @@ def _scope(
                 # Nothing to recompute (e.g. the echo of our own write): skip loading inputs.
                 return Book(plan.doc, (), ()), set(), set()
     inputs = load_inputs(sessions, org_id=where.org_id, changed_in=changed_in)
-    book = Book(plan.doc, inputs.reps, inputs.deals, inputs.splits, inputs.team)
+    # Plan, manager and quota changes are kept with the day they were seen, so the periods
+    # before a change keep being paid under the old values (docs/plan-effective-dating.md).
+    reps = keep_history(
+        sessions,
+        org_id=where.org_id,
+        reps=inputs.reps,
+        seen_on=where.as_of,
+        run_id=where.run_id,
+        now=where.deps.clock(),
+    )
+    book = Book(plan.doc, reps, inputs.deals, inputs.splits, inputs.team)
     if since is None:
         return book, None, set()
     deal_ids = changed_deal_ids(book, inputs.changes)
@@ -126,12 +141,14 @@ def baseline(
     as_of: date,
     plan: ActivePlan,
     pull: PullResult,
+    corrected: datetime | None = None,
 ) -> int | None:
     """The sync run whose results an incremental run builds on; None recomputes everything.
 
     Everything is recomputed when there is no baseline, when the plan or the mapping changed,
-    when a period was locked since (SPIFF statuses turn `Paid`), or on a new day: the current
-    period's attainment and the estimates of open deals depend on the as-of date.
+    when a period was locked since (SPIFF statuses turn `Paid`), when an admin corrected an
+    assignment's effective date since, or on a new day: the current period's attainment and
+    the estimates of open deals depend on the as-of date.
     """
     if last is None or last.sync_run_id is None or last.as_of != as_of:
         return None
@@ -140,6 +157,8 @@ def baseline(
     if last.mapping_version_id != pull.mapping_version_id:
         return None
     if any(lock.locked_at >= last.created_at for lock in locks):
+        return None
+    if corrected is not None and corrected >= last.created_at:
         return None
     return last.sync_run_id
 

@@ -280,3 +280,17 @@ def test_territory_match_without_assignments_uses_the_reps_territory() -> None:
     )
     result = calculate(doc, [rep], deals, start=date(2026, 1, 1), end=date(2026, 3, 31))
     assert [c.deal_id for c in result.credits] == ["D1"]
+
+
+def test_a_former_manager_still_reaches_the_deals_of_their_time() -> None:
+    from calc.book import Book
+
+    doc = parse_plan_doc({"plans": [AE], "crediting": {"rollup": {"levels": "all"}}})
+    rep = _rows(
+        _a(None, "2026-02-14", "ae", manager_id="M1"), _a("2026-02-15", None, "ae", manager_id="M2")
+    )
+    people = [rep, Rep("M1", plan_id="ae"), Rep("M2", plan_id="ae"), Rep("X", plan_id="ae")]
+    deals = [_deal("D1", "R1", 1000, "2026-02-01"), _deal("D2", "X", 1000, "2026-02-01")]
+    book = Book(doc, people, deals)
+    assert book.touching("M1") == {"D1"} and book.touching("M2") == {"D1"}
+    assert book.touching("X") == {"D2"}
