@@ -17,7 +17,7 @@ from tests.webapp.conftest import Web
 from webapp.db import unit_of_work
 
 EMPTY_BEARERS = ["Bearer ", "Bearer    ", "bearer ", "BEARER \t"]
-ROUTE_ARGS = {"version": 1, "run_id": 1}
+ROUTE_ARGS = {"version": 1, "run_id": 1, "assignment_id": 1}
 
 
 @pytest.fixture(scope="module")

@@ -85,6 +85,7 @@ ADMIN_ONLY = (
     "admin.mapping_save", "admin.mapping_validate", "admin.period_lock", "admin.period_unlock",
     "admin.plans", "admin.plan_activate", "admin.plan_upload", "api.active_mapping",
     "api.validate_mapping", "admin.writeback_field_add", "admin.writeback_field_remove",
+    "admin.assignment_correct",
 )  # fmt: skip
 OPS_OR_ADMIN = (
     "ops.issues", "ops.retry", "ops.runs", "ops.run", "ops.resync", "api.list_sync_runs",
@@ -92,7 +93,7 @@ OPS_OR_ADMIN = (
 )  # fmt: skip
 MANAGER_OR_ADMIN = ("manager.team", "manager.leaderboard")
 REP_ONLY = ("rep.home", "api.my_earnings")
-ROUTE_ARGS = {"version": 1, "run_id": 1}
+ROUTE_ARGS = {"version": 1, "run_id": 1, "assignment_id": 1}
 
 
 def _cases() -> list[Case]:
