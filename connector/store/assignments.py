@@ -11,14 +11,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Date, Index, Integer, String, func, select
+from sqlalchemy import Date, Index, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from connector.store.base import Base, UtcDateTime
 from connector.store.models import ORG_ID, SF_ID
 
-PLAN_ID = String(80)
-AMOUNT = String(40)  # an exact decimal as text: money never passes through a float
+# Text: the values come from Salesforce fields through the mapping, of any length (a plan id
+# longer than any plan's is stored, and reported by the calculation as an unknown plan).
+PLAN_ID = Text()
+AMOUNT = Text()  # an exact decimal as text: money never passes through a float
 
 
 class RepAssignment(Base):
