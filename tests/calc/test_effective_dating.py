@@ -294,3 +294,26 @@ def test_a_former_manager_still_reaches_the_deals_of_their_time() -> None:
     book = Book(doc, people, deals)
     assert book.touching("M1") == {"D1"} and book.touching("M2") == {"D1"}
     assert book.touching("X") == {"D2"}
+
+
+def test_a_move_to_a_plan_with_another_pay_period_pays_each_day_once() -> None:
+    monthly = {**AE, "id": "m", "period": "month", "quota": {"amount": 100000}}
+    monthly["clawback"] = {"window_days": 90}
+    doc = parse_plan_doc({"plans": [monthly, AE]})
+    rep = _rows(_a(None, "2026-05-14", "m"), _a("2026-05-15", None, "ae"))
+    deals = [
+        _deal("D1", "R1", 1000, "2026-05-10", cancel_date=date(2026, 5, 20)),
+        _deal("D2", "R1", 2000, "2026-05-20"),
+    ]
+    result = calculate(doc, [rep], deals, start=date(2026, 4, 1), end=date(2026, 6, 30))
+    names = [(r.period.name, r.plan_id) for r in result.results]
+    assert names == [("2026-04", "m"), ("2026-05", "m"), ("2026-Q2", "ae")]
+    may, q2 = result.results[1], result.results[2]
+    # May 1-14 on the monthly plan, May 15 - June 30 (47 of Q2's 91 days) on the quarterly
+    assert may.quota == D("45161.29") and q2.quota == D("154945.05")
+    assert may.credit == D(1000) and q2.credit == D(2000)
+    # D1 is clawed back once, in the period whose days hold May 20: the quarterly one
+    claws = [
+        (r.period.name, x.amount) for r in result.results for x in r.lines if x.deal_id == "D1"
+    ]
+    assert claws == [("2026-05", D("80.00")), ("2026-Q2", D("-80.00"))]
