@@ -16,13 +16,13 @@ Rules (docs/plan-effective-dating.md has the worked example):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
 from calc.assignments import Segment, segments
-from calc.book import Book
 from calc.clawback import cancel_day
 from calc.components import Raw
 from calc.crediting import CREDIT_ORDER, Credit
@@ -202,17 +202,18 @@ class DatedCalc:
 
 
 def dated_calc(
-    book: Book,
+    plans: Mapping[str, Plan],
     rep: Rep,
     credits: list[Credit],
     quota_cache: QuotaCache,
     *,
-    paths: dict[str, str],
+    data_start: date | None,
+    paths: Mapping[str, str] | None = None,
 ) -> DatedCalc | None:
     """The calculation of a rep with assignments; None when no assignment has a known plan."""
     calcs = []
     for seg in segments(rep):
-        plan = book.doc.plan(seg.plan_id) if seg.plan_id else None
+        plan = plans.get(seg.plan_id) if seg.plan_id else None
         if plan is None:
             continue  # dates on no plan (or one the document lacks) are not paid
         calcs.append(
@@ -222,8 +223,8 @@ def dated_calc(
                 credits,
                 quota_cache,
                 segment=seg,
-                data_start=book.data_start,
-                path=paths[plan.id],
+                data_start=data_start,
+                path=(paths or {}).get(plan.id, f"plan {plan.id}"),
             )
         )
-    return DatedCalc(rep, calcs, book.data_start) if calcs else None
+    return DatedCalc(rep, calcs, data_start) if calcs else None

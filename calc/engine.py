@@ -10,7 +10,7 @@ periods overlapping `start..end` are returned.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
@@ -332,10 +332,23 @@ def rep_results(
     start: date,
     end: date,
     quota_cache: QuotaCache | None = None,
+    plans: Mapping[str, Plan] | None = None,
 ) -> list[PeriodResult]:
-    """One rep's results for every period of its plan overlapping start..end."""
+    """One rep's results for every period of its plan overlapping start..end.
+
+    With `plans` (every plan by id), a rep with effective-dated assignments is paid under
+    the assignment in force on each date (calc.dated); without, under `plan` throughout.
+    """
+    cache: QuotaCache = {} if quota_cache is None else quota_cache
     with localcontext(exact_context()):
-        calc = _RepCalc(plan, rep, credits, {} if quota_cache is None else quota_cache)
+        if rep.assignments and plans is not None:
+            from calc.dated import dated_calc  # calc.dated builds on this module
+
+            dated = dated_calc(
+                plans, rep, sorted(credits, key=CREDIT_ORDER), cache, data_start=None
+            )
+            return [] if dated is None else _results(dated, start=start, end=end)
+        calc = _RepCalc(plan, rep, credits, cache)
         return _results(calc, start=start, end=end)
 
 
@@ -439,7 +452,8 @@ def _calculate_book(
         if rep.assignments:
             from calc.dated import dated_calc  # calc.dated builds on this module
 
-            dated = dated_calc(book, rep, mine, quotas, paths=paths)
+            plans = {p.id: p for p in book.doc.plans}
+            dated = dated_calc(plans, rep, mine, quotas, data_start=book.data_start, paths=paths)
             if dated is not None:
                 results += _results(dated, start=start, end=end)
         elif plan is not None:

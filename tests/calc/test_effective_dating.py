@@ -317,3 +317,17 @@ def test_a_move_to_a_plan_with_another_pay_period_pays_each_day_once() -> None:
         (r.period.name, x.amount) for r in result.results for x in r.lines if x.deal_id == "D1"
     ]
     assert claws == [("2026-05", D("80.00")), ("2026-Q2", D("-80.00"))]
+
+
+def test_an_open_deal_is_estimated_under_the_plan_in_force_on_its_day() -> None:
+    from calc.estimate import estimate_deal
+
+    rep = _rows(_a(None, "2026-06-14", "ae"), _a("2026-06-15", None, "sae"))
+    doc = parse_plan_doc({"plans": [AE, SAE]})
+    deals = [
+        _deal("D1", "R1", 100000, "2026-04-20"),
+        Deal(id="D9", owner_id="R1", amount=D(150000), close_date=date(2026, 6, 30)),
+    ]
+    found = estimate_deal(doc, [rep], deals, [], [], "D9", as_of=date(2026, 6, 20))
+    # won on June 20, under `senior-ae`: the same 14,835.16 the promotion example pays D2
+    assert found.owner_amount() == D("14835.16")
