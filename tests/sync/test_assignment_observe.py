@@ -68,3 +68,16 @@ def test_the_history_becomes_contiguous_assignments() -> None:
     )
     (rep,) = with_history([Rep("R1", plan_id="sae", manager_id="M1")], {"R1": rows})
     assert rep.plan_id == "sae" and len(rep.assignments) == 2
+
+
+def test_an_earlier_plan_missing_from_the_document_is_a_calc_issue() -> None:
+    from calc.book import Book
+    from calc.plan import parse_plan_doc
+    from connector.sync.compute import unknown_plans
+
+    doc = parse_plan_doc({"plans": [{"id": "sae"}]})
+    rows = [_row(None, "ae"), _row(SEEN, "sae", row_id=2)]
+    (rep,) = with_history([Rep("R1", plan_id="sae", manager_id="M1")], {"R1": rows})
+    (issue,) = unknown_plans(Book(doc, [rep], []), ["R1"])
+    assert issue[:2] == ("User", "R1")
+    assert "plan 'ae' (assigned from the start to 2026-06-14)" in issue[2]
