@@ -316,7 +316,7 @@ def _units(credit: Credit, field: str) -> Decimal:
 
 
 def adjust(comp: AnyComponent, raw: list[Raw], attainment: Decimal) -> list[Raw]:
-    """Apply the gate, the multipliers and the cap to a component's raw lines."""
+    """Apply the gate and the multipliers to a component's raw lines (caps: calc.caps)."""
     if comp.gate is not None and attainment < comp.gate.min_attainment:
         below = pct_str(fraction4(attainment))
         note = f"gate: attainment {below} below {pct_str(comp.gate.min_attainment)}"
@@ -333,21 +333,21 @@ def adjust(comp: AnyComponent, raw: list[Raw], attainment: Decimal) -> list[Raw]
             (r[0], r[1], r[2], exact_mul(r[3], f), exact_mul(r[4], f), f"{r[5]}; {note}")
             for r in raw
         ]
-    if comp.cap is None:
-        return raw
-    total = exact_sum(r[4] for r in raw)
-    if total > comp.cap.amount:
-        cap = comp.cap.amount
-        scale = exact_div(cap, total)
-        note = f"capped at {money_str(cap)} (x{as_decimal(scale).quantize(Decimal('0.0001'))})"
-        raw = [(r[0], r[1], r[2], r[3], exact_mul(r[4], scale), f"{r[5]}; {note}") for r in raw]
     return raw
 
 
-def finish(component_id: str, raw: list[Raw]) -> tuple[Decimal, list[Line]]:
-    """Round a component: its total half up, lines by the remainder rule so they add up."""
+def finish(
+    component_id: str, raw: list[Raw], before: list[Exact] | None = None
+) -> tuple[Decimal, list[Line]]:
+    """Round a component: its total half up, lines by the remainder rule so they add up.
+
+    `before`: the lines' exact amounts before caps (calc.caps); each line then carries what
+    the caps took off it, rounded by the same rule so the capped amounts add up too.
+    """
     if not raw:
         return ZERO_CENTS, []
+    if before is not None:
+        return _finish_capped(component_id, raw, before)
     if not all(isinstance(r[4], Decimal) and isinstance(r[3], Decimal) for r in raw):
         return _finish_exact(component_id, raw)
     # calc.money.allocate inlined (the hot loop of a full run): every line rounded half up,
@@ -366,6 +366,35 @@ def finish(component_id: str, raw: list[Raw]) -> tuple[Decimal, list[Line]]:
     lines = [
         new_line(component_id, r[0], r[1], r[2], r[3], amount, r[5])  # type: ignore[arg-type]
         for r, amount in zip(raw, rounded, strict=True)
+    ]
+    return total, lines
+
+
+def _round_lines(amounts: list[Exact], total: Decimal | None = None) -> list[Decimal]:
+    """The remainder rule in exact arithmetic: lines adding up to `total` (default: the
+    amounts' rounded sum); the gap goes to the largest exact amount, the first on ties."""
+    rounded = [round_cents(a) for a in amounts]
+    if total is None:
+        total = round_cents(exact_sum(amounts))
+    gap = total - sum(rounded, ZERO)
+    if gap:
+        largest = max(range(len(amounts)), key=lambda i: (abs(amounts[i]), -i))
+        rounded[largest] += gap
+    return rounded
+
+
+def _finish_capped(
+    component_id: str, raw: list[Raw], before: list[Exact]
+) -> tuple[Decimal, list[Line]]:
+    after = [r[4] for r in raw]
+    total = round_cents(exact_sum(after))
+    rounded = _round_lines(after, total)
+    # What was capped, line by line: lines the caps did not touch took off exactly zero.
+    took = round_cents(exact_sum(before)) - total
+    capped = _round_lines([exact_sum([b, -a]) for b, a in zip(before, after, strict=True)], took)
+    lines = [
+        new_line(component_id, r[0], r[1], r[2], as_decimal(r[3]), amount, r[5], off)
+        for r, amount, off in zip(raw, rounded, capped, strict=True)
     ]
     return total, lines
 

@@ -169,7 +169,7 @@ class DatedCalc:
             here = [c for c in calc.clawable() if self._claim(cancel_day(c)) == period]
             if not here:
                 continue
-            found, credit = calc.clawback_lines(here)
+            found, credit = calc.clawback_lines(here, period)
             note = f" (paid under plan {calc.plan.id})"
             raws += [(*raw[:5], raw[5] + note) for raw in found]
             reversed_credit += credit
@@ -195,7 +195,10 @@ class DatedCalc:
                 )
                 rule = last.draw or draws[-1][0]
                 update["draw"] = Draw(
-                    amount=round_cents(amount), recoverable=rule.recoverable, reset=rule.reset
+                    amount=round_cents(amount),
+                    recoverable=rule.recoverable,
+                    reset=rule.reset,
+                    periods=rule.periods,
                 )
         found = self.plans[period] = last.model_copy(update=update) if update else last
         return found

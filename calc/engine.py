@@ -19,6 +19,7 @@ from typing import Protocol
 
 from calc.balance import Balance
 from calc.book import Book
+from calc.caps import Capped, annual_note, annual_room, limit_total, per_deal_and_period
 from calc.clawback import cancel_day, clawable, deal_lines, recalculated
 from calc.components import (
     PeriodFacts,
@@ -36,9 +37,10 @@ from calc.errors import PlanError
 from calc.model import Deal, Rep, Split, TeamMember
 from calc.money import ZERO, cents, exact_context, exact_mul, fraction4
 from calc.periods import Period, fiscal_year_start, period_of, periods_between
-from calc.plan import Bonus, Commission, Plan, PlanDoc, Spiff, TargetIncentive
+from calc.plan import Bonus, Cap, Commission, Plan, PlanDoc, Spiff, TargetIncentive
 from calc.quotas import PeriodQuota, period_quota
 from calc.results import CalcResult, Line, PeriodResult
+from calc.ytd import RepYear, YearToDate, ytd_clawbacks
 
 CLAWBACK = "clawback"
 AMOUNT = attrgetter("amount")
@@ -53,13 +55,17 @@ class _Computed:
     attainment: Decimal
     components: list[tuple[str, Decimal]]
     lines: list[Line]
+    ytd_ids: frozenset[str] = frozenset()
     _earned: dict[tuple[str, str], Decimal] | None = None
 
     def earned(self, deal_id: str, credit_type: str) -> Decimal:
-        """What one credit earned in this period (all its deal lines), for clawbacks."""
+        """What one credit earned in this period (its deal lines of period components), for
+        clawbacks: a year-to-date component claws back through calc.ytd."""
         if self._earned is None:
             self._earned = {}
             for line in self.lines:
+                if line.component in self.ytd_ids:
+                    continue
                 if line.deal_id is not None and line.credit_type is not None:
                     key = (line.deal_id, line.credit_type)
                     self._earned[key] = self._earned.get(key, ZERO) + line.amount
@@ -172,6 +178,20 @@ class _RepCalc:
                 self.spiff_credits[comp.id] = _group(chosen)
         self.tables: dict[tuple[object, ...], Table | None] = {}
         self.cancelled: list[Credit] | None = None
+        self.ytd_ids = frozenset(c.id for c in plan.components if c.ytd is not None)
+        self.ytd = YearToDate(
+            RepYear(
+                plan.id,
+                rep.id,
+                lambda p: _employed(rep, p),
+                lambda p: self.by_period.get(p.start, []),
+                lambda p: _quota(plan, rep, p, quota_cache),
+                self.target,
+                plan_types,
+                self.comp_types,
+                self.tables,
+            )
+        )
 
     def target(self, comp: TargetIncentive | None) -> Decimal | None:
         if self.rep.target_incentive is not None:
@@ -233,20 +253,53 @@ class _RepCalc:
         components: list[tuple[str, Decimal]] = []
         lines: list[Line] = []
         for j, comp in enumerate(plan.components):
-            if isinstance(comp, Spiff):
-                mine = self.spiff_credits[comp.id].get(period.start, [])
-                if removed:
-                    mine = [c for c in mine if c.deal_id not in removed]
-            else:
-                mine = self._mine(in_period, self.comp_types[comp.id])
             try:
+                if isinstance(comp, Spiff):
+                    mine = self.spiff_credits[comp.id].get(period.start, [])
+                    if removed:
+                        mine = [c for c in mine if c.deal_id not in removed]
+                elif comp.ytd is not None:
+                    if removed:
+                        # Recalculated periods serve period-component clawbacks only.
+                        components.append((comp.id, ZERO))
+                        continue
+                    amount, comp_lines = self.ytd.true_up(comp, period, self.gone_before(period))
+                    components.append((comp.id, amount))
+                    lines += comp_lines
+                    continue
+                else:
+                    mine = self._mine(in_period, self.comp_types[comp.id])
                 raw = self._raw(comp, mine, facts)
+                capped = per_deal_and_period(comp.cap, adjust(comp, raw, attainment))
+                if comp.cap is not None and comp.cap.annual is not None:
+                    capped = self._annual_cap(comp.id, comp.cap, period, capped)
             except PlanError as exc:
                 raise PlanError(f"{self.path}.components[{j}]", exc.reason) from None
-            amount, comp_lines = finish(comp.id, adjust(comp, raw, attainment))
+            amount, comp_lines = finish(comp.id, capped.raw, capped.before)
             components.append((comp.id, amount))
             lines += comp_lines
-        return _Computed(pq.quota, credit, attainment, components, lines)
+        return _Computed(pq.quota, credit, attainment, components, lines, self.ytd_ids)
+
+    def _annual_cap(self, comp_id: str, cap: Cap, period: Period, done: Capped) -> Capped:
+        """Limit a period component to what its annual cap leaves after the year's earlier
+        periods (what they paid, caps included)."""
+        paid = ZERO
+        for earlier in self.ytd.year(period):
+            if earlier.start >= period.start:
+                break
+            paid += dict(self.compute(earlier).components)[comp_id]
+        room = annual_room(cap, paid)
+        assert room is not None and cap.annual is not None
+        return limit_total(done, room, annual_note(cap.annual, paid))
+
+    def gone_before(self, period: Period) -> frozenset[str]:
+        """Deals cancelled (within the clawback window) before the period starts: they have
+        left every year-to-date measure."""
+        if self.plan.clawback is None:
+            return frozenset()
+        if self.cancelled is None:
+            self.cancelled = clawable(self.credits, self.plan.clawback)
+        return frozenset(c.deal_id for c in self.cancelled if cancel_day(c) < period.start)
 
     def _mine(self, in_period: list[Credit], types: frozenset[str]) -> list[Credit]:
         if self.types_seen <= types:
@@ -274,7 +327,7 @@ class _RepCalc:
     def clawbacks(self, period: Period) -> tuple[list[Raw], Decimal]:
         """Clawback lines for deals cancelled in this period, and the credit they reverse."""
         here = [c for c in self.clawable() if period.start <= cancel_day(c) <= period.end]
-        return self.clawback_lines(here)
+        return self.clawback_lines(here, period)
 
     def clawable(self) -> list[Credit]:
         """This rep's credits of deals cancelled within the plan's clawback window."""
@@ -285,26 +338,44 @@ class _RepCalc:
             self.cancelled = clawable(self.credits, rule)
         return self.cancelled
 
-    def clawback_lines(self, here: list[Credit]) -> tuple[list[Raw], Decimal]:
-        """Clawback lines for these cancelled credits, and the credit they reverse."""
+    def clawback_lines(self, here: list[Credit], period: Period) -> tuple[list[Raw], Decimal]:
+        """Clawback lines for these credits cancelled in `period`, and the credit they reverse."""
         rule = self.plan.clawback
         if rule is None or not here:
             return [], ZERO
+        ytd = self._ytd_clawbacks(here, period)
         if rule.mode == "deal_lines":
-            return deal_lines(here, rule, self._earned), ZERO
-        return recalculated(
+            return deal_lines(here, rule, self._earned) + ytd, ZERO
+        raw, reversed_credit = recalculated(
             here,
             cancelled=self.clawable(),
             rule=rule,
             credit_types=self.plan_types,
             paid_without=self._paid_without,
         )
+        return raw + ytd, reversed_credit
+
+    def _ytd_clawbacks(self, here: list[Credit], period: Period) -> list[Raw]:
+        rule = self.plan.clawback
+        if not self.ytd_ids or not here or rule is None:
+            return []
+        gone = set(self.gone_before(period))
+        out: list[Raw] = []
+        for j, comp in enumerate(self.plan.components):
+            if comp.id not in self.ytd_ids or isinstance(comp, Spiff):
+                continue
+            try:
+                out += ytd_clawbacks(self.ytd, comp, here, period, frozenset(gone), rule)
+            except PlanError as exc:
+                raise PlanError(f"{self.path}.components[{j}]", exc.reason) from None
+        return out
 
     def _earned(self, c: Credit) -> Decimal:
         return self.compute(c.period).earned(c.deal_id, c.credit_type)
 
     def _paid_without(self, period: Period, removed: frozenset[str]) -> Decimal:
-        return sum((a for _, a in self.compute(period, removed).components), ZERO)
+        done = self.compute(period, removed)
+        return sum((a for c, a in done.components if c not in self.ytd_ids), ZERO)
 
 
 class _Pay(Protocol):
@@ -380,9 +451,11 @@ def _results(calc: _Pay, *, start: date, end: date) -> list[PeriodResult]:
     balance = Balance()
     ytd_credit = ytd_quota = ytd_gross = ZERO
     year: date | None = None
+    on_plan_count = 0  # periods paid so far from the rep's first period on the plan
     for period in periods:
         # An effective-dated rep changes plans: each period settles under the plan in force.
         plan = calc.plan_at(period)
+        draw_periods = plan.draw.periods if plan.draw is not None else None
         if period.year_start != year:
             if year is not None:
                 balance.new_year(plan)
@@ -399,6 +472,11 @@ def _results(calc: _Pay, *, start: date, end: date) -> list[PeriodResult]:
             credit -= reversed_credit
         gross = sum((a for _, a in components), ZERO)
         with_draw = on_plan is None or period.start >= on_plan.start
+        if with_draw:
+            # `draw.periods`: the guarantee is paid for the first N periods on the plan only;
+            # what is owed keeps being recovered after it ends.
+            on_plan_count += 1
+            with_draw = draw_periods is None or on_plan_count <= draw_periods
         draw = balance.settle(plan, gross, claw, with_draw=with_draw)
         ytd_credit += credit
         ytd_quota += done.quota

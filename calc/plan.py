@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
 from calc.criteria import CRITERION_OPS, Eq
 from calc.criteria import Criterion as Criterion  # plans hold criteria; their home is calc.criteria
@@ -59,9 +59,12 @@ class Multiplier(_Model):
 
 
 class Cap(_Model):
-    """Most the component pays in one period."""
+    """Most the component pays: in one period (`amount`), in a fiscal year (`annual`), or on
+    one deal (`per_deal`, a windfall cap). Give one or more; calc.caps applies them."""
 
-    amount: Decimal
+    amount: Decimal | None = None
+    annual: Decimal | None = None
+    per_deal: Decimal | None = None
 
 
 class Band(_Model):
@@ -88,6 +91,10 @@ class _Component(_Model):
     gate: Gate | None = None
     multipliers: list[Multiplier] = Field(default_factory=list)
     cap: Cap | None = None
+    # `to_date` / `annual`: measured year to date (tiers, curve, gate, multipliers, bonus on
+    # the fiscal year's credit so far, against the quota so far or the whole year's quota)
+    # and paid as a true-up each period (calc.ytd). None: measured on the period alone.
+    ytd: Literal["to_date", "annual"] | None = None
     # A rate above 1 pays more than the deal is worth: almost always `rate: 10` meant 10%.
     allow_rate_above_one: bool = False
 
@@ -168,6 +175,8 @@ class Draw(_Model):
     # `fiscal_year`: what is still owed of a recoverable draw is forgiven at each fiscal
     # year start; `never`: it carries until recovered.
     reset: Literal["never", "fiscal_year"] = "never"
+    # Paid for the rep's first `periods` periods on the plan only (None: every period).
+    periods: StrictInt | None = None
 
 
 class Clawback(_Model):

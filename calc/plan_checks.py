@@ -112,8 +112,30 @@ def _check_common(comp: object, path: str, source: str) -> None:
         if (mult.below_attainment is None) == (mult.min_attainment is None):
             raise _fail(where, "give exactly one of below_attainment and min_attainment", source)
         _non_negative(mult.factor, f"{where}.factor", source)
-    if comp.cap is not None:
-        _non_negative(comp.cap.amount, f"{path}.cap.amount", source)
+    cap = comp.cap
+    if cap is not None:
+        if cap.amount is None and cap.annual is None and cap.per_deal is None:
+            raise _fail(f"{path}.cap", "give at least one of amount, annual and per_deal", source)
+        for key in ("amount", "annual", "per_deal"):
+            _non_negative(getattr(cap, key), f"{path}.cap.{key}", source)
+    if comp.ytd is not None:
+        _check_ytd(comp, path, source)
+
+
+def _check_ytd(comp: object, path: str, source: str) -> None:
+    from calc.plan import Commission, Spiff, _Component
+
+    assert isinstance(comp, _Component)
+    if isinstance(comp, Spiff):
+        reason = "a SPIFF pays each qualifying deal; it has no year-to-date measure"
+        raise _fail(f"{path}.ytd", reason, source)
+    if comp.cap is not None and comp.cap.amount is not None:
+        # A true-up pays what the year owes so far: a per-period cap would only defer pay.
+        reason = "a year-to-date component is capped per year (cap.annual), not per period"
+        raise _fail(f"{path}.cap.amount", reason, source)
+    if isinstance(comp, Commission) and comp.tiers is not None and comp.tiers.scope == "deal":
+        reason = "scope: deal tiers each deal alone; a year-to-date measure needs scope: period"
+        raise _fail(f"{path}.tiers.scope", reason, source)
 
 
 def _check_quota(plan: Plan, path: str, source: str) -> None:
@@ -152,6 +174,8 @@ def _check_plan(plan: Plan, path: str, source: str) -> None:
         _check_component(comp, where, source)
     if plan.draw is not None:
         _non_negative(plan.draw.amount, f"{path}.draw.amount", source)
+        if plan.draw.periods is not None and plan.draw.periods < 1:
+            raise _fail(f"{path}.draw.periods", "must be at least 1", source)
     if plan.clawback is not None:
         if plan.clawback.window_days < 0:
             raise _fail(f"{path}.clawback.window_days", "must not be negative", source)

@@ -36,7 +36,8 @@ def _rate(value: Decimal) -> str:
 
 
 def line_dict(line: Line) -> dict[str, Any]:
-    """One line in contract key order (plus its plan and assignment for a dated rep)."""
+    """One line in contract key order; `capped` (what caps took off) only on capped lines,
+    `plan_id` and `assignment_from` only for a rep with effective-dated assignments."""
     out = {
         "component": line.component,
         "deal_id": line.deal_id,
@@ -46,6 +47,8 @@ def line_dict(line: Line) -> dict[str, Any]:
         "amount": money_str(line.amount),
         "explain": line.explain,
     }
+    if line.capped:
+        out["capped"] = money_str(line.capped)
     if line.plan_id is not None:
         out["plan_id"] = line.plan_id
         out["assignment_from"] = line.assignment_from
@@ -242,8 +245,9 @@ def _write_lines(lines: tuple[Line, ...], depth: int, out: list[str]) -> None:
         '",' + pad + '"amount": "',
         '",' + pad + '"explain": ',
         "\n" + " " * (depth + 1) + "}",
+        "," + pad + '"capped": "',
     ]
-    k_deal, k_type, k_base, k_rate, k_amount, k_explain, close = keys
+    k_deal, k_type, k_base, k_rate, k_amount, k_explain, close, k_capped = keys
     inner = "\n" + " " * (depth + 1)
     sep = "[" + inner
     string = _string
@@ -271,8 +275,10 @@ def _write_lines(lines: tuple[Line, ...], depth: int, out: list[str]) -> None:
             _money(line.amount),
             k_explain,
             string(line.explain),
-            close,
         )
+        if line.capped:
+            out += (k_capped, _money(line.capped), '"')
+        out.append(close)
         sep = "," + inner
     out.append("\n" + " " * depth + "]")
 

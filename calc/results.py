@@ -22,6 +22,8 @@ class Line:
     rate: Decimal
     amount: Decimal
     explain: str
+    # What caps took off this line (calc.caps): the line would pay amount + capped uncapped.
+    capped: Decimal = ZERO
     # For a rep with effective-dated assignments: the plan and the first day of the
     # assignment the line was paid under (None otherwise, and the contract shape unchanged).
     plan_id: str | None = None
@@ -29,7 +31,7 @@ class Line:
 
 
 _new = object.__new__
-(_component, _deal_id, _type, _base, _rate, _amount, _explain, _plan, _from) = (
+(_component, _deal_id, _type, _base, _rate, _amount, _explain, _capped, _plan, _from) = (
     Line.__dict__[name].__set__
     for name in (
         "component",
@@ -39,6 +41,7 @@ _new = object.__new__
         "rate",
         "amount",
         "explain",
+        "capped",
         "plan_id",
         "assignment_from",
     )
@@ -53,6 +56,7 @@ def new_line(
     rate: Decimal,
     amount: Decimal,
     explain: str,
+    capped: Decimal = ZERO,
 ) -> Line:
     """`Line(...)` without the frozen `__init__` (a full run builds over a million lines)."""
     line: Line = _new(Line)
@@ -63,6 +67,7 @@ def new_line(
     _rate(line, rate)
     _amount(line, amount)
     _explain(line, explain)
+    _capped(line, capped)
     _plan(line, None)
     _from(line, None)
     return line

@@ -23,7 +23,6 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from connector.deps import SyncDeps
-from connector.store.run_queue import claim_next
 from connector.sync.inputs import SyncBusy, default_holder, held_lease
 from connector.sync.progress_store import StoredProgress
 from connector.sync.run import SyncOptions, run_locked
@@ -65,7 +64,9 @@ class SyncWorker:
                 wait_seconds=0,
                 clock=deps.clock,
             ) as lease:
-                claimed = claim_next(deps.sessions, org_id=org_id, now=deps.clock())
+                with deps.unit(org_id) as unit:
+                    claimed = unit.runs.claim_next(now=deps.clock())
+                    unit.commit()
                 if claimed is None and default_mode is None:
                     return None
                 run_id, mode = claimed if claimed is not None else (None, default_mode or "")

@@ -12,7 +12,8 @@ from connector.salesforce.http import make_http_session
 from connector.salesforce.retry import RetryPolicy
 from connector.settings import Settings
 from connector.store.engine import make_engine, make_session_factory
-from connector.store.repositories import DbEngine, SessionFactory, load_active_mapping
+from connector.store.repositories import DbEngine, SessionFactory
+from connector.store.unit import OrgUnit
 from mappings.compile import CompiledMapping, compile_mapping
 from mappings.defaults import default_mapping
 from mappings.schema import MappingDocument
@@ -55,6 +56,10 @@ class SyncDeps:
     options: PullOptions = field(default_factory=PullOptions)
     clock: Callable[[], datetime] = _utcnow
 
+    def unit(self, org_id: str) -> OrgUnit:
+        """A unit of work of the org (`with deps.unit(org) as unit: ...; unit.commit()`)."""
+        return OrgUnit(self.sessions, org_id)
+
 
 def default_mapping_source() -> MappingSource:
     """The shipped default mapping, compiled once (tests and tools without a store)."""
@@ -70,7 +75,9 @@ def stored_mapping_source(
     compiled: dict[int, ActiveMapping] = {}
 
     def source(org_id: str) -> ActiveMapping:
-        version_id, doc = load_active_mapping(sessions, org_id, now=clock())
+        with OrgUnit(sessions, org_id) as unit:
+            version_id, doc = unit.mappings.load_active_mapping(now=clock())
+            unit.commit()
         if version_id not in compiled:
             compiled[version_id] = ActiveMapping(version_id, doc, compile_mapping(doc))
         return compiled[version_id]

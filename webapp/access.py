@@ -12,11 +12,10 @@ from typing import Any
 
 from flask import g
 
-from connector.store.deal_reads import deal_payload, deal_people
-from connector.store.people import Person, person, team_below
+from connector.store.people import Person
 from webapp.auth.guard import current_viewer, not_found
 from webapp.auth.session import Viewer
-from webapp.db import unit_of_work
+from webapp.db import org_unit, viewer_unit
 
 
 def team_of(viewer: Viewer) -> dict[str, Person]:
@@ -25,8 +24,8 @@ def team_of(viewer: Viewer) -> dict[str, Person]:
     if cached is None:
         cached = {}
         if viewer.has("manager"):
-            with unit_of_work() as uow:
-                cached = team_below(uow.session, org_id=viewer.org_id, manager_id=viewer.user_id)
+            with org_unit(viewer.org_id) as unit:
+                cached = unit.people.team_below(manager_id=viewer.user_id)
         g.team_below = cached
     return cached
 
@@ -41,8 +40,8 @@ def get_rep_or_404(rep_id: str) -> Person:
     viewer = current_viewer()
     if not may_see_rep(viewer, rep_id):
         raise not_found(f"Rep {rep_id}")
-    with unit_of_work() as uow:
-        found = person(uow.session, org_id=viewer.org_id, rep_id=rep_id)
+    with viewer_unit() as unit:
+        found = unit.people.person(rep_id=rep_id)
     if found is None:
         raise not_found(f"Rep {rep_id}")
     return found
@@ -51,9 +50,9 @@ def get_rep_or_404(rep_id: str) -> Person:
 def get_deal_or_404(deal_id: str) -> tuple[dict[str, Any], set[str]]:
     """A deal the viewer may see (its payload and the people it involves), or 404."""
     viewer = current_viewer()
-    with unit_of_work() as uow:
-        payload = deal_payload(uow.session, org_id=viewer.org_id, deal_id=deal_id)
-        people = deal_people(uow.session, org_id=viewer.org_id, deal_id=deal_id)
+    with viewer_unit() as unit:
+        payload = unit.records.deal_payload(deal_id=deal_id)
+        people = unit.records.deal_people(deal_id=deal_id)
     if payload is None:
         raise not_found(f"Opportunity {deal_id}")
     if not viewer.has("admin") and not any(may_see_rep(viewer, rep) for rep in people):

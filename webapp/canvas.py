@@ -14,15 +14,12 @@ from flask import Blueprint, current_app, g, jsonify, request
 from connector.errors import RetriableError
 from connector.salesforce.identity import TokenRefused
 from connector.salesforce.ids import same_id
-from connector.store.mapping_versions import known_org_ids
-from connector.store.org_hosts import org_hosts
-from connector.store.plans import plan_org_ids
-from connector.store.roles import Holder, resolve_roles
+from connector.store.roles import Holder
 from webapp.auth.canvas import CanvasRefused, CanvasRequest, verify_signed_request
 from webapp.auth.guard import NO_ACCESS, Refused, tokens
 from webapp.auth.identity import IdentityCache
 from webapp.auth.session import TOKEN_SECONDS, Viewer, new_viewer
-from webapp.db import unit_of_work
+from webapp.db import org_directory, org_unit
 
 bp = Blueprint("canvas", __name__)
 log = logging.getLogger(__name__)
@@ -54,13 +51,13 @@ def _unverified(reason: str) -> Refused:
 def _org_of(canvas: CanvasRequest) -> tuple[str, set[str]]:
     """The stored org the request names and the origins its token may be sent to."""
     settings = current_app.extensions["quotaflow.settings"]
-    with unit_of_work() as uow:
-        session = uow.session
-        orgs = set(known_org_ids(session)) | set(plan_org_ids(session))
-        if orgs and not any(same_id(o, canvas.org_id) for o in orgs):
-            raise _unverified("the request names an org this Quotaflow does not serve")
-        org_id = next((o for o in sorted(orgs) if same_id(o, canvas.org_id)), canvas.org_id)
-        hosts = org_hosts(session, org_id=org_id)
+    directory = org_directory()
+    orgs = set(directory.with_mapping()) | set(directory.with_plan())
+    if orgs and not any(same_id(o, canvas.org_id) for o in orgs):
+        raise _unverified("the request names an org this Quotaflow does not serve")
+    org_id = next((o for o in sorted(orgs) if same_id(o, canvas.org_id)), canvas.org_id)
+    with org_unit(org_id) as unit:
+        hosts = unit.hosts.org_hosts()
     return org_id, hosts | set(settings.sf_org_hosts)
 
 
@@ -80,8 +77,8 @@ def _open_session(canvas: CanvasRequest) -> Viewer:
         profile_name=identity.profile_name,
         permission_sets=identity.permission_sets,
     )
-    with unit_of_work() as uow:
-        user_id, roles = resolve_roles(uow.session, org_id=org_id, holder=holder)
+    with org_unit(org_id) as unit:
+        user_id, roles = unit.roles.resolve_roles(holder=holder)
     if not roles:
         raise Refused(403, NO_ACCESS)
     name = identity.name or canvas.full_name or canvas.user_name

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connector.settings import Settings
 from connector.store.engine import make_engine, make_session_factory
-from connector.store.uow import UnitOfWork
+from connector.store.unit import OrgDirectory, OrgUnit
 
 
 def init_db(app: Flask, settings: Settings) -> None:
@@ -24,10 +24,23 @@ def engine() -> Engine:
     return result
 
 
-def unit_of_work() -> UnitOfWork:
-    """A unit of work on the current app's database."""
+def org_unit(org_id: str) -> OrgUnit:
+    """A unit of work of one org on the current app's database (sign-in, before a viewer)."""
     factory: sessionmaker[Session] = current_app.extensions["quotaflow.sessions"]
-    return UnitOfWork(factory)
+    return OrgUnit(factory, org_id)
+
+
+def org_directory() -> OrgDirectory:
+    """The orgs the current app's database holds data for."""
+    factory: sessionmaker[Session] = current_app.extensions["quotaflow.sessions"]
+    return OrgDirectory(factory)
+
+
+def viewer_unit() -> OrgUnit:
+    """A unit of work of the signed-in viewer's org: a page can only reach its own org."""
+    from webapp.auth.guard import current_viewer  # the guard itself uses org_unit
+
+    return org_unit(current_viewer().org_id)
 
 
 def database_ok() -> bool:

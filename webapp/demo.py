@@ -11,19 +11,14 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template
 
-from connector.store.deal_reads import sample_deals
-from connector.store.mapping_versions import known_org_ids
-from connector.store.people import all_people
-from connector.store.roles import grants
-from webapp.db import unit_of_work
+from webapp.db import org_directory, org_unit
 
 bp = Blueprint("demo", __name__)
 REPS_LISTED = 8
 
 
 def _org_id() -> str | None:
-    with unit_of_work() as uow:
-        orgs = known_org_ids(uow.session)
+    orgs = org_directory().with_mapping()
     return orgs[0] if orgs else None
 
 
@@ -37,10 +32,10 @@ def chooser() -> Any:
     people: list[Any] = []
     deals: dict[str, str] = {}
     if org_id is not None:
-        with unit_of_work() as uow:
-            people = all_people(uow.session, org_id=org_id)
-            deals = sample_deals(uow.session, org_id=org_id, owner_ids=[p.id for p in people])
-            granted = grants(uow.session, org_id=org_id)
+        with org_unit(org_id) as unit:
+            people = unit.people.all_people()
+            deals = unit.records.sample_deals(owner_ids=[p.id for p in people])
+            granted = unit.roles.grants()
     else:
         granted = []
     managers = {p.manager_id for p in people if p.manager_id}

@@ -31,22 +31,16 @@ from connector.reports.team import (
 from connector.reports.team import (
     leaderboard as ranking,
 )
-from connector.store.people import Person, people, team_below
+from connector.store.people import Person
 from connector.store.team_reads import (
     StoredPeriod,
-    active_plan_document,
-    deals_won,
-    manager_ids,
-    period_rows,
-    stored_periods,
-    year_rows,
 )
 from webapp.access import get_rep_or_404, team_of
 from webapp.auth.guard import bad_request, current_viewer, require
 from webapp.auth.session import Viewer
 from webapp.charts.bars import meter
 from webapp.charts.histogram import histogram
-from webapp.db import unit_of_work
+from webapp.db import org_unit, viewer_unit
 
 bp = Blueprint("manager", __name__)
 
@@ -79,8 +73,8 @@ def _team_of_head(viewer: Viewer, requested: str | None) -> tuple[Person, dict[s
         if not viewer.has("admin"):
             return get_rep_or_404(requested), team_of(viewer)
     head = get_rep_or_404(requested)  # 404 unless it is the viewer, in their team, or admin
-    with unit_of_work() as uow:
-        members = team_below(uow.session, org_id=viewer.org_id, manager_id=head.id)
+    with org_unit(viewer.org_id) as unit:
+        members = unit.people.team_below(manager_id=head.id)
     return head, members
 
 
@@ -90,9 +84,9 @@ def _scope(viewer: Viewer) -> Scope | None:
     if found is None:
         return None
     head, members = found
-    with unit_of_work() as uow:
-        document = active_plan_document(uow.session, org_id=viewer.org_id)
-        periods = stored_periods(uow.session, org_id=viewer.org_id)
+    with org_unit(viewer.org_id) as unit:
+        document = unit.plans.active_plan_document()
+        periods = unit.results.stored_periods()
     calendar = plan_calendar(document, head.plan_id)
     try:
         period = choose_period(
@@ -103,15 +97,14 @@ def _scope(viewer: Viewer) -> Scope | None:
     return Scope(head, members, period, periods, calendar)
 
 
-def _figures(scope: Scope, *, org_id: str, ytd_for: list[str], won: bool) -> dict[str, Figures]:
+def _figures(scope: Scope, *, ytd_for: list[str], won: bool) -> dict[str, Figures]:
     """Everyone's figures for the period (YTD for `ytd_for`, deals won if asked)."""
     ids = [scope.head.id, *scope.members]
-    with unit_of_work() as uow:
-        s = uow.session
-        current = period_rows(s, org_id=org_id, rep_ids=ids, period=scope.period.name)
+    with viewer_unit() as unit:
+        current = unit.results.period_rows(rep_ids=ids, period=scope.period.name)
         start = year_start(scope.period, scope.calendar)
-        year = year_rows(s, org_id=org_id, rep_ids=ytd_for, start=start, through=scope.period.start)
-        counts = deals_won(s, org_id=org_id, rep_ids=ids, period=scope.period.name) if won else {}
+        year = unit.results.year_rows(rep_ids=ytd_for, start=start, through=scope.period.start)
+        counts = unit.results.deals_won(rep_ids=ids, period=scope.period.name) if won else {}
     return figures(current, year, counts)
 
 
@@ -133,9 +126,9 @@ def _common(scope: Scope) -> dict[str, object]:
 
 def _choose_manager(viewer: Viewer) -> str:
     """The admin's landing page: every manager of the org, to pick a team."""
-    with unit_of_work() as uow:
-        ids = manager_ids(uow.session, org_id=viewer.org_id)
-        found = people(uow.session, org_id=viewer.org_id, ids=ids)
+    with org_unit(viewer.org_id) as unit:
+        ids = unit.results.manager_ids()
+        found = unit.people.people(ids=ids)
     managers = sorted(found.values(), key=lambda p: (p.name.lower(), p.id))
     return render_template("manager/choose.html", managers=managers)
 
@@ -151,7 +144,7 @@ def team() -> str:
     rows_ids = [scope.head.id] + [
         m.id for m in scope.members.values() if m.manager_id == scope.head.id
     ]
-    found = _figures(scope, org_id=viewer.org_id, ytd_for=rows_ids, won=False)
+    found = _figures(scope, ytd_for=rows_ids, won=False)
     reps = contributors(scope.head.id, scope.members)
     bands = attainment_bands(
         f.attainment for p in reps if (f := found.get(p.id)) and f.attainment is not None
@@ -183,7 +176,7 @@ def leaderboard() -> str:
     scope = _scope(viewer)
     if scope is None:
         return _choose_manager(viewer)
-    found = _figures(scope, org_id=viewer.org_id, ytd_for=[], won=metric == "deals_won")
+    found = _figures(scope, ytd_for=[], won=metric == "deals_won")
     reps = contributors(scope.head.id, scope.members)
     ranked = ranking(reps, found, metric)
     top = max((r.value for r in ranked), default=Decimal(0))

@@ -21,23 +21,14 @@ from connector.reports.runs import (
     usage_points,
 )
 from connector.store.models import ISSUE_STAGES, ISSUE_STATUSES
-from connector.store.run_queue import enqueue
 from connector.store.run_reads import (
     IssueFilter,
-    active_runs,
-    issue_objects,
-    issue_page,
-    open_writeback_count,
-    queued_run_id,
-    recent_runs,
-    repend_writeback,
-    run_by_id,
 )
 from connector.sync.queue import MODES, request_sync
 from webapp.auth.guard import bad_request, current_viewer, not_found, require
 from webapp.auth.session import Viewer
 from webapp.charts.usage import calls_chart, usage_meter
-from webapp.db import unit_of_work
+from webapp.db import org_unit, viewer_unit
 from webapp.params import form_ints, query_int
 
 bp = Blueprint("ops", __name__, url_prefix="/ops")
@@ -60,8 +51,8 @@ def mode_error(mode: object) -> str:
 
 def queue_run(viewer: Viewer, mode: str) -> tuple[int, bool]:
     """Queue a run for the viewer's org; (run id, whether it joined a waiting request)."""
-    with unit_of_work() as uow:
-        waiting = queued_run_id(uow.session, org_id=viewer.org_id)
+    with org_unit(viewer.org_id) as unit:
+        waiting = unit.runs.queued_run_id()
     run_id = request_sync(
         current_app.extensions["quotaflow.sessions"],
         org_id=viewer.org_id,
@@ -101,10 +92,10 @@ def resync() -> Any:
 
 def _runs_page(viewer: Viewer, *, notice: Notice | None = None, status: int = 200) -> Any:
     now = datetime.now(UTC)
-    with unit_of_work() as uow:
-        history = recent_runs(uow.session, org_id=viewer.org_id, limit=HISTORY)
-        active = active_runs(uow.session, org_id=viewer.org_id)
-        failures = open_writeback_count(uow.session, org_id=viewer.org_id)
+    with org_unit(viewer.org_id) as unit:
+        history = unit.runs.recent_runs(limit=HISTORY)
+        active = unit.runs.active_runs()
+        failures = unit.issues.open_writeback_count()
     usage = latest_usage(history)
     points = usage_points(history)
     settings = current_app.extensions["quotaflow.settings"]
@@ -127,19 +118,14 @@ def _runs_page(viewer: Viewer, *, notice: Notice | None = None, status: int = 20
 @require("ops", "admin")
 def run(run_id: int) -> Any:
     """One run: its counts, timings, API usage, error and the issues it recorded."""
-    viewer = current_viewer()
     page = _page_number()
     now = datetime.now(UTC)
-    with unit_of_work() as uow:
-        found = run_by_id(uow.session, org_id=viewer.org_id, run_id=run_id)
+    with viewer_unit() as unit:
+        found = unit.runs.run_by_id(run_id=run_id)
         if found is None:
             raise not_found(f"Sync run {run_id}")
-        issues, total = issue_page(
-            uow.session,
-            org_id=viewer.org_id,
-            filters=IssueFilter(run_id=run_id),
-            offset=(page - 1) * PAGE_SIZE,
-            limit=PAGE_SIZE,
+        issues, total = unit.issues.issue_page(
+            filters=IssueFilter(run_id=run_id), offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
         )
     return render_template(
         "ops/run.html",
@@ -198,16 +184,12 @@ def issues() -> Any:
 def _issues_page(viewer: Viewer, *, notice: Notice | None = None, status: int = 200) -> Any:
     filters, chosen = _issue_filter()
     page = _page_number()
-    with unit_of_work() as uow:
-        found, total = issue_page(
-            uow.session,
-            org_id=viewer.org_id,
-            filters=filters,
-            offset=(page - 1) * PAGE_SIZE,
-            limit=PAGE_SIZE,
+    with org_unit(viewer.org_id) as unit:
+        found, total = unit.issues.issue_page(
+            filters=filters, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
         )
-        objects = issue_objects(uow.session, org_id=viewer.org_id)
-        failures = open_writeback_count(uow.session, org_id=viewer.org_id)
+        objects = unit.issues.issue_objects()
+        failures = unit.issues.open_writeback_count()
     body = render_template(
         "ops/issues.html",
         notice=notice,
@@ -236,20 +218,16 @@ def retry() -> Any:
     if ids is not None and not ids:
         notice = ("error", "Choose at least one write-back failure to retry.")
         return _issues_page(viewer, notice=notice, status=400)
-    with unit_of_work() as uow:
-        count = repend_writeback(uow.session, org_id=viewer.org_id, issue_ids=ids)
+    with viewer_unit() as unit:
+        count = unit.issues.repend_writeback(issue_ids=ids)
         if count == 0:
             notice = ("error", "None of the chosen issues is an open write-back failure.")
             return _issues_page(viewer, notice=notice, status=400)
-        queued = enqueue(
-            uow.session,
-            org_id=viewer.org_id,
-            mode="incremental",
-            requested_by=requested_by(viewer),
-            now=datetime.now(UTC),
+        queued = unit.runs.enqueue(
+            mode="incremental", requested_by=requested_by(viewer), now=datetime.now(UTC)
         )
         run_id = queued.id
-        uow.commit()
+        unit.commit()
     records = "record" if count == 1 else "records"
     text = f"{count:,} {records} will be written on the next run (#{run_id})."
     return _runs_page(viewer, notice=("success", text))

@@ -22,7 +22,7 @@ from connector.store.people import Person
 from webapp.access import get_deal_or_404, get_rep_or_404, visible_people
 from webapp.auth.guard import current_viewer, not_found, require
 from webapp.charts.gauge import attainment_gauge
-from webapp.db import unit_of_work
+from webapp.db import viewer_unit
 from webapp.params import period_param
 
 bp = Blueprint("rep", __name__)
@@ -46,29 +46,18 @@ def rep_num(value: Any) -> str:
 
 
 def _summary(person: Person, *, deal_limit: int | None = 100) -> RepSummary:
-    viewer = current_viewer()
-    with unit_of_work() as uow:
+    with viewer_unit() as unit:
         return rep_summary(
-            uow.session,
-            org_id=viewer.org_id,
-            rep_id=person.id,
-            as_of=today(),
-            period=period_param(),
-            deal_limit=deal_limit,
+            unit, rep_id=person.id, as_of=today(), period=period_param(), deal_limit=deal_limit
         )
 
 
 def _rep_page(person: Person) -> str:
     viewer = current_viewer()
     summary = _summary(person)
-    with unit_of_work() as uow:
+    with viewer_unit() as unit:
         estimator = open_deal_estimates(
-            uow.session,
-            org_id=viewer.org_id,
-            rep_id=person.id,
-            as_of=summary.as_of,
-            limit=OPEN_ON_PAGE,
-            use_stored=True,
+            unit, rep_id=person.id, as_of=summary.as_of, limit=OPEN_ON_PAGE, use_stored=True
         )
     attainment = summary.result["attainment"] if summary.result else None
     return render_template(
@@ -174,11 +163,8 @@ def statement_csv(rep_id: str) -> Response:
 def estimator(rep_id: str) -> str:
     """The rep's open deals, each with what it would pay if won today."""
     person = get_rep_or_404(rep_id)
-    viewer = current_viewer()
-    with unit_of_work() as uow:
-        found = open_deal_estimates(
-            uow.session, org_id=viewer.org_id, rep_id=person.id, as_of=today()
-        )
+    with viewer_unit() as unit:
+        found = open_deal_estimates(unit, rep_id=person.id, as_of=today())
     return render_template("rep/estimator.html", e=found, person=person)
 
 
@@ -188,11 +174,11 @@ def deal(deal_id: str) -> str:
     """The Opportunity view: what the deal pays everyone the viewer may see, and its SPIFF."""
     viewer = current_viewer()
     get_deal_or_404(deal_id)
-    with unit_of_work() as uow:
-        report = deal_report(uow.session, org_id=viewer.org_id, deal_id=deal_id, as_of=today())
+    with viewer_unit() as unit:
+        report = deal_report(unit, deal_id=deal_id, as_of=today())
         if report is None:  # deleted between the check and now
             raise not_found(f"Opportunity {deal_id}")
-        spiff = deal_spiff(uow.session, org_id=viewer.org_id, report=report)
+        spiff = deal_spiff(unit, report=report)
     ids = {p.rep_id for p in report.participants}
     owner = report.deal.owner_id
     seen = visible_people(viewer, ids | ({owner} if owner else set()))

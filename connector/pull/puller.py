@@ -23,8 +23,7 @@ from connector.pull.specs import ObjectSpec, select_fields, spec_for
 from connector.salesforce.errors import QueryLocatorExpired
 from connector.salesforce.gateway import QueryPage
 from connector.salesforce.soql import incremental_query
-from connector.store.pages import commit_page
-from connector.store.repositories import RunUsage, WatermarkState, load_watermarks, stored_states
+from connector.store.repositories import RunUsage, WatermarkState
 from mappings.records import MappingContext
 
 MAX_LOCATOR_RESTARTS = 3
@@ -99,7 +98,8 @@ def _pull_all(
     run: _Run, describes: Mapping[str, Mapping[str, Any]]
 ) -> tuple[dict[str, ObjectCounts], dict[str, tuple[str, ...]]]:
     """Pull each mapped object in turn (reps first); a full run then reconciles it."""
-    marks = load_watermarks(run.deps.sessions, run.org_id)
+    with run.deps.unit(run.org_id) as unit:
+        marks = unit.records.load_watermarks()
     objects: dict[str, ObjectCounts] = {}
     fields: dict[str, tuple[str, ...]] = {}
     for kind, mapping in run.active.document.targets().items():
@@ -139,7 +139,8 @@ def _pull_object(
             if counts.restarts >= MAX_LOCATOR_RESTARTS:
                 raise
             counts = counts.plus(restarts=1)
-            resume = load_watermarks(run.deps.sessions, run.org_id).get(spec.name)
+            with run.deps.unit(run.org_id) as unit:
+                resume = unit.records.load_watermarks().get(spec.name)
             since = resume.modstamp if resume else since
             soql = incremental_query(spec.name, fields, since=since, until=run.until)
             page = gateway.query(soql, include_deleted=True)
@@ -149,7 +150,8 @@ def _store_page(run: _Run, spec: ObjectSpec, page: QueryPage, counts: ObjectCoun
     deps = run.deps
     records: Sequence[Mapping[str, Any]] = page.records
     ids = [str(r[spec.primary_key]) for r in records]
-    stored = stored_states(deps.sessions, run.org_id, spec.name, ids)
+    with deps.unit(run.org_id) as unit:
+        stored = unit.records.stored_states(object_name=spec.name, ids=ids)
     mapper = run.active.compiled.mapper_for(spec.name)
     plan = plan_page(
         spec,
@@ -159,15 +161,15 @@ def _store_page(run: _Run, spec: ObjectSpec, page: QueryPage, counts: ObjectCoun
         input_hash=mapper.input_hash,
         include=mapper.includes,
     )
-    commit_page(
-        deps.sessions,
-        run.org_id,
-        plan.write,
-        run_id=run.run_id,
-        mapping_version_id=run.active.version_id,
-        usage=run.usage(),
-        now=deps.clock(),
-    )
+    with deps.unit(run.org_id) as unit:
+        unit.records.commit_page(
+            page=plan.write,
+            run_id=run.run_id,
+            mapping_version_id=run.active.version_id,
+            usage=run.usage(),
+            now=deps.clock(),
+        )
+        unit.commit()
     run.changed.setdefault(spec.kind, set()).update(plan.changed)
     return counts.plus(
         fetched=plan.fetched,

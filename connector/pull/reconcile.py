@@ -14,7 +14,6 @@ from datetime import datetime
 from connector.deps import SyncDeps
 from connector.pull.specs import ObjectSpec
 from connector.salesforce.soql import ids_query
-from connector.store.pages import mark_vanished, vanished_candidates
 
 CONFIRM_BATCH = 200  # Ids per confirming query: keeps the GET URL well under its limit
 
@@ -28,7 +27,10 @@ def reconcile_object(
     until: datetime,
 ) -> list[str]:
     """Mark records of `spec` gone from Salesforce as deleted; returns their Ids."""
-    candidates = vanished_candidates(deps.sessions, org_id, spec.name, run_id=run_id, before=until)
+    with deps.unit(org_id) as unit:
+        candidates = unit.records.vanished_candidates(
+            object_name=spec.name, run_id=run_id, before=until
+        )
     still_there: set[str] = set()
     for start in range(0, len(candidates), CONFIRM_BATCH):
         batch = candidates[start : start + CONFIRM_BATCH]
@@ -40,13 +42,9 @@ def reconcile_object(
             page = deps.gateway.query_more(page.next_url)
     vanished = [i for i in candidates if i not in still_there]
     if vanished:
-        mark_vanished(
-            deps.sessions,
-            org_id,
-            object_name=spec.name,
-            kind=spec.kind,
-            ids=vanished,
-            run_id=run_id,
-            now=deps.clock(),
-        )
+        with deps.unit(org_id) as unit:
+            unit.records.mark_vanished(
+                object_name=spec.name, kind=spec.kind, ids=vanished, run_id=run_id, now=deps.clock()
+            )
+            unit.commit()
     return vanished

@@ -10,7 +10,7 @@ from connector.deps import SyncDeps
 from connector.errors import ConnectorError
 from connector.pull.puller import run_pull
 from connector.pull.result import PullResult
-from connector.store.repositories import RunUsage, create_run, finish_run, start_run
+from connector.store.repositories import RunUsage
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,33 +37,37 @@ def pull_once(
 ) -> PullOutcome:
     """Record a SyncRun, pull, and finish the run `succeeded` or `failed` with the reason."""
     now = now or deps.clock()
-    run_id = create_run(deps.sessions, org_id=org_id, mode=mode, now=now, requested_by=requested_by)
-    start_run(deps.sessions, run_id, now=now)
+    with deps.unit(org_id) as unit:
+        run_id = unit.runs.create_run(mode=mode, now=now, requested_by=requested_by)
+        unit.runs.start_run(run_id=run_id, now=now)
+        unit.commit()
     calls_before = deps.gateway.calls
     try:
         result = run_pull(deps, org_id=org_id, mode=mode, run_id=run_id, now=now)
     except ConnectorError as exc:
         usage = deps.gateway.usage
-        finish_run(
-            deps.sessions,
-            run_id,
-            status="failed",
-            now=deps.clock(),
-            counts={},
-            usage=RunUsage(
-                deps.gateway.calls - calls_before,
-                usage.used if usage else None,
-                usage.limit if usage else None,
-            ),
-            error=f"{type(exc).__name__}: {exc}",
-        )
+        with deps.unit(org_id) as unit:
+            unit.runs.finish_run(
+                run_id=run_id,
+                status="failed",
+                now=deps.clock(),
+                counts={},
+                usage=RunUsage(
+                    deps.gateway.calls - calls_before,
+                    usage.used if usage else None,
+                    usage.limit if usage else None,
+                ),
+                error=f"{type(exc).__name__}: {exc}",
+            )
+            unit.commit()
         return PullOutcome(run_id, None, f"{type(exc).__name__}: {exc}")
-    finish_run(
-        deps.sessions,
-        run_id,
-        status="succeeded",
-        now=deps.clock(),
-        counts=result.counts(),
-        usage=RunUsage(result.api_calls, result.api_used, result.api_limit),
-    )
+    with deps.unit(org_id) as unit:
+        unit.runs.finish_run(
+            run_id=run_id,
+            status="succeeded",
+            now=deps.clock(),
+            counts=result.counts(),
+            usage=RunUsage(result.api_calls, result.api_used, result.api_limit),
+        )
+        unit.commit()
     return PullOutcome(run_id, result, None)

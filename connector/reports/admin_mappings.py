@@ -17,15 +17,9 @@ from connector.salesforce.errors import SalesforceApiError
 from connector.salesforce.gateway import Gateway
 from connector.store.mapping_versions import (
     MappingVersion,
-    activate_version,
-    add_version,
     checksum,
-    get_version,
-    list_versions,
 )
-from connector.store.raw_samples import sample_raw_records
-from connector.store.result_reads import DbSession as Session
-from connector.store.writeback_fields import allowed_fields
+from connector.store.unit import OrgUnit
 from mappings.compile import compile_mapping
 from mappings.diff import Change, diff_documents
 from mappings.errors import MappingError, Problem
@@ -104,21 +98,20 @@ def check_mapping_text(
 
 
 def save_version(
-    session: Session, *, org_id: str, doc: MappingDocument, by: str, now: datetime
+    unit: OrgUnit, *, doc: MappingDocument, by: str, now: datetime
 ) -> tuple[MappingVersion, bool]:
     """Store a checked document as a new, inactive version; (existing version, False) if the
     same document is stored already."""
     wanted = checksum(dump_mapping(doc))
-    for row in list_versions(session, org_id):
+    for row in unit.mappings.list_versions():
         if row.checksum == wanted:
             return row, False
-    return add_version(session, org_id, doc, created_by=by, now=now), True
+    return unit.mappings.add_version(doc, created_by=by, now=now), True
 
 
 def activate(
-    session: Session,
+    unit: OrgUnit,
     *,
-    org_id: str,
     version: int,
     by: str,
     now: datetime,
@@ -129,19 +122,19 @@ def activate(
     Returns (row, None) when activated, (None, check) when the version no longer fits, and
     (None, None) when there is no such version.
     """
-    row = get_version(session, org_id, version)
+    row = unit.mappings.get_version(version)
     if row is None:
         return None, None
-    allowed = allowed_fields(session, org_id=org_id)
+    allowed = unit.writeback_fields.allowed_fields()
     check = check_mapping_text(row.document, describe=describe, allowed=allowed)
     if not check.valid:
         return None, check
-    return activate_version(session, org_id, version, activated_by=by, now=now), None
+    return unit.mappings.activate_version(version, activated_by=by, now=now), None
 
 
-def diff_versions(session: Session, *, org_id: str, before: int, after: int) -> list[Change] | None:
+def diff_versions(unit: OrgUnit, *, before: int, after: int) -> list[Change] | None:
     """What changed from version `before` to `after`; None if either does not exist."""
-    a, b = get_version(session, org_id, before), get_version(session, org_id, after)
+    a, b = unit.mappings.get_version(before), unit.mappings.get_version(after)
     if a is None or b is None:
         return None
     return diff_documents(a.load(), b.load())
@@ -181,9 +174,8 @@ def canonical_values(record: Any) -> dict[str, str]:
 
 
 def preview(
-    session: Session,
+    unit: OrgUnit,
     *,
-    org_id: str,
     doc: MappingDocument,
     target: TargetName,
     limit: int = 5,
@@ -192,9 +184,7 @@ def preview(
     """The target's Salesforce object and `limit` stored records of it mapped with `doc`."""
     plan = compile_mapping(doc).mappers[target]
     rows = []
-    for raw in sample_raw_records(
-        session, org_id=org_id, object_name=plan.object_name, limit=limit
-    ):
+    for raw in unit.records.sample_raw_records(object_name=plan.object_name, limit=limit):
         result = plan.map(raw.payload, context)
         if isinstance(result, RecordIssue):
             rows.append(PreviewRow(raw.record_id, {}, error=result.reason))

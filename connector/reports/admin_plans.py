@@ -12,11 +12,10 @@ from typing import Any
 
 from calc.errors import PlanError
 from calc.plan import PlanDoc, error_path, parse_plan_doc
-from connector.store.assignments import RepAssignment, changes, correct_effective_from
+from connector.store.assignments import RepAssignment
 from connector.store.periods import PeriodLock
-from connector.store.plans import PlanVersion, active_plan, add_plan_version
-from connector.store.result_reads import DbSession as Session
-from connector.store.result_reads import reps_by_id
+from connector.store.plans import PlanVersion
+from connector.store.unit import OrgUnit
 from connector.sync.period_locks import lock_in
 from connector.sync.plans import parse_plan_text
 from mappings.safe_yaml import YamlError, load_yaml
@@ -73,31 +72,31 @@ def check_plan_text(text: str) -> tuple[dict[str, Any] | None, list[PlanProblem]
 
 
 def upload_plan(
-    session: Session, *, org_id: str, text: str, by: str, now: datetime
+    unit: OrgUnit, *, text: str, by: str, now: datetime
 ) -> tuple[PlanVersion | None, bool, list[PlanProblem]]:
     """Check and store `text` as the active plan: (version, created, problems)."""
     data, problems = check_plan_text(text)
     if data is None:
         return None, False, problems
-    row, created = add_plan_version(
-        session, org_id=org_id, document=data, source_text=text, created_by=by, now=now
+    row, created = unit.plans.add_plan_version(
+        document=data, source_text=text, created_by=by, now=now
     )
     return row, created, []
 
 
-def plan_period_kinds(session: Session, *, org_id: str) -> set[str]:
+def plan_period_kinds(unit: OrgUnit) -> set[str]:
     """The period types (month, quarter, year) of the active plan's plans; empty if none."""
-    row = active_plan(session, org_id=org_id)
+    row = unit.plans.active_plan()
     if row is None:
         return set()
     doc = parse_plan_doc(row.document, source=f"plan version {row.version}")
     return {plan.period for plan in doc.plans}
 
 
-def lock(session: Session, *, org_id: str, name: str, by: str, now: datetime) -> PeriodLock:
+def lock(unit: OrgUnit, *, name: str, by: str, now: datetime) -> PeriodLock:
     """Lock a period after checking its name against the active plan; ValueError if not one."""
-    kinds = plan_period_kinds(session, org_id=org_id)
-    return lock_in(session, org_id=org_id, name=name, by=by, now=now, kinds=kinds)
+    kinds = plan_period_kinds(unit)
+    return lock_in(unit, name=name, by=by, now=now, kinds=kinds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,13 +115,11 @@ class AssignmentRow:
     corrected_at: datetime | None
 
 
-def assignment_rows(session: Session, *, org_id: str, limit: int = 200) -> list[AssignmentRow]:
+def assignment_rows(unit: OrgUnit, *, limit: int = 200) -> list[AssignmentRow]:
     """The changes the syncs have seen, newest first, with rep and manager names."""
-    rows = changes(session, org_id=org_id, limit=limit)
-    people = reps_by_id(
-        session,
-        org_id=org_id,
-        ids={r.rep_id for r in rows} | {r.manager_id for r in rows if r.manager_id},
+    rows = unit.assignments.changes(limit=limit)
+    people = unit.records.reps_by_id(
+        ids={r.rep_id for r in rows} | {r.manager_id for r in rows if r.manager_id}
     )
 
     def name(rep_id: str | None) -> str | None:
@@ -167,11 +164,11 @@ def parse_effective_date(text: str) -> date:
 
 
 def correct_assignment(
-    session: Session, *, org_id: str, assignment_id: int, text: str, by: str, now: datetime
+    unit: OrgUnit, *, assignment_id: int, text: str, by: str, now: datetime
 ) -> RepAssignment:
     """Correct a change's effective date (audited); ValueError with the reason if the date
     is not a date or would put the rep's history out of order, KeyError if no such change."""
     day = parse_effective_date(text)
-    return correct_effective_from(
-        session, org_id=org_id, assignment_id=assignment_id, new_from=day, by=by, now=now
+    return unit.assignments.correct_effective_from(
+        assignment_id=assignment_id, new_from=day, by=by, now=now
     )

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from connector.store.result_reads import DbSession as Session
 from connector.store.roles import (
     GRANTED_ROLES,
     Grant,
     GrantError,
-    grants,
-    materialize_defaults,
-    remove_grant,
 )
+from connector.store.unit import OrgUnit
 
 
 def grant_key(grant: Grant) -> str:
@@ -23,23 +20,23 @@ def grant_key(grant: Grant) -> str:
     return f"{grant.role}|{grant.principal_kind}|{grant.principal}"
 
 
-def remove_by_key(session: Session, *, org_id: str, key: str, now: datetime) -> Grant:
+def remove_by_key(unit: OrgUnit, *, key: str, now: datetime) -> Grant:
     """Remove the grant `key` names; GrantError if unknown or the last admin grant."""
-    found = next((g for g in grants(session, org_id=org_id) if grant_key(g) == key), None)
+    found = next((g for g in unit.roles.grants() if grant_key(g) == key), None)
     if found is None:
         raise GrantError("this grant no longer exists; reload the page")
     if found.id is None:
         # Store the defaults first, so the one to remove has an id.
-        materialize_defaults(session, org_id=org_id, now=now)
-        stored = grants(session, org_id=org_id)
+        unit.roles.materialize_defaults(now=now)
+        stored = unit.roles.grants()
         same = (found.role, found.principal_kind, found.match, found.principal)
         found = next(g for g in stored if (g.role, g.principal_kind, g.match, g.principal) == same)
     assert found.id is not None
-    remove_grant(session, org_id=org_id, grant_id=found.id, now=now)
+    unit.roles.remove_grant(grant_id=found.id, now=now)
     return found
 
 
-def grants_by_role(session: Session, *, org_id: str) -> dict[str, list[Grant]]:
+def grants_by_role(unit: OrgUnit) -> dict[str, list[Grant]]:
     """The org's grants grouped by role (admin, then ops)."""
-    found = grants(session, org_id=org_id)
+    found = unit.roles.grants()
     return {role: [g for g in found if g.role == role] for role in GRANTED_ROLES}

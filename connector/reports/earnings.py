@@ -18,15 +18,7 @@ from calc.plan import Plan
 from calc.spiffs import spiffs_of
 from connector.reports.spiffs import SpiffProgress, progress, window_periods
 from connector.reports.stored_book import as_deal, plan_of
-from connector.store.result_reads import (
-    DbSession,
-    deals_by_id,
-    open_deals_of,
-    rep_credits,
-    rep_figures,
-    rep_periods,
-    rep_results,
-)
+from connector.store.unit import OrgUnit
 
 MAX_DEALS = 100  # deals listed on the page; the statement lists every line
 
@@ -113,7 +105,7 @@ def _components(
 
 
 def deal_lines(
-    session: DbSession, *, org_id: str, lines: Sequence[Mapping[str, Any]], limit: int | None
+    unit: OrgUnit, *, lines: Sequence[Mapping[str, Any]], limit: int | None
 ) -> tuple[list[DealLines], int, list[dict[str, Any]]]:
     """Lines grouped per deal, biggest first (at most `limit` deals), the rest, other lines."""
     grouped: dict[str, list[dict[str, Any]]] = {}
@@ -126,7 +118,7 @@ def deal_lines(
     totals = {d: sum((Decimal(ln["amount"]) for ln in ls), Decimal(0)) for d, ls in grouped.items()}
     order = sorted(grouped, key=lambda d: (-totals[d], d))
     shown = order if limit is None else order[:limit]
-    payloads = deals_by_id(session, org_id=org_id, ids=shown)
+    payloads = unit.records.deals_by_id(ids=shown)
     out = []
     for deal_id in shown:
         deal = as_deal(payloads[deal_id]) if deal_id in payloads else None
@@ -144,33 +136,30 @@ def deal_lines(
 
 
 def rep_summary(
-    session: DbSession,
+    unit: OrgUnit,
     *,
-    org_id: str,
     rep_id: str,
     as_of: date,
     period: str | None = None,
     deal_limit: int | None = MAX_DEALS,
 ) -> RepSummary:
     """The rep page: the period (current by default), year to date, deals, SPIFFs, draw."""
-    found = plan_of(session, org_id=org_id, rep_id=rep_id)
+    found = plan_of(unit, rep_id=rep_id)
     plan, rep = found.plan, found.rep
-    stored = rep_periods(session, org_id=org_id, rep_id=rep_id)
+    stored = unit.results.rep_periods(rep_id=rep_id)
     now = current_period(plan, stored, as_of)
     name = period or now
     year = set(year_periods(plan, stored, name)) if name else set()
-    year_results = rep_figures(session, org_id=org_id, rep_id=rep_id, periods=year)
-    found_shown = rep_results(
-        session, org_id=org_id, rep_id=rep_id, periods={name} if name else set()
-    )
+    year_results = unit.results.rep_figures(rep_id=rep_id, periods=year)
+    found_shown = unit.results.rep_results(rep_id=rep_id, periods={name} if name else set())
     shown = found_shown[0] if found_shown else None
     lines = shown["lines"] if shown else []
-    deals, more, other = deal_lines(session, org_id=org_id, lines=lines, limit=deal_limit)
+    deals, more, other = deal_lines(unit, lines=lines, limit=deal_limit)
     spiffs: list[SpiffProgress] = []
     if plan is not None and spiffs_of(plan):
         names = {n for spiff in spiffs_of(plan) for n in window_periods(plan, spiff)}
-        results = rep_results(session, org_id=org_id, rep_id=rep_id, periods=names)
-        opened = [as_deal(p) for p in open_deals_of(session, org_id=org_id, owner_id=rep_id)]
+        results = unit.results.rep_results(rep_id=rep_id, periods=names)
+        opened = [as_deal(p) for p in unit.records.open_deals_of(owner_id=rep_id)]
         spiffs = progress(plan, results, opened, as_of=as_of)
     return RepSummary(
         rep_id,
@@ -192,7 +181,7 @@ def rep_summary(
 
 
 def earnings_envelope(
-    session: DbSession, *, org_id: str, rep_id: str, as_of: date, period: str | None
+    unit: OrgUnit, *, rep_id: str, as_of: date, period: str | None
 ) -> dict[str, Any]:
     """The rep's results and credits in the `quotaflow calc` result shape (the API).
 
@@ -200,19 +189,17 @@ def earnings_envelope(
     stored period of the current fiscal year. `unresolved` is empty: deals that could not
     be credited are not anyone's, they are listed on the ops issues page.
     """
-    found = plan_of(session, org_id=org_id, rep_id=rep_id)
+    found = plan_of(unit, rep_id=rep_id)
     plan = found.plan
-    stored = rep_periods(session, org_id=org_id, rep_id=rep_id)
+    stored = unit.results.rep_periods(rep_id=rep_id)
     if period is not None:
         names = {period}
     else:
         first = fiscal_year_start(as_of, plan.fiscal_year_start_month if plan else 1)
         last = date(first.year + 1, first.month, 1).isoformat()
         names = {n for n, s, _e in stored if first.isoformat() <= s < last}
-    results = rep_results(session, org_id=org_id, rep_id=rep_id, periods=names)
-    credits = rep_credits(
-        session, org_id=org_id, rep_id=rep_id, periods={r["period"] for r in results}
-    )
+    results = unit.results.rep_results(rep_id=rep_id, periods=names)
+    credits = unit.results.rep_credits(rep_id=rep_id, periods={r["period"] for r in results})
     return {
         "currency": found.currency,
         "results": results,

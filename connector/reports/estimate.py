@@ -41,8 +41,8 @@ from connector.reports.stored_book import (
     load_reps,
     stored_credits,
 )
-from connector.store.result_reads import CreditRow, DbSession, deal_credits, deals_by_id
-from connector.store.result_reads import rep_results as stored_results
+from connector.store.result_reads import CreditRow
+from connector.store.unit import OrgUnit
 
 ROLLUP = "rollup"
 OPEN, WON, LOST = "open", "won", "lost"
@@ -88,39 +88,38 @@ def deal_state(deal: Deal) -> str:
     return LOST if deal.is_closed else OPEN
 
 
-def deal_report(session: DbSession, *, org_id: str, deal_id: str, as_of: date) -> DealReport | None:
+def deal_report(unit: OrgUnit, *, deal_id: str, as_of: date) -> DealReport | None:
     """The deal's participants and what it pays them; None when the deal is not stored."""
-    payload = deals_by_id(session, org_id=org_id, ids=[deal_id]).get(deal_id)
-    doc = active_doc(session, org_id=org_id)
+    payload = unit.records.deals_by_id(ids=[deal_id]).get(deal_id)
+    doc = active_doc(unit)
     if payload is None:
         return None
     deal = as_deal(payload)
     state = deal_state(deal)
     owner = deal.owner_id
-    found = load_reps(session, org_id=org_id, ids=[owner]).get(owner) if owner else None
+    found = load_reps(unit, ids=[owner]).get(owner) if owner else None
     owner_name = found.name or owner if found is not None else None
     if doc is None:
         return DealReport(deal, state, as_of, "USD", (), ("no plan is active",), owner_name)
     if state == WON:
-        people, notes = _won(session, org_id=org_id, doc=doc, deal=deal)
+        people, notes = _won(unit, doc=doc, deal=deal)
     else:
-        people, notes = _hypothetical(session, org_id=org_id, doc=doc, deal=deal, as_of=as_of)
+        people, notes = _hypothetical(unit, doc=doc, deal=deal, as_of=as_of)
     currency = doc.plans[0].currency
     labels = {c.id: c.label for plan in doc.plans for c in plan.components}
     return DealReport(deal, state, as_of, currency, tuple(people), tuple(notes), owner_name, labels)
 
 
 def _stored_lines(
-    session: DbSession,
+    unit: OrgUnit,
     *,
-    org_id: str,
     rep_id: str,
     deal_id: str,
     periods: set[str],
     types: set[str],
 ) -> list[dict[str, Any]]:
     """The rep's stored lines of one deal and these credit types, each with its period."""
-    results = stored_results(session, org_id=org_id, rep_id=rep_id, periods=periods)
+    results = unit.results.rep_results(rep_id=rep_id, periods=periods)
     return [
         {**line, "period": res["period"]}
         for res in results
@@ -129,14 +128,12 @@ def _stored_lines(
     ]
 
 
-def _won(
-    session: DbSession, *, org_id: str, doc: PlanDoc, deal: Deal
-) -> tuple[list[Participant], list[str]]:
+def _won(unit: OrgUnit, *, doc: PlanDoc, deal: Deal) -> tuple[list[Participant], list[str]]:
     by_rep: dict[str, list[CreditRow]] = defaultdict(list)
-    for row in deal_credits(session, org_id=org_id, deal_id=deal.id):
+    for row in unit.results.deal_credits(deal_id=deal.id):
         if row.credit_type != ROLLUP or row.rep_id == deal.owner_id:
             by_rep[row.rep_id].append(row)
-    reps = load_reps(session, org_id=org_id, ids=by_rep)
+    reps = load_reps(unit, ids=by_rep)
     out = []
     for rep_id, mine in sorted(by_rep.items()):
         periods = {row.period for row in mine}
@@ -146,9 +143,7 @@ def _won(
             # A clawback lands in the period holding the cancel date.
             periods.add(period_of(deal.cancel_date, plan.period, plan.fiscal_year_start_month).name)
         types = {row.credit_type for row in mine}
-        lines = _stored_lines(
-            session, org_id=org_id, rep_id=rep_id, deal_id=deal.id, periods=periods, types=types
-        )
+        lines = _stored_lines(unit, rep_id=rep_id, deal_id=deal.id, periods=periods, types=types)
         out.append(
             Participant(
                 rep_id,
@@ -166,12 +161,12 @@ def _won(
 
 
 def _hypothetical(
-    session: DbSession, *, org_id: str, doc: PlanDoc, deal: Deal, as_of: date
+    unit: OrgUnit, *, doc: PlanDoc, deal: Deal, as_of: date
 ) -> tuple[list[Participant], list[str]]:
     state = deal_state(deal)
     # A lost deal is credited as won on its own date (to show its people, paying nothing).
     hypo = won_on(deal, as_of) if state == OPEN else dataclasses.replace(deal, is_won=True)
-    book = deal_book(session, org_id=org_id, doc=doc, deals=[hypo])
+    book = deal_book(unit, doc=doc, deals=[hypo])
     credits, unresolved = book.deal_credits(hypo)
     by_rep: dict[str, list[Credit]] = defaultdict(list)
     for credit in credits:
@@ -183,7 +178,7 @@ def _hypothetical(
         amount: Decimal = ZERO
         lines: tuple[dict[str, Any], ...] = ()
         if plan is not None and state == OPEN:
-            amount, lines = estimate_for(session, org_id=org_id, plan=plan, rep=rep, mine=mine)
+            amount, lines = estimate_for(unit, plan=plan, rep=rep, mine=mine)
         out.append(_participant(rep, mine, amount, lines))
     return out, [u.reason for u in unresolved]
 
@@ -204,14 +199,14 @@ def _participant(
 
 
 def estimate_for(
-    session: DbSession, *, org_id: str, plan: Plan, rep: Rep, mine: list[Credit]
+    unit: OrgUnit, *, plan: Plan, rep: Rep, mine: list[Credit]
 ) -> tuple[Decimal, tuple[dict[str, Any], ...]]:
     """What the hypothetical credits `mine` (one deal's) add to the rep's period gross."""
     if not {c.credit_type for c in mine} & counted_types(plan):
         return ZERO, ()  # e.g. a manager's own deal: the plan pays on rollup credit only
     period = mine[0].period
     names = [p.name for p in history_periods(plan, period)]
-    stored = stored_credits(session, org_id=org_id, rep_id=rep.id, plan=plan, periods=names)
+    stored = stored_credits(unit, rep_id=rep.id, plan=plan, periods=names)
     found = estimate_credits(plan, rep, stored.credits, mine)
     return found.amount, tuple({**line_dict(ln), "period": period.name} for ln in found.lines)
 

@@ -29,12 +29,7 @@ from connector.reports.stored_book import (
     plan_of,
     stored_credits,
 )
-from connector.store.mapping_versions import active_version
-from connector.store.result_reads import (
-    DbSession,
-    open_deals_of,
-    stored_writeback_values,
-)
+from connector.store.unit import OrgUnit
 
 # (org, mapping version id) -> where the owner's commission is written, e.g.
 # ("Opportunity", "Estimated_Commission__c"); a version's document never changes.
@@ -67,11 +62,11 @@ class Estimator:
         return sum((d.amount for d in self.deals), ZERO)
 
 
-def _commission_target(session: DbSession, org_id: str) -> tuple[str, str] | None:
-    row = active_version(session, org_id)
+def _commission_target(unit: OrgUnit) -> tuple[str, str] | None:
+    row = unit.mappings.active_version()
     if row is None:
         return None
-    key = (org_id, row.id)
+    key = (unit.org_id, row.id)
     if key not in _COMMISSION_TARGETS:
         target = row.load().writeback.get("deal_commission")
         _COMMISSION_TARGETS[key] = None if target is None else (target.object, target.field)
@@ -79,7 +74,7 @@ def _commission_target(session: DbSession, org_id: str) -> tuple[str, str] | Non
 
 
 def stored_commissions(
-    session: DbSession, *, org_id: str, deal_ids: Sequence[str], as_of: date
+    unit: OrgUnit, *, deal_ids: Sequence[str], as_of: date
 ) -> dict[str, Decimal]:
     """The owner's commission the sync computed for these deals as of `as_of` (where it did).
 
@@ -87,12 +82,12 @@ def stored_commissions(
     default), so a page can show it without recomputing; a deal last computed on another
     day is left out and must be estimated live.
     """
-    target = _commission_target(session, org_id)
+    target = _commission_target(unit)
     if target is None or not deal_ids:
         return {}
     object_name, field = target
-    values = stored_writeback_values(
-        session, org_id=org_id, object_name=object_name, record_ids=deal_ids, as_of=as_of
+    values = unit.results.stored_writeback_values(
+        object_name=object_name, record_ids=deal_ids, as_of=as_of
     )
     out: dict[str, Decimal] = {}
     for deal_id, fields in values.items():
@@ -103,9 +98,8 @@ def stored_commissions(
 
 
 def open_deal_estimates(
-    session: DbSession,
+    unit: OrgUnit,
     *,
-    org_id: str,
     rep_id: str,
     as_of: date,
     limit: int | None = None,
@@ -116,22 +110,20 @@ def open_deal_estimates(
     With `use_stored`, a deal whose estimate the sync already computed today is not
     recomputed (the same figure, read back).
     """
-    doc = active_doc(session, org_id=org_id)
-    found = plan_of(session, org_id=org_id, rep_id=rep_id)
+    doc = active_doc(unit)
+    found = plan_of(unit, rep_id=rep_id)
     rep, plan, currency = found.rep, found.plan, found.currency
-    payloads = open_deals_of(session, org_id=org_id, owner_id=rep_id)
+    payloads = unit.records.open_deals_of(owner_id=rep_id)
     count = len(payloads)
     deals = [as_deal(p) for p in payloads[:limit]]
     if doc is None or rep is None or plan is None or not deals:
         shown = tuple(OpenDeal(d, (), ZERO, False) for d in deals)
         return Estimator(plan, currency, as_of, shown, count)
     stored = (
-        stored_commissions(session, org_id=org_id, deal_ids=[d.id for d in deals], as_of=as_of)
-        if use_stored
-        else {}
+        stored_commissions(unit, deal_ids=[d.id for d in deals], as_of=as_of) if use_stored else {}
     )
     hypos = [won_on(d, as_of) for d in deals]
-    book = deal_book(session, org_id=org_id, doc=doc, deals=hypos)
+    book = deal_book(unit, doc=doc, deals=hypos)
     history: dict[str, StoredCredits] = {}
     baselines: Baselines = {}
     out = []
@@ -141,15 +133,14 @@ def open_deal_estimates(
         if deal.id in stored:
             amount = stored[deal.id]
         elif mine and {c.credit_type for c in mine} & counted_types(plan):
-            amount = _estimate(session, org_id, plan, rep, mine, history, baselines)
+            amount = _estimate(unit, plan, rep, mine, history, baselines)
         types = tuple(sorted({c.credit_type for c in mine}))
         out.append(OpenDeal(deal, types, amount, spiff_eligible(plan, deal)))
     return Estimator(plan, currency, as_of, tuple(out), count)
 
 
 def _estimate(
-    session: DbSession,
-    org_id: str,
+    unit: OrgUnit,
     plan: Plan,
     rep: Rep,
     mine: Sequence[Credit],
@@ -160,8 +151,6 @@ def _estimate(
     period = mine[0].period
     if period.name not in history:
         names = [p.name for p in history_periods(plan, period)]
-        history[period.name] = stored_credits(
-            session, org_id=org_id, rep_id=rep.id, plan=plan, periods=names
-        )
+        history[period.name] = stored_credits(unit, rep_id=rep.id, plan=plan, periods=names)
     current = history[period.name].credits
     return estimate_credits(plan, rep, current, mine, baselines=baselines).amount

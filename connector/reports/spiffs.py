@@ -27,8 +27,7 @@ from calc.plan import Plan, Spiff
 from calc.spiffs import credit_day, in_window, meets, spiffs_of
 from connector.reports.estimate import DealReport, owner_lines
 from connector.reports.stored_book import plan_of
-from connector.store.periods import locked_periods
-from connector.store.result_reads import DbSession, record_values, rep_results
+from connector.store.unit import OrgUnit
 from connector.sync.desired import spiff_status
 
 # The default mapping's target for the `spiff_status` result (docs/operations.md).
@@ -219,16 +218,14 @@ class DealSpiff:
     checks: tuple[SpiffCheck, ...]
 
 
-def deal_spiff(session: DbSession, *, org_id: str, report: DealReport) -> DealSpiff:
+def deal_spiff(unit: OrgUnit, *, report: DealReport) -> DealSpiff:
     """The SPIFF status of a deal for its owner and why (each SPIFF of the owner's plan)."""
     deal = report.deal
     owner = deal.owner_id
-    plan = plan_of(session, org_id=org_id, rep_id=owner).plan if owner else None
-    locked = frozenset(lock.period for lock in locked_periods(session, org_id=org_id))
+    plan = plan_of(unit, rep_id=owner).plan if owner else None
+    locked = frozenset(lock.period for lock in unit.periods.locked_periods())
     computed = spiff_status(deal, plan, owner_lines(report), locked=locked)
-    wanted, raw = record_values(
-        session, org_id=org_id, object_name="Opportunity", record_id=deal.id
-    )
+    wanted, raw = unit.records.record_values(object_name="Opportunity", record_id=deal.id)
     crm = None if raw is None else raw.get(STATUS_FIELD)
     status, source = computed, "calculated"
     if wanted is not None and wanted.get(STATUS_FIELD):
@@ -238,7 +235,7 @@ def deal_spiff(session: DbSession, *, org_id: str, report: DealReport) -> DealSp
     checks: list[SpiffCheck] = []
     if plan is not None and owner and spiffs_of(plan):
         names = {n for s in spiffs_of(plan) for n in window_periods(plan, s)}
-        results = rep_results(session, org_id=org_id, rep_id=owner, periods=names)
+        results = unit.results.rep_results(rep_id=owner, periods=names)
         me = next((p for p in report.participants if p.rep_id == owner), None)
         checks = deal_checks(
             plan,

@@ -22,14 +22,8 @@ from calc.plan import Plan, PlanDoc, Spiff, parse_plan_doc
 from connector.pull.codec import decode
 from connector.store.result_reads import (
     CreditRow,
-    DbSession,
-    deal_relations,
-    deals_by_id,
-    plan_checksum,
-    plan_document,
-    rep_credits,
-    reps_by_id,
 )
+from connector.store.unit import OrgUnit
 
 _DOCS: dict[str, PlanDoc] = {}
 _DOCS_LOCK = Lock()
@@ -37,16 +31,16 @@ _MAX_DOCS = 16
 MAX_CHAIN = 50  # a ManagerId chain deeper than this is a cycle in the org's data
 
 
-def active_doc(session: DbSession, *, org_id: str) -> PlanDoc | None:
+def active_doc(unit: OrgUnit) -> PlanDoc | None:
     """The org's active plan document, parsed once per version (cached by checksum)."""
-    checksum = plan_checksum(session, org_id=org_id)
+    checksum = unit.plans.plan_checksum()
     if checksum is None:
         return None
     with _DOCS_LOCK:
         doc = _DOCS.get(checksum)
     if doc is not None:
         return doc
-    found = plan_document(session, org_id=org_id)
+    found = unit.plans.plan_document()
     if found is None:
         return None
     doc = parse_plan_doc(found[1], source="active plan")
@@ -66,10 +60,10 @@ class RepPlan:
     currency: str
 
 
-def plan_of(session: DbSession, *, org_id: str, rep_id: str) -> RepPlan:
+def plan_of(unit: OrgUnit, *, rep_id: str) -> RepPlan:
     """The rep's record and plan from the active plan document."""
-    rep = load_reps(session, org_id=org_id, ids=[rep_id]).get(rep_id)
-    doc = active_doc(session, org_id=org_id)
+    rep = load_reps(unit, ids=[rep_id]).get(rep_id)
+    doc = active_doc(unit)
     plan = doc.plan(rep.plan_id) if doc is not None and rep is not None and rep.plan_id else None
     currency = plan.currency if plan else (doc.plans[0].currency if doc else "USD")
     return RepPlan(rep, plan, currency)
@@ -80,9 +74,9 @@ def as_deal(payload: dict[str, Any]) -> Deal:
     return cast(Deal, decode("deal", payload))
 
 
-def load_reps(session: DbSession, *, org_id: str, ids: Iterable[str]) -> dict[str, Rep]:
+def load_reps(unit: OrgUnit, *, ids: Iterable[str]) -> dict[str, Rep]:
     """Live reps among `ids` as calc Reps."""
-    rows = reps_by_id(session, org_id=org_id, ids=ids)
+    rows = unit.records.reps_by_id(ids=ids)
     return {rep_id: cast(Rep, decode("rep", payload)) for rep_id, payload in rows.items()}
 
 
@@ -144,51 +138,48 @@ def rebuild_credits(rows: Iterable[CreditRow], deals: dict[str, Deal], plan: Pla
 
 
 def stored_credits(
-    session: DbSession,
+    unit: OrgUnit,
     *,
-    org_id: str,
     rep_id: str,
     plan: Plan,
     periods: Collection[str],
 ) -> StoredCredits:
     """A rep's stored credits of these periods (only the types the plan counts)."""
-    rows = rep_credits(
-        session, org_id=org_id, rep_id=rep_id, periods=periods, credit_types=counted_types(plan)
+    rows = unit.results.rep_credits(
+        rep_id=rep_id, periods=periods, credit_types=counted_types(plan)
     )
-    payloads = deals_by_id(session, org_id=org_id, ids={r.deal_id for r in rows})
+    payloads = unit.records.deals_by_id(ids={r.deal_id for r in rows})
     deals = {deal_id: as_deal(p) for deal_id, p in payloads.items()}
     return StoredCredits(rebuild_credits(rows, deals, plan), deals)
 
 
-def with_managers(
-    session: DbSession, *, org_id: str, reps: dict[str, Rep], levels: int | None
-) -> dict[str, Rep]:
+def with_managers(unit: OrgUnit, *, reps: dict[str, Rep], levels: int | None) -> dict[str, Rep]:
     """`reps` plus everyone up their ManagerId chains (`levels` up; None: all the way)."""
     out = dict(reps)
     wanted = {r.manager_id for r in reps.values() if r.manager_id} - set(out)
     for _ in range(MAX_CHAIN if levels is None else levels):
         if not wanted:
             break
-        found = load_reps(session, org_id=org_id, ids=wanted)
+        found = load_reps(unit, ids=wanted)
         out.update(found)
         wanted = {r.manager_id for r in found.values() if r.manager_id} - set(out)
     return out
 
 
-def deal_book(session: DbSession, *, org_id: str, doc: PlanDoc, deals: list[Deal]) -> Book:
+def deal_book(unit: OrgUnit, *, doc: PlanDoc, deals: list[Deal]) -> Book:
     """A Book of these deals: their splits, team and people, and the people's managers.
 
     The managers are there so that rollup credit comes out as the sync computes it (a
     manager who owns a deal that their reports split gets rollup credit on it).
     """
-    split_rows, team_rows = deal_relations(session, org_id=org_id, deal_ids=[d.id for d in deals])
+    split_rows, team_rows = unit.records.deal_relations(deal_ids=[d.id for d in deals])
     splits = [cast(Split, decode("split", p)) for p in split_rows]
     team = [cast(TeamMember, decode("team_member", p)) for p in team_rows]
     people = {d.owner_id for d in deals if d.owner_id}
     people |= {s.rep_id for s in splits} | {m.rep_id for m in team}
-    reps = load_reps(session, org_id=org_id, ids=people)
+    reps = load_reps(unit, ids=people)
     rollup = doc.crediting.rollup
     if rollup is not None:
         levels = rollup.levels if isinstance(rollup.levels, int) else None
-        reps = with_managers(session, org_id=org_id, reps=reps, levels=levels)
+        reps = with_managers(unit, reps=reps, levels=levels)
     return Book(doc, reps.values(), deals, splits, team)

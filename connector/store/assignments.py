@@ -163,8 +163,12 @@ def correct_effective_from(
 ) -> RepAssignment:
     """Move one row's start; KeyError if there is no such row, BadEffectiveDate if the date
     does not fall strictly between the rep's previous and next starts."""
-    row = session.get(RepAssignment, assignment_id)
-    if row is None or row.org_id != org_id:
+    row = session.scalar(
+        select(RepAssignment).where(
+            RepAssignment.org_id == org_id, RepAssignment.id == assignment_id
+        )
+    )
+    if row is None:
         raise KeyError(assignment_id)
     if row.effective_from is None:
         raise BadEffectiveDate("the first assignment of a rep is in force since ever")

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import String, delete, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from connector.store.base import Base, UtcDateTime
 from connector.store.models import ORG_ID
@@ -67,54 +67,49 @@ def _take_over_dead(
 
 
 def try_acquire(
-    sessions: sessionmaker[Session], *, org_id: str, holder: str, now: datetime, ttl: timedelta
+    session: Session, *, org_id: str, holder: str, now: datetime, ttl: timedelta
 ) -> bool:
-    """Take the org's lease if it is free, expired or already ours; True when we hold it."""
-    with sessions() as session:
-        taken = session.execute(
-            update(SyncLease)
-            .where(
-                SyncLease.org_id == org_id,
-                (SyncLease.expires_at <= now) | (SyncLease.holder == holder),
-            )
-            .values(holder=holder, acquired_at=now, expires_at=now + ttl)
+    """Take the org's lease if it is free, expired or already ours; True when we hold it.
+
+    The lease commits its own short transaction: other processes must see it at once."""
+    taken = session.execute(
+        update(SyncLease)
+        .where(
+            SyncLease.org_id == org_id,
+            (SyncLease.expires_at <= now) | (SyncLease.holder == holder),
         )
-        if taken.rowcount == 1:  # type: ignore[attr-defined]
-            session.commit()
-            return True
-        current = session.get(SyncLease, org_id)
-        if current is not None:
-            if holder_is_dead_here(current.holder):
-                return _take_over_dead(session, current, holder=holder, now=now, ttl=ttl)
-            session.rollback()
-            return False
-        session.add(SyncLease(org_id=org_id, holder=holder, acquired_at=now, expires_at=now + ttl))
-        try:
-            session.commit()
-        except IntegrityError:  # another process inserted the first lease row a moment earlier
-            session.rollback()
-            return False
+        .values(holder=holder, acquired_at=now, expires_at=now + ttl)
+    )
+    if taken.rowcount == 1:  # type: ignore[attr-defined]
+        session.commit()
         return True
-
-
-def renew(
-    sessions: sessionmaker[Session], *, org_id: str, holder: str, now: datetime, ttl: timedelta
-) -> bool:
-    """Extend our lease; False means we lost it (it expired and someone else took it)."""
-    with sessions() as session:
-        result = session.execute(
-            update(SyncLease)
-            .where(SyncLease.org_id == org_id, SyncLease.holder == holder)
-            .values(expires_at=now + ttl)
-        )
+    current = session.get(SyncLease, org_id)
+    if current is not None:
+        if holder_is_dead_here(current.holder):
+            return _take_over_dead(session, current, holder=holder, now=now, ttl=ttl)
+        session.rollback()
+        return False
+    session.add(SyncLease(org_id=org_id, holder=holder, acquired_at=now, expires_at=now + ttl))
+    try:
         session.commit()
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    except IntegrityError:  # another process inserted the first lease row a moment earlier
+        session.rollback()
+        return False
+    return True
 
 
-def release(sessions: sessionmaker[Session], *, org_id: str, holder: str) -> None:
-    """Give the lease up (only if we still hold it)."""
-    with sessions() as session:
-        session.execute(
-            delete(SyncLease).where(SyncLease.org_id == org_id, SyncLease.holder == holder)
-        )
-        session.commit()
+def renew(session: Session, *, org_id: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+    """Extend our lease (committed); False means we lost it (it expired and someone took it)."""
+    result = session.execute(
+        update(SyncLease)
+        .where(SyncLease.org_id == org_id, SyncLease.holder == holder)
+        .values(expires_at=now + ttl)
+    )
+    session.commit()
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def release(session: Session, *, org_id: str, holder: str) -> None:
+    """Give the lease up (only if we still hold it); committed."""
+    session.execute(delete(SyncLease).where(SyncLease.org_id == org_id, SyncLease.holder == holder))
+    session.commit()

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import Index, Integer, String, delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from connector.salesforce.ids import ORG_PREFIX, InvalidId, normalize_id, same_id
 from connector.salesforce.origins import MAX_ORIGIN, https_origin
@@ -32,26 +32,26 @@ class OrgHost(Base):
     learned_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-def remember_host(sessions: sessionmaker[Session], *, org_id: str, url: str, now: datetime) -> None:
+def remember_host(session: Session, *, org_id: str, url: str, now: datetime) -> None:
     """Record the org's instance URL from an integration login, replacing the one learned
-    before (a host the org has left is no longer trusted); committed."""
+    before (a host the org has left is no longer trusted). Call it in a unit of its own:
+    losing a race to another process rolls the unit back."""
     origin = https_origin(url)
     if origin is None:
         return
-    with sessions() as session:
-        session.execute(delete(OrgHost).where(OrgHost.org_id == org_id, OrgHost.origin != origin))
-        found = session.scalars(
-            select(OrgHost).where(OrgHost.org_id == org_id, OrgHost.origin == origin)
-        ).first()
-        if found is None:
-            session.add(OrgHost(org_id=org_id, origin=origin, learned_at=now))
-        else:
-            found.learned_at = now
-        try:
-            session.commit()
-        except IntegrityError:
-            # Another process recorded the same origin first.
-            session.rollback()
+    session.execute(delete(OrgHost).where(OrgHost.org_id == org_id, OrgHost.origin != origin))
+    found = session.scalars(
+        select(OrgHost).where(OrgHost.org_id == org_id, OrgHost.origin == origin)
+    ).first()
+    if found is None:
+        session.add(OrgHost(org_id=org_id, origin=origin, learned_at=now))
+    else:
+        found.learned_at = now
+    try:
+        session.flush()
+    except IntegrityError:
+        # Another process recorded the same origin first.
+        session.rollback()
 
 
 def org_hosts(session: Session, *, org_id: str) -> set[str]:

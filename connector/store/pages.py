@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from connector.store.canonical import CANONICAL_TABLES, KEY_COLUMNS
 from connector.store.models import RawRecord, RecordIssue, SyncRun, Watermark
@@ -24,28 +24,27 @@ from connector.store.repositories import (
 
 
 def commit_page(
-    sessions: sessionmaker[Session],
+    session: Session,
+    *,
     org_id: str,
     page: PageWrite,
-    *,
     run_id: int,
     mapping_version_id: int | None,
     usage: RunUsage,
     now: datetime,
 ) -> None:
-    """Store a page and advance its object's watermark, all or nothing."""
-    with sessions() as session, session.begin():
-        _write_raw(session, org_id, page, run_id=run_id, now=now)
-        _write_canonical(session, org_id, page, run_id=run_id, version=mapping_version_id, now=now)
-        _write_issues(session, org_id, page, run_id=run_id, now=now)
-        if page.watermark is not None:
-            _advance(session, org_id, page.object_name, page.watermark, run_id=run_id, now=now)
-        session.execute(
-            update(SyncRun)
-            .where(SyncRun.id == run_id)
-            .values(api_calls=usage.calls, api_usage=usage.used, api_limit=usage.limit,
-                    heartbeat_at=now)
-        )  # fmt: skip
+    """Store a page and advance its object's watermark (the unit commits it all or nothing)."""
+    _write_raw(session, org_id, page, run_id=run_id, now=now)
+    _write_canonical(session, org_id, page, run_id=run_id, version=mapping_version_id, now=now)
+    _write_issues(session, org_id, page, run_id=run_id, now=now)
+    if page.watermark is not None:
+        _advance(session, org_id, page.object_name, page.watermark, run_id=run_id, now=now)
+    session.execute(
+        update(SyncRun)
+        .where(SyncRun.org_id == org_id, SyncRun.id == run_id)
+        .values(api_calls=usage.calls, api_usage=usage.used, api_limit=usage.limit,
+                heartbeat_at=now)
+    )  # fmt: skip
 
 
 def _existing(
@@ -213,24 +212,23 @@ def _advance(
 
 
 def vanished_candidates(
-    sessions: sessionmaker[Session], org_id: str, object_name: str, *, run_id: int, before: datetime
+    session: Session, *, org_id: str, object_name: str, run_id: int, before: datetime
 ) -> list[str]:
     """Live raw records a full pull of this run did not see (modified before `before`)."""
-    with sessions() as session:
-        query = select(RawRecord.record_id).where(
-            RawRecord.org_id == org_id,
-            RawRecord.object_name == object_name,
-            RawRecord.is_deleted.is_(False),
-            RawRecord.system_modstamp < before,
-            (RawRecord.last_run_id != run_id) | RawRecord.last_run_id.is_(None),
-        )
-        return list(session.scalars(query))
+    query = select(RawRecord.record_id).where(
+        RawRecord.org_id == org_id,
+        RawRecord.object_name == object_name,
+        RawRecord.is_deleted.is_(False),
+        RawRecord.system_modstamp < before,
+        (RawRecord.last_run_id != run_id) | RawRecord.last_run_id.is_(None),
+    )
+    return list(session.scalars(query))
 
 
 def mark_vanished(
-    sessions: sessionmaker[Session],
-    org_id: str,
+    session: Session,
     *,
+    org_id: str,
     object_name: str,
     kind: str,
     ids: Sequence[str],
@@ -239,20 +237,19 @@ def mark_vanished(
 ) -> None:
     """Records gone from Salesforce altogether (hard delete, emptied recycle bin): deleted."""
     model = CANONICAL_TABLES.get(kind)
-    with sessions() as session, session.begin():
-        for chunk in chunks(list(ids)):
-            session.execute(
-                update(RawRecord)
-                .where(
-                    RawRecord.org_id == org_id,
-                    RawRecord.object_name == object_name,
-                    RawRecord.record_id.in_(chunk),
-                )
-                .values(is_deleted=True, last_run_id=run_id, updated_at=now)
+    for chunk in chunks(list(ids)):
+        session.execute(
+            update(RawRecord)
+            .where(
+                RawRecord.org_id == org_id,
+                RawRecord.object_name == object_name,
+                RawRecord.record_id.in_(chunk),
             )
-            if model is not None:
-                session.execute(
-                    update(model)
-                    .where(model.org_id == org_id, model.id.in_(chunk))
-                    .values(deleted=True, changed_run_id=run_id, updated_at=now)
-                )
+            .values(is_deleted=True, last_run_id=run_id, updated_at=now)
+        )
+        if model is not None:
+            session.execute(
+                update(model)
+                .where(model.org_id == org_id, model.id.in_(chunk))
+                .values(deleted=True, changed_run_id=run_id, updated_at=now)
+            )

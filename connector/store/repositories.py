@@ -1,8 +1,8 @@
 """Repositories: sync runs, watermarks, raw records, record issues and canonical records.
 
-The pull talks to the store only through these functions and plain dataclasses, so nothing
-outside `connector/store/` touches SQLAlchemy. Each pulled page is written by `commit_page`
-in one transaction: raw records, canonical records, issues, run usage and the watermark.
+Code outside `connector/store/` reaches these through the org-scoped unit of work
+(`connector/store/unit.py`) and plain dataclasses, so nothing there touches SQLAlchemy or
+passes an org id. Every function takes the unit's Session and its org and never commits.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
 
 
 def create_run(
-    sessions: sessionmaker[Session],
+    session: Session,
     *,
     org_id: str,
     mode: str,
@@ -119,30 +119,28 @@ def create_run(
     dry_run: bool = False,
 ) -> int:
     """A queued SyncRun; returns its id."""
-    with sessions() as session:
-        run = SyncRun.queued(
-            org_id=org_id, mode=mode, now=now, requested_by=requested_by, dry_run=dry_run
-        )
-        session.add(run)
-        session.commit()
-        return run.id
+    run = SyncRun.queued(
+        org_id=org_id, mode=mode, now=now, requested_by=requested_by, dry_run=dry_run
+    )
+    session.add(run)
+    session.flush()
+    return run.id
 
 
-def start_run(sessions: sessionmaker[Session], run_id: int, *, now: datetime) -> None:
+def start_run(session: Session, *, org_id: str, run_id: int, now: datetime) -> None:
     """Mark a run running."""
-    with sessions() as session:
-        session.execute(
-            update(SyncRun)
-            .where(SyncRun.id == run_id)
-            .values(status="running", started_at=now, heartbeat_at=now)
-        )
-        session.commit()
+    session.execute(
+        update(SyncRun)
+        .where(SyncRun.org_id == org_id, SyncRun.id == run_id)
+        .values(status="running", started_at=now, heartbeat_at=now)
+    )
 
 
 def finish_run(
-    sessions: sessionmaker[Session],
-    run_id: int,
+    session: Session,
     *,
+    org_id: str,
+    run_id: int,
     status: str,
     now: datetime,
     counts: Mapping[str, Any],
@@ -150,87 +148,81 @@ def finish_run(
     error: str | None = None,
 ) -> None:
     """Finish a run with its status, counts, API usage, duration and error."""
-    with sessions() as session:
-        run = session.get(SyncRun, run_id)
-        if run is None:
-            raise LookupError(f"no sync run {run_id}")
-        started = run.started_at or run.requested_at
-        run.status = status
-        run.finished_at = now
-        run.heartbeat_at = now
-        run.counts = dict(counts)
-        run.api_calls = usage.calls
-        run.api_usage = usage.used
-        run.api_limit = usage.limit
-        run.duration_ms = max(0, int((now - started).total_seconds() * 1000))
-        run.error = error
-        session.commit()
+    run = get_run(session, org_id=org_id, run_id=run_id)
+    if run is None:
+        raise LookupError(f"no sync run {run_id}")
+    started = run.started_at or run.requested_at
+    run.status = status
+    run.finished_at = now
+    run.heartbeat_at = now
+    run.counts = dict(counts)
+    run.api_calls = usage.calls
+    run.api_usage = usage.used
+    run.api_limit = usage.limit
+    run.duration_ms = max(0, int((now - started).total_seconds() * 1000))
+    run.error = error
 
 
-def get_run(sessions: sessionmaker[Session], run_id: int) -> SyncRun | None:
-    """One run by id."""
-    with sessions() as session:
-        return session.get(SyncRun, run_id)
+def get_run(session: Session, *, org_id: str, run_id: int) -> SyncRun | None:
+    """One run of the org by id."""
+    return session.scalars(
+        select(SyncRun).where(SyncRun.org_id == org_id, SyncRun.id == run_id)
+    ).first()
 
 
-def list_runs(sessions: sessionmaker[Session], org_id: str, *, limit: int = 50) -> list[SyncRun]:
+def list_runs(session: Session, *, org_id: str, limit: int = 50) -> list[SyncRun]:
     """The org's most recent runs, newest first."""
-    with sessions() as session:
-        query = (
-            select(SyncRun)
-            .where(SyncRun.org_id == org_id)
-            .order_by(SyncRun.requested_at.desc(), SyncRun.id.desc())
-            .limit(limit)
-        )
-        return list(session.scalars(query))
+    query = (
+        select(SyncRun)
+        .where(SyncRun.org_id == org_id)
+        .order_by(SyncRun.requested_at.desc(), SyncRun.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
 
 
 def fail_interrupted_runs(
-    sessions: sessionmaker[Session], org_id: str, *, now: datetime, keep: int | None = None
+    session: Session, *, org_id: str, now: datetime, keep: int | None = None
 ) -> int:
     """Runs left `running` by a process that died become `failed` (call under the lease)."""
-    with sessions() as session:
-        query = update(SyncRun).where(SyncRun.org_id == org_id, SyncRun.status == "running")
-        if keep is not None:
-            query = query.where(SyncRun.id != keep)
-        result = session.execute(
-            query.values(status="failed", finished_at=now, error="interrupted (process ended)")
-        )
-        session.commit()
-        return int(result.rowcount)  # type: ignore[attr-defined]
+    query = update(SyncRun).where(SyncRun.org_id == org_id, SyncRun.status == "running")
+    if keep is not None:
+        query = query.where(SyncRun.id != keep)
+    result = session.execute(
+        query.values(status="failed", finished_at=now, error="interrupted (process ended)")
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 # --- watermarks and raw records -------------------------------------------------------
 
 
-def load_watermarks(sessions: sessionmaker[Session], org_id: str) -> dict[str, WatermarkState]:
+def load_watermarks(session: Session, *, org_id: str) -> dict[str, WatermarkState]:
     """Every object's watermark for the org."""
-    with sessions() as session:
-        rows = session.scalars(select(Watermark).where(Watermark.org_id == org_id))
-        return {w.object_name: WatermarkState(w.modstamp, w.last_id) for w in rows}
+    rows = session.scalars(select(Watermark).where(Watermark.org_id == org_id))
+    return {w.object_name: WatermarkState(w.modstamp, w.last_id) for w in rows}
 
 
 def stored_states(
-    sessions: sessionmaker[Session], org_id: str, object_name: str, ids: Sequence[str]
+    session: Session, *, org_id: str, object_name: str, ids: Sequence[str]
 ) -> dict[str, StoredState]:
     """The stored modstamp, input hash and deleted flag of these raw records."""
     found: dict[str, StoredState] = {}
-    with sessions() as session:
-        for chunk in chunks(ids):
-            rows = session.execute(
-                select(
-                    RawRecord.record_id,
-                    RawRecord.system_modstamp,
-                    RawRecord.input_hash,
-                    RawRecord.is_deleted,
-                ).where(
-                    RawRecord.org_id == org_id,
-                    RawRecord.object_name == object_name,
-                    RawRecord.record_id.in_(chunk),
-                )
+    for chunk in chunks(ids):
+        rows = session.execute(
+            select(
+                RawRecord.record_id,
+                RawRecord.system_modstamp,
+                RawRecord.input_hash,
+                RawRecord.is_deleted,
+            ).where(
+                RawRecord.org_id == org_id,
+                RawRecord.object_name == object_name,
+                RawRecord.record_id.in_(chunk),
             )
-            for record_id, modstamp, input_hash, is_deleted in rows:
-                found[record_id] = StoredState(modstamp, input_hash, is_deleted)
+        )
+        for record_id, modstamp, input_hash, is_deleted in rows:
+            found[record_id] = StoredState(modstamp, input_hash, is_deleted)
     return found
 
 
@@ -248,48 +240,38 @@ class StoredCanonical:
 
 
 def load_canonical(
-    sessions: sessionmaker[Session],
+    session: Session,
+    *,
     org_id: str,
     kind: str,
-    *,
     ids: Sequence[str] | None = None,
     include_deleted: bool = False,
 ) -> dict[str, StoredCanonical]:
     """Canonical records of one kind (rep, deal, split, team_member), by id."""
     model = CANONICAL_TABLES[kind]
     found: dict[str, StoredCanonical] = {}
-    with sessions() as session:
-        for chunk in [None] if ids is None else list(chunks(ids)):
-            query = select(model).where(model.org_id == org_id)
-            if chunk is not None:
-                query = query.where(model.id.in_(chunk))
-            if not include_deleted:
-                query = query.where(model.deleted.is_(False))
-            for row in session.scalars(query):
-                found[row.id] = StoredCanonical(
-                    row.id, row.payload, row.deleted, row.changed_run_id
-                )
+    for chunk in [None] if ids is None else list(chunks(ids)):
+        query = select(model).where(model.org_id == org_id)
+        if chunk is not None:
+            query = query.where(model.id.in_(chunk))
+        if not include_deleted:
+            query = query.where(model.deleted.is_(False))
+        for row in session.scalars(query):
+            found[row.id] = StoredCanonical(row.id, row.payload, row.deleted, row.changed_run_id)
     return found
 
 
-def open_issues(
-    sessions: sessionmaker[Session], org_id: str, *, stage: str | None = None
-) -> list[RecordIssue]:
+def open_issues(session: Session, *, org_id: str, stage: str | None = None) -> list[RecordIssue]:
     """Open record issues of the org, oldest first."""
-    with sessions() as session:
-        query = select(RecordIssue).where(
-            RecordIssue.org_id == org_id, RecordIssue.status == "open"
-        )
-        if stage is not None:
-            query = query.where(RecordIssue.stage == stage)
-        return list(session.scalars(query.order_by(RecordIssue.id)))
+    query = select(RecordIssue).where(RecordIssue.org_id == org_id, RecordIssue.status == "open")
+    if stage is not None:
+        query = query.where(RecordIssue.stage == stage)
+    return list(session.scalars(query.order_by(RecordIssue.id)))
 
 
 def load_active_mapping(
-    sessions: sessionmaker[Session], org_id: str, *, now: datetime
+    session: Session, *, org_id: str, now: datetime
 ) -> tuple[int, MappingDocument]:
     """The org's active mapping version id and document (the default seeds version 1)."""
-    with sessions() as session:
-        version = ensure_active(session, org_id, now=now)
-        session.commit()
-        return version.id, version.load()
+    version = ensure_active(session, org_id, now=now)
+    return version.id, version.load()

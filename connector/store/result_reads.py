@@ -26,9 +26,6 @@ from connector.store.plans import PlanVersion, active_plan
 from connector.store.repositories import chunks
 from connector.store.results import CalcRun, PeriodResult, StoredCredit, WritebackValue
 
-# The session type, for code outside the store that must not import SQLAlchemy.
-DbSession = Session
-
 
 @dataclass(frozen=True, slots=True)
 class CreditRow:

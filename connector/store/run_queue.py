@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from connector.store.models import SyncRun
 
@@ -35,29 +35,24 @@ def enqueue(
     return run
 
 
-def claim_next(
-    sessions: sessionmaker[Session], *, org_id: str, now: datetime
-) -> tuple[int, str] | None:
+def claim_next(session: Session, *, org_id: str, now: datetime) -> tuple[int, str] | None:
     """Mark the oldest queued run of the org running; its (id, mode), or None if none waits."""
-    with sessions() as session:
-        candidate = session.scalars(
-            select(SyncRun)
-            .where(SyncRun.org_id == org_id, SyncRun.status == "queued")
-            .order_by(SyncRun.id)
-        ).first()
-        if candidate is None:
-            return None
-        run_id, mode = candidate.id, candidate.mode
-        claimed = session.execute(
-            update(SyncRun)
-            .where(SyncRun.id == run_id, SyncRun.status == "queued")
-            .values(status="running", started_at=now, heartbeat_at=now)
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            session.rollback()
-            return None
-        session.commit()
-        return run_id, mode
+    candidate = session.scalars(
+        select(SyncRun)
+        .where(SyncRun.org_id == org_id, SyncRun.status == "queued")
+        .order_by(SyncRun.id)
+    ).first()
+    if candidate is None:
+        return None
+    run_id, mode = candidate.id, candidate.mode
+    claimed = session.execute(
+        update(SyncRun)
+        .where(SyncRun.org_id == org_id, SyncRun.id == run_id, SyncRun.status == "queued")
+        .values(status="running", started_at=now, heartbeat_at=now)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return run_id, mode
 
 
 def queued_count(session: Session, *, org_id: str) -> int:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from connector.store.models import RecordIssue, SyncRun
 from connector.store.repositories import chunks
@@ -210,7 +210,7 @@ def repend_writeback(session: Session, *, org_id: str, issue_ids: Sequence[int] 
 
 
 def record_progress(
-    sessions: sessionmaker[Session],
+    session: Session,
     *,
     org_id: str,
     run_id: int | None,
@@ -218,13 +218,11 @@ def record_progress(
     now: datetime,
 ) -> None:
     """Store a running run's progress in its counts (run None: the org's running run)."""
-    with sessions() as session:
-        query = select(SyncRun).where(SyncRun.org_id == org_id, SyncRun.status == "running")
-        if run_id is not None:
-            query = query.where(SyncRun.id == run_id)
-        row = session.scalars(query.order_by(SyncRun.id.desc()).limit(1)).first()
-        if row is None:
-            return
-        row.counts = {**(row.counts or {}), "progress": dict(progress)}
-        row.heartbeat_at = now
-        session.commit()
+    query = select(SyncRun).where(SyncRun.org_id == org_id, SyncRun.status == "running")
+    if run_id is not None:
+        query = query.where(SyncRun.id == run_id)
+    row = session.scalars(query.order_by(SyncRun.id.desc()).limit(1)).first()
+    if row is None:
+        return
+    row.counts = {**(row.counts or {}), "progress": dict(progress)}
+    row.heartbeat_at = now

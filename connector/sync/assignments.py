@@ -15,8 +15,8 @@ from decimal import Decimal
 
 from calc.assignments import with_assignments
 from calc.model import Assignment, Rep
-from connector.store.assignments import NewAssignment, RepAssignment, history, record
-from connector.store.results import SessionFactory
+from connector.store.assignments import NewAssignment, RepAssignment
+from connector.store.unit import OrgUnit
 
 ONE_DAY = timedelta(days=1)
 Values = tuple[str | None, str | None, Decimal | None, Decimal | None]
@@ -106,29 +106,16 @@ def with_history(reps: Sequence[Rep], known: Mapping[str, Sequence[RepAssignment
 
 
 def keep_history(
-    sessions: SessionFactory,
-    *,
-    org_id: str,
-    reps: Sequence[Rep],
-    seen_on: date,
-    run_id: int | None,
-    now: datetime,
+    unit: OrgUnit, *, reps: Sequence[Rep], seen_on: date, run_id: int | None, now: datetime
 ) -> list[Rep]:
-    """Store what changed since the last sighting (one transaction), then return the reps
-    with their whole history as assignments, ready for the Book."""
-    with sessions() as session:
-        known = history(session, org_id=org_id)
-        add, overwrite = observe(known, reps, seen_on=seen_on)
-        if add or overwrite:
-            record(
-                session,
-                org_id=org_id,
-                rows=add,
-                replace=overwrite,
-                seen_on=seen_on,
-                run_id=run_id,
-                now=now,
-            )
-            session.commit()
-            known = history(session, org_id=org_id)
-        return with_history(reps, known)
+    """Store what changed since the last sighting (committed in the unit), then return the
+    reps with their whole history as assignments, ready for the Book."""
+    known = unit.assignments.history()
+    add, overwrite = observe(known, reps, seen_on=seen_on)
+    if add or overwrite:
+        unit.assignments.record(
+            rows=add, replace=overwrite, seen_on=seen_on, run_id=run_id, now=now
+        )
+        unit.commit()
+        known = unit.assignments.history()
+    return with_history(reps, known)

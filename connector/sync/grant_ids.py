@@ -17,7 +17,7 @@ from connector.errors import ConnectorError
 from connector.salesforce.gateway import Gateway
 from connector.salesforce.soql import names_query
 from connector.store.repositories import SessionFactory
-from connector.store.roles import bind_names, grants
+from connector.store.unit import OrgUnit
 
 log = logging.getLogger(__name__)
 # Where each kind of holder lives, and the field that holds its (unique) name.
@@ -45,9 +45,9 @@ def pin_grant_names(
     gateway: Gateway, sessions: SessionFactory, *, org_id: str, now: datetime
 ) -> int:
     """Turn the org's name grants into id grants where the org names one holder; how many."""
-    with sessions() as session:
+    with OrgUnit(sessions, org_id) as unit:
         pending: dict[str, set[str]] = defaultdict(set)
-        for grant in grants(session, org_id=org_id):
+        for grant in unit.roles.grants():
             if grant.match == "name" and grant.principal_kind in _SOURCES:
                 pending[grant.principal_kind].add(grant.principal)
     if not pending:
@@ -62,7 +62,7 @@ def pin_grant_names(
         return 0
     if not found:
         return 0
-    with sessions() as session:
-        changed = bind_names(session, org_id=org_id, ids=found, now=now)
-        session.commit()
+    with OrgUnit(sessions, org_id) as unit:
+        changed = unit.roles.bind_names(ids=found, now=now)
+        unit.commit()
     return changed

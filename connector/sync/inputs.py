@@ -18,9 +18,8 @@ from typing import Any
 from calc.model import Deal, Rep, Split, TeamMember
 from connector.errors import RetriableError
 from connector.pull.codec import decode
-from connector.store.lease import release, renew, try_acquire
-from connector.store.repositories import load_canonical
 from connector.store.results import SessionFactory
+from connector.store.unit import OrgLease, OrgUnit
 from connector.sync.scope import Changes, changes_from
 
 log = logging.getLogger("quotaflow.sync")
@@ -41,13 +40,13 @@ class Inputs:
     changes: Changes
 
 
-def load_inputs(sessions: SessionFactory, *, org_id: str, changed_in: set[int] | None) -> Inputs:
+def load_inputs(unit: OrgUnit, *, changed_in: set[int] | None) -> Inputs:
     """Every canonical record; changed = changed by one of the runs `changed_in` (None: all)."""
     live: dict[str, list[Any]] = {}
     changed: dict[str, set[str]] = {}
     deal_of: dict[str, dict[str, str]] = {"split": {}, "team_member": {}}
     for kind in ("rep", "deal", "split", "team_member"):
-        rows = load_canonical(sessions, org_id, kind, include_deleted=True)
+        rows = unit.records.load_canonical(kind=kind, include_deleted=True)
         live[kind] = []
         changed[kind] = set()
         for row in rows.values():
@@ -88,9 +87,8 @@ class Lease:
 
     def confirm(self) -> None:
         """Renew now (a long SQLite transaction can delay the background renewal)."""
-        if not try_acquire(
-            self.sessions, org_id=self.org_id, holder=self.holder, now=self.clock(), ttl=self.ttl
-        ):
+        lease = OrgLease(self.sessions, self.org_id)
+        if not lease.try_acquire(holder=self.holder, now=self.clock(), ttl=self.ttl):
             raise LeaseLost(f"the sync lease of org {self.org_id} was taken by another process")
 
 
@@ -106,7 +104,8 @@ def held_lease(
 ) -> Iterator[Lease]:
     """Hold the org's run lease for the block, renewing it in the background; SyncBusy if taken."""
     deadline = time.monotonic() + wait_seconds
-    while not try_acquire(sessions, org_id=org_id, holder=holder, now=clock(), ttl=ttl):
+    lease = OrgLease(sessions, org_id)
+    while not lease.try_acquire(holder=holder, now=clock(), ttl=ttl):
         if time.monotonic() >= deadline:
             raise SyncBusy(f"another sync of org {org_id} is running; this request joins it")
         time.sleep(0.5)
@@ -116,7 +115,7 @@ def held_lease(
         # Renew well before expiry, so a long write-back never loses the lease.
         while not stop.wait(ttl.total_seconds() / 3):
             try:
-                if not renew(sessions, org_id=org_id, holder=holder, now=clock(), ttl=ttl):
+                if not lease.renew(holder=holder, now=clock(), ttl=ttl):
                     log.error("org %s: the sync lease was lost to another holder", org_id)
             except Exception:  # a database hiccup: try again at the next renewal
                 log.exception("org %s: renewing the sync lease failed", org_id)
@@ -128,4 +127,4 @@ def held_lease(
     finally:
         stop.set()
         thread.join(timeout=5)
-        release(sessions, org_id=org_id, holder=holder)
+        lease.release(holder=holder)

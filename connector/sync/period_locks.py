@@ -12,9 +12,9 @@ from collections.abc import Collection
 from datetime import date, datetime
 
 from calc.periods import PeriodKind, period_of
-from connector.store.periods import PeriodLock, lock_period
-from connector.store.result_reads import DbSession as Session
+from connector.store.periods import PeriodLock
 from connector.store.results import SessionFactory
+from connector.store.unit import OrgUnit
 
 _NAME = re.compile(r"^(\d{4})(?:-Q([1-4])|-(0[1-9]|1[0-2]))?$")
 PERIOD_KIND_NAMES = {"month": "2026-01", "quarter": "2026-Q1", "year": "2026"}
@@ -56,28 +56,25 @@ def check_period_name(name: str, kinds: Collection[str]) -> tuple[date, date]:
 
 
 def lock_in(
-    session: Session,
+    unit: OrgUnit,
     *,
-    org_id: str,
     name: str,
     by: str | None,
     now: datetime,
     kinds: Collection[str] = (),
 ) -> PeriodLock:
-    """Lock a period in `session` (not committed); its results are frozen from the next run
+    """Lock a period in the unit (not committed); its results are frozen from the next run
     on (idempotent). `kinds`: the period kinds the active plan pays by, when it is checked."""
     name = name.strip()
     start, end = check_period_name(name, kinds)
-    return lock_period(
-        session, org_id=org_id, period=name, start=start, end=end, locked_by=by, now=now
-    )
+    return unit.periods.lock_period(period=name, start=start, end=end, locked_by=by, now=now)
 
 
 def lock(
     sessions: SessionFactory, *, org_id: str, name: str, by: str | None, now: datetime
 ) -> PeriodLock:
     """Lock a period in its own transaction (the CLI's form of `lock_in`)."""
-    with sessions() as session:
-        row = lock_in(session, org_id=org_id, name=name, by=by, now=now)
-        session.commit()
+    with OrgUnit(sessions, org_id) as unit:
+        row = lock_in(unit, name=name, by=by, now=now)
+        unit.commit()
         return row

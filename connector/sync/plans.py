@@ -14,8 +14,9 @@ from typing import Any
 
 from calc.errors import PlanError
 from calc.plan import PlanDoc, parse_plan_doc
-from connector.store.plans import PlanVersion, active_plan, add_plan_version, plan_versions
+from connector.store.plans import PlanVersion
 from connector.store.results import SessionFactory
+from connector.store.unit import OrgUnit
 from mappings.safe_yaml import YamlError, load_yaml
 
 DEMO_PLAN_PATH = Path(__file__).resolve().parent.parent / "demo_plan.yaml"
@@ -64,18 +65,18 @@ def import_plan(
 ) -> tuple[PlanVersion, bool]:
     """Validate and store `text` as the org's active plan; (version, created a new one)."""
     data, _doc = parse_plan_text(text, source=source)
-    with sessions() as session:
-        row, created = add_plan_version(
-            session, org_id=org_id, document=data, source_text=text, created_by=by, now=now
+    with OrgUnit(sessions, org_id) as unit:
+        row, created = unit.plans.add_plan_version(
+            document=data, source_text=text, created_by=by, now=now
         )
-        session.commit()
+        unit.commit()
         return row, created
 
 
 def load_active_plan(sessions: SessionFactory, *, org_id: str) -> ActivePlan | None:
     """The org's active plan document, validated again; None if no plan was ever imported."""
-    with sessions() as session:
-        row = active_plan(session, org_id=org_id)
+    with OrgUnit(sessions, org_id) as unit:
+        row = unit.plans.active_plan()
         if row is None:
             return None
         doc = parse_plan_doc(row.document, source=f"plan version {row.version}")
@@ -86,8 +87,8 @@ def export_plan_text(
     sessions: SessionFactory, *, org_id: str, version: int | None = None
 ) -> tuple[int, str] | None:
     """The text of the active (or a given) version as uploaded; None if there is none."""
-    with sessions() as session:
-        rows = plan_versions(session, org_id=org_id)
+    with OrgUnit(sessions, org_id) as unit:
+        rows = unit.plans.plan_versions()
         wanted = next(
             (r for r in rows if (r.is_active if version is None else r.version == version)), None
         )

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connector.store.results import SessionFactory
-from connector.store.run_reads import record_progress
+from connector.store.unit import OrgUnit
 from connector.sync.progress import Progress
 
 log = logging.getLogger("quotaflow.sync")
@@ -47,13 +47,11 @@ class StoredProgress:
     def _save(self) -> None:
         self._saved_at = time.monotonic()
         try:
-            record_progress(
-                self._sessions,
-                org_id=self._org_id,
-                run_id=self._run_id,
-                progress=self._state,
-                now=self._clock(),
-            )
+            with OrgUnit(self._sessions, self._org_id) as unit:
+                unit.runs.record_progress(
+                    run_id=self._run_id, progress=self._state, now=self._clock()
+                )
+                unit.commit()
         except Exception:  # progress is advisory: a failed write must never fail the run
             log.warning("could not store sync progress", exc_info=True)
 

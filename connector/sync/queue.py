@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from connector.store.results import SessionFactory
-from connector.store.run_queue import enqueue
+from connector.store.unit import OrgUnit
 
 MODES = ("incremental", "full")
 
@@ -16,7 +16,7 @@ def request_sync(
     """Queue a run (joining one already waiting; full wins over incremental); its run id."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    with sessions() as session:
-        run = enqueue(session, org_id=org_id, mode=mode, requested_by=requested_by, now=now)
-        session.commit()
+    with OrgUnit(sessions, org_id) as unit:
+        run = unit.runs.enqueue(mode=mode, requested_by=requested_by, now=now)
+        unit.commit()
         return run.id

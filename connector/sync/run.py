@@ -15,14 +15,7 @@ from connector.deps import SyncDeps
 from connector.errors import ConfigError, ConnectorError
 from connector.pull import PullResult, run_pull
 from connector.salesforce.write_batches import WriteOptions
-from connector.store.org_hosts import remember_host
-from connector.store.repositories import (
-    RunUsage,
-    create_run,
-    fail_interrupted_runs,
-    finish_run,
-    start_run,
-)
+from connector.store.repositories import RunUsage
 from connector.sync.compute import Computed
 from connector.sync.grant_ids import pin_grant_names
 from connector.sync.inputs import default_holder, held_lease
@@ -116,17 +109,17 @@ def run_locked(
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     now = deps.clock()
     # Under the lease, any run still marked running was left by a process that died.
-    fail_interrupted_runs(deps.sessions, org_id, now=now, keep=run_id)
-    if run_id is None:
-        run_id = create_run(
-            deps.sessions,
-            org_id=org_id,
-            mode=mode,
-            now=now,
-            dry_run=dry_run,
-            requested_by=requested_by,
-        )
-    start_run(deps.sessions, run_id, now=now)
+    with deps.unit(org_id) as unit:
+        unit.runs.fail_interrupted_runs(now=now, keep=run_id)
+        unit.commit()
+    with deps.unit(org_id) as unit:
+        if run_id is None:
+            run_id = unit.runs.create_run(
+                mode=mode, now=now, dry_run=dry_run, requested_by=requested_by
+            )
+            unit.commit()
+        unit.runs.start_run(run_id=run_id, now=now)
+        unit.commit()
     run = _Run(
         deps, org_id, run_id, mode, dry_run, options or SyncOptions(), progress or QuietProgress()
     )
@@ -146,7 +139,9 @@ def run_locked(
 def _learn_org(run: _Run) -> None:
     deps, now = run.deps, run.deps.clock()
     # The web app sends users' tokens only to the host the integration login vouched for.
-    remember_host(deps.sessions, org_id=run.org_id, url=deps.gateway.instance_url(), now=now)
+    with deps.unit(run.org_id) as unit:
+        unit.hosts.remember_host(url=deps.gateway.instance_url(), now=now)
+        unit.commit()
     if not run.dry_run:
         pin_grant_names(deps.gateway, deps.sessions, org_id=run.org_id, now=now)
 
@@ -224,13 +219,14 @@ def _finish(run: _Run, summary: SyncSummary) -> SyncSummary:
         seconds=time.monotonic() - run.started,
         stage_seconds=dict(run.stages),
     )
-    finish_run(
-        run.deps.sessions,
-        run.run_id,
-        status=summary.status,
-        now=run.deps.clock(),
-        counts=summary.counts(),
-        usage=RunUsage(calls, usage.used if usage else None, usage.limit if usage else None),
-        error=summary.error,
-    )
+    with run.deps.unit(run.org_id) as unit:
+        unit.runs.finish_run(
+            run_id=run.run_id,
+            status=summary.status,
+            now=run.deps.clock(),
+            counts=summary.counts(),
+            usage=RunUsage(calls, usage.used if usage else None, usage.limit if usage else None),
+            error=summary.error,
+        )
+        unit.commit()
     return summary

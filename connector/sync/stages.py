@@ -10,21 +10,8 @@ from calc.book import Book
 from calc.estimate import owner_estimates
 from connector.deps import SyncDeps
 from connector.pull import PullResult
-from connector.store.assignments import last_correction
-from connector.store.periods import PeriodLock, locked_periods
-from connector.store.results import (
-    CalcRun,
-    any_changed,
-    begin_calc_run,
-    commit_calc_run,
-    credited_reps,
-    last_committed_calc,
-    locked_results,
-    reconcile_issues,
-    replace_results,
-    runs_started_after,
-    save_writeback,
-)
+from connector.store.periods import PeriodLock
+from connector.store.results import CalcRun
 from connector.sync.assignments import keep_history
 from connector.sync.compute import (
     Computed,
@@ -65,12 +52,11 @@ def calc_window(as_of: date, history_years: int) -> tuple[date, date]:
 
 def calculate_stage(where: Where, plan: ActivePlan, pull: PullResult) -> tuple[Computed, Wanted]:
     """Results of the touched reps (all on a full run) and the values they put on records."""
-    sessions = where.deps.sessions
     as_of, window = where.as_of, where.window
-    with sessions() as session:
-        locks = locked_periods(session, org_id=where.org_id)
-        last = last_committed_calc(session, org_id=where.org_id)
-        corrected = last_correction(session, org_id=where.org_id)
+    with where.deps.unit(where.org_id) as unit:
+        locks = unit.periods.locked_periods()
+        last = unit.results.last_committed_calc()
+        corrected = unit.assignments.last_correction()
     locked = frozenset(lock.period for lock in locks)
     since = (
         None
@@ -79,10 +65,8 @@ def calculate_stage(where: Where, plan: ActivePlan, pull: PullResult) -> tuple[C
     )
     book, rep_ids, deal_ids = _scope(where, plan, since)
     computed = compute_results(book, rep_ids, start=window[0], end=window[1])
-    with sessions() as session:
-        stored = locked_results(
-            session, org_id=where.org_id, rep_ids=list(computed.rep_ids), locked=locked
-        )
+    with where.deps.unit(where.org_id) as unit:
+        stored = unit.results.locked_results(rep_ids=list(computed.rep_ids), locked=locked)
     computed = with_locks(computed, frozen_periods(stored, locked), as_of=as_of)
     mapping = where.deps.mapping_source(where.org_id)
     targets = Targets(
@@ -106,31 +90,27 @@ def _scope(
     where: Where, plan: ActivePlan, since: int | None
 ) -> tuple[Book, set[str] | None, set[str]]:
     """The Book, the reps to recompute (None: all) and the changed deals."""
-    sessions = where.deps.sessions
     changed_in = None
     if since is not None:
-        with sessions() as session:
-            changed_in = runs_started_after(session, org_id=where.org_id, run_id=since)
-            if not any_changed(session, org_id=where.org_id, run_ids=changed_in):
+        with where.deps.unit(where.org_id) as unit:
+            changed_in = unit.results.runs_started_after(run_id=since)
+            if not unit.results.any_changed(run_ids=changed_in):
                 # Nothing to recompute (e.g. the echo of our own write): skip loading inputs.
                 return Book(plan.doc, (), ()), set(), set()
-    inputs = load_inputs(sessions, org_id=where.org_id, changed_in=changed_in)
-    # Plan, manager and quota changes are kept with the day they were seen, so the periods
-    # before a change keep being paid under the old values (docs/plan-effective-dating.md).
-    reps = keep_history(
-        sessions,
-        org_id=where.org_id,
-        reps=inputs.reps,
-        seen_on=where.as_of,
-        run_id=where.run_id,
-        now=where.deps.clock(),
-    )
+    with where.deps.unit(where.org_id) as unit:
+        inputs = load_inputs(unit, changed_in=changed_in)
+        # Plan, manager and quota changes are kept with the day they were seen, so the
+        # periods before a change keep being paid under the old values
+        # (docs/plan-effective-dating.md).
+        reps = keep_history(
+            unit, reps=inputs.reps, seen_on=where.as_of, run_id=where.run_id, now=where.deps.clock()
+        )
     book = Book(plan.doc, reps, inputs.deals, inputs.splits, inputs.team)
     if since is None:
         return book, None, set()
     deal_ids = changed_deal_ids(book, inputs.changes)
-    with sessions() as session:
-        previous = credited_reps(session, org_id=where.org_id, deal_ids=sorted(deal_ids))
+    with where.deps.unit(where.org_id) as unit:
+        previous = unit.results.credited_reps(deal_ids=sorted(deal_ids))
     return book, touched_reps(book, inputs.changes, deal_ids, previous), deal_ids
 
 
@@ -169,14 +149,10 @@ def store_stage(
     """Store the calc run, results, credits and pending write-back values in one transaction."""
     now = where.deps.clock()
     as_of, window = where.as_of, where.window
-    with where.deps.sessions() as session:
-        locked = frozenset(lock.period for lock in locked_periods(session, org_id=where.org_id))
-        stored = locked_results(
-            session, org_id=where.org_id, rep_ids=list(computed.rep_ids), locked=locked
-        )
-        calc_run = begin_calc_run(
-            session,
-            org_id=where.org_id,
+    with where.deps.unit(where.org_id) as unit:
+        locked = frozenset(lock.period for lock in unit.periods.locked_periods())
+        stored = unit.results.locked_results(rep_ids=list(computed.rep_ids), locked=locked)
+        calc_run = unit.results.begin_calc_run(
             sync_run_id=where.run_id,
             mode=where.mode,
             as_of=as_of,
@@ -186,8 +162,7 @@ def store_stage(
             plan_version_id=plan.version_id,
             created_at=now,
         )
-        replace_results(
-            session,
+        unit.results.replace_results(
             run=calc_run,
             rep_ids=list(computed.rep_ids),
             results=flat_results(computed),
@@ -196,15 +171,13 @@ def store_stage(
             kept=frozenset((rep, period) for rep, period, _r in stored),
             now=now,
         )
-        save_writeback(session, run=calc_run, values=desired, now=now)
-        reconcile_issues(
-            session,
-            org_id=where.org_id,
+        unit.results.save_writeback(run=calc_run, values=desired, now=now)
+        unit.issues.reconcile_issues(
             run_id=where.run_id,
             stage="calc",
             found=computed.issues,
             examined=computed.examined,
             now=now,
         )
-        commit_calc_run(session, calc_run, reps=len(computed.rep_ids), now=now)
-        session.commit()
+        unit.results.commit_calc_run(calc_run, reps=len(computed.rep_ids), now=now)
+        unit.commit()

@@ -22,15 +22,8 @@ from connector.salesforce.write_batches import (
     WriteOptions,
     write_records,
 )
-from connector.store.results import (
-    SessionFactory,
-    add_issues,
-    current_crm_values,
-    pending_writeback,
-    resolve_issues,
-    settle_writeback,
-)
-from connector.store.writeback_fields import allowed_fields, reconcile_refusals
+from connector.store.results import SessionFactory
+from connector.store.unit import OrgUnit
 from connector.sync.progress import Progress
 from connector.sync.summary import PlannedWrite
 from mappings.writeback_rules import FieldKey, is_allowed_target
@@ -109,13 +102,12 @@ def _wire(target: FieldTarget, value: object) -> object:
     return float(str(value)) if target.type != "int" else int(str(value))
 
 
-def _current(sessions: SessionFactory, org_id: str, keys: list[Key]) -> dict[Key, dict[str, Any]]:
+def _current(unit: OrgUnit, keys: list[Key]) -> dict[Key, dict[str, Any]]:
     out: dict[Key, dict[str, Any]] = {}
-    with sessions() as session:
-        for obj in sorted({o for o, _ in keys}):
-            ids = [rid for o, rid in keys if o == obj]
-            found = current_crm_values(session, org_id=org_id, object_name=obj, record_ids=ids)
-            out.update({(obj, rid): payload for rid, payload in found.items()})
+    for obj in sorted({o for o, _ in keys}):
+        ids = [rid for o, rid in keys if o == obj]
+        found = unit.results.current_crm_values(object_name=obj, record_ids=ids)
+        out.update({(obj, rid): payload for rid, payload in found.items()})
     return out
 
 
@@ -135,31 +127,33 @@ def run_writeback(
     """Diff, then write (or, dry run, only report) every pending record. Fields not on the
     allow-list are never written: those the active mapping names (`named`) or pending values
     carry are reported, one open issue per field, for as long as they are."""
-    with sessions() as session:
-        pending: dict[Key, Mapping[str, Any]] = dict(pending_writeback(session, org_id=org_id))
-        allowed = allowed_fields(session, org_id=org_id)
+    with OrgUnit(sessions, org_id) as unit:
+        pending: dict[Key, Mapping[str, Any]] = dict(unit.results.pending_writeback())
+        allowed = unit.writeback_fields.allowed_fields()
     pending.update(overrides or {})
     to_write, refused = allowed_only(pending, allowed)
     refused |= {key for key in named if not is_allowed_target(key, allowed)}
     if not dry_run:
-        with sessions() as session:
-            reconcile_refusals(session, org_id=org_id, run_id=run_id, refused=refused, now=now)
-            session.commit()
+        with OrgUnit(sessions, org_id) as unit:
+            unit.writeback_fields.reconcile_refusals(run_id=run_id, refused=refused, now=now)
+            unit.commit()
     targets = field_targets(
         gateway, {(o, f) for (o, _r), fields in to_write.items() for f in fields}
     )
-    records = plan_writes(to_write, _current(sessions, org_id, list(to_write)), targets)
+    with OrgUnit(sessions, org_id) as unit:
+        current = _current(unit, list(to_write))
+    records = plan_writes(to_write, current, targets)
     planned = tuple(PlannedWrite(o, r, dict(f)) for o, r, f in records)
     if dry_run:
         return WriteResult(planned, 0, 0, len(refused))
     to_send = {(o, r) for o, r, _f in records}
     already_there = [k for k in to_write if k not in to_send]
-    with sessions() as session:
-        settle_writeback(session, org_id=org_id, keys=already_there)
+    with OrgUnit(sessions, org_id) as unit:
+        unit.results.settle_writeback(keys=already_there)
         # The CRM already holds what we want (someone fixed the record, or a retried value
         # was written meanwhile): a write-back issue about it is over.
-        resolve_issues(session, org_id=org_id, stage="writeback", keys=already_there, now=now)
-        session.commit()
+        unit.issues.resolve_issues(stage="writeback", keys=already_there, now=now)
+        unit.commit()
     done = 0
 
     def settle(outcome: BatchOutcome) -> None:
@@ -171,20 +165,14 @@ def run_writeback(
         # the nightly full reconcile) writes it; a permanent failure is settled as an issue.
         final = [(i[0], i[1]) for i in issues if i[3] not in TRANSIENT_CODES]
         issue_keys = [(i[0], i[1]) for i in issues]
-        with sessions() as session:
-            settle_writeback(session, org_id=org_id, keys=[*outcome.written, *final])
+        with OrgUnit(sessions, org_id) as unit:
+            unit.results.settle_writeback(keys=[*outcome.written, *final])
             # One open issue per record: an older one for the same record is superseded.
-            resolve_issues(
-                session,
-                org_id=org_id,
-                stage="writeback",
-                keys=[*outcome.written, *issue_keys],
-                now=now,
+            unit.issues.resolve_issues(
+                stage="writeback", keys=[*outcome.written, *issue_keys], now=now
             )
-            add_issues(
-                session, org_id=org_id, run_id=run_id, stage="writeback", issues=issues, now=now
-            )
-            session.commit()
+            unit.issues.add_issues(run_id=run_id, stage="writeback", issues=issues, now=now)
+            unit.commit()
         done += len(outcome.written) + len(issues)
         progress.advance(done, len(records))
 

@@ -1,12 +1,13 @@
 """A deliberately simple, independent calculator in exact fractions, for the differential test.
 
 It shares no code with `calc`: it reads plain dicts, works in `Fraction`, and follows the
-rules as docs/plan-policies.md, docs/plan-effective-dating.md and the calc contract state
-them, for the subset the test generates (owner credit and revenue splits with per-plan
-eligibility, rollup to the managers in force, flat or marginal attainment tiers, a bonus,
-draws, clawbacks in both modes, carried negatives, day proration, and effective-dated plan,
-quota and manager changes: a period a plan or quota change splits is paid in parts by day).
-"""
+rules as docs/plan-policies.md, docs/plan-ytd-and-caps.md, docs/plan-effective-dating.md and
+the calc contract state them, for the subset the test generates (owner credit and revenue
+splits with per-plan eligibility, rollup to the managers in force, flat or marginal
+attainment tiers, a bonus, draws limited or not to the first periods, clawbacks in both
+modes, carried negatives, day proration, per-deal, per-period and annual caps, year-to-date
+commission and bonus paid as true-ups, and effective-dated plan, quota and manager changes:
+a period a plan or quota change splits is paid in parts by day)."""
 
 from __future__ import annotations
 
@@ -168,18 +169,61 @@ def _marginal(
     return lines
 
 
-def pay(plan: dict[str, Any], mine: list[Cr], quota: Fraction, share: Fraction) -> PeriodPay:
-    """The period's components on these credits (in credit order); `share`: proration."""
+Lines = list[tuple[tuple[str, str] | None, Fraction]]
+
+
+def _scale_to(lines: Lines, limit: Fraction) -> Lines:
+    """Every line scaled so that they add up to `limit`, when they add up to more (and > 0)."""
+    total = sum((x for _, x in lines), ZERO)
+    if total <= limit or total <= 0:
+        return lines
+    return [(k, x * limit / total) for k, x in lines]
+
+
+def capped(lines: Lines, cap: dict[str, Any], room: Fraction | None) -> Lines:
+    """The windfall cap on each deal's lines, then the period cap, then the annual room."""
+    if cap.get("per_deal") is not None:
+        limit = F(cap["per_deal"])
+        deals = {k[0] for k, _ in lines if k is not None}
+        for deal in sorted(deals):
+            total = sum((x for k, x in lines if k is not None and k[0] == deal), ZERO)
+            if total > limit:
+                lines = [
+                    (k, x * limit / total if k is not None and k[0] == deal else x)
+                    for k, x in lines
+                ]
+    if cap.get("amount") is not None:
+        lines = _scale_to(lines, F(cap["amount"]))
+    if room is not None:
+        lines = _scale_to(lines, room)
+    return lines
+
+
+def commission_lines(plan: dict[str, Any], mine: list[Cr], quota: Fraction) -> Lines:
+    """Flat rate, or marginal attainment tiers on the running total of `mine`."""
+    if plan["rate"] is not None:
+        return [((c.deal, c.kind), c.amount * plan["rate"]) for c in mine]
+    if quota > 0:
+        return _marginal(mine, plan["tiers"], quota)
+    return [(None, ZERO)]
+
+
+def pay(
+    plan: dict[str, Any],
+    mine: list[Cr],
+    quota: Fraction,
+    share: Fraction,
+    room: Fraction | None = None,
+) -> PeriodPay:
+    """The period's components on these credits (in credit order); `share`: proration;
+    `room`: what the annual cap leaves. Year-to-date components are left to `_Rep`."""
     out = PeriodPay()
     mine = sorted(mine, key=lambda c: (c.day, c.deal, c.kind))
     credit = sum((c.amount for c in mine), ZERO)
-    lines: list[tuple[tuple[str, str] | None, Fraction]] = [(None, ZERO)]
-    if plan["rate"] is not None:
-        lines = [((c.deal, c.kind), c.amount * plan["rate"]) for c in mine]
-    elif quota > 0:
-        lines = _marginal(mine, plan["tiers"], quota)
-    _component("c", lines, out)
-    if plan["bonus"] is not None:
+    if plan["ytd"] is None:
+        lines = capped(commission_lines(plan, mine, quota), plan["cap"], room)
+        _component("c", lines, out)
+    if plan["bonus"] is not None and not plan["bonus_ytd"]:
         low, amount = plan["bonus"]
         attained = credit / quota if quota > 0 else ZERO
         _component("b", [(None, amount)] if attained >= low else [], out)
@@ -191,8 +235,11 @@ def pay(plan: dict[str, Any], mine: list[Cr], quota: Fraction, share: Fraction) 
     return out
 
 
-def _days(a: date, b: date) -> int:
-    return max(0, (b - a).days + 1)
+def _quota(plan: dict[str, Any], hire: date | None, per: Per) -> Fraction:
+    if hire is None or hire <= per.start:
+        return F(plan["quota"])
+    days = (per.end - hire).days + 1
+    return half_up(F(plan["quota"]) * days / per.days)
 
 
 def calculate(
@@ -203,10 +250,246 @@ def calculate(
     data_start = min(d["close"] for d in case["deals"])
     out: dict[tuple[str, str], dict[str, Fraction]] = {}
     for rep in case["reps"]:
+        plan = case["plans"][rep["plan"]]
         hire = rep["hire"]
         mine = [c for c in all_credits if c.rep == rep["id"] and (hire is None or c.day >= hire)]
-        out.update(_rep(case, rep, mine, data_start, (since, until)))
+        if rep.get("changes"):
+            out.update(_dated_rep(case, rep, mine, data_start, (since, until)))
+        else:
+            out.update(_rep(plan, rep["id"], hire, mine, data_start, (since, until)))
     return out
+
+
+class _Rep:
+    """One rep on one plan, period after period."""
+
+    def __init__(self, plan: dict[str, Any], hire: date | None, mine: list[Cr]) -> None:
+        self.plan, self.hire, self.kind = plan, hire, plan["period"]
+        self.by_per: dict[str, list[Cr]] = {}
+        for c in mine:
+            self.by_per.setdefault(period_of(c.day, self.kind).name, []).append(c)
+        self.quotas: dict[str, Fraction] = {}
+        claw = plan["clawback"]
+        self.cancelled = sorted(
+            (
+                c
+                for c in mine
+                if claw is not None
+                and c.cancel is not None
+                and 0 <= (c.cancel - c.day).days <= claw["window"]
+            ),
+            key=lambda c: (c.cancel, c.deal),
+        )
+        self.owed_draw = self.owed_neg = ZERO
+        self.paid_c: dict[str, Fraction] = {}  # the commission each period paid
+        self.years: dict[int, list[Per]] = {}
+        self.dues: dict[tuple[str, frozenset[str]], tuple[Fraction, Fraction]] = {}
+
+    def quota(self, p: Per) -> Fraction:
+        return self.quotas.setdefault(p.name, _quota(self.plan, self.hire, p))
+
+    def year(self, p: Per) -> list[Per]:
+        """The rep's periods of the calendar year holding `p`."""
+        if p.start.year not in self.years:
+            self.years[p.start.year] = self._year(p.start.year)
+        return self.years[p.start.year]
+
+    def _year(self, year: int) -> list[Per]:
+        out, q = [], period_of(date(year, 1, 1), self.kind)
+        while q.start.year == year:
+            if self.hire is None or q.end >= self.hire:
+                out.append(q)
+            q = period_of(q.end + timedelta(days=1), self.kind)
+        return out
+
+    def room(self, p: Per) -> Fraction | None:
+        """What the annual cap leaves the commission after the year's earlier periods."""
+        annual = self.plan["cap"].get("annual")
+        if annual is None or self.plan["ytd"] is not None:
+            return None
+        if p.start.month == 1:
+            return F(annual)
+        paid = sum((self.paid_c[q.name] for q in self.year(p) if q.start < p.start), ZERO)
+        return max(F(annual) - paid, ZERO)
+
+    def gross_of(self, p: Per, removed: frozenset[str] = frozenset()) -> PeriodPay:
+        q = self.quota(p)
+        hire = self.hire
+        share = F((p.end - hire).days + 1, p.days) if hire is not None and hire > p.start else F(1)
+        mine = [c for c in self.by_per.get(p.name, []) if c.deal not in removed]
+        return pay(self.plan, mine, q, share, self.room(p))
+
+    def due(self, p: Per, removed: frozenset[str]) -> tuple[Fraction, Fraction]:
+        """Year-to-date commission and bonus owed for the year through `p` (rounded)."""
+        if self.plan["ytd"] is None and not self.plan["bonus_ytd"]:
+            return ZERO, ZERO
+        key = (p.name, removed)
+        if key not in self.dues:
+            self.dues[key] = self._due(p, removed)
+        return self.dues[key]
+
+    def _due(self, p: Per, removed: frozenset[str]) -> tuple[Fraction, Fraction]:
+        plan = self.plan
+        year = self.year(p)
+        so_far = [q for q in year if q.start <= p.start]
+        quota = sum((self.quota(q) for q in (year if plan["ytd"] == "annual" else so_far)), ZERO)
+        mine = sorted(
+            (c for q in so_far for c in self.by_per.get(q.name, []) if c.deal not in removed),
+            key=lambda c: (c.day, c.deal, c.kind),
+        )
+        commission = ZERO
+        if plan["ytd"] is not None:
+            lines = commission_lines(plan, mine, quota)
+            cap = plan["cap"]
+            lines = capped(lines, cap, F(cap["annual"]) if cap.get("annual") is not None else None)
+            commission = half_up(sum((x for _, x in lines), ZERO))
+        bonus = ZERO
+        if plan["bonus"] is not None and plan["bonus_ytd"]:
+            low, amount = plan["bonus"]
+            credit = sum((c.amount for c in mine), ZERO)
+            if quota > 0 and credit / quota >= low:
+                bonus = half_up(amount)
+        return commission, bonus
+
+    def gone_before(self, p: Per) -> frozenset[str]:
+        return frozenset(c.deal for c in self.cancelled if c.cancel and c.cancel < p.start)
+
+    def true_up(self, p: Per) -> Fraction:
+        """This period's year-to-date commission and bonus: due now minus due before."""
+        gone = self.gone_before(p)
+        now = self.due(p, gone)
+        earlier = [q for q in self.year(p) if q.start < p.start]
+        then = self.due(earlier[-1], gone) if earlier else (ZERO, ZERO)
+        return now[0] + now[1] - then[0] - then[1]
+
+    def _ytd_clawback(self, per: Per, now: list[Cr]) -> Fraction:
+        claw = self.plan["clawback"]
+        total = ZERO
+        for part in (0, 1):
+            removed = set(self.gone_before(per))
+            for c in sorted(now, key=lambda c: (c.cancel, c.deal, c.kind)):
+                if c.deal in removed:
+                    continue
+                upto = (
+                    per
+                    if c.day.year == per.start.year
+                    else self.year(period_of(c.day, self.kind))[-1]
+                )
+                before = frozenset(removed)
+                removed.add(c.deal)
+                diff = self.due(upto, before)[part] - self.due(upto, frozenset(removed))[part]
+                total -= diff * claw["percent"]
+        return total
+
+    def clawback(self, per: Per) -> tuple[Fraction, Fraction]:
+        """The clawback component of this period and the credit it reverses."""
+        claw = self.plan["clawback"]
+        if claw is None:
+            return ZERO, ZERO
+        now = [c for c in self.cancelled if c.cancel and per.start <= c.cancel <= per.end]
+        lines: list[Fraction] = [self._ytd_clawback(per, now)] if now else []
+        reversed_credit = ZERO
+        seen: set[str] = set()
+        for c in now:
+            home = period_of(c.day, self.kind)
+            if claw["mode"] == "deal_lines":
+                earned = self.gross_of(home).by_deal.get((c.deal, c.kind), ZERO)
+                lines.append(-earned * claw["percent"])
+                continue
+            reversed_credit += c.amount
+            if c.deal in seen:
+                continue
+            seen.add(c.deal)
+            before = frozenset(
+                d.deal
+                for d in self.cancelled
+                if period_of(d.day, self.kind) == home and (d.cancel, d.deal) < (c.cancel, c.deal)
+            )
+            diff = self.gross_of(home, before).gross - self.gross_of(home, before | {c.deal}).gross
+            lines.append(-diff * claw["percent"])
+        return half_up(sum(lines, ZERO)), reversed_credit
+
+    def settle(self, gross: Fraction, clawed: Fraction, *, with_draw: bool) -> dict[str, Fraction]:
+        """Draw top-up, carried negatives and recovery, as docs/plan-policies.md states them."""
+        draw = self.plan["draw"] if with_draw else None
+        floor = F(draw["amount"]) if draw else ZERO
+        top_up = max(ZERO, floor - (gross - clawed)) if draw else ZERO
+        paid = gross + top_up
+        shortfall = recovered = ZERO
+        if paid < floor:
+            shortfall = floor - paid
+            if self.plan["negative"] == "carry":
+                self.owed_neg += shortfall
+        else:
+            room = paid - floor
+            a = min(self.owed_neg, room)
+            b = min(self.owed_draw, room - a)
+            self.owed_neg, self.owed_draw, recovered = self.owed_neg - a, self.owed_draw - b, a + b
+        if draw and draw["recoverable"]:
+            self.owed_draw += top_up
+        return {
+            "gross": gross,
+            "top_up": top_up,
+            "recovered": recovered,
+            "shortfall": shortfall,
+            "balance": self.owed_draw + self.owed_neg,
+            "net": paid + shortfall - recovered,
+        }
+
+
+def _rep(
+    plan: dict[str, Any],
+    rep_id: str,
+    hire: date | None,
+    mine: list[Cr],
+    data_start: date,
+    window: tuple[date, date],
+) -> dict[tuple[str, str], dict[str, Fraction]]:
+    kind = plan["period"]
+    since, until = window
+    on_plan = period_of(max(d for d in (hire, data_start) if d is not None), kind)
+    per = period_of(date(min(since.year, data_start.year), 1, 1), kind)
+    rep = _Rep(plan, hire, mine)
+    rows: dict[tuple[str, str], dict[str, Fraction]] = {}
+    ytd_credit = ytd_quota = ZERO
+    on_plan_periods = 0
+    year = per.start.year
+    while per.start <= until:
+        if per.start.year != year:
+            year, ytd_credit, ytd_quota = per.start.year, ZERO, ZERO
+            if plan["draw"] is not None and plan["draw"]["reset"]:
+                rep.owed_draw = ZERO
+        if hire is None or per.end >= hire:
+            here = rep.gross_of(per)
+            rep.paid_c[per.name] = here.totals.get("c", ZERO)
+            quota = rep.quotas[per.name]
+            clawed, reversed_credit = rep.clawback(per)
+            credit = sum((c.amount for c in rep.by_per.get(per.name, [])), ZERO) - reversed_credit
+            with_draw = per.start >= on_plan.start
+            if with_draw:
+                on_plan_periods += 1
+                limit = plan["draw"]["periods"] if plan["draw"] is not None else None
+                with_draw = limit is None or on_plan_periods <= limit
+            gross = here.gross + rep.true_up(per) + clawed
+            row = rep.settle(gross, clawed, with_draw=with_draw)
+            ytd_credit += credit
+            ytd_quota += quota
+            rows[(rep_id, per.name)] = {
+                "quota": quota,
+                "credit": credit,
+                "attainment": half_up(credit / quota, 4) if quota > 0 else ZERO,
+                "attainment_ytd": half_up(ytd_credit / ytd_quota, 4) if ytd_quota > 0 else ZERO,
+                **row,
+            }
+        per = period_of(per.end + timedelta(days=1), kind)
+    return rows
+
+
+# --- effective-dated reps: a period a plan or quota change splits is paid in parts ---------
+
+
+def _days(a: date, b: date) -> int:
+    return max(0, (b - a).days + 1)
 
 
 @dataclass
@@ -350,7 +633,7 @@ def _draw(parts: list[tuple[Seg, tuple[date, date]]], per: Per) -> dict[str, Any
     return {**rule, "amount": half_up(amount)}
 
 
-def _rep(
+def _dated_rep(
     case: dict[str, Any],
     rep: dict[str, Any],
     mine: list[Cr],
@@ -366,16 +649,23 @@ def _rep(
     balance = _Balance()
     rows: dict[tuple[str, str], dict[str, Fraction]] = {}
     ytd_credit = ytd_quota = ZERO
+    on_plan_periods = 0
     year = per.start.year
     while per.start <= until:
         parts = [(seg, span) for seg in segs if (span := seg.part(per)) is not None]
         if parts:
             last = parts[-1][0].plan
-            draw = _draw(parts, per) if per.start >= on_plan.start else None
+            draw = _draw(parts, per)
             if per.start.year != year:
                 year, ytd_credit, ytd_quota = per.start.year, ZERO, ZERO
                 if draw is not None and draw["reset"]:
                     balance.owed_draw = ZERO
+            with_draw = per.start >= on_plan.start
+            if with_draw:
+                on_plan_periods += 1
+                limit = draw["periods"] if draw is not None else None
+                with_draw = limit is None or on_plan_periods <= limit
+            draw = draw if with_draw else None
             gross = quota = credit = ZERO
             for seg, _span in parts:
                 paid, q = seg.pay(per)

@@ -176,6 +176,37 @@ BAD = [
         _replace("plan.yaml", "field: product_family", "field: industry"),
         "plan.yaml: plans[0].components[1].criteria[0].field: no deal column named 'industry'",
     ),
+    (
+        "ytd with a per-period cap",
+        _replace("plan.yaml", "cap: {amount: 60000}", "cap: {amount: 60000}\n        ytd: annual"),
+        "plan.yaml: plans[0].components[0].cap.amount: "
+        "a year-to-date component is capped per year (cap.annual), not per period",
+    ),
+    (
+        "empty cap",
+        _replace("plan.yaml", "cap: {amount: 60000}", "cap: {}"),
+        "plan.yaml: plans[0].components[0].cap: give at least one of amount, annual and per_deal",
+    ),
+    (
+        "draw for no periods",
+        _replace(
+            "plan.yaml",
+            "draw: {amount: 3000, recoverable: true}",
+            "draw: {amount: 3000, periods: 0}",
+        ),
+        "plan.yaml: plans[0].draw.periods: must be at least 1",
+    ),
+    (
+        "ytd target incentive without a target",
+        _replace(
+            "plan.yaml",
+            "      - id: quota-bonus\n",
+            "      - {id: ti, type: target_incentive, ytd: annual,\n"
+            "         curve: {table: [{from: 0, multiplier: 1}]}}\n"
+            "      - id: quota-bonus\n",
+        ),
+        "plan.yaml: plans[0].components[2]: no target incentive for rep R1",
+    ),
     ("empty file", _write("team.csv", ""), "team.csv, line 1: empty file (expected a header row)"),
     (
         "missing column",

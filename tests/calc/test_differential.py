@@ -3,9 +3,12 @@
 Cases cover revenue splits across reps on plans with different eligibility rules, flat and
 tiered commission with a bonus, target incentive curves (rates of target / quota with no
 decimal form, prorated by day), day proration of mid-period hires, draws (recoverable or not,
-reset yearly or never), clawbacks in both modes, carried or forgiven negatives, windows
+reset yearly or never, for every period or the first N), clawbacks in both modes, carried or
+forgiven negatives, per-deal, per-period and annual caps, year-to-date commission (quota to
+date or annual) and bonuses paid as true-ups, cancellations across fiscal years, windows
 that start late (balances must not depend on `--from`), rollup to managers, and
-effective-dated changes of plan, quota and manager (mid-period or on a period boundary).
+effective-dated changes of plan, quota and manager (mid-period or on a period boundary; in
+those books the plans measure by period, without year-to-date components or annual caps).
 """
 
 from __future__ import annotations
@@ -28,6 +31,17 @@ F = Fraction
 FIRST, LAST = date(2026, 1, 1), date(2027, 6, 30)
 
 
+def _cap(rng: random.Random, ytd: str | None) -> dict[str, int]:
+    cap: dict[str, int] = {}
+    if rng.random() < 0.3:
+        cap["per_deal"] = rng.choice([1500, 4000, 12000])
+    if ytd is None and rng.random() < 0.25:
+        cap["amount"] = rng.choice([3000, 9000, 25000])
+    if rng.random() < 0.3:
+        cap["annual"] = rng.choice([8000, 20000, 45000])
+    return cap
+
+
 def _plan(rng: random.Random, i: int) -> dict[str, Any]:
     tiers = None
     rate = None
@@ -37,14 +51,18 @@ def _plan(rng: random.Random, i: int) -> dict[str, Any]:
         starts = sorted(rng.sample([F(1, 2), F(3, 4), F(1), F(3, 2)], rng.randint(0, 2)))
         tiers = [(F(0), F(rng.randint(0, 80), 1000))]
         tiers += [(s, F(rng.randint(10, 200), 1000)) for s in starts]
+    ytd = rng.choice([None, None, "to_date", "annual"])
     return {
         "id": f"p{i}",
+        "ytd": ytd,
+        "cap": _cap(rng, ytd),
         "period": rng.choice(["quarter", "quarter", "month"]),
         "rule": rng.choice([None, None, "New", "Renewal"]),
         "quota": rng.choice([30000, 100000, 250000, 333333]),
         "rate": rate,
         "tiers": tiers,
         "bonus": rng.choice([None, (F(1), F(rng.randint(1, 50) * 100)), (F(4, 5), F(1234))]),
+        "bonus_ytd": rng.random() < 0.4,
         "draw": rng.choice(
             [
                 None,
@@ -53,6 +71,7 @@ def _plan(rng: random.Random, i: int) -> dict[str, Any]:
                     "amount": rng.choice([1000, 3000, 7500]),
                     "recoverable": rng.random() < 0.6,
                     "reset": rng.random() < 0.3,
+                    "periods": rng.choice([None, None, 1, 2, 5]),
                 },
             ]
         ),
@@ -112,8 +131,14 @@ def _changes(rng: random.Random, plans: list[dict[str, Any]], rep: dict[str, Any
     ]
 
 
+def _by_period(plan: dict[str, Any]) -> None:
+    """A plan without year-to-date components or an annual cap (for effective-dated books)."""
+    plan["ytd"], plan["bonus_ytd"] = None, False
+    plan["cap"].pop("annual", None)
+
+
 def make_case(seed: int) -> dict[str, Any]:
-    """One random book: 1-3 plans, 2-4 reps, 1-9 deals, some split, some cancelled; some
+    """One random book: 1-3 plans, 2-4 reps, 1-9 deals, some split, some cancelled; in some,
     reps change plan, quota or manager on a date; some books roll credit up to managers."""
     rng = random.Random(seed)
     plans = [_plan(rng, i) for i in range(rng.randint(1, 3))]
@@ -125,10 +150,14 @@ def make_case(seed: int) -> dict[str, Any]:
         }
         for i in range(rng.randint(2, 4))
     ]
-    dated = random.Random(seed * 7919 + 1)  # the original cases draw the same numbers as before
+    dated = random.Random(seed * 7919 + 1)  # the other cases draw the same numbers as before
+    with_changes = dated.random() < 0.4
     for i, rep in enumerate(reps):
         rep["manager"] = dated.choice([None, *(f"R{j}" for j in range(i))])
-        rep["changes"] = _changes(dated, plans, rep)
+        rep["changes"] = _changes(dated, plans, rep) if with_changes else []
+    if any(rep["changes"] for rep in reps):
+        for plan in plans:
+            _by_period(plan)
     deals, splits = [], {}
     for i in range(rng.randint(1, 9)):
         close = _day(rng, FIRST, date(2027, 3, 31))
@@ -160,6 +189,10 @@ def _doc(case: dict[str, Any]) -> dict[str, Any]:
     out = []
     for p in case["plans"]:
         comp: dict[str, Any] = {"id": "c", "type": "commission"}
+        if p["ytd"] is not None:
+            comp["ytd"] = p["ytd"]
+        if p["cap"]:
+            comp["cap"] = p["cap"]
         if p["rate"] is not None:
             comp["rate"] = _dec(p["rate"])
         else:
@@ -172,8 +205,6 @@ def _doc(case: dict[str, Any]) -> dict[str, Any]:
             "components": [comp],
             "negative_balance": p["negative"],
         }
-        if case.get("rollup"):
-            plan["credit_types"] = ["owner", "split", "rollup"]
         if p["rule"] is not None:
             plan["eligible"] = [
                 {"field": "is_won", "op": "eq", "value": True},
@@ -181,9 +212,15 @@ def _doc(case: dict[str, Any]) -> dict[str, Any]:
             ]
         if p["bonus"] is not None:
             low, amount = p["bonus"]
-            plan["components"].append(
-                {"id": "b", "type": "bonus", "min_attainment": _dec(low), "amount": _dec(amount)}
-            )
+            bonus = {
+                "id": "b",
+                "type": "bonus",
+                "min_attainment": _dec(low),
+                "amount": _dec(amount),
+            }
+            if p["bonus_ytd"]:
+                bonus["ytd"] = "to_date" if p["ytd"] is None else p["ytd"]
+            plan["components"].append(bonus)
         if p["ti"] is not None:
             target, bands = p["ti"]
             curve = {"table": [{"from": _dec(b), "multiplier": _dec(m)} for b, m in bands]}
@@ -197,6 +234,8 @@ def _doc(case: dict[str, Any]) -> dict[str, Any]:
                 "recoverable": d["recoverable"],
                 "reset": "fiscal_year" if d["reset"] else "never",
             }
+            if d["periods"] is not None:
+                plan["draw"]["periods"] = d["periods"]
         if p["clawback"] is not None:
             c = p["clawback"]
             plan["clawback"] = {
@@ -205,9 +244,16 @@ def _doc(case: dict[str, Any]) -> dict[str, Any]:
                 "mode": c["mode"],
             }
         out.append(plan)
-    if case.get("rollup"):
-        return {"plans": out, "crediting": {"rollup": {"levels": "all"}}}
-    return {"plans": out}
+    return _crediting(case, out)
+
+
+def _crediting(case: dict[str, Any], plans: list[dict[str, Any]]) -> dict[str, Any]:
+    """The document: with rollup, every plan counts rollup credit too."""
+    if not case.get("rollup"):
+        return {"plans": plans}
+    for plan in plans:
+        plan["credit_types"] = ["owner", "split", "rollup"]
+    return {"plans": plans, "crediting": {"rollup": {"levels": "all"}}}
 
 
 def _rep(case: dict[str, Any], r: dict[str, Any]) -> Rep:

@@ -18,7 +18,7 @@ import responses
 
 from connector.deps import PullOptions, SyncDeps
 from connector.pull import PullOutcome
-from connector.store.repositories import get_run, load_canonical, load_watermarks
+from tests.store_kit import committed
 
 if TYPE_CHECKING:
     from conftest import DevorgClient
@@ -31,7 +31,7 @@ def _no_lookback(deps: SyncDeps) -> SyncDeps:
 
 
 def _live_deals(deps: SyncDeps, org_id: str) -> dict[str, Any]:
-    return load_canonical(deps.sessions, org_id, "deal")
+    return committed(deps.sessions, org_id).records.load_canonical(kind="deal")
 
 
 @pytest.mark.slow
@@ -54,7 +54,7 @@ def test_user_is_pulled_without_isdeleted_and_echoes_are_not_changes(
     assert deal not in second.result.changed.get("deal", frozenset())
     assert second.result.objects["Opportunity"].unchanged >= 1
     assert second.result.changed["rep"] == frozenset({reps[0]})
-    rep = load_canonical(deps.sessions, org_id, "rep")[reps[0]]
+    rep = committed(deps.sessions, org_id).records.load_canonical(kind="rep")[reps[0]]
     assert rep.payload["is_active"] is False
 
 
@@ -72,7 +72,7 @@ def test_late_commit_inside_the_lookback_is_picked_up_and_older_by_full_reconcil
             "StageName": "Closed Won", "Amount": 10.0}},
     )["id"]  # fmt: skip
     assert pull(deps, org_id=org_id).ok
-    mark = load_watermarks(deps.sessions, org_id)["Opportunity"].modstamp
+    mark = committed(deps.sessions, org_id).records.load_watermarks()["Opportunity"].modstamp
 
     # A change committing late: its SystemModstamp is two minutes older than the watermark.
     org.control(
@@ -98,7 +98,9 @@ def test_late_commit_inside_the_lookback_is_picked_up_and_older_by_full_reconcil
     assert full.result is not None and old in full.result.changed["deal"]
     assert _live_deals(deps, org_id)[old].payload["amount"] == {"$decimal": "30.0"}
     # The full pull re-read everything, and the watermark did not move back.
-    assert load_watermarks(deps.sessions, org_id)["Opportunity"].modstamp >= mark
+    assert (
+        committed(deps.sessions, org_id).records.load_watermarks()["Opportunity"].modstamp >= mark
+    )
 
 
 @pytest.mark.slow
@@ -149,7 +151,9 @@ def test_session_expiring_mid_paging_reauthenticates_and_continues_from_the_same
     assert len(pages_seen) == len(set(pages_seen)) + 1
     assert stats["by_kind"]["queryAll"] == 4  # one query per object: paging not restarted
     assert stats["rejected"] == {"INVALID_SESSION_ID": 1}
-    everything = load_canonical(deps.sessions, org_id, "deal", include_deleted=True)
+    everything = committed(deps.sessions, org_id).records.load_canonical(
+        kind="deal", include_deleted=True
+    )
     devorg_ids = {r["Id"] for r in org.query("SELECT Id FROM Opportunity")}
     assert set(everything) == devorg_ids
 
@@ -174,14 +178,14 @@ def test_request_limit_exceeded_fails_cleanly_and_keeps_watermarks(
     reps = org.make_reps(1)
     org.make_deals(reps, 5)
     assert pull(deps, org_id=org_id).ok
-    before = load_watermarks(deps.sessions, org_id)
+    before = committed(deps.sessions, org_id).records.load_watermarks()
     org.make_deals(reps, 5)
     org.faults({"request_limit_exceeded": {"seconds": 60}})
     outcome = pull(deps, org_id=org_id, now=datetime.now(UTC))
     assert not outcome.ok
     assert outcome.error is not None and "REQUEST_LIMIT_EXCEEDED" in outcome.error
-    assert load_watermarks(deps.sessions, org_id) == before
-    run = get_run(deps.sessions, outcome.run_id)
+    assert committed(deps.sessions, org_id).records.load_watermarks() == before
+    run = committed(deps.sessions, org_id).runs.get_run(run_id=outcome.run_id)
     assert run is not None and run.status == "failed" and "24-hour" in (run.error or "")
 
 
@@ -240,5 +244,12 @@ def test_an_expired_query_locator_reruns_the_query_from_the_committed_watermark(
     assert outcome.ok and outcome.result is not None, outcome.error
     counts = outcome.result.objects
     assert sum(c.restarts for c in counts.values()) == 1
-    assert set(load_canonical(deps.sessions, org_id, "deal", include_deleted=True)) == devorg_ids
+    assert (
+        set(
+            committed(deps.sessions, org_id).records.load_canonical(
+                kind="deal", include_deleted=True
+            )
+        )
+        == devorg_ids
+    )
     assert counts["Opportunity"].changed == len(devorg_ids)  # each record once

@@ -18,12 +18,7 @@ import pytest
 
 from connector.deps import PullOptions, SyncDeps
 from connector.pull import PullOutcome
-from connector.store.repositories import (
-    fail_interrupted_runs,
-    list_runs,
-    load_canonical,
-    load_watermarks,
-)
+from tests.store_kit import committed as in_units
 
 if TYPE_CHECKING:
     from conftest import DevorgClient
@@ -51,7 +46,7 @@ print(pull_once(deps, org_id=config["org_id"]))
 
 
 def _committed_deals(deps: SyncDeps, org_id: str) -> dict[str, int | None]:
-    rows = load_canonical(deps.sessions, org_id, "deal", include_deleted=True)
+    rows = in_units(deps.sessions, org_id).records.load_canonical(kind="deal", include_deleted=True)
     return {i: r.changed_run_id for i, r in rows.items()}
 
 
@@ -94,15 +89,17 @@ def test_a_killed_pull_resumes_from_the_last_committed_page(
         [sys.executable, str(script), str(config)], deps, org_id, at_least=600
     )
     assert 600 <= len(committed) < len(devorg_ids)  # killed in the middle
-    mark = load_watermarks(deps.sessions, org_id)["Opportunity"]
+    mark = in_units(deps.sessions, org_id).records.load_watermarks()["Opportunity"]
     killed_run = next(iter(set(committed.values())))
-    assert [r.status for r in list_runs(deps.sessions, org_id)] == ["running"]
+    assert [r.status for r in in_units(deps.sessions, org_id).runs.list_runs()] == ["running"]
 
     org.control("DELETE", "faults")
     deps = dataclasses.replace(deps, options=PullOptions(lookback=timedelta(0)))
     outcome = pull(deps, org_id=org_id)
     assert outcome.ok and outcome.result is not None, outcome.error
-    assert fail_interrupted_runs(deps.sessions, org_id, now=deps.clock(), keep=None) == 1
+    assert (
+        in_units(deps.sessions, org_id).runs.fail_interrupted_runs(now=deps.clock(), keep=None) == 1
+    )
 
     after = _committed_deals(deps, org_id)
     again = outcome.result.changed["deal"]
@@ -113,4 +110,7 @@ def test_a_killed_pull_resumes_from_the_last_committed_page(
     opp = outcome.result.objects["Opportunity"]
     # It started at the committed watermark: only rows at that same SystemModstamp repeat.
     assert opp.fetched - opp.duplicates == len(devorg_ids) - len(committed)
-    assert load_watermarks(deps.sessions, org_id)["Opportunity"].modstamp >= mark.modstamp
+    assert (
+        in_units(deps.sessions, org_id).records.load_watermarks()["Opportunity"].modstamp
+        >= mark.modstamp
+    )

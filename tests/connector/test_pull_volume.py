@@ -11,7 +11,7 @@ import pytest
 
 from connector.deps import PullOptions, SyncDeps
 from connector.pull import PullOutcome
-from connector.store.repositories import get_run, load_canonical
+from tests.store_kit import committed
 
 if TYPE_CHECKING:
     from conftest import DevorgClient
@@ -29,7 +29,7 @@ def test_incremental_pull_sees_5000_creates_updates_and_deletes_exactly_once(
     existing = org.make_deals(reps, 3000)
     first = pull(deps, org_id=org_id)
     assert first.ok, first.error
-    assert existing[0] in load_canonical(deps.sessions, org_id, "deal")
+    assert existing[0] in committed(deps.sessions, org_id).records.load_canonical(kind="deal")
 
     created = org.make_deals(reps, 2000, amount=2000.0)
     updated = existing[:2000]
@@ -49,14 +49,16 @@ def test_incremental_pull_sees_5000_creates_updates_and_deletes_exactly_once(
     assert org.api_calls() - calls_before == result.api_calls
     assert result.api_calls <= 25 + 3 + 5
 
-    live = load_canonical(deps.sessions, org_id, "deal")
-    everything = load_canonical(deps.sessions, org_id, "deal", include_deleted=True)
+    live = committed(deps.sessions, org_id).records.load_canonical(kind="deal")
+    everything = committed(deps.sessions, org_id).records.load_canonical(
+        kind="deal", include_deleted=True
+    )
     assert all(live[i].payload["amount"] == {"$decimal": "5555.5"} for i in updated)
     assert all(everything[i].deleted and i not in live for i in deleted)
     assert all(live[i].payload["amount"] == {"$decimal": "2000.0"} for i in created)
     assert all(live[i].changed_run_id == second.run_id for i in created + updated)
 
-    run = get_run(deps.sessions, second.run_id)
+    run = committed(deps.sessions, org_id).runs.get_run(run_id=second.run_id)
     assert run is not None and run.status == "succeeded"
     assert run.counts["Opportunity"]["changed"] == 5000
     assert run.api_calls == result.api_calls and run.api_limit == 1_000_000

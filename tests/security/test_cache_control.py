@@ -13,9 +13,9 @@ from flask import Flask, url_for
 from sqlalchemy import select
 
 from connector.store.canonical import CanonicalDeal
+from tests.store_kit import unit_of_work
 from tests.webapp.canvas_kit import set_canvas_url, signed_request
 from tests.webapp.conftest import Web
-from webapp.db import unit_of_work
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,8 @@ import pytest
 from flask import Flask, url_for
 
 from connector.store.periods import locked_periods
+from tests.store_kit import unit_of_work
 from tests.webapp.conftest import Web
-from webapp.db import unit_of_work
 
 EMPTY_BEARERS = ["Bearer ", "Bearer    ", "bearer ", "BEARER \t"]
 ROUTE_ARGS = {"version": 1, "run_id": 1, "assignment_id": 1}

@@ -27,8 +27,8 @@ from connector.salesforce.identity import HostRefused, IdentityClient
 from connector.settings import Settings, load_settings
 from connector.store.engine import make_engine, make_session_factory
 from connector.store.migrate import upgrade
-from connector.store.org_hosts import remember_host
 from connector.store.roles import add_grant
+from tests.store_kit import committed
 from tests.webapp.canvas_kit import sign
 from webapp import create_app
 
@@ -165,13 +165,13 @@ def test_the_host_learned_from_the_integration_login_is_trusted(tmp_path: Path, 
     assert _post(app, _envelope()).status_code == 403  # nothing learned, nothing configured
     assert len(wire.calls) == 0
     sessions = make_session_factory(make_engine(app.extensions["quotaflow.settings"]))
-    remember_host(sessions, org_id=ORG, url=ORG_HOST + "/", now=datetime.now(UTC))
+    committed(sessions, ORG).hosts.remember_host(url=ORG_HOST + "/", now=datetime.now(UTC))
     assert _post(app, _envelope()).status_code == 200
     # Hosts are case-insensitive; the path-free origin is what is compared.
     assert _post(app, _envelope(host="https://ACME.my.salesforce.com")).status_code == 200
     # The next login reports another instance: the old host is trusted no longer.
-    remember_host(
-        sessions, org_id=ORG, url="https://acme2.my.salesforce.com", now=datetime.now(UTC)
+    committed(sessions, ORG).hosts.remember_host(
+        url="https://acme2.my.salesforce.com", now=datetime.now(UTC)
     )
     calls = len(wire.calls)
     assert _post(app, _envelope()).status_code == 403

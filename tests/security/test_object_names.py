@@ -17,9 +17,9 @@ from mappings.api_names import api_name_problem
 from mappings.defaults import default_mapping
 from mappings.errors import MappingError
 from mappings.loader import document_from_data, document_to_data, dump_mapping
+from tests.store_kit import unit_of_work
 from tests.webapp.conftest import Web  # the synced demo org and its app (fixture `web`)
 from webapp.cli import main
-from webapp.db import unit_of_work
 
 MALFORMED = [
     "Opportunity ",

@@ -21,9 +21,9 @@ from flask import Flask
 from sqlalchemy import select
 
 from connector.store.canonical import CanonicalDeal
+from tests.store_kit import unit_of_work
 from tests.webapp.conftest import Web
 from webapp.api.openapi import openapi_document
-from webapp.db import unit_of_work
 from webapp.params import BoundedIntConverter
 
 PREFIX = "/api/v1"

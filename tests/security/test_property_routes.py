@@ -36,9 +36,9 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import select
 
 from connector.store.canonical import CanonicalDeal
+from tests.store_kit import unit_of_work
 from tests.webapp.canvas_kit import sign
 from tests.webapp.conftest import Web
-from webapp.db import unit_of_work
 from webapp.params import BoundedIntConverter
 
 API_EXAMPLES = 5  # per operation, caller and generation mode

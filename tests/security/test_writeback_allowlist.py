@@ -41,10 +41,10 @@ from mappings.loader import document_to_data, dump_mapping
 from mappings.schema import MappingDocument
 from mappings.validate import validate_against_describe
 from mappings.writeback_rules import SHIPPED_FIELDS, allowlist_problems, fields_read, refusal
+from tests.store_kit import unit_of_work
 from tests.sync.conftest import Org, next_second, running_org
 from tests.webapp.conftest import Web  # the synced demo org and its app (fixture `web`)
 from webapp.cli import main
-from webapp.db import unit_of_work
 
 ROOT = Path(__file__).resolve().parents[2]
 FORCE_APP = ROOT / "force-app" / "main" / "default"

@@ -29,9 +29,9 @@ from mappings.safe_yaml import (
     YamlError,
     load_yaml,
 )
+from tests.store_kit import unit_of_work
 from tests.webapp.conftest import Web  # the synced demo org and its app (fixture `web`)
 from webapp.cli import main
-from webapp.db import unit_of_work
 
 
 def billion_laughs(levels: int = 9) -> str:

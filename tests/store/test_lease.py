@@ -14,8 +14,8 @@ import pytest
 
 from connector.settings import Settings
 from connector.store.engine import make_engine, make_session_factory
-from connector.store.lease import release, renew, try_acquire
 from connector.store.migrate import upgrade
+from connector.store.unit import OrgLease
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 TTL = timedelta(seconds=30)
@@ -29,31 +29,31 @@ def _sessions(settings: Settings):  # type: ignore[no-untyped-def]
 
 def test_one_holder_at_a_time(store_settings: Settings) -> None:
     sessions = _sessions(store_settings)
-    assert try_acquire(sessions, org_id="00D1", holder="a", now=T0, ttl=TTL)
-    assert not try_acquire(sessions, org_id="00D1", holder="b", now=T0, ttl=TTL)
+    assert OrgLease(sessions, "00D1").try_acquire(holder="a", now=T0, ttl=TTL)
+    assert not OrgLease(sessions, "00D1").try_acquire(holder="b", now=T0, ttl=TTL)
     # another org is independent
-    assert try_acquire(sessions, org_id="00D2", holder="b", now=T0, ttl=TTL)
+    assert OrgLease(sessions, "00D2").try_acquire(holder="b", now=T0, ttl=TTL)
     # re-acquiring our own lease extends it
-    assert try_acquire(sessions, org_id="00D1", holder="a", now=T0 + TTL / 2, ttl=TTL)
-    assert not try_acquire(sessions, org_id="00D1", holder="b", now=T0 + TTL, ttl=TTL)
+    assert OrgLease(sessions, "00D1").try_acquire(holder="a", now=T0 + TTL / 2, ttl=TTL)
+    assert not OrgLease(sessions, "00D1").try_acquire(holder="b", now=T0 + TTL, ttl=TTL)
 
 
 def test_expired_lease_can_be_taken_and_the_old_holder_knows(store_settings: Settings) -> None:
     sessions = _sessions(store_settings)
-    assert try_acquire(sessions, org_id="00D1", holder="a", now=T0, ttl=TTL)
+    assert OrgLease(sessions, "00D1").try_acquire(holder="a", now=T0, ttl=TTL)
     later = T0 + TTL + timedelta(seconds=1)
-    assert try_acquire(sessions, org_id="00D1", holder="b", now=later, ttl=TTL)
-    assert not renew(sessions, org_id="00D1", holder="a", now=later, ttl=TTL)
-    assert renew(sessions, org_id="00D1", holder="b", now=later, ttl=TTL)
+    assert OrgLease(sessions, "00D1").try_acquire(holder="b", now=later, ttl=TTL)
+    assert not OrgLease(sessions, "00D1").renew(holder="a", now=later, ttl=TTL)
+    assert OrgLease(sessions, "00D1").renew(holder="b", now=later, ttl=TTL)
 
 
 def test_release_frees_only_our_lease(store_settings: Settings) -> None:
     sessions = _sessions(store_settings)
-    assert try_acquire(sessions, org_id="00D1", holder="a", now=T0, ttl=TTL)
-    release(sessions, org_id="00D1", holder="b")
-    assert not try_acquire(sessions, org_id="00D1", holder="b", now=T0, ttl=TTL)
-    release(sessions, org_id="00D1", holder="a")
-    assert try_acquire(sessions, org_id="00D1", holder="b", now=T0, ttl=TTL)
+    assert OrgLease(sessions, "00D1").try_acquire(holder="a", now=T0, ttl=TTL)
+    OrgLease(sessions, "00D1").release(holder="b")
+    assert not OrgLease(sessions, "00D1").try_acquire(holder="b", now=T0, ttl=TTL)
+    OrgLease(sessions, "00D1").release(holder="a")
+    assert OrgLease(sessions, "00D1").try_acquire(holder="b", now=T0, ttl=TTL)
 
 
 WORKER = textwrap.dedent(
@@ -62,7 +62,7 @@ WORKER = textwrap.dedent(
     from datetime import UTC, datetime, timedelta
     from connector.settings import Settings
     from connector.store.engine import make_engine, make_session_factory
-    from connector.store.lease import release, try_acquire
+    from connector.store.unit import OrgLease
 
     url, holder, out, ready = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
     sessions = make_session_factory(make_engine(Settings(database_url=url)))
@@ -76,12 +76,12 @@ WORKER = textwrap.dedent(
     spans = []
     while time.time() < deadline:
         now = datetime.now(UTC)
-        if try_acquire(sessions, org_id="00DX", holder=holder, now=now,
+        if OrgLease(sessions, "00DX").try_acquire(holder=holder, now=now,
                        ttl=timedelta(seconds=30)):
             start = time.time()
             time.sleep(0.05)
             spans.append((start, time.time()))
-            release(sessions, org_id="00DX", holder=holder)
+            OrgLease(sessions, "00DX").release(holder=holder)
         time.sleep(0.01)
     json.dump(spans, open(out, "w"))
     """
@@ -129,10 +129,10 @@ def test_a_dead_local_holder_is_taken_over_at_once(store_settings: Settings) -> 
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     host = socket.gethostname()[:60]
-    assert try_acquire(sessions, org_id="00D1", holder=f"{host}:{dead.pid}:x", now=T0, ttl=TTL)
+    assert OrgLease(sessions, "00D1").try_acquire(holder=f"{host}:{dead.pid}:x", now=T0, ttl=TTL)
     # long before expiry, a live process takes over from the dead one
-    assert try_acquire(sessions, org_id="00D1", holder="b", now=T0, ttl=TTL)
-    assert not renew(sessions, org_id="00D1", holder=f"{host}:{dead.pid}:x", now=T0, ttl=TTL)
+    assert OrgLease(sessions, "00D1").try_acquire(holder="b", now=T0, ttl=TTL)
+    assert not OrgLease(sessions, "00D1").renew(holder=f"{host}:{dead.pid}:x", now=T0, ttl=TTL)
 
 
 def test_a_live_or_remote_holder_is_respected(store_settings: Settings) -> None:
@@ -141,7 +141,9 @@ def test_a_live_or_remote_holder_is_respected(store_settings: Settings) -> None:
 
     sessions = _sessions(store_settings)
     host = socket.gethostname()[:60]
-    assert try_acquire(sessions, org_id="00D1", holder=f"{host}:{os.getppid()}:x", now=T0, ttl=TTL)
-    assert not try_acquire(sessions, org_id="00D1", holder="b", now=T0, ttl=TTL)
-    assert try_acquire(sessions, org_id="00D2", holder="other-host:1:x", now=T0, ttl=TTL)
-    assert not try_acquire(sessions, org_id="00D2", holder="b", now=T0, ttl=TTL)
+    assert OrgLease(sessions, "00D1").try_acquire(
+        holder=f"{host}:{os.getppid()}:x", now=T0, ttl=TTL
+    )
+    assert not OrgLease(sessions, "00D1").try_acquire(holder="b", now=T0, ttl=TTL)
+    assert OrgLease(sessions, "00D2").try_acquire(holder="other-host:1:x", now=T0, ttl=TTL)
+    assert not OrgLease(sessions, "00D2").try_acquire(holder="b", now=T0, ttl=TTL)

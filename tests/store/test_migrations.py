@@ -1,4 +1,4 @@
-"""Migrations apply on SQLite and PostgreSQL, and the unit of work commits or rolls back."""
+"""Migrations apply on SQLite and PostgreSQL; the org unit commits, rolls back, keeps to its org."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from connector.settings import Settings
 from connector.store.engine import make_engine, make_session_factory
 from connector.store.migrate import current_revision, head_revision, upgrade
 from connector.store.models import SyncRun, Watermark
-from connector.store.uow import UnitOfWork
+from connector.store.unit import OrgUnit
 
+ORG = "00D000000000001"
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 TABLES = {"sync_runs", "watermarks", "raw_records", "record_issues"}
 
 
@@ -41,33 +43,52 @@ def _run(org: str) -> SyncRun:
     return SyncRun(org_id=org, mode="full", status="queued", requested_at=now, counts={})
 
 
-def test_unit_of_work_commits_only_when_told(store_settings: Settings) -> None:
+def test_org_unit_commits_only_when_told(store_settings: Settings) -> None:
     engine = make_engine(store_settings)
     upgrade(engine)
     factory = make_session_factory(engine)
-    with UnitOfWork(factory) as uow:
-        uow.session.add(_run("00D000000000001"))
+    with OrgUnit(factory, ORG) as unit:
+        unit.runs.create_run(mode="full", now=NOW)
         # leaving the block without commit() rolls back
-    with UnitOfWork(factory) as uow:
-        assert uow.session.scalars(select(SyncRun)).all() == []
-        uow.session.add(_run("00D000000000001"))
-        uow.commit()
-    with UnitOfWork(factory) as uow:
-        runs = uow.session.scalars(select(SyncRun)).all()
-        assert [r.org_id for r in runs] == ["00D000000000001"]
+    with OrgUnit(factory, ORG) as unit:
+        assert unit.runs.list_runs() == []
+        run_id = unit.runs.create_run(mode="full", now=NOW)
+        unit.commit()
+    with OrgUnit(factory, ORG) as unit:
+        assert [r.id for r in unit.runs.list_runs()] == [run_id]
     engine.dispose()
 
 
-def test_unit_of_work_rolls_back_on_error(store_settings: Settings) -> None:
+def test_org_unit_rolls_back_on_error(store_settings: Settings) -> None:
     engine = make_engine(store_settings)
     upgrade(engine)
     factory = make_session_factory(engine)
-    with pytest.raises(RuntimeError), UnitOfWork(factory) as uow:
-        uow.session.add(_run("00D000000000001"))
-        uow.session.flush()
+    with pytest.raises(RuntimeError), OrgUnit(factory, ORG) as unit:
+        unit.runs.create_run(mode="full", now=NOW)
         raise RuntimeError("boom")
-    with UnitOfWork(factory) as uow:
-        assert uow.session.scalars(select(SyncRun)).all() == []
+    with OrgUnit(factory, ORG) as unit:
+        assert unit.runs.list_runs() == []
+    engine.dispose()
+
+
+def test_org_unit_sees_only_its_org(store_settings: Settings) -> None:
+    engine = make_engine(store_settings)
+    upgrade(engine)
+    factory = make_session_factory(engine)
+    with OrgUnit(factory, "00DOTHER") as unit:
+        theirs = unit.runs.create_run(mode="full", now=NOW)
+        unit.commit()
+    with OrgUnit(factory, ORG) as unit:
+        # Even by id, another org's run is not there; updating it by id changes nothing.
+        assert unit.runs.get_run(run_id=theirs) is None
+        unit.runs.start_run(run_id=theirs, now=NOW)
+        unit.commit()
+        assert unit.runs.list_runs() == []
+    with OrgUnit(factory, "00DOTHER") as unit:
+        found = unit.runs.get_run(run_id=theirs)
+        assert found is not None and found.status == "queued"
+    with pytest.raises(ValueError, match="org id"):
+        OrgUnit(factory, "")
     engine.dispose()
 
 
@@ -76,15 +97,13 @@ def test_datetimes_come_back_as_aware_utc(store_settings: Settings) -> None:
     upgrade(engine)
     factory = make_session_factory(engine)
     stamp = datetime(2026, 1, 31, 18, 4, 5, tzinfo=timezone(timedelta(hours=1)))
-    with UnitOfWork(factory) as uow:
-        uow.session.add(_run("00D1"))
-        uow.session.flush()
-        uow.session.add(
-            Watermark(org_id="00D1", object_name="User", modstamp=stamp, updated_at=stamp)
-        )
-        uow.commit()
-    with UnitOfWork(factory) as uow:
-        mark = uow.session.get(Watermark, ("00D1", "User"))
+    with factory() as session:
+        session.add(_run("00D1"))
+        session.flush()
+        session.add(Watermark(org_id="00D1", object_name="User", modstamp=stamp, updated_at=stamp))
+        session.commit()
+    with factory() as session:
+        mark = session.get(Watermark, ("00D1", "User"))
         assert mark is not None
         assert mark.modstamp == stamp
         assert mark.modstamp.utcoffset() == timedelta(0)
@@ -95,12 +114,12 @@ def test_naive_datetimes_are_refused(sqlite_settings: Settings) -> None:
     engine = make_engine(sqlite_settings)
     upgrade(engine)
     factory = make_session_factory(engine)
-    with UnitOfWork(factory) as uow:
+    with factory() as session:
         run = _run("00D1")
         run.requested_at = datetime(2026, 1, 1)
-        uow.session.add(run)
+        session.add(run)
         with pytest.raises(Exception, match="naive datetime"):
-            uow.session.flush()
+            session.flush()
     engine.dispose()
 
 
@@ -109,14 +128,14 @@ def test_watermarks_are_per_org(store_settings: Settings) -> None:
     upgrade(engine)
     factory = make_session_factory(engine)
     now = datetime(2026, 11, 23, tzinfo=UTC)
-    with UnitOfWork(factory) as uow:
+    with factory() as session:
         for org in ("00DA", "00DB"):
-            uow.session.add(
+            session.add(
                 Watermark(org_id=org, object_name="Opportunity", modstamp=now, updated_at=now)
             )
-        uow.commit()
-    with UnitOfWork(factory) as uow:
-        marks = uow.session.scalars(select(Watermark).order_by(Watermark.org_id)).all()
+        session.commit()
+    with factory() as session:
+        marks = session.scalars(select(Watermark).order_by(Watermark.org_id)).all()
         assert [(m.org_id, m.object_name) for m in marks] == [
             ("00DA", "Opportunity"),
             ("00DB", "Opportunity"),

@@ -9,7 +9,7 @@ import pytest
 from connector.settings import Settings
 from connector.store.engine import make_engine, make_session_factory
 from connector.store.migrate import upgrade
-from connector.store.periods import locked_periods
+from connector.store.unit import OrgUnit
 from connector.sync.period_locks import check_period_name, lock, lock_in, period_kind
 
 NOW = datetime(2026, 4, 2, 9, 0, tzinfo=UTC)
@@ -44,21 +44,10 @@ def test_the_cli_and_the_page_lock_through_one_function(store_settings: Settings
     sessions = make_session_factory(engine)
     row = lock(sessions, org_id="00D000000000001AAA", name=" 2026-Q1 ", by="ops", now=NOW)
     assert (row.period, row.start, row.end) == ("2026-Q1", date(2026, 1, 1), date(2026, 3, 31))
-    with sessions() as session:
-        again = lock_in(
-            session, org_id="00D000000000001AAA", name="2026-Q1", by="x", now=NOW, kinds={"quarter"}
-        )
+    with OrgUnit(sessions, "00D000000000001AAA") as unit:
+        again = lock_in(unit, name="2026-Q1", by="x", now=NOW, kinds={"quarter"})
         assert again.locked_by == "ops"  # idempotent: the first lock stays
         with pytest.raises(ValueError, match="pays by quarter"):
-            lock_in(
-                session,
-                org_id="00D000000000001AAA",
-                name="2026-05",
-                by="x",
-                now=NOW,
-                kinds={"quarter"},
-            )
-        assert [p.period for p in locked_periods(session, org_id="00D000000000001AAA")] == [
-            "2026-Q1"
-        ]
+            lock_in(unit, name="2026-05", by="x", now=NOW, kinds={"quarter"})
+        assert [p.period for p in unit.periods.locked_periods()] == ["2026-Q1"]
     engine.dispose()

@@ -10,8 +10,9 @@ from connector.settings import Settings
 from connector.store.engine import make_engine, make_session_factory
 from connector.store.migrate import upgrade
 from connector.store.models import SyncRun
-from connector.store.run_queue import claim_next, queued_count
+from connector.store.run_queue import queued_count
 from connector.sync.queue import request_sync
+from tests.store_kit import committed
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 ORG = "00D000000000001AAA"
@@ -28,12 +29,12 @@ def test_requests_coalesce_and_are_claimed_once(store_settings: Settings) -> Non
     assert first == again == full != other
     with sessions() as session:
         assert queued_count(session, org_id=ORG) == 1
-    assert claim_next(sessions, org_id=ORG, now=T0) == (first, "full")
-    assert claim_next(sessions, org_id=ORG, now=T0) is None
+    assert committed(sessions, ORG).runs.claim_next(now=T0) == (first, "full")
+    assert committed(sessions, ORG).runs.claim_next(now=T0) is None
     # a request made while a run is going waits for the next claim
     later = request_sync(sessions, org_id=ORG, mode="incremental", requested_by="web", now=T0)
     assert later != first
-    assert claim_next(sessions, org_id=ORG, now=T0) == (later, "incremental")
+    assert committed(sessions, ORG).runs.claim_next(now=T0) == (later, "incremental")
     with sessions() as session:
         statuses = dict(session.execute(select(SyncRun.id, SyncRun.status)).all())
     assert statuses == {first: "running", other: "queued", later: "running"}
@@ -43,19 +44,21 @@ def test_requests_coalesce_and_are_claimed_once(store_settings: Settings) -> Non
 def test_changes_after_a_baseline_go_by_start_time_not_id(store_settings: Settings) -> None:
     from datetime import timedelta
 
-    from connector.store.repositories import create_run, start_run
     from connector.store.results import runs_started_after
 
     engine = make_engine(store_settings)
     upgrade(engine)
     sessions = make_session_factory(engine)
     queued = request_sync(sessions, org_id=ORG, mode="full", requested_by="web", now=T0)
-    baseline = create_run(sessions, org_id=ORG, mode="incremental", now=T0)
-    start_run(sessions, baseline, now=T0 + timedelta(seconds=1))
+    baseline = committed(sessions, ORG).runs.create_run(mode="incremental", now=T0)
+    committed(sessions, ORG).runs.start_run(run_id=baseline, now=T0 + timedelta(seconds=1))
     # the early request (smaller id) is claimed only after the baseline run finished
-    assert claim_next(sessions, org_id=ORG, now=T0 + timedelta(seconds=5)) == (queued, "full")
-    later = create_run(sessions, org_id=ORG, mode="incremental", now=T0)
-    start_run(sessions, later, now=T0 + timedelta(seconds=9))
+    assert committed(sessions, ORG).runs.claim_next(now=T0 + timedelta(seconds=5)) == (
+        queued,
+        "full",
+    )
+    later = committed(sessions, ORG).runs.create_run(mode="incremental", now=T0)
+    committed(sessions, ORG).runs.start_run(run_id=later, now=T0 + timedelta(seconds=9))
     with sessions() as session:
         assert runs_started_after(session, org_id=ORG, run_id=baseline) == {queued, later}
         assert runs_started_after(session, org_id=ORG, run_id=later) == set()
@@ -67,7 +70,7 @@ def test_a_run_notices_a_lost_lease_before_writing(sqlite_settings: Settings) ->
 
     import pytest
 
-    from connector.store.lease import try_acquire
+    from connector.store.unit import OrgLease
     from connector.sync.inputs import LeaseLost, held_lease
 
     engine = make_engine(sqlite_settings)
@@ -80,8 +83,8 @@ def test_a_run_notices_a_lost_lease_before_writing(sqlite_settings: Settings) ->
     ) as lease:
         lease.confirm()  # still ours
         now[0] = T0 + timedelta(seconds=31)  # a long transaction outlived the lease...
-        assert try_acquire(
-            sessions, org_id=ORG, holder="b", now=now[0], ttl=ttl
+        assert OrgLease(sessions, ORG).try_acquire(
+            holder="b", now=now[0], ttl=ttl
         )  # ...and b took it
         with pytest.raises(LeaseLost):
             lease.confirm()

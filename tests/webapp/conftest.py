@@ -26,9 +26,9 @@ from connector.store.roles import Holder, resolve_roles
 from connector.sync import run_sync
 from connector.sync.plans import ensure_demo_plan
 from devorg.process import DevorgInfo, start_devorg
+from tests.store_kit import unit_of_work
 from webapp import create_app
 from webapp.auth.session import Viewer, new_viewer
-from webapp.db import unit_of_work
 
 
 @dataclass

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 
 from connector.store.mapping_versions import active_version, list_versions
-from webapp.db import unit_of_work
+from tests.store_kit import unit_of_work
 
 
 class _Form(HTMLParser):

@@ -11,7 +11,7 @@ from flask import Flask
 
 from connector.store.periods import locked_periods
 from connector.store.plans import active_plan, plan_versions
-from webapp.db import unit_of_work
+from tests.store_kit import unit_of_work
 
 GOOD = """
 plans:

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 
 from connector.store.roles import grants
-from webapp.db import unit_of_work
+from tests.store_kit import unit_of_work
 
 
 def _grants(app: Flask, org_id: str) -> set[tuple[str, str, str]]:

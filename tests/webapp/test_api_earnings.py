@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from connector.store.canonical import CanonicalDeal
 from connector.store.results import PeriodResult, WritebackValue
-from webapp.db import unit_of_work
+from tests.store_kit import unit_of_work
 
 from .conftest import Web
 

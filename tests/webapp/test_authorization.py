@@ -16,8 +16,8 @@ from flask import Flask
 
 from connector.store.deal_reads import deal_people
 from connector.store.people import team_below
+from tests.store_kit import unit_of_work
 from tests.webapp.conftest import Web
-from webapp.db import unit_of_work
 
 PUBLIC = {"health.healthz", "static", "canvas.canvas", "api.openapi"}
 

@@ -153,7 +153,7 @@ def test_rep_sees_the_commission_of_the_opportunity(live: Live, browser: Any) ->
 
 def _active_mapping_version(live: Live) -> tuple[int, int]:
     from connector.store.mapping_versions import active_version, list_versions
-    from webapp.db import unit_of_work
+    from tests.store_kit import unit_of_work
 
     app = create_app(live.settings)
     with app.app_context(), unit_of_work() as uow:

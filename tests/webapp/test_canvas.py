@@ -249,7 +249,7 @@ def test_demo_chooser_exists_only_in_demo_mode(web: Web) -> None:
 
 def test_the_sync_learned_the_orgs_host_from_the_integration_login(web: Web) -> None:
     from connector.store.org_hosts import org_hosts
-    from webapp.db import unit_of_work
+    from tests.store_kit import unit_of_work
 
     with web.app.app_context(), unit_of_work() as uow:
         learned = org_hosts(uow.session, org_id=web.org_id)

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from connector.reports.team import contributors, figures, team_totals
 from connector.store.people import person, team_below
 from connector.store.team_reads import period_rows
-from webapp.db import unit_of_work
+from tests.store_kit import unit_of_work
 
 from .conftest import Web
 

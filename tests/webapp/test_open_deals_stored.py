@@ -6,25 +6,20 @@ from datetime import date
 from decimal import Decimal
 
 from connector.reports.open_deals import open_deal_estimates, stored_commissions
-from connector.store.people import all_people
-from connector.store.results import last_committed_calc
 from tests.webapp.conftest import Web
-from webapp.db import unit_of_work
+from webapp.db import org_unit
 
 
 def test_stored_and_live_estimates_agree(web: Web) -> None:
     compared = 0
-    with web.app.app_context(), unit_of_work() as uow:
-        session = uow.session
-        run = last_committed_calc(session, org_id=web.org_id)
+    with web.app.app_context(), org_unit(web.org_id) as unit:
+        run = unit.results.last_committed_calc()
         assert run is not None
         as_of = run.as_of
-        reps = [p.id for p in all_people(session, org_id=web.org_id) if p.plan_id == "ae"]
+        reps = [p.id for p in unit.people.all_people() if p.plan_id == "ae"]
         for rep_id in reps[:15]:
-            live = open_deal_estimates(session, org_id=web.org_id, rep_id=rep_id, as_of=as_of)
-            read = open_deal_estimates(
-                session, org_id=web.org_id, rep_id=rep_id, as_of=as_of, use_stored=True
-            )
+            live = open_deal_estimates(unit, rep_id=rep_id, as_of=as_of)
+            read = open_deal_estimates(unit, rep_id=rep_id, as_of=as_of, use_stored=True)
             assert [(d.deal.id, d.amount) for d in read.deals] == [
                 (d.deal.id, d.amount) for d in live.deals
             ]
@@ -33,20 +28,12 @@ def test_stored_and_live_estimates_agree(web: Web) -> None:
 
 
 def test_values_of_another_day_are_not_used(web: Web) -> None:
-    with web.app.app_context(), unit_of_work() as uow:
-        session = uow.session
-        run = last_committed_calc(session, org_id=web.org_id)
+    with web.app.app_context(), org_unit(web.org_id) as unit:
+        run = unit.results.last_committed_calc()
         assert run is not None
-        rep = next(p.id for p in all_people(session, org_id=web.org_id) if p.plan_id == "ae")
-        deals = [
-            d.deal.id
-            for d in open_deal_estimates(
-                session, org_id=web.org_id, rep_id=rep, as_of=run.as_of
-            ).deals
-        ]
-        today = stored_commissions(session, org_id=web.org_id, deal_ids=deals, as_of=run.as_of)
+        rep = next(p.id for p in unit.people.all_people() if p.plan_id == "ae")
+        deals = [d.deal.id for d in open_deal_estimates(unit, rep_id=rep, as_of=run.as_of).deals]
+        today = stored_commissions(unit, deal_ids=deals, as_of=run.as_of)
         assert today and all(isinstance(v, Decimal) for v in today.values())
-        other = stored_commissions(
-            session, org_id=web.org_id, deal_ids=deals, as_of=date(2000, 1, 1)
-        )
+        other = stored_commissions(unit, deal_ids=deals, as_of=date(2000, 1, 1))
         assert other == {}

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from connector.store.models import RecordIssue
 from connector.store.results import WritebackValue, add_issues
 from connector.store.run_reads import RunRecord, recent_runs
+from tests.store_kit import unit_of_work
 from tests.webapp.conftest import Web
-from webapp.db import unit_of_work
 
 HTML_ROUTES = ("/ops/runs", "/ops/runs/1", "/ops/issues")
 POST_ONLY = ("/ops/runs/resync", "/ops/issues/retry")

@@ -20,9 +20,10 @@ from connector.reports.runs import (
 from connector.settings import Settings
 from connector.store.engine import make_engine, make_session_factory
 from connector.store.migrate import upgrade
-from connector.store.repositories import RunUsage, SessionFactory, create_run, finish_run, start_run
+from connector.store.repositories import RunUsage, SessionFactory
 from connector.store.run_reads import RunRecord, run_by_id
 from connector.sync.progress_store import StoredProgress
+from tests.store_kit import committed
 from webapp.charts.usage import calls_chart, usage_meter
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -109,8 +110,8 @@ def sessions(store_settings: Settings) -> Iterator[SessionFactory]:
 
 
 def test_stored_progress_persists_stage_and_counts(sessions: SessionFactory) -> None:
-    run_id = create_run(sessions, org_id=ORG, mode="full", now=T0)
-    start_run(sessions, run_id, now=T0)
+    run_id = committed(sessions, ORG).runs.create_run(mode="full", now=T0)
+    committed(sessions, ORG).runs.start_run(run_id=run_id, now=T0)
     clock = iter(T0 + timedelta(seconds=s) for s in range(100))
     progress = StoredProgress(sessions, org_id=ORG, clock=lambda: next(clock), min_interval=60)
     progress.stage("write")
@@ -126,8 +127,8 @@ def test_stored_progress_persists_stage_and_counts(sessions: SessionFactory) -> 
         "stage": "write", "detail": "", "done": 10, "total": 10
     }  # fmt: skip
     assert stored.heartbeat_at is not None and stored.heartbeat_at > T0
-    finish_run(
-        sessions, run_id, status="succeeded", now=T0, counts={"pulled": 1}, usage=RunUsage(1, 2, 3)
+    committed(sessions, ORG).runs.finish_run(
+        run_id=run_id, status="succeeded", now=T0, counts={"pulled": 1}, usage=RunUsage(1, 2, 3)
     )
     progress.stage("late")  # the run is over: nothing to update, nothing raised
     with sessions() as session:

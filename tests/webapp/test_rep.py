@@ -18,8 +18,9 @@ from connector.reports.estimate import deal_report
 from connector.reports.open_deals import open_deal_estimates
 from connector.store.canonical import CanonicalDeal
 from connector.store.results import CalcRun, PeriodResult, StoredCredit, WritebackValue
+from tests.store_kit import unit_of_work
 from webapp.charts.gauge import attainment_gauge
-from webapp.db import unit_of_work
+from webapp.db import org_unit
 from webapp.rep import _cell
 
 from .conftest import Web
@@ -58,10 +59,9 @@ def _written(web: Web) -> dict[str, dict[str, Any]]:
 
 
 def _name(web: Web, rep_id: str) -> str:
-    from connector.store.people import person
 
-    with web.app.app_context(), unit_of_work() as uow:
-        found = person(uow.session, org_id=web.org_id, rep_id=rep_id)
+    with web.app.app_context(), org_unit(web.org_id) as unit:
+        found = unit.people.person(rep_id=rep_id)
     assert found is not None
     return found.name
 
@@ -126,17 +126,15 @@ def test_deal_access(web: Web) -> None:
 
 
 def _people(web: Web, deal_id: str) -> set[str]:
-    from connector.store.deal_reads import deal_people
 
-    with web.app.app_context(), unit_of_work() as uow:
-        return deal_people(uow.session, org_id=web.org_id, deal_id=deal_id)
+    with web.app.app_context(), org_unit(web.org_id) as unit:
+        return unit.records.deal_people(deal_id=deal_id)
 
 
 def _managers(web: Web) -> set[str]:
-    from connector.store.people import all_people
 
-    with web.app.app_context(), unit_of_work() as uow:
-        everyone = all_people(uow.session, org_id=web.org_id)
+    with web.app.app_context(), org_unit(web.org_id) as unit:
+        everyone = unit.people.all_people()
     return {p.manager_id for p in everyone if p.manager_id} - {web.cast.rep_a}
 
 
@@ -153,10 +151,8 @@ def test_rep_page_shows_the_current_period(web: Web) -> None:
     response = _post(web, "/rep", web.cast.rep_a)
     html = response.get_data(as_text=True)
     assert response.status_code == 200, html
-    with web.app.app_context(), unit_of_work() as uow:
-        summary = rep_summary(
-            uow.session, org_id=web.org_id, rep_id=web.cast.rep_a, as_of=_as_of(web)
-        )
+    with web.app.app_context(), org_unit(web.org_id) as unit:
+        summary = rep_summary(unit, rep_id=web.cast.rep_a, as_of=_as_of(web))
     assert summary.is_current and summary.result is not None
     result = summary.result
     assert "My earnings" in html and summary.period in html
@@ -175,10 +171,8 @@ def test_rep_page_shows_the_current_period(web: Web) -> None:
 
 
 def test_year_to_date_sums_the_year(web: Web) -> None:
-    with web.app.app_context(), unit_of_work() as uow:
-        summary = rep_summary(
-            uow.session, org_id=web.org_id, rep_id=web.cast.rep_a, as_of=_as_of(web)
-        )
+    with web.app.app_context(), unit_of_work() as uow, org_unit(web.org_id) as unit:
+        summary = rep_summary(unit, rep_id=web.cast.rep_a, as_of=_as_of(web))
         rows = uow.session.execute(
             select(PeriodResult.period, PeriodResult.gross, PeriodResult.period_start).where(
                 PeriodResult.org_id == web.org_id, PeriodResult.rep_id == web.cast.rep_a
@@ -203,7 +197,7 @@ def test_period_picker_shows_another_period(web: Web) -> None:
 
 
 def test_spiff_progress_counts_the_payouts(web: Web) -> None:
-    with web.app.app_context(), unit_of_work() as uow:
+    with web.app.app_context(), unit_of_work() as uow, org_unit(web.org_id) as unit:
         rows = uow.session.scalars(
             select(PeriodResult).where(
                 PeriodResult.org_id == web.org_id, PeriodResult.plan_id == "ae"
@@ -216,7 +210,7 @@ def test_spiff_progress_counts_the_payouts(web: Web) -> None:
                     if line["component"] == "spiff-analytics" and Decimal(line["amount"]) > 0:
                         paid.setdefault(row.rep_id, set()).add(line["deal_id"])
         rep_id = max(paid, key=lambda r: len(paid[r]))
-        summary = rep_summary(uow.session, org_id=web.org_id, rep_id=rep_id, as_of=_as_of(web))
+        summary = rep_summary(unit, rep_id=rep_id, as_of=_as_of(web))
     spiff = summary.spiffs[0]
     assert spiff.rule.id == "spiff-analytics" and spiff.rule.max_payouts == 8
     assert spiff.paid == len(paid[rep_id])
@@ -256,9 +250,9 @@ def test_open_deal_estimates_equal_what_the_sync_wrote(web: Web) -> None:
     as_of = _as_of(web)
     open_ids = [d.id for d in _deals(web) if not d.payload["is_closed"] and d.id in written]
     assert len(open_ids) > 20
-    with web.app.app_context(), unit_of_work() as uow:
+    with web.app.app_context(), org_unit(web.org_id) as unit:
         for deal_id in open_ids:
-            report = deal_report(uow.session, org_id=web.org_id, deal_id=deal_id, as_of=as_of)
+            report = deal_report(unit, deal_id=deal_id, as_of=as_of)
             assert report is not None and report.state == "open"
             want = Decimal(written[deal_id]["Estimated_Commission__c"])
             assert report.owner_amount() == want, deal_id
@@ -271,7 +265,7 @@ def test_won_deals_pay_the_owners_stored_lines(web: Web) -> None:
     assert won
     as_of = _as_of(web)
     cancelled = 0
-    with web.app.app_context(), unit_of_work() as uow:
+    with web.app.app_context(), unit_of_work() as uow, org_unit(web.org_id) as unit:
         # every period of the owner: a clawback lands in the period of the cancel date
         earned: dict[tuple[str, str], Decimal] = {}
         rows = uow.session.execute(
@@ -286,7 +280,7 @@ def test_won_deals_pay_the_owners_stored_lines(web: Web) -> None:
                     earned[key] = earned.get(key, Decimal(0)) + Decimal(line["amount"])
         for row in won:
             lines = earned.get((row.owner_id or "", row.id), Decimal(0))
-            report = deal_report(uow.session, org_id=web.org_id, deal_id=row.id, as_of=as_of)
+            report = deal_report(unit, deal_id=row.id, as_of=as_of)
             assert report is not None and report.state == "won"
             assert report.owner_amount() == lines, row.id
             assert report.owner_amount() == Decimal(written[row.id]["Estimated_Commission__c"])
@@ -298,11 +292,11 @@ def test_estimator_lists_the_open_deals_with_the_same_figures(web: Web) -> None:
     owners = {d.owner_id for d in _deals(web) if not d.payload["is_closed"] and d.owner_id}
     rep = sorted(owners)[0]
     as_of = _as_of(web)
-    with web.app.app_context(), unit_of_work() as uow:
-        found = open_deal_estimates(uow.session, org_id=web.org_id, rep_id=rep, as_of=as_of)
+    with web.app.app_context(), org_unit(web.org_id) as unit:
+        found = open_deal_estimates(unit, rep_id=rep, as_of=as_of)
         assert found.count == len(found.deals) > 0
         for item in found.deals:
-            report = deal_report(uow.session, org_id=web.org_id, deal_id=item.deal.id, as_of=as_of)
+            report = deal_report(unit, deal_id=item.deal.id, as_of=as_of)
             assert report is not None and report.owner_amount() == item.amount
     html = _post(web, f"/reps/{rep}/estimate", token=web.admin_token()).get_data(as_text=True)
     assert found.deals[0].deal.name in html

@@ -19,8 +19,8 @@ from connector.reports.admin_mappings import (
     save_version,
 )
 from connector.reports.admin_writeback import allow_list
-from connector.store.mapping_versions import MappingVersion, active_version, list_versions
-from connector.store.writeback_fields import allowed_fields
+from connector.store.mapping_versions import MappingVersion
+from connector.store.unit import OrgUnit
 from mappings.defaults import default_mapping
 from mappings.errors import Problem
 from mappings.loader import dump_mapping
@@ -30,7 +30,7 @@ from webapp.admin import bp
 from webapp.admin.mapping_form import Editor
 from webapp.admin.org import org_describer
 from webapp.auth.guard import current_viewer, not_found, require
-from webapp.db import unit_of_work
+from webapp.db import viewer_unit
 from webapp.documents import reading
 from webapp.params import optional_int
 
@@ -55,15 +55,15 @@ def who() -> str:
     return (viewer.name or viewer.user_id)[:120]
 
 
-def _active(session: Any, org_id: str) -> tuple[MappingVersion | None, MappingDocument]:
-    row = active_version(session, org_id)
+def _active(unit: OrgUnit) -> tuple[MappingVersion | None, MappingDocument]:
+    row = unit.mappings.active_version()
     return row, (row.load() if row is not None else default_mapping())
 
 
 def _submission() -> Submission:
     describe = org_describer()
-    with unit_of_work() as uow:
-        allowed = allowed_fields(uow.session, org_id=current_viewer().org_id)
+    with viewer_unit() as unit:
+        allowed = unit.writeback_fields.allowed_fields()
     if request.form.get("mode") == "yaml":
         text = request.form.get("document", "")
         with reading("document"):
@@ -80,11 +80,10 @@ def _submission() -> Submission:
 
 def mapping_page(*, sub: Submission | None = None, status: int = 200, **extra: Any) -> Page:
     """The mapping page (editor, allow-list) with what the request did in `extra`."""
-    org_id = current_viewer().org_id
-    with unit_of_work() as uow:
-        row, doc = _active(uow.session, org_id)
-        count = len(list_versions(uow.session, org_id))
-        extra.setdefault("allowlist", allow_list(uow.session, org_id=org_id))
+    with viewer_unit() as unit:
+        row, doc = _active(unit)
+        count = len(unit.mappings.list_versions())
+        extra.setdefault("allowlist", allow_list(unit))
         return _render(row, doc, count, sub=sub, status=status, **extra)
 
 
@@ -142,12 +141,9 @@ def mapping_save() -> Page:
     sub = _submission()
     if not sub.check.valid or sub.check.document is None:
         return mapping_page(sub=sub, status=422, validated=True)
-    org_id = current_viewer().org_id
-    with unit_of_work() as uow:
-        row, created = save_version(
-            uow.session, org_id=org_id, doc=sub.check.document, by=who(), now=datetime.now(UTC)
-        )
-        uow.commit()
+    with viewer_unit() as unit:
+        row, created = save_version(unit, doc=sub.check.document, by=who(), now=datetime.now(UTC))
+        unit.commit()
         saved = {"version": row.version, "created": created, "active": row.is_active}
     return mapping_page(sub=sub, saved=saved, validated=True)
 
@@ -156,20 +152,14 @@ def mapping_save() -> Page:
 @require("admin", csrf=True)
 def mapping_activate(version: int) -> Page:
     """Make a stored version the active one, after checking it against the org again."""
-    org_id = current_viewer().org_id
-    with unit_of_work() as uow:
+    with viewer_unit() as unit:
         row, check = activate(
-            uow.session,
-            org_id=org_id,
-            version=version,
-            by=who(),
-            now=datetime.now(UTC),
-            describe=org_describer(),
+            unit, version=version, by=who(), now=datetime.now(UTC), describe=org_describer()
         )
         if row is None and check is None:
             raise not_found(f"Mapping version {version}")
         if row is not None:
-            uow.commit()
+            unit.commit()
     if check is not None:
         return _history_page(refused=(version, check), status=422)
     return mapping_page(activated=version)
@@ -184,27 +174,25 @@ def mapping_preview() -> Page:
     if target not in TARGET_NAMES:
         target = "deal"
     doc = sub.check.document if sub else None
-    org_id = current_viewer().org_id
     if sub is None:
-        with unit_of_work() as uow:
-            doc = _active(uow.session, org_id)[1]
+        with viewer_unit() as unit:
+            doc = _active(unit)[1]
     if doc is None or target not in doc.targets():
         return mapping_page(sub=sub, status=422 if doc is None else 200, preview_target=target)
-    with unit_of_work() as uow:
-        object_name, rows = preview(uow.session, org_id=org_id, doc=doc, target=target)
+    with viewer_unit() as unit:
+        object_name, rows = preview(unit, doc=doc, target=target)
     return mapping_page(sub=sub, preview=rows, preview_object=object_name, preview_target=target)
 
 
 def _history_page(*, status: int = 200, **extra: Any) -> Page:
-    org_id = current_viewer().org_id
-    with unit_of_work() as uow:
-        versions = list(reversed(list_versions(uow.session, org_id)))
+    with viewer_unit() as unit:
+        versions = list(reversed(unit.mappings.list_versions()))
         numbers = [v.version for v in versions]
         before = optional_int("a") or (numbers[1] if len(numbers) > 1 else None)
         after = optional_int("b") or (numbers[0] if numbers else None)
         changes = None
         if before is not None and after is not None:
-            changes = diff_versions(uow.session, org_id=org_id, before=before, after=after)
+            changes = diff_versions(unit, before=before, after=after)
         page = render_template(
             "admin/mapping_history.html",
             versions=versions,

@@ -17,14 +17,10 @@ from connector.reports.admin_plans import (
     plan_period_kinds,
     upload_plan,
 )
-from connector.store.assignments import correction_events
-from connector.store.periods import locked_periods, unlock_period
-from connector.store.plan_activation import activate_plan_version
-from connector.store.plans import active_plan, plan_versions
 from webapp.admin import bp
 from webapp.admin.mappings import who
-from webapp.auth.guard import current_viewer, not_found, require
-from webapp.db import unit_of_work
+from webapp.auth.guard import not_found, require
+from webapp.db import viewer_unit
 from webapp.documents import reading
 
 Page = tuple[str, int]
@@ -32,19 +28,17 @@ MAX_PLAN_BYTES = 512 * 1024
 
 
 def _page(*, status: int = 200, **extra: Any) -> Page:
-    org_id = current_viewer().org_id
-    with unit_of_work() as uow:
-        session = uow.session
+    with viewer_unit() as unit:
         context: dict[str, Any] = {
-            "active": active_plan(session, org_id=org_id),
-            "versions": list(plan_versions(session, org_id=org_id)),
-            "locks": list(locked_periods(session, org_id=org_id)),
-            "kinds": sorted(plan_period_kinds(session, org_id=org_id)),
+            "active": unit.plans.active_plan(),
+            "versions": list(unit.plans.plan_versions()),
+            "locks": list(unit.periods.locked_periods()),
+            "kinds": sorted(plan_period_kinds(unit)),
             "plan_problems": [],
             "plan_text": "",
             "errors": {},
-            "assignments": assignment_rows(session, org_id=org_id),
-            "corrections": correction_events(session, org_id=org_id),
+            "assignments": assignment_rows(unit),
+            "corrections": unit.assignments.correction_events(),
             "assignment_error": None,
         }
         context.update(extra)
@@ -79,16 +73,10 @@ def plan_upload() -> Page:
     text, problems = _uploaded_text()
     if not problems:
         field = "plan_file" if request.files.get("plan_file") else "plan_text"
-        with unit_of_work() as uow, reading(field):
-            row, created, problems = upload_plan(
-                uow.session,
-                org_id=current_viewer().org_id,
-                text=text,
-                by=who(),
-                now=datetime.now(UTC),
-            )
+        with viewer_unit() as unit, reading(field):
+            row, created, problems = upload_plan(unit, text=text, by=who(), now=datetime.now(UTC))
             if row is not None:
-                uow.commit()
+                unit.commit()
                 return _page(uploaded={"version": row.version, "created": created})
     return _page(status=422, plan_problems=problems, plan_text=text)
 
@@ -97,14 +85,12 @@ def plan_upload() -> Page:
 @require("admin", csrf=True)
 def plan_activate(version: int) -> Page:
     """Make an earlier plan version the active one again."""
-    with unit_of_work() as uow:
+    with viewer_unit() as unit:
         try:
-            activate_plan_version(
-                uow.session, org_id=current_viewer().org_id, version=version, now=datetime.now(UTC)
-            )
+            unit.plans.activate_plan_version(version=version, now=datetime.now(UTC))
         except KeyError:
             raise not_found(f"Plan version {version}") from None
-        uow.commit()
+        unit.commit()
     return _page(activated=version)
 
 
@@ -113,18 +99,12 @@ def plan_activate(version: int) -> Page:
 def period_lock() -> Page:
     """Lock a paid period: its results freeze; later changes are paid as adjustments."""
     name = request.form.get("period", "").strip()
-    with unit_of_work() as uow:
+    with viewer_unit() as unit:
         try:
-            row = lock(
-                uow.session,
-                org_id=current_viewer().org_id,
-                name=name,
-                by=who(),
-                now=datetime.now(UTC),
-            )
+            row = lock(unit, name=name, by=who(), now=datetime.now(UTC))
         except ValueError as exc:
             return _page(status=422, errors={"period": [str(exc)]}, period_value=name)
-        uow.commit()
+        unit.commit()
         period = row.period
     return _page(locked=period)
 
@@ -134,10 +114,10 @@ def period_lock() -> Page:
 def period_unlock() -> Page:
     """Unlock a period: the next run recomputes it like any open period."""
     name = request.form.get("period", "").strip()
-    with unit_of_work() as uow:
-        if not unlock_period(uow.session, org_id=current_viewer().org_id, period=name):
+    with viewer_unit() as unit:
+        if not unit.periods.unlock_period(period=name):
             raise not_found(f"Locked period {name!r}")
-        uow.commit()
+        unit.commit()
     return _page(unlocked=name)
 
 
@@ -147,21 +127,16 @@ def assignment_correct(assignment_id: int) -> Page:
     """Correct the day a rep's plan, manager or quota change took effect; the next sync
     recomputes every period with the corrected date."""
     text = request.form.get("effective_from", "")
-    with unit_of_work() as uow:
+    with viewer_unit() as unit:
         try:
             row = correct_assignment(
-                uow.session,
-                org_id=current_viewer().org_id,
-                assignment_id=assignment_id,
-                text=text,
-                by=who(),
-                now=datetime.now(UTC),
+                unit, assignment_id=assignment_id, text=text, by=who(), now=datetime.now(UTC)
             )
         except KeyError:
             raise not_found(f"Assignment {assignment_id}") from None
         except ValueError as exc:
             error = {"id": assignment_id, "message": str(exc), "value": text[:40]}
             return _page(status=422, assignment_error=error)
-        uow.commit()
+        unit.commit()
         corrected = {"rep_id": row.rep_id, "effective_from": row.effective_from}
     return _page(corrected=corrected)

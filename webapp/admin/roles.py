@@ -9,10 +9,10 @@ from typing import Any
 from flask import render_template, request
 
 from connector.reports.admin_roles import grant_key, grants_by_role, remove_by_key
-from connector.store.roles import GRANTED_ROLES, PRINCIPAL_KINDS, GrantError, add_grant
+from connector.store.roles import GRANTED_ROLES, PRINCIPAL_KINDS, GrantError
 from webapp.admin import bp
 from webapp.auth.guard import current_viewer, require
-from webapp.db import unit_of_work
+from webapp.db import viewer_unit
 
 Page = tuple[str, int]
 # GrantError messages start with the field they are about (`principal: ...`).
@@ -20,9 +20,9 @@ _FIELDS = {"role": "role", "kind": "principal_kind", "principal": "principal", "
 
 
 def _page(*, status: int = 200, **extra: Any) -> Page:
-    with unit_of_work() as uow:
+    with viewer_unit() as unit:
         context = {
-            "by_role": grants_by_role(uow.session, org_id=current_viewer().org_id),
+            "by_role": grants_by_role(unit),
             "roles": GRANTED_ROLES,
             "kinds": PRINCIPAL_KINDS,
             "grant_key": grant_key,
@@ -52,19 +52,15 @@ def grant_add() -> Page:
     """Grant a role to a profile, permission set or user, named by Salesforce id."""
     values = {k: request.form.get(k, "") for k in ("role", "principal_kind", "principal", "label")}
     viewer = current_viewer()
-    with unit_of_work() as uow:
+    with viewer_unit() as unit:
         try:
-            added = add_grant(
-                uow.session,
-                org_id=viewer.org_id,
-                created_by=(viewer.name or viewer.user_id)[:120],
-                now=datetime.now(UTC),
-                **values,
+            added = unit.roles.add_grant(
+                created_by=(viewer.name or viewer.user_id)[:120], now=datetime.now(UTC), **values
             )
         except GrantError as exc:
             field, message = _field_of(str(exc))
             return _page(status=422, errors={field: [message]}, values=values)
-        uow.commit()
+        unit.commit()
     return _page(added=added)
 
 
@@ -73,12 +69,10 @@ def grant_add() -> Page:
 def grant_remove() -> Page:
     """Remove a grant; the last admin grant stays (nobody could change access again)."""
     key = request.form.get("grant", "")
-    with unit_of_work() as uow:
+    with viewer_unit() as unit:
         try:
-            removed = remove_by_key(
-                uow.session, org_id=current_viewer().org_id, key=key, now=datetime.now(UTC)
-            )
+            removed = remove_by_key(unit, key=key, now=datetime.now(UTC))
         except GrantError as exc:
             return _page(status=422, errors={f"grant.{key}": [str(exc)]})
-        uow.commit()
+        unit.commit()
     return _page(removed=removed)

@@ -11,8 +11,8 @@ from connector.reports.admin_writeback import allow_field, disallow_field
 from connector.store.writeback_fields import AllowListError
 from webapp.admin import bp
 from webapp.admin.mappings import Page, mapping_page, who
-from webapp.auth.guard import current_viewer, require
-from webapp.db import unit_of_work
+from webapp.auth.guard import require
+from webapp.db import viewer_unit
 
 FIELD = "allowlist.field"
 
@@ -22,18 +22,12 @@ FIELD = "allowlist.field"
 def writeback_field_add() -> Page:
     """Add a custom field to the org's write-back allow-list."""
     text = request.form.get("field", "")
-    with unit_of_work() as uow:
+    with viewer_unit() as unit:
         try:
-            key, created = allow_field(
-                uow.session,
-                org_id=current_viewer().org_id,
-                text=text,
-                by=who(),
-                now=datetime.now(UTC),
-            )
+            key, created = allow_field(unit, text=text, by=who(), now=datetime.now(UTC))
         except AllowListError as exc:
             return mapping_page(status=422, allow_errors={FIELD: [str(exc)]}, allow_value=text)
-        uow.commit()
+        unit.commit()
     return mapping_page(allow_added=(f"{key[0]}.{key[1]}", created))
 
 
@@ -42,16 +36,10 @@ def writeback_field_add() -> Page:
 def writeback_field_remove() -> Page:
     """Remove an admin-added field from the allow-list (force-app's fields stay)."""
     text = request.form.get("field", "")
-    with unit_of_work() as uow:
+    with viewer_unit() as unit:
         try:
-            key = disallow_field(
-                uow.session,
-                org_id=current_viewer().org_id,
-                text=text,
-                by=who(),
-                now=datetime.now(UTC),
-            )
+            key = disallow_field(unit, text=text, by=who(), now=datetime.now(UTC))
         except AllowListError as exc:
             return mapping_page(status=422, allow_errors={FIELD: [str(exc)]})
-        uow.commit()
+        unit.commit()
     return mapping_page(allow_removed=f"{key[0]}.{key[1]}")

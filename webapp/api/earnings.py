@@ -18,19 +18,16 @@ from connector.reports.spiffs import DealSpiff, deal_spiff
 from webapp.access import get_deal_or_404, get_rep_or_404, visible_people
 from webapp.api import bp
 from webapp.auth.guard import current_viewer, not_found, require
-from webapp.db import unit_of_work
+from webapp.db import viewer_unit
 from webapp.params import period_param
 from webapp.rep import today
 
 
 def _earnings(rep_id: str) -> Response:
-    viewer = current_viewer()
     person = get_rep_or_404(rep_id)
     period = period_param()
-    with unit_of_work() as uow:
-        body = earnings_envelope(
-            uow.session, org_id=viewer.org_id, rep_id=person.id, as_of=today(), period=period
-        )
+    with viewer_unit() as unit:
+        body = earnings_envelope(unit, rep_id=person.id, as_of=today(), period=period)
     return jsonify(body)
 
 
@@ -97,11 +94,11 @@ def deal_estimate(deal_id: str) -> Response:
     """What the deal pays (or would pay if won today) each participant the caller may see."""
     viewer = current_viewer()
     get_deal_or_404(deal_id)
-    with unit_of_work() as uow:
-        report = deal_report(uow.session, org_id=viewer.org_id, deal_id=deal_id, as_of=today())
+    with viewer_unit() as unit:
+        report = deal_report(unit, deal_id=deal_id, as_of=today())
         if report is None:
             raise not_found(f"Opportunity {deal_id}")
-        spiff = deal_spiff(uow.session, org_id=viewer.org_id, report=report)
+        spiff = deal_spiff(unit, report=report)
     owner = report.deal.owner_id
     ids = {p.rep_id for p in report.participants} | ({owner} if owner else set())
     seen = visible_people(viewer, ids)

@@ -8,15 +8,14 @@ from typing import Any
 from flask import Response, jsonify, request
 
 from connector.reports.admin_mappings import MappingCheck, check_mapping_data, check_mapping_text
-from connector.store.mapping_versions import active_version, checksum
-from connector.store.writeback_fields import allowed_fields
+from connector.store.mapping_versions import checksum
 from mappings.defaults import default_mapping
 from mappings.loader import dump_mapping
 from mappings.safe_yaml import YamlError, load_yaml
 from webapp.admin.org import org_describer
 from webapp.api import bp
-from webapp.auth.guard import Refused, bad_request, current_viewer, require
-from webapp.db import unit_of_work
+from webapp.auth.guard import Refused, bad_request, require
+from webapp.db import viewer_unit
 from webapp.documents import reading
 
 __all__ = ["bp"]
@@ -26,8 +25,8 @@ __all__ = ["bp"]
 @require("admin")
 def active_mapping() -> Response:
     """The active mapping version: number, checksum, document and when it was activated."""
-    with unit_of_work() as uow:
-        row = active_version(uow.session, current_viewer().org_id)
+    with viewer_unit() as unit:
+        row = unit.mappings.active_version()
         doc = row.load() if row is not None else default_mapping()
         text = dump_mapping(doc)
         return jsonify(
@@ -76,8 +75,8 @@ def validate_mapping() -> Response:
     if not isinstance(body, dict):
         raise bad_request('the body must be an object: {"document": ...} or the document itself')
     describe = org_describer()
-    with unit_of_work() as uow:
-        allowed = allowed_fields(uow.session, org_id=current_viewer().org_id)
+    with viewer_unit() as unit:
+        allowed = unit.writeback_fields.allowed_fields()
     document = body.get("document", body) if set(body) == {"document"} else body
     if isinstance(document, str):
         _parsed(document, '"document"')  # a limit broken inside the text is a 422 too

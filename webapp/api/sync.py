@@ -7,11 +7,10 @@ from typing import Any
 from flask import jsonify, request
 
 from connector.reports.runs import run_json
-from connector.store.run_reads import recent_runs, run_by_id
 from connector.sync.queue import MODES
 from webapp.api import bp
 from webapp.auth.guard import bad_request, current_viewer, not_found, require
-from webapp.db import unit_of_work
+from webapp.db import viewer_unit
 from webapp.ops import mode_error, queue_run
 from webapp.params import query_int
 
@@ -23,10 +22,9 @@ MAX_LIMIT = 200
 @require("ops", "admin")
 def list_sync_runs() -> Any:
     """The org's latest runs, newest first (`?limit=`, default 20)."""
-    viewer = current_viewer()
     limit = query_int("limit", default=DEFAULT_LIMIT, high=MAX_LIMIT)
-    with unit_of_work() as uow:
-        runs = recent_runs(uow.session, org_id=viewer.org_id, limit=limit)
+    with viewer_unit() as unit:
+        runs = unit.runs.recent_runs(limit=limit)
     return jsonify(runs=[run_json(r) for r in runs])
 
 
@@ -34,9 +32,8 @@ def list_sync_runs() -> Any:
 @require("ops", "admin")
 def get_sync_run(run_id: int) -> Any:
     """One run of the org, with its live progress while it runs."""
-    viewer = current_viewer()
-    with unit_of_work() as uow:
-        found = run_by_id(uow.session, org_id=viewer.org_id, run_id=run_id)
+    with viewer_unit() as unit:
+        found = unit.runs.run_by_id(run_id=run_id)
     if found is None:
         raise not_found(f"Sync run {run_id}")
     return jsonify(run_json(found))

@@ -12,9 +12,8 @@ from typing import Any, TypeVar, cast
 
 from flask import current_app, g, request
 
-from connector.store.roles import resolve_roles
 from webapp.auth.session import ROLES_MAX_AGE_SECONDS, SessionRefused, SessionTokens, Viewer
-from webapp.db import unit_of_work
+from webapp.db import org_unit
 
 TOKEN_FIELD = "qf_token"
 CSRF_FIELD = "qf_csrf"
@@ -82,8 +81,8 @@ def current_viewer() -> Viewer:
 def refreshed(viewer: Viewer, *, now: float) -> Viewer:
     """The viewer with roles resolved again from the stored grants and synced users; a viewer
     left with no role at all is refused."""
-    with unit_of_work() as uow:
-        _, roles = resolve_roles(uow.session, org_id=viewer.org_id, holder=viewer.holder)
+    with org_unit(viewer.org_id) as unit:
+        _, roles = unit.roles.resolve_roles(holder=viewer.holder)
     if not roles:
         raise Refused(403, NO_ACCESS)
     return viewer.with_roles(roles, at=int(now))

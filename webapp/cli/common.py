@@ -67,7 +67,7 @@ def connected_org(settings: Any) -> str:
         ) from None
 
 
-def resolve_org(session: Any, given: str | None, *, settings: Any = None) -> str:
+def resolve_org(sessions: Any, given: str | None, *, settings: Any = None) -> str:
     """`--org` when given, else the configured connection's org, else the only stored org.
 
     The connection wins over what is stored: a database that still holds the demo's org must
@@ -81,10 +81,10 @@ def resolve_org(session: Any, given: str | None, *, settings: Any = None) -> str
         settings = load_settings()
     if settings.sf_login_url:
         return connected_org(settings)
-    from connector.store.mapping_versions import known_org_ids
-    from connector.store.plans import plan_org_ids
+    from connector.store.unit import OrgDirectory
 
-    orgs = sorted(set(known_org_ids(session)) | set(plan_org_ids(session)))
+    directory = OrgDirectory(sessions)
+    orgs = sorted(set(directory.with_mapping()) | set(directory.with_plan()))
     if len(orgs) == 1:
         return str(orgs[0])
     known = f" (known: {', '.join(orgs)})" if orgs else " (none stored yet)"

@@ -120,8 +120,8 @@ def _database() -> Any:
     return migrated_engine()
 
 
-def _org(session: Any, given: str | None) -> str:
-    return resolve_org(session, given)
+def _org(sessions: Any, given: str | None) -> str:
+    return resolve_org(sessions, given)
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -131,9 +131,8 @@ def _export(args: argparse.Namespace) -> int:
 
     engine = _database()
     try:
-        with make_session_factory(engine)() as session:
-            row = _stored_version(session, args)
-            doc = row.load() if row is not None else default_mapping()
+        row = _stored_version(make_session_factory(engine), args)
+        doc = row.load() if row is not None else default_mapping()
     finally:
         engine.dispose()
     fmt: Literal["yaml", "json"] = "json" if args.file.suffix.lower() == ".json" else "yaml"
@@ -143,23 +142,27 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stored_version(session: Any, args: argparse.Namespace) -> Any:
+def _stored_version(sessions: Any, args: argparse.Namespace) -> Any:
     """The requested or active version; None when nothing is stored yet (default mapping)."""
-    from connector.store.mapping_versions import active_version, get_version
+    from connector.store.unit import OrgUnit
 
     if args.version is not None:
-        org = _org(session, args.org)
-        row = get_version(session, org, args.version)
+        org = _org(sessions, args.org)
+        with OrgUnit(sessions, org) as unit:
+            row = unit.mappings.get_version(args.version)
         if row is None:
             raise CliError(f"mapping version {args.version} does not exist for org {org}")
         return row
-    found: str | None = args.org or _org_or_none(session)
-    return active_version(session, found) if found else None
+    found: str | None = args.org or _org_or_none(sessions)
+    if not found:
+        return None
+    with OrgUnit(sessions, found) as unit:
+        return unit.mappings.active_version()
 
 
-def _org_or_none(session: Any) -> str | None:
+def _org_or_none(sessions: Any) -> str | None:
     try:
-        return _org(session, None)
+        return _org(sessions, None)
     except OrgUnknown:
         return None
 
@@ -177,19 +180,19 @@ def _import(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from connector.store.engine import make_session_factory
-    from connector.store.mapping_versions import import_version
-    from connector.store.writeback_fields import allowed_fields
+    from connector.store.unit import OrgUnit
 
     engine = _database()
     try:
-        with make_session_factory(engine)() as session:
-            org = _org(session, args.org)
-            doc, problems = _checked(args, allowed_fields(session, org_id=org))
+        sessions = make_session_factory(engine)
+        org = _org(sessions, args.org)
+        with OrgUnit(sessions, org) as unit:
+            doc, problems = _checked(args, unit.writeback_fields.allowed_fields())
             if problems:
                 return _problems_exit(str(args.file), problems)  # nothing stored
             by = args.by or getpass.getuser()
-            row, created = import_version(session, org, doc, by=by, now=datetime.now(UTC))
-            session.commit()
+            row, created = unit.mappings.import_version(doc, by=by, now=datetime.now(UTC))
+            unit.commit()
     finally:
         engine.dispose()
     if created:
@@ -201,13 +204,14 @@ def _import(args: argparse.Namespace) -> int:
 
 def _history(args: argparse.Namespace) -> int:
     from connector.store.engine import make_session_factory
-    from connector.store.mapping_versions import list_versions
+    from connector.store.unit import OrgUnit
 
     engine = _database()
     try:
-        with make_session_factory(engine)() as session:
-            org = _org(session, args.org)
-            rows = list_versions(session, org)
+        sessions = make_session_factory(engine)
+        org = _org(sessions, args.org)
+        with OrgUnit(sessions, org) as unit:
+            rows = unit.mappings.list_versions()
     finally:
         engine.dispose()
     if not rows:

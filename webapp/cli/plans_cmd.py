@@ -62,8 +62,7 @@ def _sessions() -> Any:
 
 
 def _org(sessions: Any, given: str | None) -> str:
-    with sessions() as session:
-        return resolve_org(session, given)
+    return resolve_org(sessions, given)
 
 
 def _import(args: argparse.Namespace) -> int:
