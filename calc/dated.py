@@ -12,6 +12,10 @@ Rules (docs/plan-effective-dating.md has the worked example):
   carry across the change: they are the rep's, not the plan's.
 - A cancelled deal is clawed back under the rules of the plan it was paid under, in the
   period holding the cancel date.
+- Year-to-date components and annual caps measure each segment on its own: a change of
+  plan, quota or target incentive starts a new year to date for the plan then in force
+  (its periods, credits and prorated quotas from the change on); what the old assignment
+  paid stays paid.
 """
 
 from __future__ import annotations
@@ -63,6 +67,12 @@ class _SegmentCalc(_RepCalc):
         self.segment = segment
         start = segment.first
         self.label = None if start is None else start.isoformat()
+
+    def in_force(self, period: Period) -> bool:
+        """Employed in the period, and the period holds some of the segment's days."""
+        lo, hi = self.segment.first, self.segment.last
+        overlaps = (lo is None or lo <= period.end) and (hi is None or hi >= period.start)
+        return overlaps and super().in_force(period)
 
     def period_quota(self, period: Period) -> PeriodQuota:
         lo, hi = self.segment.first, self.segment.last

@@ -183,9 +183,10 @@ class _RepCalc:
             RepYear(
                 plan.id,
                 rep.id,
-                lambda p: _employed(rep, p),
+                # Through methods: an effective-dated rep's plan measures its own dates only.
+                lambda p: self.in_force(p),
                 lambda p: self.by_period.get(p.start, []),
-                lambda p: _quota(plan, rep, p, quota_cache),
+                lambda p: self.period_quota(p),
                 self.target,
                 plan_types,
                 self.comp_types,
@@ -212,6 +213,10 @@ class _RepCalc:
         if found is None:
             found = self.recalculated[key] = self._compute(period, removed)
         return found
+
+    def in_force(self, period: Period) -> bool:
+        """Whether the rep is paid under this plan in the period (employed in it)."""
+        return _employed(self.rep, period)
 
     def period_quota(self, period: Period) -> PeriodQuota:
         """The period's quota and proration for this rep."""

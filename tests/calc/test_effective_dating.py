@@ -331,3 +331,24 @@ def test_an_open_deal_is_estimated_under_the_plan_in_force_on_its_day() -> None:
     found = estimate_deal(doc, [rep], deals, [], [], "D9", as_of=date(2026, 6, 20))
     # won on June 20, under `senior-ae`: the same 14,835.16 the promotion example pays D2
     assert found.owner_amount() == D("14835.16")
+
+
+def test_a_year_to_date_component_starts_over_with_the_new_plan() -> None:
+    def ytd_plan(plan_id: str, quota: int, edge: str) -> dict[str, Any]:
+        table = [{"from": 0, "rate": "0.05"}, {"from": edge, "rate": "0.10"}]
+        comp = {"id": "c", "type": "commission", "ytd": "to_date", "tiers": {"table": table}}
+        return {"id": plan_id, "quota": {"amount": quota}, "components": [comp]}
+
+    doc = parse_plan_doc({"plans": [ytd_plan("ae", 100000, "1"), ytd_plan("sae", 200000, "0.5")]})
+    rep = _rows(_a(None, "2026-03-31", "ae"), _a("2026-04-01", None, "sae"))
+    deals = [_deal("D1", "R1", 150000, "2026-02-01"), _deal("D2", "R1", 150000, "2026-05-01")]
+    result = calculate(doc, [rep], deals, start=date(2026, 1, 1), end=date(2026, 6, 30))
+    q1, q2 = result.result("R1", "2026-Q1"), result.result("R1", "2026-Q2")
+    assert q1 is not None and q2 is not None
+    # Q1 on `ae`: 100,000 at 5% and 50,000 above quota at 10%
+    assert dict(q1.components)["c"] == D("10000.00")
+    # Q2 on `sae` measures its own year to date from April 1: quota 200,000 (not Q1's too),
+    # so the 10% tier starts at 100,000: 100,000 at 5% and 50,000 at 10%
+    assert dict(q2.components)["c"] == D("10000.00")
+    # the rep's own year to date still counts both: 300,000 of 300,000
+    assert q2.attainment_ytd == D("1.0000")
