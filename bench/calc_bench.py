@@ -1,7 +1,10 @@
 """Full calculation: N reps, M deals (10% split), a year of monthly periods; one-rep recompute.
 
 Run: .venv/bin/python bench/calc_bench.py [--reps 10000] [--deals 1000000] [--profile]
-       [--rollup] [--json] [--gc-pause] [--promoted 0.1]
+       [--rollup] [--json] [--gc-pause] [--foreign 0.3] [--adjustments 5000] [--promoted 0.1]
+`--foreign` puts that share of deals in EUR or GBP (monthly dated rates); `--adjustments`
+pays that many adjustments to random reps and months; `--promoted` promotes that share of
+the AEs mid-year (an effective-dated plan and manager change).
 Prints generation time, full calculation wall time, peak RSS, and the time to recompute the
 reps touched by one changed deal (owner, split partner, their managers).
 
@@ -25,7 +28,9 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
+from calc.adjustments import Adjustment
 from calc.book import Book
+from calc.currency import DatedRate, Rates
 from calc.engine import calculate_book
 from calc.model import Assignment, Deal, Rep, Split
 from calc.plan import PlanDoc, parse_plan_doc
@@ -131,6 +136,35 @@ def generate(
     return parse_plan_doc(plan), managers + aes, deals, splits
 
 
+def currencies_and_adjustments(
+    reps: list[Rep], deals: list[Deal], *, foreign: float, adjustments: int, seed: int = 11
+) -> tuple[list[Deal], Rates | None, list[Adjustment]]:
+    """A share of deals moved to EUR or GBP with monthly dated rates; random adjustments."""
+    rng = random.Random(seed)
+    rates = None
+    if foreign > 0:
+        rates = Rates(
+            DatedRate(code, date(2025, 12, 1) + timedelta(days=31 * m), Decimal(base + m) / 100)
+            for code, base in (("EUR", 88), ("GBP", 75))
+            for m in range(14)
+        )
+        deals = [
+            replace(d, currency=rng.choice(("EUR", "GBP"))) if rng.random() < foreign else d
+            for d in deals
+        ]
+    aes = [r.id for r in reps if r.plan_id == "ae"]
+    paid = [
+        Adjustment(
+            aes[rng.randrange(len(aes))],
+            f"2026-{rng.randrange(1, 13):02d}",
+            Decimal(rng.randrange(-50_000, 100_000)) / 100 or Decimal(1),
+            reason="bench",
+        )
+        for _ in range(adjustments)
+    ]
+    return deals, rates, paid
+
+
 @dataclass(frozen=True, slots=True)
 class _Probe:
     a: int
@@ -173,16 +207,22 @@ def main() -> None:
         default=0.0,
         help="share of AEs promoted mid-year (effective-dated plan and manager change)",
     )
+    parser.add_argument("--foreign", type=float, default=0.0, help="share of deals in EUR/GBP")
+    parser.add_argument("--adjustments", type=int, default=0, help="adjustments to pay")
     args = parser.parse_args()
     probe = _calibrate()
     t0 = time.perf_counter()
     doc, reps, deals, splits = generate(
         args.reps, args.deals, rollup=args.rollup, promoted=args.promoted
     )
+    deals, rates, adjustments = currencies_and_adjustments(
+        reps, deals, foreign=args.foreign, adjustments=args.adjustments
+    )
     dated = sum(1 for r in reps if r.assignments)
     print(
         f"generated {len(reps)} reps ({dated} promoted mid-year), {len(deals)} deals, "
-        f"{len(splits)} split rows in {time.perf_counter() - t0:.1f}s"
+        f"{len(splits)} split rows ({args.foreign:.0%} in EUR/GBP, {len(adjustments)} "
+        f"adjustments) in {time.perf_counter() - t0:.1f}s"
     )
     start, end = date(2026, 1, 1), date(2026, 12, 31)
     profiler = cProfile.Profile() if args.profile else None
@@ -191,7 +231,7 @@ def main() -> None:
         gc.disable()
     if profiler:
         profiler.enable()
-    book = Book(doc, reps, deals, splits)
+    book = Book(doc, reps, deals, splits, adjustments=adjustments, rates=rates)
     result = calculate_book(book, start=start, end=end)
     if profiler:
         profiler.disable()

@@ -2,9 +2,10 @@
 
 Drawn up front from the seeded generator, so one seed gives one schedule. Kinds: expired
 sessions, 503 bursts, latency windows, UNABLE_TO_LOCK_ROW on records the sync is about to
-write (the deals and reps just changed), one REQUEST_LIMIT_EXCEEDED window; late commits
-are made by the driver itself (a share of its edits), and SIGKILLs of the clock are
-scheduled here too (some aimed at a moment when a run is in progress).
+write (the deals and reps just changed), one REQUEST_LIMIT_EXCEEDED window, Bulk API 2.0
+jobs failing part-way; late commits are made by the driver itself (a share of its edits),
+and SIGKILLs of the clock are scheduled here too (some aimed at a moment when a run is in
+progress).
 """
 
 from __future__ import annotations
@@ -46,6 +47,13 @@ def schedule(rng: random.Random, *, seconds: float, kills: int, midrun_kills: in
         events.append(Event(start, "latency", {"ms": ms, "jitter_ms": ms // 4}))
         events.append(Event(start + rng.uniform(4, 9), "latency_off"))
     spread(round(6 * per_minute), "lock_rows")
+    # The next Bulk API 2.0 job fails part-way (while the clock runs with Bulk forced on, a
+    # query job the pull falls back from, or an ingest job whose rest goes through REST).
+    for _ in range(round(per_minute)):
+        after = rng.randint(0, 40)
+        events.append(
+            Event(rng.uniform(2, seconds - 3), "bulk_job_failure", {"jobs": 1, "after_rows": after})
+        )
     window = 5 if seconds <= 90 else 15
     events.append(
         Event(rng.uniform(seconds * 0.3, seconds * 0.6), "request_limit", {"seconds": window})
@@ -78,6 +86,8 @@ class Injector:
         elif event.kind == "latency_off":
             self.client.control("POST", "faults", {"latency": {"ms": 0, "jitter_ms": 0}})
             return
+        elif event.kind == "bulk_job_failure":
+            doc = {"bulk_job_failure": event.doc}
         elif event.kind == "request_limit":
             doc = {"request_limit_exceeded": event.doc}
         elif event.kind == "lock_rows":

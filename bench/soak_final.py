@@ -160,6 +160,7 @@ def final_check(
             "sync": attempts - driver,
             "rejected_by_code": rejected,
         },
+        "bulk": _bulk_jobs({}, after),  # the baseline full sync's jobs included
         "latency": _latency(watcher, after_full),
         "settle": settled,
         "final_full_written": _written(texts["full"]),
@@ -171,6 +172,16 @@ def final_check(
     }
     report["passed"] = _verdict(report)
     return report
+
+
+def _bulk_jobs(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
+    """Bulk API 2.0 calls during the soak, by kind (query and ingest job creations...)."""
+    old, new = before.get("by_kind", {}), after.get("by_kind", {})
+    return {
+        k: int(v) - int(old.get(k, 0))
+        for k, v in sorted(new.items())
+        if k.startswith("bulk_") and int(v) > int(old.get(k, 0))
+    }
 
 
 def _log_errors(cfg: SoakConfig) -> dict[str, int]:

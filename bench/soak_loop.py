@@ -14,7 +14,7 @@ from soak_driver import Change, Driver, Mirror
 from soak_faults import Event, Injector, schedule
 from soak_final import final_check
 from soak_org import OrgClient, OrgFile
-from soak_procs import Clock, Store, cli_env, quotaflow
+from soak_procs import Clock, Store, bulk_forced, cli_env, quotaflow
 from soak_watch import Watcher
 
 from devorg.process import start_devorg
@@ -195,7 +195,8 @@ def run_soak(cfg: SoakConfig) -> dict[str, Any]:
         quotaflow(env, "db", "upgrade")
         quotaflow(env, "plans", "import", str(DEMO_PLAN), "--org", info.org_id, "--by", "soak")
         next_second()
-        baseline = quotaflow(env, "sync", "--full")
+        # The first full sync writes every value through Bulk API 2.0 ingest jobs.
+        baseline = quotaflow(bulk_forced(env), "sync", "--full")
         client = OrgClient(login)
         stats_before = client.control("GET", "stats")
         store = Store(cfg.database_url)
@@ -203,7 +204,9 @@ def run_soak(cfg: SoakConfig) -> dict[str, Any]:
         watcher = Watcher(OrgFile(info.data_dir))
         poller = Poller(watcher)
         poller.start()
-        clock = Clock(env, cfg.workdir / "clock.log")
+        # The first clock process, and every other one after a kill, runs with the Bulk API 2.0
+        # path forced on; the others with the default thresholds.
+        clock = Clock([bulk_forced(env), env], cfg.workdir / "clock.log")
         clock.start()
         try:
             state = drive(
@@ -215,7 +218,9 @@ def run_soak(cfg: SoakConfig) -> dict[str, Any]:
         last_run = int(store.rows("SELECT MAX(id) FROM sync_runs")[0][0])
         with poller.lock:
             open_before_full = {id(w) for w in watcher.open}
-        full = quotaflow(env, "sync", "--full", "--wait", "120")
+        # The final full reconcile reads the deals through a query job (3,000 rows: more than
+        # one page) and writes through ingest jobs.
+        full = quotaflow(bulk_forced(env), "sync", "--full", "--wait", "120")
         time.sleep(0.5)
         poller.halt.set()
         poller.join()

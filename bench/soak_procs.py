@@ -24,6 +24,12 @@ def cli_env(login: DevorgInfo, database_url: str, *, interval: int) -> dict[str,
     return env
 
 
+def bulk_forced(env: dict[str, str]) -> dict[str, str]:
+    """The same environment with the Bulk API 2.0 path forced on: every pull that spans more
+    than one page reads through a query job, every write-back goes through an ingest job."""
+    return {**env, "QUOTAFLOW_BULK_THRESHOLD": "1", "QUOTAFLOW_BULK_WRITE_THRESHOLD": "1"}
+
+
 def quotaflow(env: dict[str, str], *args: str, timeout: float = 600) -> str:
     """Run one `quotaflow` command to completion; its stdout (RuntimeError if it failed)."""
     argv = [sys.executable, "-m", "webapp.cli", *args]
@@ -34,10 +40,11 @@ def quotaflow(env: dict[str, str], *args: str, timeout: float = 600) -> str:
 
 
 class Clock:
-    """The `quotaflow clock` process, restartable; logs appended to one file."""
+    """The `quotaflow clock` process, restartable; logs appended to one file. Each start takes
+    the next of `envs` in turn (the soak alternates Bulk API 2.0 forced on and the defaults)."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
-        self.env = env
+    def __init__(self, envs: list[dict[str, str]], log_path: Path) -> None:
+        self.envs = envs
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -47,7 +54,8 @@ class Clock:
         """Start a clock process."""
         self._log = self.log_path.open("ab")
         argv = [sys.executable, "-m", "webapp.cli", "clock"]
-        self.proc = subprocess.Popen(argv, env=self.env, stdout=self._log, stderr=self._log)
+        env = self.envs[self.starts % len(self.envs)]
+        self.proc = subprocess.Popen(argv, env=env, stdout=self._log, stderr=self._log)
         self.starts += 1
 
     def kill(self) -> None:

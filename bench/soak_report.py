@@ -37,6 +37,7 @@ def format_report(r: dict[str, Any]) -> str:
         f" (failures: {_pairs(runs['failed_errors'])})",
         f"  API calls         {api['sync']} by Quotaflow, {api['soak_client']} by the driver"
         f" and checks; rejected {_pairs(api['rejected_by_code'])}",
+        f"  Bulk API 2.0      {_pairs(r.get('bulk', {}))}",
         f"  change-to-CRM     {_latency_line(lat)}",
         "                    by kind: "
         + "; ".join(

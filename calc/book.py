@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from operator import attrgetter
 from typing import cast
 
+from calc.adjustments import Adjustment, by_rep, period_kind, period_named
 from calc.assignments import all_managers, covers, territory_ok
 from calc.crediting import (
     Chain,
@@ -30,8 +31,9 @@ from calc.crediting import (
     rollup_shares,
 )
 from calc.criteria import Criterion, Eq, Predicate, compile_all, date_value, numeric_value
+from calc.currency import MONEY_FIELDS, Conversion, Rates, convert_deal
 from calc.model import DEAL_FIELD_TYPES, Deal, Rep, Split, TeamMember
-from calc.money import CENT, HUNDRED, allocate, cents
+from calc.money import CENT, HUNDRED, Exact, allocate, cents, exact_sum, round_cents
 from calc.periods import Period, PeriodKind, period_of
 from calc.plan import Plan, PlanDoc
 
@@ -117,10 +119,26 @@ class Book:
         deals: Iterable[Deal],
         splits: Iterable[Split] = (),
         team: Iterable[TeamMember] = (),
+        *,
+        adjustments: Iterable[Adjustment] = (),
+        rates: Rates | None = None,
     ) -> None:
         self.doc = doc
+        # Adjustments by rep id, then period name (calc.adjustments).
+        self.adjustments = by_rep(adjustments)
         self.reps: dict[str, Rep] = {r.id: r for r in reps}
-        self.deals: dict[str, Deal] = {d.id: d for d in deals}
+        self._currency = doc.plans[0].currency  # every plan shares it (calc.plan_checks)
+        # Deals in another currency are held converted (calc.currency): how each was
+        # converted, its original, and why a deal could not be.
+        self.rates = rates
+        self.conversions: dict[str, Conversion] = {}
+        self._originals: dict[str, Deal] = {}
+        self._fx_problems: dict[str, str] = {}
+        currency = self._currency
+        self.deals: dict[str, Deal] = {
+            d.id: d if d.currency is None or d.currency == currency else self._converted(d)
+            for d in deals
+        }
         self.splits: dict[str, list[Split]] = defaultdict(list)
         self.team: dict[str, list[TeamMember]] = defaultdict(list)
         for split in splits:
@@ -133,7 +151,6 @@ class Book:
         for rep_id in self.reps:
             self.ctx(rep_id)
         self._plain = doc.crediting.rollup is None
-        self._currency = doc.plans[0].currency  # every plan shares it (calc.plan_checks)
         self._touching: dict[str, set[str]] | None = None
         self._reports: dict[str, list[str]] | None = None
         self._memo: dict[str, tuple[list[Credit], list[Unresolved]]] = {}
@@ -143,14 +160,38 @@ class Book:
         self.dated = {r.id for r in self.reps.values() if r.assignments or self.ctx(r.id).territory}
         self._dated_chains: dict[tuple[str, date], Chain] = {}
 
+    def _converted(self, deal: Deal) -> Deal:
+        found = convert_deal(deal, self.rates, self._currency)
+        if isinstance(found, str):
+            self._fx_problems[deal.id] = found
+            return deal
+        converted, how = found
+        if how is not None:
+            self.conversions[deal.id] = how
+            self._originals[deal.id] = deal
+        return converted
+
     @property
     def data_start(self) -> date | None:
-        """The first close date in the deals: what happened before it is not known."""
+        """The first close date in the deals, or the start of an earlier adjusted period:
+        what happened before it is not known."""
         if not self._data_start_known:
             days = [d.close_date for d in self.deals.values() if d.close_date is not None]
+            days += self._adjusted_starts()
             self._data_start = min(days, default=None)
             self._data_start_known = True
         return self._data_start
+
+    def _adjusted_starts(self) -> list[date]:
+        out = []
+        for rep_id, periods in self.adjustments.items():
+            plan = self.ctx(rep_id).plan if rep_id in self.reps else None
+            if plan is None:
+                continue
+            for name in periods:
+                if period_kind(name) == plan.period:
+                    out.append(period_named(name, plan.fiscal_year_start_month).start)
+        return out
 
     def ctx(self, rep_id: str) -> PlanCtx:
         """The crediting settings of a rep's plan."""
@@ -241,10 +282,9 @@ class Book:
         if not owner_takes and deal.id not in self.splits:
             return [], []
         if deal.currency is not None and deal.currency != self._currency:
-            # calc does not convert: amounts must arrive in the plans' currency (the mapping
-            # can convert them), otherwise crediting them would be wrong by the exchange rate.
-            why = f"deal currency {deal.currency} is not the plan currency {self._currency}"
-            return [], [Unresolved(deal.id, why)]
+            # Not converted (no rates, no rate in force): crediting it as it stands would be
+            # wrong by the exchange rate.
+            return [], [Unresolved(deal.id, self._fx_problems[deal.id])]
         if (
             self._plain
             and owner_takes
@@ -256,9 +296,8 @@ class Book:
             value, day = owner_ctx.value(deal), owner_ctx.day(deal)
             if value is not None and day is not None and owner is not None:
                 period = period_of(day, owner_ctx.kind, owner_ctx.fy_start_month)
-                return [
-                    new_credit(deal, deal.id, owner, "owner", HUNDRED, cents(value), day, period)
-                ], []
+                amount = self._owner_amount(deal, value, owner_ctx.measure)
+                return [new_credit(deal, deal.id, owner, "owner", HUNDRED, amount, day, period)], []
         shares, reason, warning = self._shares(deal)
         if reason is not None:
             # A deal its owner's plan does not take (an open deal, say) is no problem to report.
@@ -269,15 +308,24 @@ class Book:
             return [], [credits, *notes]
         return credits, notes
 
+    def _owner_amount(self, deal: Deal, value: Decimal, measure: str) -> Decimal:
+        """The owner's whole credit in cents: of a converted deal, its original amount
+        converted exactly (calc.currency)."""
+        fx = self.conversions.get(deal.id)
+        if fx is None or measure not in MONEY_FIELDS:
+            return cents(value)
+        return fx.credit(getattr(self._originals[deal.id], measure))
+
     def _measure(
         self, deal: Deal, shares: list[Share], only: set[str] | None
     ) -> list[Credit] | Unresolved:
         # Each payee's own plan decides what they are paid on: a holder whose plan rejects
         # the deal gets nothing, and their share is credited to nobody else. Rejected split
         # shares still take part in the remainder rule, so it moves cents only.
-        parts: list[tuple[str, str, Decimal, Decimal, date, Period]] = []
+        parts: list[tuple[str, str, Decimal, Exact, date, Period]] = []
         kept: list[bool] = []
         measures: list[str] = []
+        fx = self.conversions.get(deal.id)
         for rep_id, ctype, pct in shares:
             ctx, eligible = self.ctx_of(rep_id, deal)
             if not eligible and ctype != "split":
@@ -293,12 +341,18 @@ class Book:
             wanted = only is None or rep_id in only
             if not wanted and ctype != "split":
                 continue  # not asked for (split shares are needed for the remainder rule)
-            part = value if pct == HUNDRED else value * pct / HUNDRED
+            part: Exact = value if pct == HUNDRED else value * pct / HUNDRED
+            if fx is not None and ctx.measure in MONEY_FIELDS:
+                # The share of the original amount, converted exactly (calc.currency).
+                part = fx.share(getattr(self._originals[deal.id], ctx.measure), pct)
             period = period_of(day, ctx.kind, ctx.fy_start_month)
             parts.append((rep_id, ctype, pct, part, day, period))
             kept.append(eligible)
             measures.append(ctx.measure)
-        amounts = [p[3].quantize(CENT, ROUND_HALF_UP) for p in parts]
+        amounts = [
+            p[3].quantize(CENT, ROUND_HALF_UP) if isinstance(p[3], Decimal) else round_cents(p[3])
+            for p in parts
+        ]
         if len(parts) > 1 and any(p[1] == "split" for p in parts):
             self._allocate_splits(parts, amounts, measures)
         return [
@@ -311,7 +365,7 @@ class Book:
 
     def _allocate_splits(
         self,
-        parts: list[tuple[str, str, Decimal, Decimal, date, Period]],
+        parts: list[tuple[str, str, Decimal, Exact, date, Period]],
         amounts: list[Decimal],
         measures: list[str],
     ) -> None:
@@ -327,7 +381,7 @@ class Book:
             if len(idx) < 2:
                 continue
             exact = [parts[i][3] for i in idx]
-            for i, amount in zip(idx, allocate(sum(exact, Decimal(0)), exact), strict=True):
+            for i, amount in zip(idx, allocate(exact_sum(exact), exact), strict=True):
                 amounts[i] = amount
 
     def credits(self, rep_ids: Iterable[str] | None = None) -> CreditSet:
@@ -367,7 +421,7 @@ class Book:
         """
         rest: list[str] = []
         currency = self._currency
-        special = self.splits.keys() | self.team.keys()
+        special = self.splits.keys() | self.team.keys() | self.conversions.keys()
         owners = self._owner_infos()
         for deal in self.deals.values():
             deal_id = deal.id
@@ -466,7 +520,7 @@ class Book:
         self._data_start_known = False
         if deal.id in self.deals:
             self.remove_deal(deal.id, keep_related=True)
-        self.deals[deal.id] = deal
+        self.deals[deal.id] = deal = self._converted(deal)
         if splits is not None:
             self.splits[deal.id] = list(splits)
         if team is not None:
@@ -483,6 +537,8 @@ class Book:
         if self._touching is not None:
             self._link(deal_id, unlink=True)
         del self.deals[deal_id]
+        for known in (self.conversions, self._originals, self._fx_problems):
+            known.pop(deal_id, None)
         if not keep_related:
             self.splits.pop(deal_id, None)
             self.team.pop(deal_id, None)

@@ -1,7 +1,8 @@
 """Component evaluation for one rep and period: raw lines with exact amounts, then rounding.
 
-Order inside a component: tiers or rate -> gate -> multipliers -> cap -> rounding with the
-remainder rule (calc.money.allocate), so lines always add up to the component.
+Order inside a component: tiers or rate -> gate -> multipliers -> caps (calc.caps: per deal,
+per period, annual) -> rounding with the remainder rule (calc.money.allocate), so lines
+always add up to the component.
 """
 
 from __future__ import annotations

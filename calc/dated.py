@@ -20,16 +20,18 @@ Rules (docs/plan-effective-dating.md has the worked example):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
+from calc.adjustments import Adjustment
 from calc.assignments import Segment, segments
 from calc.clawback import cancel_day
 from calc.components import Raw
 from calc.crediting import CREDIT_ORDER, Credit
+from calc.currency import Conversion
 from calc.engine import QuotaCache, _Computed, _RepCalc
 from calc.model import Rep
 from calc.money import ZERO, round_cents
@@ -103,8 +105,19 @@ def _rep_view(rep: Rep, segment: Segment) -> Rep:
 class DatedCalc:
     """The engine's view of an effective-dated rep: periods, their parts and their plans."""
 
-    def __init__(self, rep: Rep, calcs: list[_SegmentCalc], data_start: date | None) -> None:
+    def __init__(
+        self,
+        rep: Rep,
+        calcs: list[_SegmentCalc],
+        data_start: date | None,
+        *,
+        adjustments: Mapping[str, Sequence[Adjustment]] | None = None,
+        conversions: Mapping[str, Conversion] | None = None,
+    ) -> None:
         self.calcs = calcs
+        # Adjustments are the rep's, paid in the period they name whatever the plan.
+        self.adjustments = adjustments or {}
+        self.conversions = conversions or {}
         self.plan = calcs[0].plan
         first = calcs[0].segment.first
         hire = rep.hire_date
@@ -222,6 +235,8 @@ def dated_calc(
     *,
     data_start: date | None,
     paths: Mapping[str, str] | None = None,
+    adjustments: Mapping[str, Sequence[Adjustment]] | None = None,
+    conversions: Mapping[str, Conversion] | None = None,
 ) -> DatedCalc | None:
     """The calculation of a rep with assignments; None when no assignment has a known plan."""
     calcs = []
@@ -240,4 +255,6 @@ def dated_calc(
                 path=(paths or {}).get(plan.id, f"plan {plan.id}"),
             )
         )
-    return DatedCalc(rep, calcs, data_start) if calcs else None
+    if not calcs:
+        return None
+    return DatedCalc(rep, calcs, data_start, adjustments=adjustments, conversions=conversions)

@@ -10,13 +10,14 @@ periods overlapping `start..end` are returned.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
 from operator import attrgetter
 from typing import Protocol
 
+from calc.adjustments import Adjustment, paid_lines
 from calc.balance import Balance
 from calc.book import Book
 from calc.caps import Capped, annual_note, annual_room, limit_total, per_deal_and_period
@@ -33,6 +34,7 @@ from calc.components import (
     target_incentive_raw,
 )
 from calc.crediting import CREDIT_ORDER, Credit
+from calc.currency import Conversion, Rates, annotate
 from calc.errors import PlanError
 from calc.model import Deal, Rep, Split, TeamMember
 from calc.money import ZERO, cents, exact_context, exact_mul, fraction4
@@ -148,8 +150,14 @@ class _RepCalc:
         ordered: bool = False,
         data_start: date | None = None,
         path: str | None = None,
+        adjustments: Mapping[str, Sequence[Adjustment]] | None = None,
+        conversions: Mapping[str, Conversion] | None = None,
     ) -> None:
         self.plan, self.rep, self.quota_cache = plan, rep, quota_cache
+        # The rep's adjustments by period name (calc.adjustments).
+        self.adjustments = adjustments or {}
+        # How deals in other currencies were converted, by deal id (calc.currency).
+        self.conversions = conversions or {}
         # Where the plan is in its document (`plans[2]`), for errors found while calculating.
         self.path = path or f"plan {plan.id}"
         self.data_start = data_start
@@ -364,13 +372,13 @@ class _RepCalc:
         rule = self.plan.clawback
         if not self.ytd_ids or not here or rule is None:
             return []
-        gone = set(self.gone_before(period))
+        gone = self.gone_before(period)
         out: list[Raw] = []
         for j, comp in enumerate(self.plan.components):
             if comp.id not in self.ytd_ids or isinstance(comp, Spiff):
                 continue
             try:
-                out += ytd_clawbacks(self.ytd, comp, here, period, frozenset(gone), rule)
+                out += ytd_clawbacks(self.ytd, comp, here, period, gone, rule)
             except PlanError as exc:
                 raise PlanError(f"{self.path}.components[{j}]", exc.reason) from None
         return out
@@ -390,6 +398,8 @@ class _Pay(Protocol):
     rep: Rep
     data_start: date | None
     credits: list[Credit]
+    adjustments: Mapping[str, Sequence[Adjustment]]
+    conversions: Mapping[str, Conversion]
 
     def compute(self, period: Period, removed: frozenset[str] = ...) -> _Computed: ...
 
@@ -475,6 +485,11 @@ def _results(calc: _Pay, *, start: date, end: date) -> list[PeriodResult]:
             components.append((CLAWBACK, claw))
             lines += claw_lines
             credit -= reversed_credit
+        taken = ZERO
+        adjustments = calc.adjustments.get(period.name)
+        if adjustments:
+            components, adjustment_lines, taken = paid_lines(components, adjustments)
+            lines += adjustment_lines
         gross = sum((a for _, a in components), ZERO)
         with_draw = on_plan is None or period.start >= on_plan.start
         if with_draw:
@@ -482,7 +497,7 @@ def _results(calc: _Pay, *, start: date, end: date) -> list[PeriodResult]:
             # what is owed keeps being recovered after it ends.
             on_plan_count += 1
             with_draw = draw_periods is None or on_plan_count <= draw_periods
-        draw = balance.settle(plan, gross, claw, with_draw=with_draw)
+        draw = balance.settle(plan, gross, claw + taken, with_draw=with_draw)
         ytd_credit += credit
         ytd_quota += done.quota
         ytd_gross += gross
@@ -502,7 +517,7 @@ def _results(calc: _Pay, *, start: date, end: date) -> list[PeriodResult]:
                 gross,
                 draw,
                 cents(gross + draw.top_up - draw.recovered + draw.shortfall),
-                tuple(lines),
+                tuple(annotate(lines, calc.conversions) if calc.conversions else lines),
                 ytd_gross,
             )
         )
@@ -536,7 +551,16 @@ def _calculate_book(
             from calc.dated import dated_calc  # calc.dated builds on this module
 
             plans = {p.id: p for p in book.doc.plans}
-            dated = dated_calc(plans, rep, mine, quotas, data_start=book.data_start, paths=paths)
+            dated = dated_calc(
+                plans,
+                rep,
+                mine,
+                quotas,
+                data_start=book.data_start,
+                paths=paths,
+                adjustments=book.adjustments.get(rep_id),
+                conversions=book.conversions,
+            )
             if dated is not None:
                 results += _results(dated, start=start, end=end)
         elif plan is not None:
@@ -548,6 +572,8 @@ def _calculate_book(
                 ordered=True,
                 data_start=book.data_start,
                 path=paths[plan.id],
+                adjustments=book.adjustments.get(rep_id),
+                conversions=book.conversions,
             )
             results += _results(calc, start=start, end=end)
     unresolved = sorted(
@@ -571,11 +597,12 @@ def calculate(
     start: date,
     end: date,
     rep_ids: Iterable[str] | None = None,
+    adjustments: Iterable[Adjustment] = (),
+    rates: Rates | None = None,
 ) -> CalcResult:
     """Credits, attainment and earnings for every rep (or `rep_ids`) and period in start..end."""
-    return calculate_book(
-        Book(doc, reps, deals, splits, team), start=start, end=end, rep_ids=rep_ids
-    )
+    book = Book(doc, reps, deals, splits, team, adjustments=adjustments, rates=rates)
+    return calculate_book(book, start=start, end=end, rep_ids=rep_ids)
 
 
 __all__ = ["calculate", "calculate_book", "period_of", "rep_results", "spiff_payouts"]

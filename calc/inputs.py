@@ -29,6 +29,7 @@ LIMIT = Decimal("1e26")
 # or "2.500,75" (decimal commas) would otherwise read as 15 or 2.50.
 _GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 FIELD_LIMIT = 131072
+ISO_CODE = re.compile(r"^[A-Z]{3}$")  # an ISO 4217 currency code
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f", ""}
 
@@ -88,6 +89,16 @@ class _Cursor:
             return date.fromisoformat(value)
         except ValueError:
             raise self.fail(column, f"not a date (expected YYYY-MM-DD): {value!r}") from None
+
+    def currency(self, column: str) -> str | None:
+        """An ISO 4217 currency code (any case; three letters), upper-cased."""
+        value = self.text(column)
+        if value is None:
+            return None
+        if not ISO_CODE.match(value.upper()):
+            reason = "not an ISO 4217 currency code (three letters)"
+            raise self.fail(column, f"{reason}: {value[:40]!r}")
+        return value.upper()
 
     def flag(self, column: str, *, default: bool) -> bool:
         value = self.text(column)
@@ -259,7 +270,7 @@ def parse_deals(text: str, *, source: str = "deals.csv") -> list[Deal]:
             tcv=c.number("tcv"),
             term_months=c.number("term_months"),
             cancel_date=c.day("cancel_date"),
-            currency=c.text("currency"),
+            currency=c.currency("currency"),
             attributes=extra,
         )
 

@@ -107,7 +107,7 @@ def pct_str(value: Decimal) -> str:
     return f"{text}%"
 
 
-def allocate(total: Decimal, parts: Sequence[Decimal]) -> list[Decimal]:
+def allocate(total: Exact, parts: Sequence[Exact]) -> list[Decimal]:
     """Round parts to cents so they add up exactly to `total` rounded to cents.
 
     The remainder rule: every part is rounded half up on its own; the difference between
@@ -116,8 +116,8 @@ def allocate(total: Decimal, parts: Sequence[Decimal]) -> list[Decimal]:
     """
     if not parts:
         return []
-    rounded = [p.quantize(CENT, rounding=ROUND_HALF_UP) for p in parts]
-    gap = total.quantize(CENT, rounding=ROUND_HALF_UP) - sum(rounded, ZERO)
+    rounded = [round_cents(p) for p in parts]
+    gap = round_cents(total) - sum(rounded, ZERO)
     if gap:
         largest = max(range(len(parts)), key=lambda i: (abs(parts[i]), -i))
         rounded[largest] += gap

@@ -37,6 +37,7 @@ def _rate(value: Decimal) -> str:
 
 def line_dict(line: Line) -> dict[str, Any]:
     """One line in contract key order; `capped` (what caps took off) only on capped lines,
+    `currency` and `fx_rate` only on lines of a deal converted from another currency,
     `plan_id` and `assignment_from` only for a rep with effective-dated assignments."""
     out = {
         "component": line.component,
@@ -49,6 +50,9 @@ def line_dict(line: Line) -> dict[str, Any]:
     }
     if line.capped:
         out["capped"] = money_str(line.capped)
+    if line.currency is not None and line.fx_rate is not None:
+        out["currency"] = line.currency
+        out["fx_rate"] = _rate(line.fx_rate)
     if line.plan_id is not None:
         out["plan_id"] = line.plan_id
         out["assignment_from"] = line.assignment_from
@@ -248,6 +252,7 @@ def _write_lines(lines: tuple[Line, ...], depth: int, out: list[str]) -> None:
         "," + pad + '"capped": "',
     ]
     k_deal, k_type, k_base, k_rate, k_amount, k_explain, close, k_capped = keys
+    k_currency, k_fx = "," + pad + '"currency": ', "," + pad + '"fx_rate": "'
     inner = "\n" + " " * (depth + 1)
     sep = "[" + inner
     string = _string
@@ -278,6 +283,8 @@ def _write_lines(lines: tuple[Line, ...], depth: int, out: list[str]) -> None:
         )
         if line.capped:
             out += (k_capped, _money(line.capped), '"')
+        if line.currency is not None and line.fx_rate is not None:
+            out += (k_currency, string(line.currency), k_fx, _rate(line.fx_rate), '"')
         out.append(close)
         sep = "," + inner
     out.append("\n" + " " * depth + "]")

@@ -24,6 +24,8 @@ class Line:
     explain: str
     # What caps took off this line (calc.caps): the line would pay amount + capped uncapped.
     capped: Decimal = ZERO
+    currency: str | None = None  # a converted deal's own currency (calc.currency)
+    fx_rate: Decimal | None = None  # units of that currency per one unit of the plan currency
     # For a rep with effective-dated assignments: the plan and the first day of the
     # assignment the line was paid under (None otherwise, and the contract shape unchanged).
     plan_id: str | None = None
@@ -31,7 +33,20 @@ class Line:
 
 
 _new = object.__new__
-(_component, _deal_id, _type, _base, _rate, _amount, _explain, _capped, _plan, _from) = (
+(
+    _component,
+    _deal_id,
+    _type,
+    _base,
+    _rate,
+    _amount,
+    _explain,
+    _capped,
+    _currency,
+    _fx_rate,
+    _plan,
+    _from,
+) = (
     Line.__dict__[name].__set__
     for name in (
         "component",
@@ -42,6 +57,8 @@ _new = object.__new__
         "amount",
         "explain",
         "capped",
+        "currency",
+        "fx_rate",
         "plan_id",
         "assignment_from",
     )
@@ -68,9 +85,49 @@ def new_line(
     _amount(line, amount)
     _explain(line, explain)
     _capped(line, capped)
+    _currency(line, None)
+    _fx_rate(line, None)
     _plan(line, None)
     _from(line, None)
     return line
+
+
+def fx_line(line: Line, explain: str, *, currency: str, rate: Decimal) -> Line:
+    """A copy of a line of a converted deal, with its currency, rate and explanation."""
+    out: Line = _new(Line)
+    for setter, value in zip(
+        (
+            _component,
+            _deal_id,
+            _type,
+            _base,
+            _rate,
+            _amount,
+            _explain,
+            _capped,
+            _currency,
+            _fx_rate,
+            _plan,
+            _from,
+        ),
+        (
+            line.component,
+            line.deal_id,
+            line.credit_type,
+            line.base,
+            line.rate,
+            line.amount,
+            explain,
+            line.capped,
+            currency,
+            rate,
+            line.plan_id,
+            line.assignment_from,
+        ),
+        strict=True,
+    ):
+        setter(out, value)
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -40,6 +41,24 @@ class ClockOptions:
     nightly_minute: int = 0
     queue_poll_seconds: float = 2.0
     sync: SyncOptions = field(default_factory=SyncOptions)
+
+
+class ClockWorker(Protocol):
+    """What the scheduler's jobs call: one org (`SyncWorker`) or every registered org."""
+
+    @property
+    def options(self) -> ClockOptions:
+        """When the clock runs syncs."""
+        ...
+
+    @property
+    def holder(self) -> str:
+        """The lease holder name of this process."""
+        ...
+
+    def job(self, default_mode: str | None) -> None:
+        """One tick."""
+        ...
 
 
 class SyncWorker:
@@ -96,7 +115,7 @@ class SyncWorker:
             log.info(" | ".join(summary.lines()))
 
 
-def build_scheduler(worker: SyncWorker) -> BackgroundScheduler:
+def build_scheduler(worker: ClockWorker) -> BackgroundScheduler:
     """A scheduler with the three jobs, one worker thread, missed runs coalesced."""
     options = worker.options
     scheduler = BackgroundScheduler(
@@ -131,7 +150,7 @@ def build_scheduler(worker: SyncWorker) -> BackgroundScheduler:
     return scheduler
 
 
-def run_clock(worker: SyncWorker, *, stop: threading.Event) -> None:
+def run_clock(worker: ClockWorker, *, stop: threading.Event) -> None:
     """Run the scheduler until `stop` is set; a running sync finishes first."""
     scheduler = build_scheduler(worker)
     scheduler.start()

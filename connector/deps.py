@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from connector.salesforce.auth import Authenticator
+from connector.salesforce.bulk_options import BulkOptions
 from connector.salesforce.gateway import Gateway, GatewayOptions
 from connector.salesforce.http import make_http_session
 from connector.salesforce.retry import RetryPolicy
@@ -93,9 +94,21 @@ def build_gateway(
 ) -> Gateway:
     """An authenticated gateway for the settings' org (logs in lazily, on first call)."""
     session = make_http_session(settings.sf_ca_bundle)
+    options = options or GatewayOptions()
+    if options.bulk is None:
+        options = replace(options, bulk=bulk_options(settings))
     auth = Authenticator(settings, session=session, retry=retry)
     return Gateway(
         auth, session=session, api_version=settings.sf_api_version, options=options, retry=retry
+    )
+
+
+def bulk_options(settings: Settings) -> BulkOptions:
+    """The Bulk API 2.0 thresholds and timeout of the settings."""
+    return BulkOptions(
+        query_threshold=settings.bulk_threshold,
+        ingest_threshold=settings.bulk_write_threshold,
+        timeout_seconds=float(settings.bulk_timeout),
     )
 
 

@@ -8,8 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from connector.errors import ConfigError
+from connector.orgs.crypto import parse_keys
 from connector.salesforce.origins import https_origin
 
 AuthFlow = Literal["jwt", "password", "client_credentials"]
@@ -17,6 +19,9 @@ AUTH_FLOWS: tuple[AuthFlow, ...] = ("jwt", "password", "client_credentials")
 DEFAULT_DATABASE_URL = "sqlite:///instance/quotaflow.db"
 DEFAULT_API_VERSION = "62.0"
 DEFAULT_SYNC_INTERVAL = 60
+DEFAULT_BULK_THRESHOLD = 50_000
+DEFAULT_BULK_WRITE_THRESHOLD = 10_000
+DEFAULT_BULK_TIMEOUT = 1800
 # An HMAC key shorter than this is guessable offline from one signed session token.
 MIN_SECRET_KEY = 32
 
@@ -85,9 +90,46 @@ VARIABLES: tuple[Variable, ...] = (
         "none (only the learned instance)",
     ),
     Variable(
+        "QUOTAFLOW_ENCRYPTION_KEY",
+        "comma-separated Fernet keys, newest first, that encrypt connected orgs' refresh "
+        "tokens (rotation: docs/orgs.md)",
+        "none (needed to connect orgs at `/connect`)",
+    ),
+    Variable(
+        "QUOTAFLOW_PUBLIC_URL",
+        "the web app's own https URL as browsers reach it; `/connect`'s callback is "
+        "`<URL>/connect/callback`, which the connected app must list",
+        "none (needed to connect orgs at `/connect`)",
+    ),
+    Variable(
+        "QUOTAFLOW_CONNECT_LOGIN_URLS",
+        "comma-separated https origins `/connect` may also send admins to, besides "
+        "production, sandbox and `*.my.salesforce.com` (a devorg)",
+        "none",
+    ),
+    Variable(
         "QUOTAFLOW_SYNC_INTERVAL",
         "seconds between the clock's incremental syncs",
         f"`{DEFAULT_SYNC_INTERVAL}`",
+    ),
+    Variable(
+        "QUOTAFLOW_BULK_THRESHOLD",
+        "rows of one object a pull expects (the first REST page's `totalSize`) at or above "
+        "which it reads them through a Bulk API 2.0 query job; `0` never does "
+        "(docs/bulk-api.md)",
+        f"`{DEFAULT_BULK_THRESHOLD}`",
+    ),
+    Variable(
+        "QUOTAFLOW_BULK_WRITE_THRESHOLD",
+        "records of one object a write-back sends at or above which it writes them through a "
+        "Bulk API 2.0 ingest job; `0` never does",
+        f"`{DEFAULT_BULK_WRITE_THRESHOLD}`",
+    ),
+    Variable(
+        "QUOTAFLOW_BULK_TIMEOUT",
+        "seconds a Bulk API 2.0 job may stay queued or in progress before it is aborted "
+        "(the pull then reads through REST; the write-back reports what is left)",
+        f"`{DEFAULT_BULK_TIMEOUT}`",
     ),
     Variable(
         "QUOTAFLOW_FRAME_ANCESTORS",
@@ -117,7 +159,13 @@ class Settings:
     # The org's own https origins, besides the instance the integration login reports.
     sf_org_hosts: tuple[str, ...] = ()
     sync_interval: int = DEFAULT_SYNC_INTERVAL
+    encryption_keys: tuple[str, ...] = ()
+    public_url: str | None = None
+    connect_login_urls: tuple[str, ...] = ()
     frame_ancestors: tuple[str, ...] = ()
+    bulk_threshold: int = DEFAULT_BULK_THRESHOLD
+    bulk_write_threshold: int = DEFAULT_BULK_WRITE_THRESHOLD
+    bulk_timeout: int = DEFAULT_BULK_TIMEOUT
     demo_mode: bool = False
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -158,6 +206,15 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = _optional(env, name)
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise ConfigError(f"{name}: expected a whole number of rows (0 turns it off), got {raw!r}")
+    return int(raw)
+
+
 def _auth_flow(env: Mapping[str, str]) -> AuthFlow:
     raw = (_optional(env, "SF_AUTH") or "jwt").lower()
     for flow in AUTH_FLOWS:
@@ -175,19 +232,32 @@ def _api_version(env: Mapping[str, str]) -> str:
     return raw
 
 
-def _org_hosts(env: Mapping[str, str]) -> tuple[str, ...]:
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     found: list[str] = []
-    for entry in (_optional(env, "SF_ORG_HOSTS") or "").split(","):
+    for entry in (_optional(env, name) or "").split(","):
         if not entry.strip():
             continue
         origin = https_origin(entry.strip())
         if origin is None:
             raise ConfigError(
-                f"SF_ORG_HOSTS: expected comma-separated https origins such as "
+                f"{name}: expected comma-separated https origins such as "
                 f"https://acme.my.salesforce.com, got {entry.strip()!r}"
             )
         found.append(origin)
     return tuple(dict.fromkeys(found))
+
+
+def _public_url(env: Mapping[str, str]) -> str | None:
+    raw = _optional(env, "QUOTAFLOW_PUBLIC_URL")
+    if raw is None:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(
+            f"QUOTAFLOW_PUBLIC_URL: expected the app's URL such as https://quotaflow.example.com, "
+            f"got {raw!r}"
+        )
+    return raw.rstrip("/")
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -207,9 +277,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sf_ca_bundle=_optional(env, "SF_CA_BUNDLE"),
         sf_api_version=_api_version(env),
         sf_canvas_secret=_optional(env, "SF_CANVAS_SECRET"),
-        sf_org_hosts=_org_hosts(env),
+        sf_org_hosts=_origins(env, "SF_ORG_HOSTS"),
+        encryption_keys=parse_keys(_optional(env, "QUOTAFLOW_ENCRYPTION_KEY")),
+        public_url=_public_url(env),
+        connect_login_urls=_origins(env, "QUOTAFLOW_CONNECT_LOGIN_URLS"),
         sync_interval=_positive_int(env, "QUOTAFLOW_SYNC_INTERVAL", DEFAULT_SYNC_INTERVAL),
         frame_ancestors=ancestors,
+        bulk_threshold=_count(env, "QUOTAFLOW_BULK_THRESHOLD", DEFAULT_BULK_THRESHOLD),
+        bulk_write_threshold=_count(
+            env, "QUOTAFLOW_BULK_WRITE_THRESHOLD", DEFAULT_BULK_WRITE_THRESHOLD
+        ),
+        bulk_timeout=_positive_int(env, "QUOTAFLOW_BULK_TIMEOUT", DEFAULT_BULK_TIMEOUT),
     )
 
 

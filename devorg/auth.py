@@ -1,5 +1,6 @@
-"""OAuth 2.0 for the devorg: token (password, client_credentials, JWT bearer, refresh token),
-revoke, userinfo, and the bearer-token check every REST call goes through."""
+"""OAuth 2.0 for the devorg: token (password, client_credentials, JWT bearer, refresh token,
+authorization code), revoke, userinfo, and the bearer-token check every REST call goes through.
+The authorize endpoint of the web-server flow is in `oauth_authorize.py`."""
 
 from __future__ import annotations
 
@@ -175,6 +176,16 @@ def _refresh_token_grant(org: Org, form: Any) -> str:
     return str(row[0])
 
 
+def _code_grant(org: Org, form: Any) -> str:
+    from devorg.oauth_authorize import GrantError, redeem_code
+
+    _check_client(org, form.get("client_id"), form.get("client_secret"))
+    try:
+        return redeem_code(org, form)
+    except GrantError as exc:
+        raise OAuthError(exc.error, exc.description) from exc
+
+
 def issue_token(org: Org, user_id: str) -> dict[str, str]:
     """Store a new session for the user; the Salesforce token response body."""
     now = int(time.time() * 1000)
@@ -208,6 +219,7 @@ def token() -> Response | tuple[Response, int]:
         "client_credentials": _client_credentials_grant,
         JWT_GRANT: _jwt_grant,
         "refresh_token": _refresh_token_grant,
+        "authorization_code": _code_grant,
     }
     grant = grants.get(request.form.get("grant_type", ""))
     try:
@@ -217,11 +229,18 @@ def token() -> Response | tuple[Response, int]:
     except OAuthError as exc:
         return jsonify(error=exc.error, error_description=exc.description), 400
     body = issue_token(org, user_id)
-    if grant is _refresh_token_grant:
+    refresh = request.form.get("refresh_token") if grant is _refresh_token_grant else None
+    if grant is _code_grant:
+        from devorg.oauth_authorize import new_refresh_token
+
+        # The web-server flow hands out a refresh token beside the access token.
+        refresh = body["refresh_token"] = new_refresh_token(org, user_id)
+        body["scope"] = "refresh_token api"
+    if refresh is not None:
         with org.db.write() as conn:
             conn.execute(
                 "INSERT INTO _devorg_refresh_session (session_token, refresh_token) VALUES (?,?)",
-                (body["access_token"], request.form["refresh_token"]),
+                (body["access_token"], refresh),
             )
     return jsonify(body)
 

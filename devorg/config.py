@@ -39,6 +39,8 @@ class DevorgConfig:
     # Extra DNS names for the HTTPS certificate (a client that only talks to
     # login.salesforce.com reaches the devorg through a proxy that maps the name here).
     tls_names: tuple[str, ...] = ()
+    # The connected app's callback URLs for the web-server flow (redirect_uri must equal one).
+    callback_urls: tuple[str, ...] = ()
 
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,6 +65,13 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="DNS_NAME",
         help="an extra DNS name for the HTTPS certificate (repeatable)",
+    )
+    parser.add_argument(
+        "--callback-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a callback URL of the connected app, for the OAuth web-server flow (repeatable)",
     )
     faults = parser.add_argument_group("fault injection (see POST /__devorg/faults)")
     faults.add_argument("--faults", help="a JSON object in the POST /__devorg/faults shape")
@@ -102,6 +111,7 @@ def config_from_args(args: argparse.Namespace) -> DevorgConfig:
         verbose=args.verbose,
         canvas_url=canvas_url_from(getattr(args, "canvas_url", None)),
         tls_names=tuple(check_dns_name(n) for n in getattr(args, "tls_name", None) or ()),
+        callback_urls=tuple(getattr(args, "callback_url", None) or ()),
     )
 
 

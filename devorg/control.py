@@ -16,6 +16,8 @@
 - `POST /__devorg/refresh-token` `{"username": "..."}`: a refresh token for that user, as
   the OAuth web server flow returns once the user approves the connected app in a browser;
   clients then use `grant_type=refresh_token` at `/services/oauth2/token`.
+- `GET|POST /__devorg/callback-urls` `{"urls": [...]}`: read or replace the connected app's
+  callback URLs, which the web-server flow's redirect_uri must equal exactly.
 - `GET|POST /__devorg/canvas` `{"url": "https://..."|null}`: read or change the Canvas app URL
   the `/lightning/...` host pages frame (the demo learns the app's port after the devorg starts).
 - `GET|POST /__devorg/bulk` `{"auto": bool}`, `POST /__devorg/bulk/step`: pause or resume the
@@ -30,7 +32,7 @@ from typing import Any
 
 from flask import Blueprint, Response
 
-from devorg import purge, records, schema, values
+from devorg import oauth_authorize, purge, records, schema, values
 from devorg.auth import OAuthError, issue_refresh_token
 from devorg.config import check_canvas_url
 from devorg.errors import ApiError
@@ -195,6 +197,25 @@ def refresh_token() -> Response:
     except OAuthError as exc:
         raise ApiError(400, "INVALID_FIELD", exc.description) from exc
     return json_response({"refresh_token": token})
+
+
+@bp.get("/callback-urls")
+def get_callback_urls() -> Response:
+    """The connected app's callback URLs."""
+    return json_response({"urls": oauth_authorize.callback_urls(org())})
+
+
+@bp.post("/callback-urls")
+def set_callback_urls() -> Response:
+    """Replace the connected app's callback URLs."""
+    urls = json_body().get("urls")
+    if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
+        raise ApiError(400, "JSON_PARSER_ERROR", "urls must be a list of strings")
+    try:
+        kept = oauth_authorize.set_callback_urls(org(), urls)
+    except ValueError as exc:
+        raise ApiError(400, "INVALID_CALLBACK_URL", str(exc)) from exc
+    return json_response({"urls": kept})
 
 
 @bp.get("/canvas")

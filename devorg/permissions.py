@@ -10,8 +10,9 @@ profile. A System Administrator, and a user whose permission sets carry no store
 
 For a restricted user:
 - an object is createable, updateable or deletable when a permission set allows it; Users
-  with the Manage Internal Users permission; splits, team members and line items follow
-  Opportunity edit access (they are controlled by their parent); other objects not at all;
+  with the Manage Internal Users permission; Tasks with the Edit Tasks permission
+  (`EditTask`); splits, team members and line items follow Opportunity edit access (they are
+  controlled by their parent); other objects not at all;
 - a field is editable when its object is updateable and, for a custom field, a permission
   set grants edit; a standard field is editable unless every permission set that lists it
   lists it read-only (field-level security cannot be set on required fields);
@@ -69,6 +70,10 @@ class Access:
             return True
         if obj.name == "User":
             return op != "delete" and "ManageInternalUsers" in self.user_permissions
+        if obj.name == "Task":
+            # Activities have no object permissions: the Edit Tasks user permission creates,
+            # edits (reassigns, completes) and deletes them.
+            return "EditTask" in self.user_permissions
         name = "Opportunity" if obj.name in _BY_PARENT else obj.name
         return op in self.objects.get(name, set())
 

@@ -298,6 +298,8 @@ def _derive(
     elif obj.name == "Opportunity" and "StageName" in fields:
         # Only this write's values: a new stage brings its default Probability unless set too.
         fields.update(values.derived_values("Opportunity", fields))
+    elif obj.name == "Task":
+        _derive_task(conn, fields)
     elif obj.name == "OpportunitySplit" and ({"SplitPercentage", "OpportunityId"} & fields.keys()):
         merged = {**current, **fields}
         row = conn.execute(
@@ -305,6 +307,25 @@ def _derive(
         ).fetchone()
         amount, pct = (row[0] if row else None), merged.get("SplitPercentage")
         fields["SplitAmount"] = None if amount is None or pct is None else _split(amount, pct)
+
+
+def _derive_task(conn: sqlite3.Connection, fields: dict[str, Any]) -> None:
+    """Task.IsClosed follows Status, IsHighPriority follows Priority, and AccountId follows the
+    related record (the Account itself, or an Opportunity's Account)."""
+    if "Status" in fields:
+        fields["IsClosed"] = int(fields["Status"] in schema.TASK_CLOSED_STATUSES)
+    if "Priority" in fields:
+        fields["IsHighPriority"] = int(fields["Priority"] == "High")
+    if "WhatId" in fields:
+        what = fields["WhatId"]
+        account = None
+        if what is not None and str(what).startswith(schema.OBJECTS["Account"].key_prefix):
+            account = what
+        elif what is not None:
+            row = conn.execute('SELECT AccountId FROM "Opportunity" WHERE Id = ?', (what,))
+            found = row.fetchone()
+            account = found[0] if found else None
+        fields["AccountId"] = account
 
 
 def _split(amount: float, pct: float) -> float:

@@ -16,7 +16,7 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from devorg import auth, records, schema, store
+from devorg import auth, oauth_authorize, records, schema, store
 from devorg.config import DevorgConfig
 from devorg.credentials import Credentials, ensure_credentials
 from devorg.locators import Locators
@@ -135,6 +135,7 @@ def open_org(config: DevorgConfig) -> Org:
     try:
         schema.create_tables(conn)
         auth.create_session_table(conn)
+        oauth_authorize.create_tables(conn)
         seeded = _seed(conn, config) if fresh else None
         if fresh:
             conn.execute("CREATE TABLE _devorg_meta (key TEXT PRIMARY KEY, value TEXT)")
@@ -158,6 +159,8 @@ def open_org(config: DevorgConfig) -> Org:
         seeded=seeded,
     )
     org.faults.apply(config.faults)
+    if config.callback_urls:
+        oauth_authorize.set_callback_urls(org, list(config.callback_urls))
     return org
 
 

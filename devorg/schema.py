@@ -283,6 +283,38 @@ def _organization_fields() -> tuple[FieldSpec, ...]:
     )
 
 
+# Task.Status and Priority: the standard TaskStatus and TaskPriority values of a new org;
+# "Completed" is the one closed status (Task.IsClosed follows it).
+TASK_STATUSES = ("Not Started", "In Progress", "Completed", "Waiting on someone else",
+                 "Deferred")
+TASK_CLOSED_STATUSES = frozenset({"Completed"})
+TASK_PRIORITIES = ("High", "Normal", "Low")
+
+
+def _task_fields() -> tuple[FieldSpec, ...]:
+    # The standard fields of the Object Reference's Task a client sets through the API, and the
+    # read-only ones Salesforce derives from them. WhatId is polymorphic (the related record:
+    # an Account or Opportunity here); WhoId names a Contact or Lead, which this org lacks, so
+    # any id given for it is refused as Salesforce refuses an id of the wrong object.
+    return (
+        _f("Subject", "combobox", length=255),
+        _f("ActivityDate", "date", label="Due Date Only"),
+        _f("Status", "picklist", length=40, nillable=False, picklist_values=TASK_STATUSES,
+           default_value="Not Started"),
+        _f("Priority", "picklist", length=40, nillable=False, picklist_values=TASK_PRIORITIES,
+           default_value="Normal"),
+        _f("IsHighPriority", "boolean", label="High Priority", **_RO),
+        _ref("OwnerId", "User", "Owner", nillable=False, label="Assigned To ID"),
+        _f("Description", "textarea", length=32000, filterable=False),
+        _f("WhoId", "reference", length=18, reference_to=("Contact", "Lead"),
+           relationship_name="Who", label="Name ID"),
+        _f("WhatId", "reference", length=18, reference_to=("Account", "Opportunity"),
+           relationship_name="What", label="Related To ID"),
+        _ref("AccountId", "Account", "Account", label="Account ID", **_RO),
+        _f("IsClosed", "boolean", label="Closed", **_RO),
+    )
+
+
 def _build_objects() -> dict[str, ObjectSpec]:
     objs = [
         _obj("Profile", "00e", [_f("Name", "string", nillable=False)], deletable=False),
@@ -306,6 +338,18 @@ def _build_objects() -> dict[str, ObjectSpec]:
             _f("IsCorporate", "boolean", label="Corporate Currency"),
             _f("IsActive", "boolean", label="Active", default_value=True)],
             deletable=False, label="Currency", label_plural="Currencies"),
+        # Advanced currency management: each rate applies from StartDate up to the next
+        # StartDate of the same currency (NextStartDate, read-only, kept by Salesforce).
+        # No IsDeleted, and not createable through the API (Salesforce allows update and
+        # delete; the devorg updates only).
+        _obj("DatedConversionRate", "04w", [
+            _f("IsoCode", "picklist", length=3, nillable=False, picklist_values=_CURRENCIES,
+               restricted_picklist=True, label="Currency ISO Code"),
+            _f("ConversionRate", "double", precision=18, scale=6, nillable=False,
+               label="Exchange Rate"),
+            _f("StartDate", "date", nillable=False, label="Date"),
+            _f("NextStartDate", "date", label="Next Start Date", **_RO)],
+            deletable=False, label="Dated Conversion Rate"),
         _obj("Opportunity", "006", _opportunity_fields(), label_plural="Opportunities"),
         _obj("Organization", "00D", _organization_fields(), deletable=False,
              label_plural="Organizations"),
@@ -366,6 +410,7 @@ def _build_objects() -> dict[str, ObjectSpec]:
             _ref("AssigneeId", "User", "Assignee", nillable=False, label="Assignee ID"),
             _ref("PermissionSetId", "PermissionSet", "PermissionSet", nillable=False)],
             deletable=False),
+        _obj("Task", "00T", _task_fields()),
     ]
     return {obj.name: obj for obj in objs}
 # fmt: on

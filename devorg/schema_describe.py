@@ -24,6 +24,7 @@ CHILD_RELATIONSHIPS = {
     ("OpportunityTeamMember", "OpportunityId"): "OpportunityTeamMembers",
     ("OpportunityLineItem", "OpportunityId"): "OpportunityLineItems",
     ("User", "ManagerId"): "ManagedUsers",
+    ("Task", "WhatId"): "Tasks",
 }
 
 
@@ -85,7 +86,7 @@ def describe_field(field: FieldSpec, *, name_field: bool = False) -> dict[str, A
         "nillable": field.nillable,
         "permissionable": field.custom,
         "picklistValues": _picklist(field),
-        "polymorphicForeignKey": False,
+        "polymorphicForeignKey": len(field.reference_to) > 1,
         "precision": field.precision if numeric else 0,
         "referenceTargetField": None,
         "referenceTo": list(field.reference_to),
@@ -141,6 +142,7 @@ def _header(obj: ObjectSpec, path: str) -> dict[str, Any]:
     setup = obj.name in (
         "Profile",
         "CurrencyType",
+        "DatedConversionRate",
         "OpportunitySplitType",
         "Organization",
         "RecordType",
@@ -168,7 +170,7 @@ def _header(obj: ObjectSpec, path: str) -> dict[str, Any]:
         "searchable": not setup,
         "triggerable": True,
         "undeletable": obj.deletable,
-        "updateable": not setup or obj.name == "CurrencyType",
+        "updateable": not setup or obj.name in ("CurrencyType", "DatedConversionRate"),
         "urls": _urls(obj, path),
     }
 

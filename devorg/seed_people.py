@@ -124,6 +124,28 @@ def _permission_rows(audit: tuple[object, ...]) -> dict[str, list[tuple[object, 
     }
 
 
+# Dated exchange rates (units per one USD, the corporate currency) by currency and start. The
+# first range of each currency starts long before any deal, as the org's rate did before
+# advanced currency management was turned on.
+DATED_RATES = (
+    ("EUR", (("2000-01-01", 0.92), ("2026-01-01", 0.95), ("2026-04-01", 0.9),
+             ("2026-07-01", 0.88), ("2026-10-01", 0.86))),
+    ("GBP", (("2000-01-01", 0.79), ("2026-01-01", 0.8), ("2026-07-01", 0.78))),
+)  # fmt: skip
+
+
+def dated_rate_rows(audit: tuple[object, ...]) -> list[tuple[object, ...]]:
+    """DatedConversionRate rows, each with the NextStartDate of its currency's next range."""
+    rows: list[tuple[object, ...]] = []
+    for iso, ranges in DATED_RATES:
+        for i, (start, rate) in enumerate(ranges):
+            following = ranges[i + 1][0] if i + 1 < len(ranges) else None
+            rows.append(
+                (new_id("DatedConversionRate", len(rows) + 1), iso, rate, start, following, *audit)
+            )
+    return rows
+
+
 def setup_rows(now_ms: int) -> dict[str, list[tuple[object, ...]]]:
     """Profiles, currencies, split types, products and Quotaflow's permission sets (field
     order as in the schema)."""
@@ -143,6 +165,7 @@ def setup_rows(now_ms: int) -> dict[str, list[tuple[object, ...]]]:
             (new_id("CurrencyType", i), iso, rate, int(iso == "USD"), 1, *audit)
             for i, (iso, rate) in enumerate((("USD", 1.0), ("EUR", 0.92), ("GBP", 0.79)), 1)
         ],
+        "DatedConversionRate": dated_rate_rows(audit),
         "OpportunitySplitType": [
             (new_id("OpportunitySplitType", 1), "Revenue", "Revenue", 1, 1, *audit),
             (new_id("OpportunitySplitType", 2), "Overlay", "Overlay", 0, 1, *audit),

@@ -27,6 +27,7 @@ INTEGRATION = PermissionSetGrants(
     },
     user_permissions=(
         "ApiEnabled",
+        "EditTask",
         "ManageInternalUsers",
         "ViewAllUsers",
         "ViewRoles",

@@ -11,7 +11,7 @@ import traceback
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-from devorg import auth, bulk_routes, composite, control, lightning, rest
+from devorg import auth, bulk_routes, composite, control, lightning, oauth_authorize, rest
 from devorg.errors import ApiError, limit_exceeded, not_found
 from devorg.state import Org
 
@@ -53,6 +53,7 @@ def create_app(org: Org) -> Flask:
     app.url_map.strict_slashes = False
     for blueprint in (
         auth.bp,
+        oauth_authorize.bp,
         rest.bp,
         composite.bp,
         bulk_routes.bp,

@@ -16,13 +16,13 @@ from devorg.soql_aggregate import AggColumn, AggPlan
 from devorg.soql_compiler import Child, CompiledQuery, Node
 
 _APEX_TYPES = {
-    "id": "Id", "reference": "Id", "string": "String", "picklist": "String",
+    "id": "Id", "reference": "Id", "string": "String", "picklist": "String", "combobox": "String",
     "textarea": "String", "email": "String", "phone": "String", "url": "String",
     "currency": "Decimal", "percent": "Decimal", "double": "Double", "int": "Integer",
     "boolean": "Boolean", "date": "Date", "datetime": "Datetime",
 }  # fmt: skip
 _NUMBERS = frozenset(("currency", "percent", "double", "int"))
-_TEXTS = frozenset(("string", "picklist", "textarea", "email", "phone", "url"))
+_TEXTS = frozenset(("string", "picklist", "combobox", "textarea", "email", "phone", "url"))
 
 
 def _column(name: str, **kw: Any) -> dict[str, Any]:

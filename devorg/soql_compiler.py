@@ -150,6 +150,12 @@ class Compiler:
             ref = obj.relationship(part)
             if ref is None:
                 raise self.invalid_field(_NO_RELATIONSHIP.format(rel=part), path.pos)
+            if len(ref.reference_to) > 1:
+                # A polymorphic lookup (Task.What) reaches its parent through Salesforce's
+                # `Name` object, which the devorg does not model: refuse, never join wrongly.
+                raise self.invalid_field(
+                    f"Polymorphic relationship {part} is not supported by the devorg", path.pos
+                )
             rels = (*rels, ref.relationship_name or part)
             alias, obj = self.join(rels, ref, alias)
         spec = obj.field(parts[-1])

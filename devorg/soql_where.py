@@ -16,7 +16,7 @@ from devorg.values import date_to_ms, parse_date, parse_datetime_literal
 _NUMBER_TYPES = frozenset(("currency", "double", "percent", "int"))
 _ID_RE = re.compile(r"[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?")
 _DAY_MS = 86_400_000
-_TEXT_TYPES = frozenset(("string", "picklist", "textarea", "email", "phone", "url"))
+_TEXT_TYPES = frozenset(("string", "picklist", "combobox", "textarea", "email", "phone", "url"))
 
 
 @dataclass(frozen=True)
@@ -317,8 +317,7 @@ class WhereCompiler:
         wanted = {"datetime": "dateTime", "reference": "id"}.get(field_type, field_type)
         if field_type in _NUMBER_TYPES:
             wanted = "number"
-        quoted = field_type in ("string", "picklist", "textarea", "email", "phone", "url",
-                                "id", "reference")  # fmt: skip
+        quoted = field_type in _TEXT_TYPES | {"id", "reference"}
         hint = "should be enclosed in quotes" if quoted else "should not be enclosed in quotes"
         return self.fail(
             "INVALID_FIELD",

@@ -17,7 +17,7 @@ _DATETIME_RE = re.compile(
 )
 _DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _ID_RE = re.compile(r"[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?")
-_STRING_TYPES = frozenset(("string", "picklist", "textarea", "email", "phone", "url"))
+_STRING_TYPES = frozenset(("string", "picklist", "combobox", "textarea", "email", "phone", "url"))
 _NUMBER_TYPES = frozenset(("currency", "double", "percent", "int"))
 
 

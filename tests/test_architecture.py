@@ -29,6 +29,8 @@ ALLOWED: dict[str, set[str]] = {
         "cryptography",
         "yaml",
         "migrations",
+        "procrastinate",
+        "psycopg",
     },
     "webapp": {
         "connector",
@@ -55,6 +57,8 @@ VENDOR_HOMES = {
     "sqlalchemy": ("connector/store/", "webapp/db.py"),
     "alembic": ("connector/store/",),
     "flask": ("webapp/", "devorg/"),
+    "procrastinate": ("connector/tasks/engine.py",),
+    "psycopg": ("connector/tasks/engine.py",),
 }
 
 

@@ -38,11 +38,14 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask, settings: Settings) -> None:
-    from webapp import admin, canvas, health, manager, ops, rep
+    from webapp import admin, canvas, close, connect, disputes, health, manager, ops, ops_org, rep
     from webapp.api import bp as api_bp
-    from webapp.api import earnings, mappings, openapi, sync  # noqa: F401  (each adds routes)
+    from webapp.api import close as api_close  # noqa: F401  (each adds routes)
+    from webapp.api import disputes as api_disputes  # noqa: F401
+    from webapp.api import earnings, mappings, openapi, org, sync  # noqa: F401
+    from webapp.api import periods as api_periods  # noqa: F401
 
-    for module in (health, canvas, rep, manager, admin, ops):
+    for module in (health, canvas, connect, rep, manager, admin, ops, ops_org, disputes, close):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)
     if settings.demo_mode:

@@ -12,10 +12,16 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify, request
 
 from connector.errors import RetriableError
+from connector.orgs.registry import canvas_secrets, secret_box, serving_org_ids
 from connector.salesforce.identity import TokenRefused
 from connector.salesforce.ids import same_id
 from connector.store.roles import Holder
-from webapp.auth.canvas import CanvasRefused, CanvasRequest, verify_signed_request
+from webapp.auth.canvas import (
+    CanvasRefused,
+    CanvasRequest,
+    claimed_org_id,
+    verify_signed_request,
+)
 from webapp.auth.guard import NO_ACCESS, Refused, tokens
 from webapp.auth.identity import IdentityCache
 from webapp.auth.session import TOKEN_SECONDS, Viewer, new_viewer
@@ -29,11 +35,29 @@ UNVERIFIED = (
 )
 
 
+def _secret_for(raw: str) -> str | None:
+    """The consumer secret that must have signed this request: the claimed org's own Canvas
+    app's, if it has one, else the shared SF_CANVAS_SECRET."""
+    settings = current_app.extensions["quotaflow.settings"]
+    claimed = claimed_org_id(raw)
+    if claimed:
+        sessions = current_app.extensions["quotaflow.sessions"]
+        serving, _ = serving_org_ids(sessions)
+        for org_id in sorted(serving):
+            if same_id(org_id, claimed):
+                box = secret_box(settings) if settings.encryption_keys else None
+                own = canvas_secrets(sessions, org_id, box=box)
+                if own is not None:
+                    return own
+    secret: str | None = settings.sf_canvas_secret
+    return secret
+
+
 def _verified() -> CanvasRequest:
-    secret = current_app.extensions["quotaflow.settings"].sf_canvas_secret
+    raw = request.form.get("signed_request", "")
+    secret = _secret_for(raw)
     if not secret:
         raise Refused(403, "Quotaflow is not set up for Canvas yet (SF_CANVAS_SECRET is not set).")
-    raw = request.form.get("signed_request", "")
     try:
         return verify_signed_request(raw, secret=secret)
     except CanvasRefused as exc:
@@ -51,9 +75,13 @@ def _unverified(reason: str) -> Refused:
 def _org_of(canvas: CanvasRequest) -> tuple[str, set[str]]:
     """The stored org the request names and the origins its token may be sent to."""
     settings = current_app.extensions["quotaflow.settings"]
+    serving, disconnected = serving_org_ids(current_app.extensions["quotaflow.sessions"])
+    if any(same_id(o, canvas.org_id) for o in disconnected):
+        raise _unverified("the request names a disconnected org")
     directory = org_directory()
-    orgs = set(directory.with_mapping()) | set(directory.with_plan())
-    if orgs and not any(same_id(o, canvas.org_id) for o in orgs):
+    # Registered orgs, and orgs synced before the registry existed; never a disconnected one.
+    orgs = (serving | set(directory.with_mapping()) | set(directory.with_plan())) - disconnected
+    if (orgs or disconnected) and not any(same_id(o, canvas.org_id) for o in orgs):
         raise _unverified("the request names an org this Quotaflow does not serve")
     org_id = next((o for o in sorted(orgs) if same_id(o, canvas.org_id)), canvas.org_id)
     with org_unit(org_id) as unit:

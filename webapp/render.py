@@ -14,10 +14,15 @@ from webapp.auth.session import Viewer
 TABS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("rep.home", "My earnings", ("rep",)),
     ("manager.team", "Teams", ("manager", "admin")),
+    ("disputes.index", "Disputes", ("rep", "manager", "admin")),
+    ("close.my_plan", "My plan", ("rep",)),
     ("ops.runs", "Sync", ("ops", "admin")),
+    ("ops_org.org", "Org", ("ops", "admin")),
     ("admin.mappings", "Mappings", ("admin",)),
     ("admin.plans", "Plans & periods", ("admin",)),
     ("admin.roles", "Access", ("admin",)),
+    ("close.acceptance", "Acceptance", ("admin",)),
+    ("close.statements", "Close", ("manager", "admin")),
 )
 
 

@@ -92,7 +92,8 @@ def statement(rep_id: str) -> str:
     person = get_rep_or_404(rep_id)
     summary = _summary(person, deal_limit=STATEMENT_DEALS)
     labels = {c.id: c.label for c in summary.components}
-    return render_template("rep/statement.html", s=summary, person=person, labels=labels)
+    own = person.id == current_viewer().user_id
+    return render_template("rep/statement.html", s=summary, person=person, labels=labels, own=own)
 
 
 CSV_COLUMNS = (

@@ -43,7 +43,8 @@ def init_security(app: Flask, settings: Settings) -> None:
             # Pages and API answers carry pay data, session tokens (in forms, or the JSON of
             # /canvas) and CSRF tokens; no browser, proxy or back-forward cache may keep them.
             response.headers["Cache-Control"] = "no-store"
-        response.headers["Content-Security-Policy"] = csp
+        # A page with a policy of its own (/connect, never framed) keeps it.
+        response.headers.setdefault("Content-Security-Policy", csp)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["Strict-Transport-Security"] = "max-age=31536000"

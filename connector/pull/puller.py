@@ -7,6 +7,7 @@ advanced in one transaction, so a crashed run resumes from the last committed pa
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,17 +16,20 @@ from typing import Any
 
 from connector.deps import ActiveMapping, SyncDeps
 from connector.errors import FatalError
-from connector.pull.changes import plan_page
+from connector.pull.bulk_fetch import BulkFallback, read_bulk, wants_bulk
+from connector.pull.changes import parse_modstamp, plan_page
 from connector.pull.describes import load_describes, mapping_context
 from connector.pull.reconcile import reconcile_object
 from connector.pull.result import ObjectCounts, PullResult
 from connector.pull.specs import ObjectSpec, select_fields, spec_for
+from connector.salesforce.bulk_csv import column_types
 from connector.salesforce.errors import QueryLocatorExpired
 from connector.salesforce.gateway import QueryPage
 from connector.salesforce.soql import incremental_query
 from connector.store.repositories import RunUsage, WatermarkState
 from mappings.records import MappingContext
 
+log = logging.getLogger(__name__)
 MAX_LOCATOR_RESTARTS = 3
 MODES = ("incremental", "full")
 
@@ -107,7 +111,8 @@ def _pull_all(
         spec = spec_for(mapping.object, kind, describe)
         wanted = run.active.compiled.fields_to_pull(spec.name)
         fields[spec.name] = select_fields(wanted, describe, spec=spec)
-        counts = _pull_object(run, spec, fields[spec.name], marks.get(spec.name))
+        types = column_types(spec.name, fields[spec.name], describes)
+        counts = _pull_object(run, spec, fields[spec.name], marks.get(spec.name), types)
         if run.mode == "full":
             vanished = reconcile_object(
                 run.deps, org_id=run.org_id, spec=spec, run_id=run.run_id, until=run.until
@@ -119,7 +124,11 @@ def _pull_all(
 
 
 def _pull_object(
-    run: _Run, spec: ObjectSpec, fields: tuple[str, ...], mark: WatermarkState | None
+    run: _Run,
+    spec: ObjectSpec,
+    fields: tuple[str, ...],
+    mark: WatermarkState | None,
+    types: Mapping[str, str],
 ) -> ObjectCounts:
     gateway = run.deps.gateway
     lookback = run.deps.options.lookback
@@ -127,6 +136,28 @@ def _pull_object(
     counts = ObjectCounts()
     soql = incremental_query(spec.name, fields, since=since, until=run.until)
     page = gateway.query(soql, include_deleted=True)
+    if wants_bulk(gateway, page):
+        # Many rows to read: store this page, then read the rest through a Bulk API 2.0 query
+        # job from its last stamp (connector/pull/bulk_fetch.py).
+        counts = _store_page(run, spec, page, counts)
+        after = parse_modstamp(page.records[-1][spec.replication_key])
+        try:
+            return read_bulk(
+                gateway,
+                spec,
+                fields,
+                types,
+                since=after,
+                until=run.until,
+                counts=counts,
+                store=lambda p, c: _store_page(run, spec, p, c),
+            )
+        except BulkFallback as exc:
+            log.warning("%s: Bulk API query abandoned, reading on through REST: %s", spec.name, exc)
+            counts = exc.counts
+            since = exc.resume
+            soql = incremental_query(spec.name, fields, since=since, until=run.until)
+            page = gateway.query(soql, include_deleted=True)
     while True:
         counts = _store_page(run, spec, page, counts)
         if page.next_url is None:

@@ -21,6 +21,8 @@ class ObjectCounts:
     vanished: int = 0  # gone from Salesforce altogether (full reconcile)
     issues: int = 0  # records that failed to map
     restarts: int = 0  # queries re-run after an expired query locator
+    bulk_jobs: int = 0  # Bulk API 2.0 query jobs that read rows
+    bulk_fallbacks: int = 0  # query jobs abandoned (failed, timed out): REST read on
 
     def plus(self, **more: int) -> ObjectCounts:
         """These counts with `more` added."""

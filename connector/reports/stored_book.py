@@ -182,4 +182,4 @@ def deal_book(unit: OrgUnit, *, doc: PlanDoc, deals: list[Deal]) -> Book:
     if rollup is not None:
         levels = rollup.levels if isinstance(rollup.levels, int) else None
         reps = with_managers(unit, reps=reps, levels=levels)
-    return Book(doc, reps.values(), deals, splits, team)
+    return Book(doc, reps.values(), deals, splits, team, rates=unit.rates.for_calc())

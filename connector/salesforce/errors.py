@@ -36,3 +36,11 @@ class TransientFailure(RetriableError):
 
 class QueryLocatorExpired(RetriableError):
     """A `nextRecordsUrl` is no longer valid (INVALID_QUERY_LOCATOR); re-run the query."""
+
+
+class BulkJobFailed(RetriableError):
+    """A Bulk API 2.0 job ended `Failed` or `Aborted`, or its results could not be read."""
+
+
+class BulkJobTimeout(RetriableError):
+    """A Bulk API 2.0 job did not finish before its deadline; it was asked to abort."""

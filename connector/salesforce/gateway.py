@@ -20,6 +20,7 @@ from simple_salesforce.exceptions import SalesforceError
 
 from connector.errors import ConfigError
 from connector.salesforce.auth import Authenticator, Token, untrusted
+from connector.salesforce.bulk_options import BulkOptions
 from connector.salesforce.errors import (
     ApiBudgetExhausted,
     ApiLimitExceeded,
@@ -32,6 +33,7 @@ from connector.salesforce.retry import RetryPolicy
 
 T = TypeVar("T")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_RECORD_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 MIN_PAGE_SIZE, MAX_PAGE_SIZE = 200, 2000  # Salesforce's bounds for batchSize
 MAX_COLLECTION = 200  # records per sObject Collections request
 
@@ -44,6 +46,7 @@ class GatewayOptions:
     max_api_share: float = 0.8  # stop before this share of the org's daily API limit
     timeout: tuple[float, float] = (10.0, 120.0)  # connect, read seconds
     describe_ttl_seconds: float = 900.0
+    bulk: BulkOptions | None = None  # None: the defaults (build_gateway sets it from settings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +189,71 @@ class Gateway:
         # Anything but a list (an empty body, an error object) has no per-record results.
         return list(result) if isinstance(result, list) else []
 
+    def create_record(self, object_name: str, fields: Mapping[str, Any]) -> str:
+        """`POST sobjects/X`: the new record's id. Never retried after a transient failure
+        (the record may exist already): the caller looks for it before trying again."""
+        if not _NAME.fullmatch(object_name):
+            raise SalesforceApiError(f"{object_name!r} is not an sObject name")
+        body = dict(fields)
+        result = self._call(
+            lambda sf: sf.restful(
+                f"sobjects/{object_name}", method="POST", json=body, timeout=self.options.timeout
+            ),
+            idempotent=False,
+        )
+        record_id = result.get("id") if isinstance(result, dict) else None
+        if not isinstance(record_id, str):
+            raise SalesforceApiError(f"creating a {object_name} returned no id: {result!r}"[:300])
+        return record_id
+
+    def update_record(self, object_name: str, record_id: str, fields: Mapping[str, Any]) -> None:
+        """`PATCH sobjects/X/id` (setting the same values twice is harmless, so it is retried)."""
+        if not _NAME.fullmatch(object_name) or not _RECORD_ID.fullmatch(record_id):
+            raise SalesforceApiError(f"{object_name}/{record_id} is not a record path")
+        body = dict(fields)
+        self._call(
+            lambda sf: sf.restful(
+                f"sobjects/{object_name}/{record_id}",
+                method="PATCH",
+                json=body,
+                timeout=self.options.timeout,
+            )
+        )
+
+    def jobs_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Mapping[str, Any] | None = None,
+        data: bytes | None = None,
+        params: Mapping[str, str] | None = None,
+        content_type: str = "application/json",
+        accept: str = "application/json",
+    ) -> requests.Response:
+        """One Bulk API 2.0 call under `jobs/` (re-authentication, retries and call accounting
+        as for every call); the whole response, its body read."""
+        if not path.startswith(("query", "ingest")):
+            raise ValueError(f"not a Bulk API 2.0 resource: {path!r}")
+        headers = {"Content-Type": content_type, "Accept": accept}
+
+        def request(sf: Salesforce) -> requests.Response:
+            # simple-salesforce's public calls parse JSON; Bulk results are CSV, so the raw
+            # response is taken from the call its public methods make.
+            response: requests.Response = sf._call_salesforce(
+                method,
+                f"{sf.base_url}jobs/{path}",
+                name=f"jobs/{path}",
+                headers=headers,
+                json=json,
+                data=data,
+                params=params,
+                timeout=self.options.timeout,
+            )
+            return response
+
+        return self._call(request)
+
     @property
     def logins(self) -> int:
         """Token exchanges so far (the first login and every re-authentication)."""
@@ -198,7 +266,7 @@ class Gateway:
 
     # --- the one place simple-salesforce exceptions are caught --------------------------
 
-    def _call(self, request: Callable[[Salesforce], T]) -> T:
+    def _call(self, request: Callable[[Salesforce], T], *, idempotent: bool = True) -> T:
         reauthenticated = False
         attempt = 0
         while True:
@@ -221,11 +289,11 @@ class Gateway:
                     reauthenticated = True
                     attempt -= 1
                     continue
-                self._raise_or_wait(exc, code, attempt)
+                self._raise_or_wait(exc, code, attempt if idempotent else self._retry.attempts)
             except requests.exceptions.SSLError as exc:
                 raise ConfigError(untrusted(token.instance_url, exc)) from exc
             except (requests.ConnectionError, requests.Timeout) as exc:
-                if attempt >= self._retry.attempts:
+                if not idempotent or attempt >= self._retry.attempts:
                     raise TransientFailure(
                         f"Salesforce unreachable after {attempt} tries: {exc}"
                     ) from exc

@@ -70,3 +70,12 @@ def names_query(object_name: str, name_field: str, names: Sequence[str]) -> str:
         field=_checked(name_field),
         names=list(names),
     )
+
+
+def task_by_subject_query(subject: str, owner_id: str) -> str:
+    """`SELECT Id FROM Task WHERE Subject = ... AND OwnerId = ...`: a Task made before."""
+    return format_soql(
+        "SELECT Id FROM Task WHERE Subject = {subject} AND OwnerId = {owner} ORDER BY Id LIMIT 1",
+        subject=subject,
+        owner=owner_id,
+    )

@@ -36,3 +36,14 @@ def make_engine(settings: Settings, **kwargs: Any) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def libpq_url(database_url: str) -> str | None:
+    """The plain `postgresql://` URL of a PostgreSQL database URL (for libraries that speak
+    libpq themselves, such as the task queue), else None."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        return None
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)

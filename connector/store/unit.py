@@ -18,12 +18,18 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from calc.adjustments import ADJUSTMENT, Adjustment
+from calc.currency import DatedRate, Rates
+from connector.store import adjustments as _adjustments
 from connector.store import assignments as _assignments
+from connector.store import bulk_jobs as _bulk_jobs
+from connector.store import currency_rates as _currency_rates
 from connector.store import deal_reads as _deal_reads
 from connector.store import lease as _lease
 from connector.store import mapping_versions as _mapping_versions
@@ -42,7 +48,9 @@ from connector.store import run_queue as _run_queue
 from connector.store import run_reads as _run_reads
 from connector.store import team_reads as _team_reads
 from connector.store import writeback_fields as _writeback_fields
+from connector.store.adjustments import StoredAdjustment
 from connector.store.assignments import NewAssignment, RepAssignment, RepAssignmentEvent
+from connector.store.currency_rates import CurrencyRateSync
 from connector.store.mapping_versions import MappingVersion
 from connector.store.models import RawRecord, RecordIssue, SyncRun
 from connector.store.people import Person
@@ -60,6 +68,7 @@ from connector.store.results import CalcRun, PeriodResult
 from connector.store.roles import Grant, Holder
 from connector.store.run_reads import IssueFilter, IssueRecord, RunRecord
 from connector.store.team_reads import ResultRow, StoredPeriod
+from connector.store.workflow_repos import CloseRepository, DisputeRepository, TaskRepository
 from connector.store.writeback_fields import ListedField, WritebackFieldEvent
 from mappings.schema import MappingDocument
 from mappings.writeback_rules import FieldKey
@@ -696,6 +705,31 @@ class WritebackFieldRepository(_Repository):
         )
 
 
+class BulkJobRepository(_Repository):
+    """The write-back's Bulk API 2.0 ingest jobs not yet settled (connector/store/bulk_jobs.py)."""
+
+    def record_job(
+        self, *, job_id: str, object_name: str, run_id: int | None, now: datetime
+    ) -> None:
+        """Remember a job just created."""
+        _bulk_jobs.record_job(
+            self._session,
+            org_id=self._org_id,
+            job_id=job_id,
+            object_name=object_name,
+            run_id=run_id,
+            now=now,
+        )
+
+    def settle_job(self, *, job_id: str, now: datetime) -> None:
+        """The job's results were applied."""
+        _bulk_jobs.settle_job(self._session, org_id=self._org_id, job_id=job_id, now=now)
+
+    def unsettled_jobs(self) -> list[tuple[str, str]]:
+        """(job id, object) of the jobs not settled, oldest first."""
+        return _bulk_jobs.unsettled_jobs(self._session, org_id=self._org_id)
+
+
 class MappingRepository(_Repository):
     """Mapping versions."""
 
@@ -750,6 +784,80 @@ class HostRepository(_Repository):
     def org_hosts(self) -> set[str]:
         """The origins learned for the org (15- and 18-character forms of its id alike)."""
         return _org_hosts.org_hosts(self._session, org_id=self._org_id)
+
+
+class AdjustmentRepository(_Repository):
+    """Entered adjustments (a file, a dispute, an admin), with who entered each and when."""
+
+    def add(
+        self,
+        *,
+        rep_id: str,
+        period: str,
+        amount: Decimal,
+        reason: str,
+        entered_by: str,
+        now: datetime,
+        component: str = ADJUSTMENT,
+        reference: str | None = None,
+        source: str = "admin",
+    ) -> StoredAdjustment:
+        """Store one adjustment (not committed); AdjustmentError if it is refused."""
+        return _adjustments.add_adjustment(
+            self._session,
+            self._org_id,
+            rep_id=rep_id,
+            period=period,
+            amount=amount,
+            reason=reason,
+            entered_by=entered_by,
+            now=now,
+            component=component,
+            reference=reference,
+            source=source,
+        )
+
+    def add_all(
+        self, adjustments: Sequence[Adjustment], *, entered_by: str, now: datetime, source: str
+    ) -> list[StoredAdjustment]:
+        """Store several, all or none: AdjustmentError (naming the row) before any."""
+        return _adjustments.add_adjustments(
+            self._session, self._org_id, adjustments, entered_by=entered_by, now=now, source=source
+        )
+
+    def listed(
+        self, *, rep_ids: Iterable[str] | None = None, period: str | None = None
+    ) -> list[StoredAdjustment]:
+        """The org's adjustments (optionally of some reps or one period), in entry order."""
+        return _adjustments.list_adjustments(
+            self._session, self._org_id, rep_ids=rep_ids, period=period
+        )
+
+    def for_calc(self) -> list[Adjustment]:
+        """Every adjustment as calc pays it."""
+        return _adjustments.calc_adjustments(self._session, self._org_id)
+
+    def last_entered_at(self) -> datetime | None:
+        """When the newest adjustment was entered."""
+        return _adjustments.last_entered_at(self._session, self._org_id)
+
+
+class RateRepository(_Repository):
+    """The org's exchange rates as last read from Salesforce."""
+
+    def save(self, *, source: str, rows: Sequence[DatedRate], now: datetime) -> bool:
+        """Keep what was read (not committed); True when the rates changed."""
+        return _currency_rates.save_rates(
+            self._session, self._org_id, source=source, rows=rows, now=now
+        )
+
+    def sync_state(self) -> CurrencyRateSync | None:
+        """When the rates were last read and changed (None: never read)."""
+        return _currency_rates.rate_sync(self._session, self._org_id)
+
+    def for_calc(self) -> Rates | None:
+        """The rates for calc (None when the org has none)."""
+        return _currency_rates.stored_rates(self._session, self._org_id)
 
 
 class AssignmentRepository(_Repository):
@@ -839,9 +947,15 @@ class OrgUnit:
         self.people = PeopleRepository(session, org)
         self.periods = PeriodRepository(session, org)
         self.writeback_fields = WritebackFieldRepository(session, org)
+        self.bulk_jobs = BulkJobRepository(session, org)
         self.mappings = MappingRepository(session, org)
         self.hosts = HostRepository(session, org)
         self.assignments = AssignmentRepository(session, org)
+        self.adjustments = AdjustmentRepository(session, org)
+        self.rates = RateRepository(session, org)
+        self.disputes = DisputeRepository(session, org)
+        self.tasks = TaskRepository(session, org)
+        self.close = CloseRepository(session, org)
         return self
 
     def __exit__(

@@ -12,13 +12,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from calc.adjustments import book_problem
 from calc.book import Book
 from calc.engine import calculate_book
+from calc.money import money_str
 from calc.render import credit_dict, result_dict
 from connector.sync.desired import (
     Estimate,
     Targets,
     deal_values,
+    in_deal_currency,
+    in_rep_currency,
     owner_deal_lines,
     rep_values,
     to_fields,
@@ -56,6 +60,7 @@ def compute_results(
     wanted = sorted(book.reps) if rep_ids is None else sorted(set(rep_ids) & set(book.reps))
     issues = {("Opportunity", u.deal_id, u.reason) for u in result.unresolved}
     issues.update(unknown_plans(book, wanted))
+    issues.update(unpaid_adjustments(book, None if rep_ids is None else wanted))
     examined = None
     if rep_ids is not None:
         deals = set().union(*(book.touching(rep) for rep in wanted)) if wanted else set()
@@ -98,6 +103,28 @@ def unknown_plans(book: Book, rep_ids: Iterable[str]) -> list[CalcIssue]:
                 f"(it defines {', '.join(plans)}); those dates are not calculated"
             )
             issues.append(("User", rep_id, reason))
+    return issues
+
+
+def unpaid_adjustments(book: Book, rep_ids: Iterable[str] | None) -> list[CalcIssue]:
+    """Stored adjustments that the rep or their plan cannot pay (None: every rep's).
+
+    An unknown rep, a rep without a plan, a period of another kind than the plan's, a
+    component the plan does not have or a period the rep was not employed in: the money would
+    silently not be paid, so it is reported on the rep instead.
+    """
+    wanted = book.adjustments.keys() if rep_ids is None else set(rep_ids) & book.adjustments.keys()
+    issues: list[CalcIssue] = []
+    for rep_id in sorted(wanted):
+        rep = book.reps.get(rep_id)
+        plan = book.ctx(rep_id).plan if rep is not None else None
+        for adjustments in book.adjustments[rep_id].values():
+            for adj in adjustments:
+                found = book_problem(adj, rep, plan)
+                if found is not None:
+                    what = f"adjustment {money_str(adj.amount)} for {adj.period}"
+                    ref = f" ({adj.reference})" if adj.reference else ""
+                    issues.append(("User", rep_id, f"{what}{ref} is not paid: {found[1]}"))
     return issues
 
 
@@ -153,15 +180,23 @@ def desired_values(
         lines_by_owner[rep_id] = owner_deal_lines(rows)
         if plan is None:
             continue  # no plan: Quotaflow does not manage this user's fields
-        for obj, field, value in to_fields(rep_values(plan, rows, as_of=as_of), targets):
+        values = in_rep_currency(
+            rep_values(plan, rows, as_of=as_of),
+            book.reps[rep_id].currency,
+            plan.currency,
+            book.rates,
+            as_of=as_of,
+        )
+        for obj, field, value in to_fields(values, targets):
             out.setdefault((obj, rep_id), {})[field] = _text(value)
     for deal_id in deal_ids:
         deal = book.deals[deal_id]
         owner = deal.owner_id
         plan = book.ctx(owner).plan if owner else None
         lines = lines_by_owner.get(owner or "", {}).get(deal_id, [])
-        values = deal_values(deal, plan, lines, estimate=estimate, locked=locked)
-        for obj, field, value in to_fields(values, targets):
+        found = deal_values(deal, plan, lines, estimate=estimate, locked=locked)
+        found = in_deal_currency(found, book.conversions.get(deal_id))
+        for obj, field, value in to_fields(found, targets):
             out.setdefault((obj, deal_id), {})[field] = _text(value)
     return out
 

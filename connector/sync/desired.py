@@ -9,7 +9,12 @@ Business rules (docs/operations.md, "What is written back"):
   date. Adjustment lines for locked periods are part of the open period's gross.
 - `Estimated_Commission__c` = what the deal's owner earns from it: for a won deal the
   owner's deal-attributed lines in every period (commission, SPIFF, clawback); for an
-  open deal the estimator's figure; 0 for a lost deal.
+  open deal the estimator's figure; 0 for a lost deal. A Salesforce currency field holds
+  its record's currency: for a deal converted from another currency, the figure is turned
+  back into the deal's currency at the rate its credit was converted at (calc.currency).
+  Likewise `Earnings_To_Date__c` of a user whose currency is not the plan's is written in
+  the user's currency at the rate in force on the as-of date; without such a rate it is not
+  written at all (a figure in the wrong currency would be worse than a stale one).
 - `SPIFF_Status__c`: `Not Eligible`; `Eligible` (open, the owner's plan has a SPIFF whose
   criteria it meets with its credit date inside the window: `calc.spiffs.spiff_eligible`);
   `Qualified` (won and counted: the owner has a positive SPIFF line for it); `Paid`
@@ -25,6 +30,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from calc.currency import Conversion, Rates
 from calc.model import Deal
 from calc.money import HUNDRED, ZERO
 from calc.periods import fiscal_year_start
@@ -127,6 +133,33 @@ def deal_values(
         "deal_commission": commission,
         "spiff_status": spiff_status(deal, plan, lines, locked=locked),
     }
+
+
+def in_deal_currency(values: Values, fx: Conversion | None) -> Values:
+    """`deal_commission` in the opportunity's own currency (unchanged for plan-currency deals)."""
+    commission = values.get("deal_commission")
+    if fx is None or not isinstance(commission, Decimal):
+        return values
+    return {**values, "deal_commission": fx.from_plan(commission)}
+
+
+def in_rep_currency(
+    values: Mapping[str, Decimal | None],
+    currency: str | None,
+    plan_currency: str,
+    rates: Rates | None,
+    *,
+    as_of: date,
+) -> dict[str, Decimal | None]:
+    """`earnings_ytd` in the user's own currency (see the module docstring)."""
+    earned = values.get("earnings_ytd")
+    if currency is None or currency == plan_currency or earned is None:
+        return dict(values)
+    fx = rates.conversion(currency, plan_currency, as_of) if rates is not None else None
+    out = {k: v for k, v in values.items() if k != "earnings_ytd"}
+    if isinstance(fx, Conversion):
+        out["earnings_ytd"] = fx.from_plan(earned)
+    return out
 
 
 def to_fields(

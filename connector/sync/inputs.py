@@ -11,10 +11,12 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from calc.adjustments import Adjustment
+from calc.currency import Rates
 from calc.model import Deal, Rep, Split, TeamMember
 from connector.errors import RetriableError
 from connector.pull.codec import decode
@@ -38,6 +40,9 @@ class Inputs:
     splits: list[Split]
     team: list[TeamMember]
     changes: Changes
+    adjustments: list[Adjustment] = field(default_factory=list)
+    rates: Rates | None = None  # the org's exchange rates (None: deals in other currencies
+    # than the plan's are unresolved)
 
 
 def load_inputs(unit: OrgUnit, *, changed_in: set[int] | None) -> Inputs:
@@ -57,12 +62,16 @@ def load_inputs(unit: OrgUnit, *, changed_in: set[int] | None) -> Inputs:
                 deal_of[kind][row.record_id] = str(row.payload["deal_id"])
             if not row.deleted:
                 live[kind].append(decode(kind, row.payload))
+    adjustments = unit.adjustments.for_calc()
+    rates = unit.rates.for_calc()
     return Inputs(
         reps=live["rep"],
         deals=live["deal"],
         splits=live["split"],
         team=live["team_member"],
         changes=changes_from(changed, deal_of["split"], deal_of["team_member"]),
+        adjustments=adjustments,
+        rates=rates,
     )
 
 

@@ -28,8 +28,8 @@ Key = tuple[str, str | None, str | None, str]  # (locked period, deal id, credit
 def _amounts(result: Mapping[str, Any], period: str) -> dict[Key, Decimal]:
     out: dict[Key, Decimal] = defaultdict(lambda: ZERO)
     for line in result.get("lines", ()):
-        if line["component"] == ADJUSTMENT:
-            continue
+        if line.get("adjusts"):
+            continue  # paid for an earlier locked period; an entered adjustment is its own
         key = (period, line.get("deal_id"), line.get("credit_type"), line["component"])
         out[key] += Decimal(line["amount"])
     return out

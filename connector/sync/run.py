@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from connector.deps import SyncDeps
+from connector.disputes.tasks import deliver_tasks
 from connector.errors import ConfigError, ConnectorError
 from connector.pull import PullResult, run_pull
 from connector.salesforce.write_batches import WriteOptions
@@ -21,6 +22,7 @@ from connector.sync.grant_ids import pin_grant_names
 from connector.sync.inputs import default_holder, held_lease
 from connector.sync.plans import load_active_plan
 from connector.sync.progress import Progress, QuietProgress
+from connector.sync.rates import refresh_rates
 from connector.sync.stages import Where, calc_window, calculate_stage, store_stage
 from connector.sync.summary import SyncSummary
 from connector.sync.writeback_stage import WriteResult, run_writeback
@@ -160,6 +162,7 @@ def _execute(run: _Run) -> SyncSummary:
             f"org {run.org_id} has no compensation plan; "
             "import one with `quotaflow plans import FILE`"
         )
+    refresh_rates(deps, org_id=run.org_id, run_id=run.run_id, full=run.mode == "full", now=now)
     run.progress.stage("calculate")
     window = calc_window(now.date(), run.options.history_years)
     where = Where(deps, run.org_id, run.run_id, run.mode, now.date(), window)
@@ -185,7 +188,11 @@ def _execute(run: _Run) -> SyncSummary:
         progress=run.progress,
         now=now,
     )
-    run.timed("write", t)
+    t = run.timed("write", t)
+    if not run.dry_run:
+        # Salesforce Tasks owed by dispute changes since the last run (connector/disputes).
+        deliver_tasks(deps.gateway, deps.sessions, org_id=run.org_id, now=deps.clock())
+        run.timed("tasks", t)
     return _finish(run, _summary(run, pull, computed, wrote))
 
 

@@ -56,12 +56,15 @@ def calculate_stage(where: Where, plan: ActivePlan, pull: PullResult) -> tuple[C
     with where.deps.unit(where.org_id) as unit:
         locks = unit.periods.locked_periods()
         last = unit.results.last_committed_calc()
-        corrected = unit.assignments.last_correction()
+        rates = unit.rates.sync_state()
+        moved = [unit.adjustments.last_entered_at(), rates.changed_at if rates else None]
+        moved.append(unit.assignments.last_correction())
+        changed = max((m for m in moved if m is not None), default=None)
     locked = frozenset(lock.period for lock in locks)
     since = (
         None
         if where.mode == "full"
-        else baseline(last, locks, as_of=as_of, plan=plan, pull=pull, corrected=corrected)
+        else baseline(last, locks, as_of=as_of, plan=plan, pull=pull, changed_at=changed)
     )
     book, rep_ids, deal_ids = _scope(where, plan, since)
     computed = compute_results(book, rep_ids, start=window[0], end=window[1])
@@ -105,7 +108,15 @@ def _scope(
         reps = keep_history(
             unit, reps=inputs.reps, seen_on=where.as_of, run_id=where.run_id, now=where.deps.clock()
         )
-    book = Book(plan.doc, reps, inputs.deals, inputs.splits, inputs.team)
+    book = Book(
+        plan.doc,
+        reps,
+        inputs.deals,
+        inputs.splits,
+        inputs.team,
+        adjustments=inputs.adjustments,
+        rates=inputs.rates,
+    )
     if since is None:
         return book, None, set()
     deal_ids = changed_deal_ids(book, inputs.changes)
@@ -121,14 +132,16 @@ def baseline(
     as_of: date,
     plan: ActivePlan,
     pull: PullResult,
-    corrected: datetime | None = None,
+    changed_at: datetime | None = None,
 ) -> int | None:
     """The sync run whose results an incremental run builds on; None recomputes everything.
 
     Everything is recomputed when there is no baseline, when the plan or the mapping changed,
-    when a period was locked since (SPIFF statuses turn `Paid`), when an admin corrected an
-    assignment's effective date since, or on a new day: the current period's attainment and
-    the estimates of open deals depend on the as-of date.
+    when a period was locked, an adjustment entered, the exchange rates changed or an admin
+    corrected an assignment's effective date since (`changed_at`: SPIFF statuses turn
+    `Paid`, the adjustment is paid, converted deals change, earlier periods change plan), or
+    on a new day: the current period's attainment and the estimates of open deals depend on
+    the as-of date.
     """
     if last is None or last.sync_run_id is None or last.as_of != as_of:
         return None
@@ -138,7 +151,7 @@ def baseline(
         return None
     if any(lock.locked_at >= last.created_at for lock in locks):
         return None
-    if corrected is not None and corrected >= last.created_at:
+    if changed_at is not None and changed_at >= last.created_at:
         return None
     return last.sync_run_id
 

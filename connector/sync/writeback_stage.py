@@ -15,13 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from calc.writeback import Desired, FieldTarget, diff_writeback, group_by_record
+from connector.salesforce.bulk_writes import send_records
 from connector.salesforce.gateway import Gateway
-from connector.salesforce.write_batches import (
-    TRANSIENT_CODES,
-    BatchOutcome,
-    WriteOptions,
-    write_records,
-)
+from connector.salesforce.write_batches import TRANSIENT_CODES, BatchOutcome, WriteOptions
 from connector.store.results import SessionFactory
 from connector.store.unit import OrgUnit
 from connector.sync.progress import Progress
@@ -111,6 +107,36 @@ def _current(unit: OrgUnit, keys: list[Key]) -> dict[Key, dict[str, Any]]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class StoredJournal:
+    """The write-back's ingest jobs, remembered in the store until their results are applied
+    (connector/store/bulk_jobs.py)."""
+
+    sessions: SessionFactory
+    org_id: str
+    run_id: int
+    now: datetime
+
+    def opened(self, job_id: str, object_name: str) -> None:
+        """Remember a job just created."""
+        with OrgUnit(self.sessions, self.org_id) as unit:
+            unit.bulk_jobs.record_job(
+                job_id=job_id, object_name=object_name, run_id=self.run_id, now=self.now
+            )
+            unit.commit()
+
+    def settled(self, job_id: str) -> None:
+        """The job's results were applied."""
+        with OrgUnit(self.sessions, self.org_id) as unit:
+            unit.bulk_jobs.settle_job(job_id=job_id, now=self.now)
+            unit.commit()
+
+    def unsettled(self) -> list[tuple[str, str]]:
+        """Jobs opened and not settled, oldest first."""
+        with OrgUnit(self.sessions, self.org_id) as unit:
+            return unit.bulk_jobs.unsettled_jobs()
+
+
 def run_writeback(
     gateway: Gateway,
     sessions: SessionFactory,
@@ -176,5 +202,7 @@ def run_writeback(
         done += len(outcome.written) + len(issues)
         progress.advance(done, len(records))
 
-    stats = write_records(gateway, records, options=options, on_batch=settle)
+    # Many records of one object go through a Bulk API 2.0 ingest job, the rest 200 a call.
+    journal = StoredJournal(sessions, org_id=org_id, run_id=run_id, now=now)
+    stats = send_records(gateway, records, options=options, on_batch=settle, journal=journal)
     return WriteResult(planned, stats.written, stats.calls, len(stats.issues) + len(refused))

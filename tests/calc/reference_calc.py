@@ -6,8 +6,9 @@ the calc contract state them, for the subset the test generates (owner credit an
 splits with per-plan eligibility, rollup to the managers in force, flat or marginal
 attainment tiers, a bonus, draws limited or not to the first periods, clawbacks in both
 modes, carried negatives, day proration, per-deal, per-period and annual caps, year-to-date
-commission and bonus paid as true-ups, and effective-dated plan, quota and manager changes:
-a period a plan or quota change splits is paid in parts by day)."""
+commission and bonus paid as true-ups, deals in other currencies at dated rates and
+adjustments (docs/plan-currencies-and-adjustments.md), and effective-dated plan, quota and
+manager changes: a period a plan or quota change splits is paid in parts by day)."""
 
 from __future__ import annotations
 
@@ -53,6 +54,13 @@ def period_of(day: date, kind: str) -> Per:
     return Per(first, nxt - timedelta(days=1), name)
 
 
+def _start_of(name: str) -> date:
+    """The first day of a period named `2026-03` or `2026-Q2` (calendar fiscal years)."""
+    if "-Q" in name:
+        return date(int(name[:4]), 3 * int(name[-1]) - 2, 1)
+    return date(int(name[:4]), int(name[5:7]), 1)
+
+
 @dataclass(frozen=True)
 class Cr:
     """A credit: rep, deal, type, amount (cents), date."""
@@ -94,13 +102,16 @@ def credits(case: dict[str, Any]) -> list[Cr]:
     reps = {r["id"]: r for r in case["reps"]}
     out = []
     for d in case["deals"]:
+        value = in_plan_currency(d, case.get("rates", []))
+        if value is None:
+            continue  # no rate in force on its close date: unresolved, nobody is credited
         holders = case["splits"].get(d["id"])
         if holders:
             shares = sorted(holders)
             kind = "split"
         else:
             shares, kind = [(d["owner"], F(100))], "owner"
-        exact = [d["amount"] * pct / 100 for _, pct in shares]
+        exact = [value * pct / 100 for _, pct in shares]
         rounded = [half_up(x) for x in exact]
         if len(shares) > 1:
             gap = half_up(sum(exact, ZERO)) - sum(rounded, ZERO)
@@ -117,9 +128,23 @@ def credits(case: dict[str, Any]) -> list[Cr]:
                 rolled[manager] = rolled.get(manager, ZERO) + pct
         for manager, pct in sorted(rolled.items()):
             if _takes(case, reps[manager], d):
-                amount = half_up(d["amount"] * min(pct, F(100)) / 100)
+                amount = half_up(value * min(pct, F(100)) / 100)
                 out.append(Cr(manager, d["id"], "rollup", amount, d["close"], d["cancel"]))
     return out
+
+
+def in_plan_currency(
+    deal: dict[str, Any], rates: list[tuple[str, date, Fraction]]
+) -> Fraction | None:
+    """The deal amount in the plan currency: amount / the rate of its currency in force on the
+    close date (the latest start on or before it); None when no rate is in force."""
+    code = deal.get("currency")
+    if code is None:
+        return F(deal["amount"])
+    starts = [(start, rate) for c, start, rate in rates if c == code and start <= deal["close"]]
+    if not starts:
+        return None
+    return F(deal["amount"]) / max(starts)[1]
 
 
 @dataclass
@@ -247,16 +272,25 @@ def calculate(
 ) -> dict[tuple[str, str], dict[str, Fraction]]:
     """Every rep's periods from the year of `since` through `until`, by (rep, period)."""
     all_credits = credits(case)
-    data_start = min(d["close"] for d in case["deals"])
+    # The data starts with the first close date, or an earlier adjusted period of a rep.
+    data_start = min(
+        [d["close"] for d in case["deals"]]
+        + [_start_of(period) for _, period, _ in case.get("adjustments", [])]
+    )
     out: dict[tuple[str, str], dict[str, Fraction]] = {}
     for rep in case["reps"]:
         plan = case["plans"][rep["plan"]]
         hire = rep["hire"]
         mine = [c for c in all_credits if c.rep == rep["id"] and (hire is None or c.day >= hire)]
+        adjusted: dict[str, list[Fraction]] = {}
+        for rep_id, period, amount in case.get("adjustments", []):
+            if rep_id == rep["id"]:
+                adjusted.setdefault(period, []).append(amount)
+        window = (since, until)
         if rep.get("changes"):
-            out.update(_dated_rep(case, rep, mine, data_start, (since, until)))
+            out.update(_dated_rep(case, rep, mine, data_start, window, adjusted))
         else:
-            out.update(_rep(plan, rep["id"], hire, mine, data_start, (since, until)))
+            out.update(_rep(plan, rep["id"], hire, mine, data_start, window, adjusted))
     return out
 
 
@@ -444,6 +478,7 @@ def _rep(
     mine: list[Cr],
     data_start: date,
     window: tuple[date, date],
+    adjusted: dict[str, list[Fraction]],
 ) -> dict[tuple[str, str], dict[str, Fraction]]:
     kind = plan["period"]
     since, until = window
@@ -470,8 +505,11 @@ def _rep(
                 on_plan_periods += 1
                 limit = plan["draw"]["periods"] if plan["draw"] is not None else None
                 with_draw = limit is None or on_plan_periods <= limit
-            gross = here.gross + rep.true_up(per) + clawed
-            row = rep.settle(gross, clawed, with_draw=with_draw)
+            # Adjustments are paid as they are; negative ones are taken back like clawbacks.
+            extra = adjusted.get(per.name, [])
+            taken = sum((a for a in extra if a < 0), ZERO)
+            gross = here.gross + rep.true_up(per) + clawed + sum(extra, ZERO)
+            row = rep.settle(gross, clawed + taken, with_draw=with_draw)
             ytd_credit += credit
             ytd_quota += quota
             rows[(rep_id, per.name)] = {
@@ -639,6 +677,7 @@ def _dated_rep(
     mine: list[Cr],
     data_start: date,
     window: tuple[date, date],
+    adjusted: dict[str, list[Fraction]],
 ) -> dict[tuple[str, str], dict[str, Fraction]]:
     segs = segments(case, rep, mine)
     hire = rep["hire"]
@@ -678,7 +717,10 @@ def _dated_rep(
                 raw += lines
                 credit -= reversed_credit
             clawed = half_up(sum(raw, ZERO))
-            row = balance.settle(last, draw, gross + clawed, clawed)
+            # Adjustments are the rep's, paid as they are whatever the plan.
+            extra = adjusted.get(per.name, [])
+            taken = sum((a for a in extra if a < 0), ZERO)
+            row = balance.settle(last, draw, gross + clawed + sum(extra, ZERO), clawed + taken)
             ytd_credit += credit
             ytd_quota += quota
             rows[(rep["id"], per.name)] = {

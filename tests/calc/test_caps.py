@@ -179,3 +179,10 @@ def test_bad_caps_name_their_path(cap: dict[str, Any], path: str, words: str) ->
         parse_plan_doc({"plans": [_flat(cap)]})
     assert err.value.path == path
     assert words in str(err.value)
+
+
+def test_annual_cap_counts_the_year_before_the_window() -> None:
+    deals = [deal("D1", "R1", 200000, "2026-02-10"), deal("D2", "R1", 100000, "2026-08-10")]
+    late = run(_flat({"annual": 25000}), deals, start=date(2026, 7, 1))
+    assert [r.period.name for r in late.results] == ["2026-Q3", "2026-Q4"]
+    assert comp(res(late, "R1", "2026-Q3"), "c") == D("5000.00")

@@ -170,7 +170,7 @@ def test_a_cycle_in_the_manager_chain_is_reported_not_followed() -> None:
 
 
 def test_a_deal_in_another_currency_is_unresolved_not_credited() -> None:
-    # calc never converts: a EUR deal under a USD plan would be off by the exchange rate.
+    # Without rates calc cannot convert: a EUR deal under a USD plan would be off by the rate.
     deals = [
         deal("D1", "R1", 1000, "2026-01-10", currency="EUR"),
         deal("D2", "R1", 500, "2026-01-11", currency="USD"),

@@ -6,9 +6,10 @@ decimal form, prorated by day), day proration of mid-period hires, draws (recove
 reset yearly or never, for every period or the first N), clawbacks in both modes, carried or
 forgiven negatives, per-deal, per-period and annual caps, year-to-date commission (quota to
 date or annual) and bonuses paid as true-ups, cancellations across fiscal years, windows
-that start late (balances must not depend on `--from`), rollup to managers, and
-effective-dated changes of plan, quota and manager (mid-period or on a period boundary; in
-those books the plans measure by period, without year-to-date components or annual caps).
+that start late (balances must not depend on `--from`), deals in other currencies at dated
+rates (some before any rate: unresolved), adjustments of either sign, rollup to managers,
+and effective-dated changes of plan, quota and manager (mid-period or on a period boundary;
+in those books the plans measure by period, without year-to-date components or annual caps).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from typing import Any
 import pytest
 import reference_calc
 
+from calc.adjustments import Adjustment
+from calc.currency import DatedRate, Rates
 from calc.engine import calculate
 from calc.model import Assignment, Deal, Rep, Split
 from calc.plan import parse_plan_doc
@@ -150,7 +153,7 @@ def make_case(seed: int) -> dict[str, Any]:
         }
         for i in range(rng.randint(2, 4))
     ]
-    dated = random.Random(seed * 7919 + 1)  # the other cases draw the same numbers as before
+    dated = random.Random(seed * 7919 + 2)  # the other cases draw the same numbers as before
     with_changes = dated.random() < 0.4
     for i, rep in enumerate(reps):
         rep["manager"] = dated.choice([None, *(f"R{j}" for j in range(i))])
@@ -178,7 +181,34 @@ def make_case(seed: int) -> dict[str, Any]:
             holders = rng.sample([r["id"] for r in reps], rng.randint(2, len(reps)))
             splits[deal["id"]] = list(zip(holders, _percents(rng, len(holders)), strict=True))
     rollup = dated.random() < 0.3
-    return {"plans": plans, "reps": reps, "deals": deals, "splits": splits, "rollup": rollup}
+    case = {"plans": plans, "reps": reps, "deals": deals, "splits": splits, "rollup": rollup}
+    _currencies_and_adjustments(case, random.Random(seed * 7919 + 1))
+    return case
+
+
+def _currencies_and_adjustments(case: dict[str, Any], rng: random.Random) -> None:
+    """Dated rates, some deals in EUR or JPY, and adjustments in the reps' own period kinds."""
+    rates = []
+    for code, low, high in (("EUR", 70, 130), ("JPY", 9000, 18000)):
+        start = _day(rng, date(2025, 12, 1), date(2026, 4, 1))
+        for _ in range(rng.randint(1, 4)):
+            rates.append((code, start, F(rng.randint(low * 100, high * 100), 10000)))
+            start += timedelta(days=rng.randint(1, 200))
+    case["rates"] = rates
+    for deal in case["deals"]:
+        deal["currency"] = rng.choice([None, None, "USD", "EUR", "JPY"])
+        if deal["currency"] == "USD":
+            deal["currency"] = None  # the plan currency, named
+    adjustments = []
+    for _ in range(rng.randint(0, 3)):
+        rep = rng.choice(case["reps"])
+        day = _day(rng, FIRST, LAST)
+        kind = case["plans"][rep["plan"]]["period"]
+        period = reference_calc.period_of(day, kind).name
+        amount = F(rng.choice([-1, 1]) * rng.randint(1, 900_000), 100)
+        adjustments.append((rep["id"], period, amount, rng.choice(["c", "adjustment"])))
+    case["adjustments"] = [(r, p, a) for r, p, a, _ in adjustments]
+    case["adjustment_components"] = [c for *_, c in adjustments]
 
 
 def _dec(value: Fraction) -> str:
@@ -294,15 +324,36 @@ def _engine(case: dict[str, Any], start: date) -> dict[tuple[str, str], dict[str
             is_won=d["won"],
             type=d["type"],
             cancel_date=d["cancel"],
+            currency=d.get("currency"),
         )
         for d in case["deals"]
+    ]
+    rates = Rates(DatedRate(c, day, Decimal(_dec(r))) for c, day, r in case.get("rates", []))
+    adjustments = [
+        Adjustment(rep, period, Decimal(_dec(amount)), component, "generated")
+        for (rep, period, amount), component in zip(
+            case.get("adjustments", []), case.get("adjustment_components", []), strict=True
+        )
     ]
     splits = [
         Split(deal_id, rep, Decimal(_dec(pct)))
         for deal_id, holders in case["splits"].items()
         for rep, pct in holders
     ]
-    result = calculate(parse_plan_doc(_doc(case)), reps, deals, splits, start=start, end=LAST)
+    result = calculate(
+        parse_plan_doc(_doc(case)),
+        reps,
+        deals,
+        splits,
+        start=start,
+        end=LAST,
+        adjustments=adjustments,
+        rates=rates,
+    )
+    for r in result.results:
+        # Lines add up to their component, true-ups and capped lines included.
+        for name, amount in r.components:
+            assert sum((ln.amount for ln in r.lines if ln.component == name), Decimal(0)) == amount
     return {
         (r.rep_id, r.period.name): {
             "quota": F(r.quota),
@@ -324,8 +375,14 @@ def _engine(case: dict[str, Any], start: date) -> dict[tuple[str, str], dict[str
 def test_engine_agrees_with_the_reference_calculator() -> None:
     mismatches = []
     compared = 0
+    covered = {"converted": 0, "no rate": 0, "adjusted": 0}
     for seed in range(CASES):
         case = make_case(seed)
+        for deal in case["deals"]:
+            if deal["currency"] is not None:
+                found = reference_calc.in_plan_currency(deal, case["rates"])
+                covered["converted" if found is not None else "no rate"] += 1
+        covered["adjusted"] += len(case["adjustments"])
         expected = reference_calc.calculate(case, since=FIRST, until=LAST)
         start = random.Random(seed).choice([FIRST, FIRST, date(2026, 7, 1), date(2027, 1, 1)])
         got = _engine(case, start)
@@ -341,6 +398,7 @@ def test_engine_agrees_with_the_reference_calculator() -> None:
             missing = sorted(set(got) ^ set(wanted))
             mismatches.append((seed, start, diff[:3], missing[:3]))
     assert compared == CASES
+    assert min(covered.values()) > 200, covered
     assert not mismatches, f"{len(mismatches)} of {CASES} cases differ, e.g. {mismatches[:3]}"
 
 

@@ -305,3 +305,39 @@ def test_draw_periods_is_a_whole_number_of_at_least_one(periods: object, words: 
         parse_plan_doc({"plans": [_draw_plan(periods=periods)]})
     assert err.value.path == "plans[0].draw.periods"
     assert words in str(err.value)
+
+
+def test_open_deal_estimate_is_the_true_up_it_adds() -> None:
+    from calc.estimate import estimate_deal
+
+    doc = parse_plan_doc({"plans": [_ytd_plan()]})
+    deals = [
+        deal("D1", "R1", 80000, "2026-02-01"),
+        deal("D9", "R1", 150000, "2026-01-01", is_won=False),
+    ]
+    est = estimate_deal(doc, [Rep("R1", plan_id="p")], deals, [], [], "D9", as_of=date(2026, 5, 15))
+    # Q2 without D9: 80,000 of 200,000 at 5%, nothing to true up; with it 14,400 (D9's 12,000
+    # and D1 moving up to 8%, shown as the effect on the rest of the period).
+    assert est.owner_amount() == D("14400.00")
+    (found,) = est.participants
+    assert [(ln.component, ln.amount) for ln in found.lines] == [
+        ("c", D("12000.00")),
+        ("effect", D("2400.00")),
+    ]
+
+
+def test_the_fiscal_year_not_the_calendar_year_is_settled() -> None:
+    bonus = {"id": "b", "type": "bonus", "ytd": "annual", "min_attainment": 1, "amount": 1000}
+    p = plan(
+        period="month",
+        fiscal_year_start_month=2,
+        quota={"amount": 10000},
+        components=[bonus],
+    )
+    deals = [deal("D1", "R1", 60000, "2026-06-10"), deal("D2", "R1", 60000, "2027-01-20")]
+    result = run(p, deals, start=date(2026, 2, 1), end=date(2027, 2, 28))
+    # FY 2026 runs February 2026 to January 2027: 120,000 of 120,000 in its last month.
+    january = res(result, "R1", "2027-01")
+    assert comp(january, "b") == D("1000.00")
+    assert january.lines[0].explain.startswith("year-end true-up 2027-01: 100% of 120000.00")
+    assert comp(res(result, "R1", "2027-02"), "b") == D("0.00")

@@ -65,11 +65,31 @@ def test_every_variable_is_read() -> None:
         ({"QUOTAFLOW_SYNC_INTERVAL": "soon"}, "QUOTAFLOW_SYNC_INTERVAL"),
         ({"QUOTAFLOW_SYNC_INTERVAL": "0"}, "QUOTAFLOW_SYNC_INTERVAL"),
         ({"SF_API_VERSION": "latest"}, "SF_API_VERSION"),
+        ({"QUOTAFLOW_BULK_THRESHOLD": "-1"}, "QUOTAFLOW_BULK_THRESHOLD"),
+        ({"QUOTAFLOW_BULK_WRITE_THRESHOLD": "many"}, "QUOTAFLOW_BULK_WRITE_THRESHOLD"),
+        ({"QUOTAFLOW_BULK_TIMEOUT": "0"}, "QUOTAFLOW_BULK_TIMEOUT"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_settings(env)
+
+
+def test_bulk_thresholds_reach_the_gateway_and_zero_turns_bulk_off() -> None:
+    from connector.deps import bulk_options
+
+    env = {
+        "QUOTAFLOW_BULK_THRESHOLD": "0",
+        "QUOTAFLOW_BULK_WRITE_THRESHOLD": "250",
+        "QUOTAFLOW_BULK_TIMEOUT": "90",
+    }
+    options = bulk_options(load_settings(env))
+    assert (options.query_threshold, options.ingest_threshold) == (0, 250)
+    assert options.timeout_seconds == 90.0
+    assert not options.use_query(10**9)
+    assert (options.use_ingest(249), options.use_ingest(250)) == (False, True)
+    defaults = bulk_options(load_settings({}))
+    assert (defaults.query_threshold, defaults.ingest_threshold) == (50_000, 10_000)
 
 
 def test_secret_key_required_outside_demo() -> None:

@@ -132,7 +132,7 @@ def test_jwt_grant_failures(api: Any, case: str, error: str, description: str) -
 
 
 def test_unsupported_grant(api: Any) -> None:
-    response = _token(api, grant_type="authorization_code", code="x")
+    response = _token(api, grant_type="device_code", code="x")
     assert response.status_code == 400 and response.json()["error"] == "unsupported_grant_type"
 
 

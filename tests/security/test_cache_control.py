@@ -28,7 +28,14 @@ def _args(web: Web, app: Flask) -> dict[str, Any]:
         deal = uow.session.scalars(
             select(CanonicalDeal.id).where(CanonicalDeal.org_id == web.org_id).limit(1)
         ).one()
-    return {"rep_id": web.cast.rep_a, "deal_id": deal, "version": 1, "run_id": 1}
+    return {
+        "rep_id": web.cast.rep_a,
+        "deal_id": deal,
+        "version": 1,
+        "run_id": 1,
+        "dispute_id": 1,
+        "period": "2026-Q1",
+    }
 
 
 def test_every_route_answers_no_store(web: Web, app: Flask) -> None:

@@ -103,7 +103,29 @@ def _ids(web: Web, app: Flask) -> dict[str, Any]:
             .where(CanonicalDeal.org_id == web.org_id, CanonicalDeal.owner_id == web.cast.rep_a)
             .limit(1)
         ).one()
-    return {"rep_id": web.cast.rep_a, "deal_id": deal, "run_id": 1}
+    return {
+        "rep_id": web.cast.rep_a,
+        "deal_id": deal,
+        "run_id": 1,
+        "dispute_id": _dispute(web, app),
+        "period": "2026-Q1",
+    }
+
+
+def _dispute(web: Web, app: Flask) -> int:
+    """A dispute of rep_a (the `rep` caller's own)."""
+    from datetime import UTC, datetime
+
+    from connector.disputes.service import DisputeRequest, RepRef, open_dispute
+
+    req = DisputeRequest(kind="period", period="2026-Q1", reason_code="other", description="?")
+    from webapp.db import org_unit
+
+    with app.app_context(), org_unit(web.org_id) as unit:
+        rep = RepRef(web.cast.rep_a, "Rep A", web.cast.manager_a)
+        opened = open_dispute(unit, rep=rep, req=req, now=datetime.now(UTC))
+        unit.commit()
+        return opened.id
 
 
 def _call(app: Flask, path: str, method: str, token: str | None, **kwargs: Any) -> Any:
@@ -128,6 +150,12 @@ ALLOWED = {
     "my_earnings": "rep", "rep_earnings": "rep", "deal_estimate": "rep",
     "list_sync_runs": "ops", "request_sync_run": "ops", "get_sync_run": "ops",
     "active_mapping": "admin", "validate_mapping": "admin", "openapi": None,
+    "list_disputes": "rep", "create_dispute": "rep", "get_dispute": "rep",
+    "transition_dispute": "rep", "dispute_reasons": "rep", "my_plan": "rep",
+    "accept_plan": "rep", "plan_acceptances": "admin", "period_statements": "admin",
+    "approve_statement": "admin", "close_period": "admin", "payroll_csv": "admin",
+    "payroll_json": "admin",
+    "get_org": "ops", "pause_org": "ops", "resume_org": "ops", "disconnect_org": "admin",
 }  # fmt: skip
 
 
@@ -150,8 +178,8 @@ def test_documented_statuses_are_the_ones_answered(
 
 def test_documented_query_parameters_are_read(web: Web, app: Flask, doc: dict[str, Any]) -> None:
     ids, tokens = _ids(web, app), _tokens(web, app)
-    bad = {"limit": "0", "period": "2026-Q5"}
-    good = {"limit": "3", "period": "2026-Q1"}
+    bad = {"limit": "0", "period": "2026-Q5", "sort": "size", "show": "none"}
+    good = {"limit": "3", "period": "2026-Q1", "sort": "amount", "show": "all"}
     checked = 0
     for (path, method), op in _operations(doc).items():
         token = tokens.get(ALLOWED[op["operationId"]] or "")

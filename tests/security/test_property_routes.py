@@ -97,7 +97,7 @@ def _known_ids(web: Web, app: Flask) -> dict[str, list[str]]:
             select(CanonicalDeal.id).where(CanonicalDeal.org_id == web.org_id).limit(5)
         ).all()
     reps = [web.cast.rep_a, web.cast.rep_b, web.cast.manager_a, web.cast.vp]
-    return {"rep_id": reps, "deal_id": list(deals)}
+    return {"rep_id": reps, "deal_id": list(deals), "period": ["2026-Q1", "2026-Q2", "2026"]}
 
 
 def _field_names(app: Flask, sessions: dict[str, dict[str, str]], rep_id: str) -> list[str]:
@@ -109,11 +109,16 @@ def _field_names(app: Flask, sessions: dict[str, dict[str, str]], rep_id: str) -
         names |= set(re.findall(r"(?:query_int|optional_int|form_ints)\(\"(\w+)\"", text))
     client = app.test_client()
     pages = ["/admin/mappings", "/admin/plans", "/admin/access", "/ops/runs", "/ops/issues"]
-    pages += ["/team", "/team/leaderboard", f"/reps/{rep_id}/estimate"]
+    pages += ["/team", "/team/leaderboard", f"/reps/{rep_id}/estimate", "/admin/disputes"]
     for page in pages:
         html = client.post(page, data=sessions["admin"]).get_data(as_text=True)
         names |= set(re.findall(r'name="([^"{}]+)"', html))
     names |= {"role", "principal_kind", "principal", "grant"}  # the access form's fields
+    # The dispute forms (read through one helper, for forms and JSON bodies alike).
+    names |= {"kind", "deal_id", "component", "credit_type", "reason", "expected_amount"}
+    names |= {"description", "action", "note", "resolution", "amount", "sort", "show"}
+    names |= {"version", "document_sha256"}  # accepting a plan
+    names |= {"rep_id", "override_reason"}  # approving a statement, closing a period
     return sorted(names - {"qf_token", "qf_csrf", "viewport", "referrer"})
 
 

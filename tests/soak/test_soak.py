@@ -41,6 +41,10 @@ def test_sixty_second_soak_loses_duplicates_and_misstates_nothing(tmp_path: Path
     assert len(r["kills"]) == 2 and any(k["mid_run"] for k in r["kills"]), text
     assert r["runs"]["succeeded"] + r["runs"]["partial"] >= 2, text
     assert r["latency"]["count"] >= 5, text
+    # Part of it ran with the Bulk API 2.0 path forced on: query jobs read, ingest jobs wrote.
+    assert r["bulk"].get("bulk_query_create", 0) >= 1, text
+    assert r["bulk"].get("bulk_ingest_create", 0) >= 1, text
+    assert r["faults"].get("bulk_job_failure", 0) >= 1, text
     assert r["latency"]["only_after_full_reconcile"] == 0, text
     # Nothing lost, duplicated or paid wrongly.
     assert r["check"]["mismatches"] == 0, text

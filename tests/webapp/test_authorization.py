@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -30,10 +31,11 @@ class Case:
     who: str
     values: tuple[tuple[str, Any], ...]
     status: int
+    form: tuple[tuple[str, str], ...] = ()  # sent as the form or the JSON body
 
     @property
     def id(self) -> str:
-        args = ",".join(f"{k}={v}" for k, v in self.values)
+        args = ",".join(f"{k}={v}" for k, v in self.values + self.form)
         return f"{self.endpoint}[{args}]-as-{self.who}-{self.status}"
 
 
@@ -73,27 +75,62 @@ def setup(web: Web, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]
         "deal_a": _deal_only_involving(app, web, cast.rep_a, team_b | {cast.manager_b}),
         "deal_b": _deal_only_involving(app, web, cast.rep_b, team_a | {cast.manager_a, cast.rep_a}),
     }
+    ids["dispute_a"] = _dispute(app, web, cast.rep_a, cast.manager_a)
+    ids["dispute_b"] = _dispute(app, web, cast.rep_b, cast.manager_b)
     yield Setup(web, app, ids)
+
+
+def _dispute(app: Flask, web: Web, rep: str, manager: str) -> str:
+    """A period dispute of `rep`, taken for review by the admin (so it can be resolved)."""
+    from connector.disputes.service import DisputeRequest, RepRef, act, open_dispute
+    from connector.disputes.workflow import Actor, Inputs
+
+    now = datetime.now(UTC)
+    req = DisputeRequest(kind="period", period="2026-Q1", reason_code="other", description="?")
+    admin = Actor(web.cast.admin, "Admin", frozenset({"admin"}))
+    from webapp.db import org_unit
+
+    with app.app_context(), org_unit(web.org_id) as unit:
+        opened = open_dispute(unit, rep=RepRef(rep, rep, manager), req=req, now=now)
+        act(unit, dispute_id=opened.id, action="review", actor=admin, inputs=Inputs(), now=now)
+        unit.commit()
+        return str(opened.id)
 
 
 REP_RESOURCES = ("rep.person", "rep.estimator", "rep.statement", "rep.statement_csv")
 API_REP = ("api.rep_earnings",)
 DEAL_RESOURCES = ("rep.deal", "api.deal_estimate")
 ADMIN_ONLY = (
-    "admin.roles", "admin.grant_add", "admin.grant_remove", "admin.mappings",
+    "disputes.admin_settings", "disputes.settings_save", "disputes.reason_save",
+    "close.acceptance", "api.plan_acceptances", "close.lock", "close.payroll_csv",
+    "close.payroll_json", "api.close_period", "api.payroll_csv", "api.payroll_json",
+    "admin.roles", "admin.grant_add",
+    "admin.grant_remove", "admin.mappings",
     "admin.mapping_activate", "admin.mapping_history", "admin.mapping_preview",
     "admin.mapping_save", "admin.mapping_validate", "admin.period_lock", "admin.period_unlock",
     "admin.plans", "admin.plan_activate", "admin.plan_upload", "api.active_mapping",
     "api.validate_mapping", "admin.writeback_field_add", "admin.writeback_field_remove",
-    "admin.assignment_correct",
+    "ops_org.disconnect_org", "api.disconnect_org", "admin.assignment_correct",
 )  # fmt: skip
 OPS_OR_ADMIN = (
     "ops.issues", "ops.retry", "ops.runs", "ops.run", "ops.resync", "api.list_sync_runs",
-    "api.request_sync_run", "api.get_sync_run",
+    "api.request_sync_run", "api.get_sync_run", "ops_org.org", "ops_org.pause",
+    "ops_org.resume", "api.get_org", "api.pause_org", "api.resume_org",
 )  # fmt: skip
+# Cannot be reached with any Canvas session: only with the cookie a connect link sets.
+CONNECT = ("connect.connect_page", "connect.connect_start", "connect.connect_callback")
 MANAGER_OR_ADMIN = ("manager.team", "manager.leaderboard")
 REP_ONLY = ("rep.home", "api.my_earnings")
-ROUTE_ARGS = {"version": 1, "run_id": 1, "assignment_id": 1}
+ROUTE_ARGS = {
+    "version": 1, "run_id": 1, "dispute_id": 1, "period": "2026-Q1", "assignment_id": 1,
+}  # fmt: skip
+DISPUTE_VIEWS = ("disputes.detail", "api.get_dispute")
+DISPUTE_ACTIONS = ("disputes.act", "api.transition_dispute")
+DISPUTE_LISTS = ("disputes.index", "api.list_disputes", "api.dispute_reasons")
+DISPUTE_OPEN = ("disputes.new", "disputes.create", "api.create_dispute")
+MY_PLAN = ("close.my_plan", "api.my_plan", "close.accept_plan", "api.accept_plan")
+CLOSE_TEAM = ("close.statements", "api.period_statements", "close.approve", "api.approve_statement")
+RESOLVE = (("action", "resolve"), ("resolution", "approved"), ("amount", "5"), ("note", "ok"))
 
 
 def _cases() -> list[Case]:
@@ -131,6 +168,63 @@ def _cases() -> list[Case]:
         ]
     for endpoint in REP_ONLY:
         cases += [Case(endpoint, "ops", (), 403), Case(endpoint, "rep_a", (), 200)]
+    return cases + _dispute_cases()
+
+
+def _dispute_cases() -> list[Case]:
+    cases: list[Case] = []
+    for endpoint in DISPUTE_VIEWS + DISPUTE_ACTIONS:
+        cases += [
+            Case(endpoint, "rep_a", (("dispute_id", "dispute_b"),), 404),
+            Case(endpoint, "manager_a", (("dispute_id", "dispute_b"),), 404),
+            Case(endpoint, "manager_b", (("dispute_id", "dispute_a"),), 404),  # another team
+            Case(endpoint, "ops", (("dispute_id", "dispute_a"),), 403),
+        ]
+    for endpoint in DISPUTE_VIEWS:
+        cases += [
+            Case(endpoint, who, (("dispute_id", "dispute_a"),), 200)
+            for who in ("rep_a", "manager_a", "admin")
+        ]
+    for endpoint in DISPUTE_ACTIONS:
+        cases += [
+            # A rep cannot resolve their own dispute, nor their manager it.
+            Case(endpoint, "rep_a", (("dispute_id", "dispute_a"),), 403, RESOLVE),
+            Case(endpoint, "manager_a", (("dispute_id", "dispute_a"),), 403, RESOLVE),
+            Case(endpoint, "rep_a", (("dispute_id", "dispute_a"),), 400),  # no action given
+            Case(endpoint, "admin", (("dispute_id", "dispute_a"),), 409, (("action", "review"),)),
+        ]
+    for endpoint in DISPUTE_LISTS:
+        cases += [Case(endpoint, "ops", (), 403)]
+        cases += [Case(endpoint, who, (), 200) for who in ("rep_a", "manager_a", "admin")]
+    for endpoint in DISPUTE_OPEN:
+        cases += [Case(endpoint, who, (), 403) for who in ("ops", "admin")]
+    cases += [Case("disputes.new", "rep_a", (), 200), Case("disputes.create", "rep_a", (), 400)]
+    cases += [Case("api.create_dispute", "rep_a", (), 400)]
+    for endpoint in MY_PLAN:
+        cases += [Case(endpoint, who, (), 403) for who in ("ops", "admin")]
+    cases += [Case("close.my_plan", "rep_a", (), 200), Case("api.my_plan", "rep_a", (), 200)]
+    cases += [
+        Case("close.accept_plan", "rep_a", (), 400),
+        Case("api.accept_plan", "rep_a", (), 400),
+    ]
+    return cases + _close_cases()
+
+
+def _close_cases() -> list[Case]:
+    cases: list[Case] = []
+    rep_a = (("rep_id", "rep_a"),)
+    for endpoint in CLOSE_TEAM:
+        cases += [Case(endpoint, who, rep_a, 403) for who in ("rep_a", "ops")]
+    for endpoint in ("close.statements", "api.period_statements"):
+        cases += [Case(endpoint, who, (), 200) for who in ("manager_a", "admin")]
+    approve_a = (("period", "2026-Q1"), ("rep_id", "rep_a"))
+    cases += [
+        # A manager of another team cannot approve (or even see) rep A's statement.
+        Case("api.approve_statement", "manager_b", rep_a, 404),
+        Case("close.approve", "manager_b", (), 404, approve_a),
+        Case("api.approve_statement", "admin", rep_a, 409),  # the manager approves first
+        Case("close.approve", "admin", (), 400),  # no period given
+    ]
     return cases
 
 
@@ -154,8 +248,8 @@ def _request(setup: Setup, case: Case, *, as_api: bool) -> Any:
     app = setup.app
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == case.endpoint)
     resolved = {k: setup.ids.get(v, v) for k, v in case.values}
-    path_args = {k: v for k, v in resolved.items() if k in rule.arguments}
-    path_args.update({k: v for k, v in ROUTE_ARGS.items() if k in rule.arguments})
+    path_args = {k: v for k, v in ROUTE_ARGS.items() if k in rule.arguments}
+    path_args.update({k: v for k, v in resolved.items() if k in rule.arguments})
     query = {k: v for k, v in resolved.items() if k not in rule.arguments}
     with app.test_request_context():
         from flask import url_for
@@ -168,8 +262,10 @@ def _request(setup: Setup, case: Case, *, as_api: bool) -> Any:
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         if method == "GET":
             return client.get(url, headers=headers)
-        return client.post(url, headers=headers, json={})
-    return client.post(url, data={"qf_token": token, "qf_csrf": csrf})
+        if case.endpoint.startswith("api."):
+            return client.post(url, headers=headers, json=dict(case.form))
+        return client.post(url, headers=headers, data=dict(case.form))
+    return client.post(url, data={"qf_token": token, "qf_csrf": csrf, **dict(case.form)})
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
@@ -191,7 +287,7 @@ def test_route_authorization(setup: Setup, case: Case) -> None:
 
 
 def test_every_route_is_covered(setup: Setup) -> None:
-    covered = {case.endpoint for case in CASES} | PUBLIC
+    covered = {case.endpoint for case in CASES} | PUBLIC | set(CONNECT)
     endpoints = {rule.endpoint for rule in setup.app.url_map.iter_rules()}
     assert endpoints - covered == set(), "routes without an authorization case"
 
@@ -201,6 +297,8 @@ def test_every_route_is_covered(setup: Setup) -> None:
     sorted(
         set(REP_RESOURCES + API_REP + DEAL_RESOURCES + ADMIN_ONLY + OPS_OR_ADMIN)
         | set(MANAGER_OR_ADMIN + REP_ONLY)
+        | set(DISPUTE_VIEWS + DISPUTE_ACTIONS + DISPUTE_LISTS + DISPUTE_OPEN + MY_PLAN)
+        | set(CLOSE_TEAM)
     ),
 )
 def test_no_session_is_401(setup: Setup, endpoint: str) -> None:
@@ -230,6 +328,8 @@ def _post_only_endpoints(app: Flask) -> list[str]:
         and rule.endpoint not in PUBLIC
         and not rule.endpoint.startswith("api.")
         and rule.endpoint not in READ_ONLY_POSTS
+        # /connect/start checks a CSRF token of its own (tests/orgs/test_connect.py).
+        and rule.endpoint not in CONNECT
     )
 
 
@@ -237,9 +337,11 @@ def test_every_state_changing_form_needs_the_csrf_token(setup: Setup) -> None:
     app = setup.app
     endpoints = _post_only_endpoints(app)
     assert len(endpoints) >= 10, endpoints
-    token, csrf = _token(setup, "admin")
     client = app.test_client()
     for endpoint in endpoints:
+        # Each form is refused for its CSRF token by a viewer who holds the route's role.
+        rep_only = endpoint in ("disputes.create", "close.accept_plan")
+        token, csrf = _token(setup, "rep_a" if rep_only else "admin")
         rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
         args = {k: v for k, v in ROUTE_ARGS.items() if k in rule.arguments}
         with app.test_request_context():
@@ -252,3 +354,19 @@ def test_every_state_changing_form_needs_the_csrf_token(setup: Setup) -> None:
         wrong = client.post(url, data={"qf_token": token, "qf_csrf": csrf[::-1]})
         assert wrong.status_code == 403, endpoint
         assert client.get(url, headers={"Authorization": f"Bearer {token}"}).status_code == 405
+
+
+@pytest.mark.parametrize("endpoint", CONNECT)
+@pytest.mark.parametrize("who", ["admin", "ops", "rep_a"])
+def test_connect_pages_refuse_every_canvas_session(setup: Setup, endpoint: str, who: str) -> None:
+    # An admin of one org must not connect other orgs with their session: /connect takes only
+    # the cookie of a connect link (docs/orgs.md).
+    rule = next(r for r in setup.app.url_map.iter_rules() if r.endpoint == endpoint)
+    token, csrf = _token(setup, who)
+    client = setup.app.test_client()
+    bearer = {"Authorization": f"Bearer {token}"}
+    if "GET" in (rule.methods or ()):
+        assert client.get(rule.rule, headers=bearer).status_code == 401
+    else:
+        answer = client.post(rule.rule, data={"qf_token": token, "qf_csrf": csrf, "csrf": csrf})
+        assert answer.status_code == 401

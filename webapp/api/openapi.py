@@ -33,6 +33,10 @@ _REFUSALS = {
     "401": _answer("No session, or an expired or forged session token."),
     "403": _answer("The session's Quotaflow roles do not include this call."),
     "404": _answer("Not found, or not visible to the caller (the two look the same)."),
+    "409": _answer(
+        "The action does not apply now: the dispute's current state, or the org's registry "
+        "entry (the message says why)."
+    ),
     "422": _answer("A document the reader cannot build (too deep, or a bad YAML scalar)."),
 }
 
@@ -127,6 +131,31 @@ _SCHEMAS: dict[str, Any] = {
             "error": _NULLABLE_STRING,
         },
     },
+    "Org": {
+        "type": "object",
+        "description": "The caller's org: registry status, last run, lag, API usage, queue.",
+        "required": ["org_id", "status", "last_run", "lag_seconds", "api_usage", "queue"],
+        "properties": {
+            "org_id": {"type": "string"},
+            "status": {"enum": ["active", "paused", "disconnected", "unregistered"]},
+            "source": _NULLABLE_STRING,
+            "instance_url": _NULLABLE_STRING,
+            "connected_by": _NULLABLE_STRING,
+            "last_run": {"type": ["object", "null"]},
+            "last_success_at": _NULLABLE_STRING,
+            "lag_seconds": {"type": ["integer", "null"], "minimum": 0},
+            "api_usage": {"type": "object"},
+            "queue": {
+                "type": "object",
+                "required": ["state", "queued", "running"],
+                "properties": {
+                    "state": {"enum": ["idle", "queued", "running"]},
+                    "queued": {"type": "integer"},
+                    "running": {"type": "integer"},
+                },
+            },
+        },
+    },
     "Runs": {
         "type": "object",
         "required": ["runs"],
@@ -190,7 +219,41 @@ def _op(
 
 _EARNINGS_OK = ("200", "The rep's results.", "Earnings")
 
+_ORG_OK = ("200", "The caller's org, after the change.", "Org")
+
 _PATHS: dict[str, Any] = {
+    "/org": {
+        "get": _op(
+            "get_org",
+            "The caller's org: status, last run, lag, API usage, queue state (ops, admin).",
+            ok=("200", "The caller's org.", "Org"),
+            refusals=_refusals("401", "403"),
+        )
+    },
+    "/org/pause": {
+        "post": _op(
+            "pause_org",
+            "Stop starting syncs for the caller's org (ops, admin).",
+            ok=_ORG_OK,
+            refusals=_refusals("401", "403", "409"),
+        )
+    },
+    "/org/resume": {
+        "post": _op(
+            "resume_org",
+            "Sync the caller's org again (ops, admin).",
+            ok=_ORG_OK,
+            refusals=_refusals("401", "403", "409"),
+        )
+    },
+    "/org/disconnect": {
+        "post": _op(
+            "disconnect_org",
+            "Revoke Quotaflow's token for the caller's org and stop its syncs (admin).",
+            ok=_ORG_OK,
+            refusals=_refusals("401", "403", "409"),
+        )
+    },
     "/me/earnings": {
         "get": _op(
             "my_earnings",
@@ -289,19 +352,22 @@ _PATHS: dict[str, Any] = {
 
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of `/api/v1`."""
+    from webapp.api.openapi_disputes import DISPUTE_PATHS, DISPUTE_SCHEMAS  # uses the helpers
+
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "Quotaflow API",
             "version": "1",
-            "description": "Earnings, estimates, sync runs and mappings. Authenticate with "
+            "description": "Earnings, estimates, sync runs, mappings and disputes. Authenticate "
+            "with "
             "`Authorization: Bearer <token>` from `POST /canvas` (Accept: application/json).",
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"session": []}],
-        "paths": _PATHS,
+        "paths": _PATHS | DISPUTE_PATHS,
         "components": {
-            "schemas": _SCHEMAS,
+            "schemas": _SCHEMAS | DISPUTE_SCHEMAS,
             "securitySchemes": {
                 "session": {
                     "type": "http",

@@ -126,3 +126,16 @@ def verify_signed_request(raw: str, *, secret: str) -> CanvasRequest:
             envelope, "context", "environment", "displayLocation", required=False
         ),
     )
+
+
+def claimed_org_id(raw: str) -> str | None:
+    """The organizationId a signed request claims, read WITHOUT verifying it: only to choose
+    which org's consumer secret to verify it with (the verified envelope is the same one)."""
+    if not raw or len(raw) > MAX_SIGNED_REQUEST:
+        return None
+    _, dot, encoded = raw.partition(".")
+    try:
+        envelope = json.loads(_b64decode(encoded, "envelope").decode("utf-8")) if dot else None
+    except (CanvasRefused, UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return _text(envelope, "context", "organization", "organizationId", required=False)

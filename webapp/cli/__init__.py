@@ -18,9 +18,12 @@ COMMAND_MODULES = (
     "webapp.cli.serve_cmd",
     "webapp.cli.sync_cmd",
     "webapp.cli.clock_cmd",
+    "webapp.cli.worker_cmd",
     "webapp.cli.db_cmd",
+    "webapp.cli.orgs_cmd",
     "webapp.cli.calc_cmd",
     "webapp.cli.plans_cmd",
+    "webapp.cli.adjustments_cmd",
     "webapp.cli.mappings_cmd",
     "webapp.cli.devorg_cmd",
 )

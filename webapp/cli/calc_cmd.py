@@ -23,6 +23,16 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--splits", metavar="SPLITS.csv", help="opportunity splits (CSV)")
     parser.add_argument("--team", metavar="TEAM.csv", help="opportunity team members (CSV)")
     parser.add_argument(
+        "--rates",
+        metavar="RATES.csv",
+        help="dated exchange rates (CSV: currency, start_date, rate per corporate unit)",
+    )
+    parser.add_argument(
+        "--adjustments",
+        metavar="ADJ.csv",
+        help="adjustments (CSV: rep_id, period, amount, component, reason, reference)",
+    )
+    parser.add_argument(
         "--from", dest="start", required=True, metavar="YYYY-MM-DD", help="first day reported"
     )
     parser.add_argument(
@@ -76,6 +86,8 @@ def _load_plan(path: str) -> Any:
 
 def _compute(args: argparse.Namespace) -> str:
     from calc import inputs
+    from calc.adjustments import book_check, parse_adjustments
+    from calc.currency import parse_rates
     from calc.engine import calculate
     from calc.plan_checks import check_deal_fields
     from calc.render import to_csv, to_json
@@ -101,12 +113,32 @@ def _compute(args: argparse.Namespace) -> str:
         if args.team
         else []
     )
+    rates = parse_rates(_read(args.rates), source=args.rates) if args.rates else None
+    adjustments = (
+        parse_adjustments(
+            _read(args.adjustments),
+            source=args.adjustments,
+            check=book_check({r.id: r for r in reps}, doc),
+        )
+        if args.adjustments
+        else []
+    )
     # A large calculation builds millions of small acyclic objects; CPython's cyclic
     # collector would re-scan them again and again for nothing (about 40% of the time at a
     # million deals). This one-shot process pauses it while it calculates and renders.
     gc.disable()
     try:
-        result = calculate(doc, reps, deals, splits, team, start=start, end=end)
+        result = calculate(
+            doc,
+            reps,
+            deals,
+            splits,
+            team,
+            start=start,
+            end=end,
+            adjustments=adjustments,
+            rates=rates,
+        )
         return to_csv(result) if args.format == "csv" else to_json(result)
     finally:
         gc.enable()

@@ -1,4 +1,5 @@
-"""`quotaflow clock`: the scheduler process (Procfile `clock`)."""
+"""`quotaflow clock`: the scheduler process (Procfile `clock`), syncing every active registered
+org in this one process (the embedded engine; `quotaflow worker` is the distributed one)."""
 
 from __future__ import annotations
 
@@ -35,10 +36,14 @@ def _clock(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from connector.clock import ClockOptions, SyncWorker, run_clock
-    from connector.deps import build_sync_deps
+    from connector.clock import ClockOptions, run_clock
+    from connector.errors import ConnectorError
     from connector.settings import load_settings
+    from connector.store.engine import make_engine, make_session_factory
+    from connector.tasks.embedded import FleetClockWorker
+    from connector.tasks.org_sync import OrgSyncer
     from webapp.cli import CliError
+    from webapp.cli.common import require_migrated
 
     settings = load_settings()
     interval = args.interval or settings.sync_interval
@@ -48,14 +53,20 @@ def _clock(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     # A tick skipped while a run is going is the design (coalescing), not worth a warning.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
-    deps = build_sync_deps(settings)
+    engine = require_migrated(make_engine(settings))
+    syncer = OrgSyncer(settings, engine=engine, sessions=make_session_factory(engine))
+    try:
+        syncer.register_environment_org()
+    except ConnectorError as exc:
+        # The environment's org is retried at the next start; connected orgs still sync.
+        logging.getLogger("quotaflow.clock").error("the SF_LOGIN_URL org cannot log in: %s", exc)
     options = ClockOptions(interval_seconds=interval, nightly_hour=hour, nightly_minute=minute)
-    worker = SyncWorker(deps, options=options)
+    worker = FleetClockWorker(syncer, options)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_a: stop.set())
     try:
         run_clock(worker, stop=stop)
     finally:
-        deps.engine.dispose()
+        engine.dispose()
     return 0

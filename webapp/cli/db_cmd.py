@@ -32,6 +32,10 @@ def _upgrade(args: argparse.Namespace) -> int:
         after = current_revision(engine)
     finally:
         engine.dispose()
+    from connector.tasks.engine import ensure_schema
+
+    if ensure_schema(settings):
+        print("task queue tables created (the distributed workers' queue)")
     where = engine.url.render_as_string(hide_password=True)
     if before == after:
         print(f"database {where} already at revision {after}")

@@ -53,6 +53,22 @@ def _print_leaderboard(deps: Any) -> None:
         )
 
 
+def _seed_workflow(deps: Any) -> None:
+    from datetime import UTC, datetime
+
+    from connector.close.demo import seed_workflow_demo
+    from connector.store.unit import OrgUnit
+
+    with OrgUnit(deps.sessions, deps.gateway.org_id()) as unit:
+        done = seed_workflow_demo(unit, now=datetime.now(UTC))
+        unit.commit()
+    if done.disputes or done.ready_period:
+        print(
+            f"\nWorkflow demo: {done.disputes} disputes in different states; "
+            f"{done.ready_period} has {done.approved} approved statements, ready to close."
+        )
+
+
 def _demo(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
@@ -83,6 +99,7 @@ def _demo(args: argparse.Namespace) -> int:
         if summary.status == "failed":
             return 1
         _print_leaderboard(deps)
+        _seed_workflow(deps)
         if args.once:
             return 0
         return _serve(settings, port=args.port, devorg=devorg)

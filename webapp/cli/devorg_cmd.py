@@ -38,6 +38,13 @@ def register(subparsers: Any) -> None:
         metavar="DNS_NAME",
         help="an extra DNS name for the HTTPS certificate (repeatable)",
     )
+    serve.add_argument(
+        "--callback-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a callback URL of the connected app, for the OAuth web-server flow (repeatable)",
+    )
     faults = serve.add_argument_group("fault injection (see POST /__devorg/faults)")
     faults.add_argument("--faults", help="a JSON object in the POST /__devorg/faults shape")
     faults.add_argument("--expire-sessions-every", type=float, metavar="SECONDS")

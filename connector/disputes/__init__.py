@@ -1,0 +1,1 @@
+"""Commission disputes: workflow rules, opening and moving disputes, their Salesforce Tasks."""
