@@ -1,9 +1,10 @@
 """Full calculation: N reps, M deals (10% split), a year of monthly periods; one-rep recompute.
 
 Run: .venv/bin/python bench/calc_bench.py [--reps 10000] [--deals 1000000] [--profile]
-       [--rollup] [--json] [--gc-pause] [--foreign 0.3] [--adjustments 5000]
+       [--rollup] [--json] [--gc-pause] [--foreign 0.3] [--adjustments 5000] [--promoted 0.1]
 `--foreign` puts that share of deals in EUR or GBP (monthly dated rates); `--adjustments`
-pays that many adjustments to random reps and months.
+pays that many adjustments to random reps and months; `--promoted` promotes that share of
+the AEs mid-year (an effective-dated plan and manager change).
 Prints generation time, full calculation wall time, peak RSS, and the time to recompute the
 reps touched by one changed deal (owner, split partner, their managers).
 
@@ -31,7 +32,7 @@ from calc.adjustments import Adjustment
 from calc.book import Book
 from calc.currency import DatedRate, Rates
 from calc.engine import calculate_book
-from calc.model import Deal, Rep, Split
+from calc.model import Assignment, Deal, Rep, Split
 from calc.plan import PlanDoc, parse_plan_doc
 from calc.render import to_json
 
@@ -84,10 +85,22 @@ PLAN = {
 FAMILIES = ("Core", "Analytics", "Platform", "Services")
 
 
+def _promote(rep: Rep, rng: random.Random, n_mgr: int) -> Rep:
+    """The rep promoted to `sae` under another manager on a random day of 2026."""
+    day = date(2026, 1, 2) + timedelta(days=rng.randrange(360))
+    new_manager = f"M{rng.randrange(n_mgr):05d}"
+    rows = (
+        Assignment(None, day - timedelta(days=1), "ae", rep.manager_id),
+        Assignment(day, None, "sae", new_manager),
+    )
+    return replace(rep, plan_id="sae", manager_id=new_manager, assignments=rows)
+
+
 def generate(
-    n_reps: int, n_deals: int, *, seed: int = 7, rollup: bool = False
+    n_reps: int, n_deals: int, *, seed: int = 7, rollup: bool = False, promoted: float = 0.0
 ) -> tuple[PlanDoc, list[Rep], list[Deal], list[Split]]:
-    """Reps (1 manager per 20), deals across 2026, 10% with a 60/40 revenue split."""
+    """Reps (1 manager per 20), deals across 2026, 10% with a 60/40 revenue split; a share
+    of the AEs promoted mid-year (effective-dated plan and manager change)."""
     rng = random.Random(seed)
     n_mgr = max(1, n_reps // 20)
     managers = [Rep(id=f"M{i:05d}", plan_id="mgr") for i in range(n_mgr)]
@@ -95,6 +108,8 @@ def generate(
         Rep(id=f"R{i:05d}", manager_id=f"M{i % n_mgr:05d}", plan_id="ae")
         for i in range(n_reps - n_mgr)
     ]
+    dated = random.Random(seed + 1)
+    aes = [_promote(r, dated, n_mgr) if dated.random() < promoted else r for r in aes]
     deals: list[Deal] = []
     splits: list[Split] = []
     day0 = date(2026, 1, 1)
@@ -114,6 +129,10 @@ def generate(
             if other != owner:
                 splits += [Split(deal.id, owner, Decimal(60)), Split(deal.id, other, Decimal(40))]
     plan = dict(PLAN, crediting={"rollup": {"levels": 1}}) if rollup else PLAN
+    if promoted:
+        ae = plan["plans"][0]
+        sae = dict(ae, id="sae", quota={"annual": 1800000})
+        plan = dict(plan, plans=[*plan["plans"], sae])
     return parse_plan_doc(plan), managers + aes, deals, splits
 
 
@@ -182,19 +201,28 @@ def main() -> None:
     parser.add_argument(
         "--gc-pause", action="store_true", help="pause the cyclic GC during the calculation"
     )
+    parser.add_argument(
+        "--promoted",
+        type=float,
+        default=0.0,
+        help="share of AEs promoted mid-year (effective-dated plan and manager change)",
+    )
     parser.add_argument("--foreign", type=float, default=0.0, help="share of deals in EUR/GBP")
     parser.add_argument("--adjustments", type=int, default=0, help="adjustments to pay")
     args = parser.parse_args()
     probe = _calibrate()
     t0 = time.perf_counter()
-    doc, reps, deals, splits = generate(args.reps, args.deals, rollup=args.rollup)
+    doc, reps, deals, splits = generate(
+        args.reps, args.deals, rollup=args.rollup, promoted=args.promoted
+    )
     deals, rates, adjustments = currencies_and_adjustments(
         reps, deals, foreign=args.foreign, adjustments=args.adjustments
     )
+    dated = sum(1 for r in reps if r.assignments)
     print(
-        f"generated {len(reps)} reps, {len(deals)} deals, {len(splits)} split rows "
-        f"({args.foreign:.0%} in EUR/GBP, {len(adjustments)} adjustments) "
-        f"in {time.perf_counter() - t0:.1f}s"
+        f"generated {len(reps)} reps ({dated} promoted mid-year), {len(deals)} deals, "
+        f"{len(splits)} split rows ({args.foreign:.0%} in EUR/GBP, {len(adjustments)} "
+        f"adjustments) in {time.perf_counter() - t0:.1f}s"
     )
     start, end = date(2026, 1, 1), date(2026, 12, 31)
     profiler = cProfile.Profile() if args.profile else None

@@ -24,7 +24,7 @@ import subprocess
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -110,19 +110,69 @@ def deal_row(opp: dict[str, Any], **override: Any) -> list[Any]:
     ]  # fmt: skip
 
 
-def write_inputs(snap: Snapshot, folder: Path, plan_ids: set[str]) -> None:
+# A rep's assignment as the sync saw it: effective_from (None: since ever), plan, manager,
+# quota, target incentive.
+Seen = tuple[date | None, str | None, str | None, str | None, str | None]
+
+
+def _rep_rows(u: dict[str, Any], seen: list[Seen], plan_ids: set[str]) -> list[list[Any]]:
+    """One reps.csv row, or one per assignment when the sync saw the rep change.
+
+    Salesforce keeps only today's values; the days the sync saw a change (the history in
+    Quotaflow's store, docs/plan-effective-dating.md) are an input of the check, like the
+    org's data. The latest assignment must hold today's values (`history_differs`).
+    """
+    person = [u["Id"], u["Name"]]
+    dates = [u["Hire_Date__c"], u["End_Date__c"]]
+    flag = _flag(u["IsActive"])
+    if len(seen) < 2:
+        return [
+            [*person, u["ManagerId"], u["Comp_Plan__c"], *dates, u["Quota__c"],
+             u["Target_Incentive__c"], flag, "", ""]
+        ]  # fmt: skip
+    rows = []
+    for i, (start, plan, manager, quota, target) in enumerate(seen):
+        nxt = seen[i + 1][0] if i + 1 < len(seen) else None
+        until = "" if nxt is None else (nxt - timedelta(days=1)).isoformat()
+        plan = plan if plan in plan_ids else ""  # dates on an unknown plan are not paid
+        rows.append(
+            [*person, manager, plan, *dates, quota, target, flag,
+             "" if start is None else start.isoformat(), until]
+        )  # fmt: skip
+    return rows
+
+
+def history_differs(snap: Snapshot, history: dict[str, list[Seen]]) -> list[str]:
+    """Reps whose latest stored assignment is not their values in the org now."""
+    out = []
+    for rep_id, seen in sorted(history.items()):
+        u = snap.users.get(rep_id)
+        if u is None or len(seen) < 2:
+            continue
+        _start, plan, manager, quota, target = seen[-1]
+        now = (
+            u["Comp_Plan__c"],
+            u["ManagerId"],
+            money(u["Quota__c"]),
+            money(u["Target_Incentive__c"]),
+        )
+        if (plan, manager, money(quota), money(target)) != now:
+            out.append(rep_id)
+    return out
+
+
+def write_inputs(
+    snap: Snapshot, folder: Path, plan_ids: set[str], history: dict[str, list[Seen]] | None = None
+) -> None:
     """reps.csv, deals.csv, splits.csv and team.csv in the `quotaflow calc` format."""
     folder.mkdir(parents=True, exist_ok=True)
     reps = [u for u in snap.users.values() if u["Comp_Plan__c"] in plan_ids]
+    known = history or {}
     _write_csv(
         folder / "reps.csv",
-        REP_COLS,
-        (
-            [u["Id"], u["Name"], u["ManagerId"], u["Comp_Plan__c"], u["Hire_Date__c"],
-             u["End_Date__c"], u["Quota__c"], u["Target_Incentive__c"], _flag(u["IsActive"])]
-            for u in reps
-        ),
-    )  # fmt: skip
+        [*REP_COLS, "effective_from", "effective_to"],
+        (row for u in reps for row in _rep_rows(u, known.get(u["Id"], []), plan_ids)),
+    )
     _write_csv(folder / "deals.csv", DEAL_COLS, (deal_row(o) for o in snap.opps.values()))
     kinds = {"Revenue": "revenue", "Overlay": "overlay"}
     _write_csv(

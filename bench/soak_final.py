@@ -7,7 +7,15 @@ import re
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from soak_check import plan_facts, read_org, run_calc, today, write_inputs
+from soak_check import (
+    Seen,
+    history_differs,
+    plan_facts,
+    read_org,
+    run_calc,
+    today,
+    write_inputs,
+)
 from soak_driver import kinds_made
 from soak_expect import crm_values, deal_values, estimates, mismatches, user_values
 from soak_org import OrgClient
@@ -38,8 +46,21 @@ def _open_sample(snap: Any, state: State, cfg: SoakConfig, window: tuple[date, d
     return (first + rest)[: max(cfg.estimate_sample, len(first))]
 
 
+def assignment_history(store: Store) -> dict[str, list[Seen]]:
+    """The plan, manager and quota changes the syncs saw, by rep, oldest first."""
+    rows = store.rows(
+        "SELECT rep_id, effective_from, plan_id, manager_id, quota, target_incentive "
+        "FROM rep_assignments ORDER BY rep_id, effective_from IS NOT NULL, effective_from, id"
+    )
+    out: dict[str, list[Seen]] = {}
+    for rep_id, start, plan, manager, quota, target in rows:
+        day = date.fromisoformat(str(start)[:10]) if start is not None else None
+        out.setdefault(str(rep_id), []).append((day, plan, manager, quota, target))
+    return out
+
+
 def independent(
-    cfg: SoakConfig, client: OrgClient, env: dict[str, str], state: State
+    cfg: SoakConfig, client: OrgClient, env: dict[str, str], state: State, store: Store
 ) -> dict[str, Any]:
     """Export the org, run `quotaflow calc`, apply the rules, compare with the CRM."""
     folder = cfg.workdir / "check"
@@ -48,7 +69,8 @@ def independent(
     quotaflow(env, "plans", "export", str(plan))
     facts = plan_facts(plan)
     snap = read_org(client)
-    write_inputs(snap, folder, facts.plan_ids)
+    history = assignment_history(store)
+    write_inputs(snap, folder, facts.plan_ids, history)
     as_of = today()
     window = (date(as_of.year - 1, 1, 1), date(as_of.year, 12, 31))
     calc_out = run_calc(folder, plan, start=window[0], end=window[1])
@@ -67,6 +89,8 @@ def independent(
         "open_estimates_unchecked": deals.open_unchecked,
         "unresolved_deals": len(calc_out["unresolved"]),
         "mismatches": len(wrong),
+        "reps_with_history": sum(1 for seen in history.values() if len(seen) > 1),
+        "history_differs": history_differs(snap, history),
         "mismatch_sample": [(f"{k[0]} {k[1]}", f, str(w), str(a)) for k, f, w, a in wrong[:10]],
     }
 
@@ -109,7 +133,7 @@ def final_check(
     after_full: list[Watch],
 ) -> dict[str, Any]:
     """Every figure and verdict of the report."""
-    check = independent(cfg, client, env, state)
+    check = independent(cfg, client, env, state, store)
     snap = check.pop("snap")
     calc_out = check.pop("calc_out")
     once = records_once(store, snap)
@@ -179,6 +203,7 @@ def _verdict(r: dict[str, Any]) -> bool:
     s, h = r["store"], r["health"]
     return (
         r["check"]["mismatches"] == 0
+        and not r["check"]["history_differs"]
         and r["echo_written"] == 0
         and r["latency"]["only_after_full_reconcile"] == 0
         and s["duplicates"] == s["missing"] == s["extra"] == s["deleted_flag_wrong"] == 0

@@ -19,6 +19,7 @@ from operator import attrgetter
 from typing import cast
 
 from calc.adjustments import Adjustment, by_rep, period_kind, period_named
+from calc.assignments import all_managers, covers, territory_ok
 from calc.crediting import (
     Chain,
     Credit,
@@ -49,6 +50,7 @@ class PlanCtx:
     eligible: Predicate
     value: Callable[[Deal], Decimal | None]
     day: Callable[[Deal], date | None]
+    territory: bool = False  # the plan pays only on deals in the rep's territory
 
 
 def _value_getter(name: str) -> Callable[[Deal], Decimal | None]:
@@ -80,6 +82,7 @@ def _ctx(
         compile_all(eligible),
         _value_getter(measure),
         _day_getter(date_field),
+        plan is not None and plan.territory == "match",
     )
 
 
@@ -153,6 +156,9 @@ class Book:
         self._memo: dict[str, tuple[list[Credit], list[Unresolved]]] = {}
         self._data_start: date | None = None
         self._data_start_known = False
+        # Reps whose plan, manager or quota changes over time, or whose plan pays by territory.
+        self.dated = {r.id for r in self.reps.values() if r.assignments or self.ctx(r.id).territory}
+        self._dated_chains: dict[tuple[str, date], Chain] = {}
 
     def _converted(self, deal: Deal) -> Deal:
         found = convert_deal(deal, self.rates, self._currency)
@@ -197,6 +203,45 @@ class Book:
             self._rep_ctx[rep_id] = found
         return found
 
+    def ctx_of(self, rep_id: str, deal: Deal) -> tuple[PlanCtx, bool]:
+        """The crediting settings in force for this rep on the deal's credit date, and whether
+        the rep is paid on the deal (on a plan then, the plan's rules, its territory)."""
+        if rep_id not in self.dated:
+            ctx = self.ctx(rep_id)
+            return ctx, ctx.eligible(deal)
+        rep = self.reps[rep_id]
+        found: PlanCtx | None = None
+        on: date | None = None
+        for row in rep.assignments:
+            ctx = self._ctx.get(row.plan_id, DEFAULT_CTX) if row.plan_id else DEFAULT_CTX
+            day = ctx.day(deal)
+            if found is None:
+                found = ctx  # a deal without a date is reported under the first plan
+            if day is not None and covers(row, day):
+                found, on = ctx, day
+                break
+        if not rep.assignments:
+            found = self.ctx(rep_id)
+            on = found.day(deal)
+        if found is None or on is None:
+            return found or self.ctx(rep_id), False
+        if found.territory and not territory_ok(rep, deal, on):
+            return found, False
+        return found, found.eligible(deal)
+
+    def chain_on(self, rep_id: str, deal: Deal) -> Chain:
+        """The rep's manager chain as it stood on the deal's credit date."""
+        if not self.dated:
+            return self.chain(rep_id)
+        day = self.ctx_of(rep_id, deal)[0].day(deal)
+        if day is None:
+            return self.chain(rep_id)
+        key = (rep_id, day)
+        found = self._dated_chains.get(key)
+        if found is None:
+            found = self._dated_chains[key] = manager_chain(rep_id, self.reps, on=day)
+        return found
+
     def chain(self, rep_id: str) -> Chain:
         """A rep's manager chain (memoized)."""
         found = self._chains.get(rep_id)
@@ -212,9 +257,10 @@ class Book:
         splits = self.splits.get(deal.id, ())
         team = self.team.get(deal.id, ())
         owner = deal.owner_id
+        chain_of = self.chain if not self.dated else lambda r: self.chain_on(r, deal)
         if splits or team or owner is None or owner not in self.reps:
             return resolve_shares(
-                deal, splits, team, reps=self.reps, rules=self.doc.crediting, chain_of=self.chain
+                deal, splits, team, reps=self.reps, rules=self.doc.crediting, chain_of=chain_of
             )
         shares: list[Share] = [(owner, "owner", HUNDRED)]
         rollup = self.doc.crediting.rollup
@@ -222,15 +268,17 @@ class Book:
             return shares, None, None
         # The common case (owner only): the owner's managers get rollup credit for all of it.
         levels = rollup.levels if isinstance(rollup.levels, int) else None
-        rolled, warning = rollup_shares(shares, levels, self.chain)
+        rolled, warning = rollup_shares(shares, levels, chain_of)
         return shares + rolled, None, warning
 
     def _deal_credits(
         self, deal: Deal, only: set[str] | None = None
     ) -> tuple[list[Credit], list[Unresolved]]:
         owner = deal.owner_id
-        owner_ctx = self.ctx(owner) if owner else DEFAULT_CTX
-        owner_takes = owner_ctx.eligible(deal)
+        if owner:
+            owner_ctx, owner_takes = self.ctx_of(owner, deal)
+        else:
+            owner_ctx, owner_takes = DEFAULT_CTX, DEFAULT_CTX.eligible(deal)
         if not owner_takes and deal.id not in self.splits:
             return [], []
         if deal.currency is not None and deal.currency != self._currency:
@@ -239,6 +287,7 @@ class Book:
             return [], [Unresolved(deal.id, self._fx_problems[deal.id])]
         if (
             self._plain
+            and owner_takes
             and owner in self.reps
             and deal.id not in self.splits
             and deal.id not in self.team
@@ -275,10 +324,10 @@ class Book:
         # shares still take part in the remainder rule, so it moves cents only.
         parts: list[tuple[str, str, Decimal, Exact, date, Period]] = []
         kept: list[bool] = []
+        measures: list[str] = []
         fx = self.conversions.get(deal.id)
         for rep_id, ctype, pct in shares:
-            ctx = self.ctx(rep_id)
-            eligible = ctx.eligible(deal)
+            ctx, eligible = self.ctx_of(rep_id, deal)
             if not eligible and ctype != "split":
                 continue
             value = ctx.value(deal)
@@ -299,12 +348,13 @@ class Book:
             period = period_of(day, ctx.kind, ctx.fy_start_month)
             parts.append((rep_id, ctype, pct, part, day, period))
             kept.append(eligible)
+            measures.append(ctx.measure)
         amounts = [
             p[3].quantize(CENT, ROUND_HALF_UP) if isinstance(p[3], Decimal) else round_cents(p[3])
             for p in parts
         ]
         if len(parts) > 1 and any(p[1] == "split" for p in parts):
-            self._allocate_splits(parts, amounts)
+            self._allocate_splits(parts, amounts, measures)
         return [
             new_credit(deal, deal.id, rep_id, ctype, pct, amount, day, period)
             for (rep_id, ctype, pct, _, day, period), amount, keep in zip(
@@ -317,13 +367,14 @@ class Book:
         self,
         parts: list[tuple[str, str, Decimal, Exact, date, Period]],
         amounts: list[Decimal],
+        measures: list[str],
     ) -> None:
         # Revenue split credits must add up to the deal's measure to the cent: apply the
         # remainder rule (calc.money.allocate) within each measure.
         groups: dict[str, list[int]] = defaultdict(list)
         for i, part in enumerate(parts):
             if part[1] == "split":
-                groups[self.ctx(part[0]).measure].append(i)
+                groups[measures[i]].append(i)
         # The target is the exact sum of the shares present (the deal's measure when every
         # holder has one), so the rule moves cents only, never a holder's share.
         for idx in groups.values():
@@ -403,6 +454,8 @@ class Book:
         memos: dict[tuple[str, int], dict[date, Period]] = {}
         out: dict[str | None, tuple[str, PlanCtx, dict[date, Period]]] = {}
         for rep_id in self.reps:
+            if rep_id in self.dated:
+                continue  # credited under the assignment in force: the general path
             ctx = self.ctx(rep_id)
             memo = memos.setdefault((ctx.kind, ctx.fy_start_month), {})
             out[rep_id] = (rep_id, ctx, memo)
@@ -430,8 +483,9 @@ class Book:
         if self._reports is None:
             self._reports = defaultdict(list)
             for rep in self.reps.values():
-                if rep.manager_id is not None:
-                    self._reports[rep.manager_id].append(rep.id)
+                # Every manager the rep has had: rollup credit follows the date of the deal.
+                for boss in sorted(all_managers(rep)):
+                    self._reports[boss].append(rep.id)
         return self._reports.get(manager_id, [])
 
     def _index(self) -> dict[str, set[str]]:

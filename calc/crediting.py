@@ -19,6 +19,7 @@ from datetime import date
 from decimal import Decimal
 from operator import attrgetter
 
+from calc.assignments import manager_on
 from calc.model import Deal, Rep, Split, TeamMember
 from calc.money import HUNDRED, ZERO
 from calc.periods import Period
@@ -103,18 +104,27 @@ class Chain:
     cycle_at: str | None
 
 
-def manager_chain(rep_id: str, reps: Mapping[str, Rep]) -> Chain:
-    """Walk ManagerId upward; stop at an unknown manager or where the chain loops."""
+def manager_chain(rep_id: str, reps: Mapping[str, Rep], *, on: date | None = None) -> Chain:
+    """Walk ManagerId upward; stop at an unknown manager or where the chain loops.
+
+    With `on`, each step takes the manager in force on that date (effective-dated reps).
+    """
     seen = {rep_id}
     out: list[str] = []
-    rep = reps.get(rep_id)
-    manager = rep.manager_id if rep else None
+
+    def manager_of(person: str) -> str | None:
+        if on is None:
+            found = reps.get(person)
+            return found.manager_id if found else None
+        return manager_on(reps, person, on)
+
+    manager = manager_of(rep_id)
     while manager is not None and manager in reps:
         if manager in seen:
             return Chain(tuple(out), manager)
         out.append(manager)
         seen.add(manager)
-        manager = reps[manager].manager_id
+        manager = manager_of(manager)
     return Chain(tuple(out), None)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
 from operator import attrgetter
+from typing import Protocol
 
 from calc.adjustments import Adjustment, paid_lines
 from calc.balance import Balance
@@ -190,9 +191,10 @@ class _RepCalc:
             RepYear(
                 plan.id,
                 rep.id,
-                lambda p: _employed(rep, p),
+                # Through methods: an effective-dated rep's plan measures its own dates only.
+                lambda p: self.in_force(p),
                 lambda p: self.by_period.get(p.start, []),
-                lambda p: _quota(plan, rep, p, quota_cache),
+                lambda p: self.period_quota(p),
                 self.target,
                 plan_types,
                 self.comp_types,
@@ -220,9 +222,30 @@ class _RepCalc:
             found = self.recalculated[key] = self._compute(period, removed)
         return found
 
+    def in_force(self, period: Period) -> bool:
+        """Whether the rep is paid under this plan in the period (employed in it)."""
+        return _employed(self.rep, period)
+
+    def period_quota(self, period: Period) -> PeriodQuota:
+        """The period's quota and proration for this rep."""
+        return _quota(self.plan, self.rep, period, self.quota_cache)
+
+    def periods(self, first: date, end: date) -> list[Period]:
+        """The rep's pay periods from the one holding `first` through `end`, in order."""
+        plan = self.plan
+        return [
+            p
+            for p in periods_between(first, end, plan.period, plan.fiscal_year_start_month)
+            if _employed(self.rep, p)
+        ]
+
+    def plan_at(self, period: Period) -> Plan:
+        """The plan whose draw, clawback and balance rules settle this period."""
+        return self.plan
+
     def _compute(self, period: Period, removed: frozenset[str]) -> _Computed:
         plan = self.plan
-        pq = _quota(plan, self.rep, period, self.quota_cache)
+        pq = self.period_quota(period)
         in_period = self.by_period.get(period.start, [])
         if removed:
             in_period = [c for c in in_period if c.deal_id not in removed]
@@ -316,18 +339,29 @@ class _RepCalc:
 
     def clawbacks(self, period: Period) -> tuple[list[Raw], Decimal]:
         """Clawback lines for deals cancelled in this period, and the credit they reverse."""
+        here = [c for c in self.clawable() if period.start <= cancel_day(c) <= period.end]
+        return self.clawback_lines(here, period)
+
+    def clawable(self) -> list[Credit]:
+        """This rep's credits of deals cancelled within the plan's clawback window."""
         rule = self.plan.clawback
         if rule is None:
-            return [], ZERO
+            return []
         if self.cancelled is None:
             self.cancelled = clawable(self.credits, rule)
-        here = [c for c in self.cancelled if period.start <= cancel_day(c) <= period.end]
+        return self.cancelled
+
+    def clawback_lines(self, here: list[Credit], period: Period) -> tuple[list[Raw], Decimal]:
+        """Clawback lines for these credits cancelled in `period`, and the credit they reverse."""
+        rule = self.plan.clawback
+        if rule is None or not here:
+            return [], ZERO
         ytd = self._ytd_clawbacks(here, period)
         if rule.mode == "deal_lines":
             return deal_lines(here, rule, self._earned) + ytd, ZERO
         raw, reversed_credit = recalculated(
             here,
-            cancelled=self.cancelled,
+            cancelled=self.clawable(),
             rule=rule,
             credit_types=self.plan_types,
             paid_without=self._paid_without,
@@ -357,6 +391,25 @@ class _RepCalc:
         return sum((a for c, a in done.components if c not in self.ytd_ids), ZERO)
 
 
+class _Pay(Protocol):
+    """What `_results` reads: one rep's periods on one plan, or an effective-dated rep's."""
+
+    plan: Plan
+    rep: Rep
+    data_start: date | None
+    credits: list[Credit]
+    adjustments: Mapping[str, Sequence[Adjustment]]
+    conversions: Mapping[str, Conversion]
+
+    def compute(self, period: Period, removed: frozenset[str] = ...) -> _Computed: ...
+
+    def clawbacks(self, period: Period) -> tuple[list[Raw], Decimal]: ...
+
+    def periods(self, first: date, end: date) -> list[Period]: ...
+
+    def plan_at(self, period: Period) -> Plan: ...
+
+
 def rep_results(
     plan: Plan,
     rep: Rep,
@@ -365,14 +418,27 @@ def rep_results(
     start: date,
     end: date,
     quota_cache: QuotaCache | None = None,
+    plans: Mapping[str, Plan] | None = None,
 ) -> list[PeriodResult]:
-    """One rep's results for every period of its plan overlapping start..end."""
+    """One rep's results for every period of its plan overlapping start..end.
+
+    With `plans` (every plan by id), a rep with effective-dated assignments is paid under
+    the assignment in force on each date (calc.dated); without, under `plan` throughout.
+    """
+    cache: QuotaCache = {} if quota_cache is None else quota_cache
     with localcontext(exact_context()):
-        calc = _RepCalc(plan, rep, credits, {} if quota_cache is None else quota_cache)
+        if rep.assignments and plans is not None:
+            from calc.dated import dated_calc  # calc.dated builds on this module
+
+            dated = dated_calc(
+                plans, rep, sorted(credits, key=CREDIT_ORDER), cache, data_start=None
+            )
+            return [] if dated is None else _results(dated, start=start, end=end)
+        calc = _RepCalc(plan, rep, credits, cache)
         return _results(calc, start=start, end=end)
 
 
-def _first_on_plan(calc: _RepCalc) -> Period | None:
+def _first_on_plan(calc: _Pay) -> Period | None:
     """The rep's first period on the plan: the hire date's, but not before the data starts.
 
     The inputs start with their first deal (`data_start`; for one rep's credits alone, the
@@ -388,25 +454,23 @@ def _first_on_plan(calc: _RepCalc) -> Period | None:
     return period_of(max(days), plan.period, plan.fiscal_year_start_month)
 
 
-def _results(calc: _RepCalc, *, start: date, end: date) -> list[PeriodResult]:
+def _results(calc: _Pay, *, start: date, end: date) -> list[PeriodResult]:
     plan, rep = calc.plan, calc.rep
     first = fiscal_year_start(start, plan.fiscal_year_start_month)
     # Balances carry from the rep's first period on the plan, whatever window is asked for.
     on_plan = _first_on_plan(calc)
     if on_plan is not None:
         first = min(first, on_plan.start)
-    periods = [
-        p
-        for p in periods_between(first, end, plan.period, plan.fiscal_year_start_month)
-        if _employed(rep, p)
-    ]
+    periods = calc.periods(first, end)
     out: list[PeriodResult] = []
     balance = Balance()
     ytd_credit = ytd_quota = ytd_gross = ZERO
     year: date | None = None
-    draw_periods = plan.draw.periods if plan.draw is not None else None
     on_plan_count = 0  # periods paid so far from the rep's first period on the plan
     for period in periods:
+        # An effective-dated rep changes plans: each period settles under the plan in force.
+        plan = calc.plan_at(period)
+        draw_periods = plan.draw.periods if plan.draw is not None else None
         if period.year_start != year:
             if year is not None:
                 balance.new_year(plan)
@@ -483,7 +547,23 @@ def _calculate_book(
         mine.sort(key=CREDIT_ORDER)
         credits += [c for c in mine if c.period.end >= start and c.period.start <= end]
         plan = book.ctx(rep_id).plan
-        if plan is not None:
+        if rep.assignments:
+            from calc.dated import dated_calc  # calc.dated builds on this module
+
+            plans = {p.id: p for p in book.doc.plans}
+            dated = dated_calc(
+                plans,
+                rep,
+                mine,
+                quotas,
+                data_start=book.data_start,
+                paths=paths,
+                adjustments=book.adjustments.get(rep_id),
+                conversions=book.conversions,
+            )
+            if dated is not None:
+                results += _results(dated, start=start, end=end)
+        elif plan is not None:
             calc = _RepCalc(
                 plan,
                 rep,

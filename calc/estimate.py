@@ -14,7 +14,7 @@ stored credits) and call `estimate_credits`; nothing else computes the differenc
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -73,10 +73,16 @@ def won_on(deal: Deal, as_of: date) -> Deal:
 
 
 def period_result(
-    plan: Plan, rep: Rep, credits: list[Credit], period: Period
+    plan: Plan,
+    rep: Rep,
+    credits: list[Credit],
+    period: Period,
+    *,
+    plans: Mapping[str, Plan] | None = None,
 ) -> PeriodResult | None:
-    """The rep's result for one period from these credits (None: not employed then)."""
-    results = rep_results(plan, rep, credits, start=period.start, end=period.end)
+    """The rep's result for one period from these credits (None: not employed then); with
+    `plans`, an effective-dated rep's period is paid under the assignments in force."""
+    results = rep_results(plan, rep, credits, start=period.start, end=period.end, plans=plans)
     return next((r for r in results if r.period.name == period.name), None)
 
 
@@ -87,6 +93,7 @@ def estimate_credits(
     mine: Sequence[Credit],
     *,
     baselines: Baselines | None = None,
+    plans: Mapping[str, Plan] | None = None,
 ) -> RepEstimate:
     """What one deal's credits `mine` (hypothetical if open) add to the rep's period gross.
 
@@ -97,14 +104,14 @@ def estimate_credits(
     """
     period, deal_id = mine[0].period, mine[0].deal_id
     others = [c for c in current if c.deal_id != deal_id]
-    with_deal = period_result(plan, rep, [*others, *mine], period)
+    with_deal = period_result(plan, rep, [*others, *mine], period, plans=plans)
     if baselines is not None and len(others) == len(current):
         key = (rep.id, period.name)
         if key not in baselines:
-            baselines[key] = period_result(plan, rep, list(current), period)
+            baselines[key] = period_result(plan, rep, list(current), period, plans=plans)
         without = baselines[key]
     else:  # no cache, or credited while open (a custom `eligible`)
-        without = period_result(plan, rep, others, period)
+        without = period_result(plan, rep, others, period, plans=plans)
     return _explained(deal_id, with_deal, without)
 
 
@@ -137,6 +144,10 @@ def _effect(own: list[Line], with_c: dict[str, Decimal], without_c: dict[str, De
     return "effect on the rest of the period: " + ", ".join(parts)
 
 
+def _plans(book: Book) -> dict[str, Plan]:
+    return {p.id: p for p in book.doc.plans}
+
+
 def estimate_in_book(book: Book, deal_id: str, *, as_of: date) -> DealEstimate:
     """Estimate against an indexed Book, for every participant with a plan."""
     original = book.deals[deal_id]
@@ -148,7 +159,9 @@ def estimate_in_book(book: Book, deal_id: str, *, as_of: date) -> DealEstimate:
     out = []
     for rep_id, plan in sorted(plans.items()):
         mine = [c for c in credits if c.rep_id == rep_id]
-        found = estimate_credits(plan, book.reps[rep_id], current.get(rep_id, []), mine)
+        found = estimate_credits(
+            plan, book.reps[rep_id], current.get(rep_id, []), mine, plans=_plans(book)
+        )
         types = tuple(sorted({c.credit_type for c in mine}))
         period = mine[0].period.name
         out.append(ParticipantEstimate(rep_id, types, period, found.amount, found.lines))
@@ -178,7 +191,9 @@ def owner_estimates(book: Book, deal_ids: Iterable[str], *, as_of: date) -> dict
             continue
         if owner not in credits_of:
             credits_of[owner] = list(book.credits([owner]).by_rep.get(owner, []))
-        found = estimate_credits(plan, rep, credits_of[owner], mine, baselines=baselines)
+        found = estimate_credits(
+            plan, rep, credits_of[owner], mine, baselines=baselines, plans=_plans(book)
+        )
         out[deal_id] = found.amount
     return out
 

@@ -10,8 +10,9 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
+from calc.assignments import assignment_problem, with_assignments
 from calc.errors import InputError
-from calc.model import DEAL_FIELDS, AttrValue, Deal, Rep, Split, TeamMember
+from calc.model import DEAL_FIELDS, Assignment, AttrValue, Deal, Rep, Split, TeamMember
 
 T = TypeVar("T")
 Row = dict[str, str]
@@ -171,19 +172,29 @@ def _unique(cursor: _Cursor, seen: set[str], value: str, column: str) -> None:
 def parse_reps(
     text: str, *, source: str = "reps.csv", plan_ids: Collection[str] | None = None
 ) -> list[Rep]:
-    """Reps from CSV text; with `plan_ids`, a rep naming another plan is an error."""
+    """Reps from CSV text; with `plan_ids`, a rep naming another plan is an error.
+
+    With `effective_from`/`effective_to` columns a rep may have several rows, one per
+    assignment (plan, manager, quota, target incentive, territory); they must not overlap
+    or leave gaps (calc.assignments).
+    """
     seen: set[str] = set()
+    dated = False
+    rows: dict[str, list[tuple[int, Rep, Assignment]]] = {}
 
     def build(c: _Cursor) -> Rep:
+        nonlocal dated
         rep_id = c.required("id")
-        _unique(c, seen, rep_id, "id")
+        dated = "effective_from" in c.row or "effective_to" in c.row
+        if not dated:
+            _unique(c, seen, rep_id, "id")
         plan_id = c.text("plan_id")
         if plan_ids is not None and plan_id is not None and plan_id not in plan_ids:
             raise c.fail("plan_id", f"unknown plan {plan_id!r}")
         hire, end = c.day("hire_date"), c.day("end_date")
         if hire is not None and end is not None and end < hire:
             raise c.fail("end_date", f"{end.isoformat()} is before hire_date {hire.isoformat()}")
-        return Rep(
+        rep = Rep(
             id=rep_id,
             name=c.text("name") or "",
             email=c.text("email"),
@@ -195,9 +206,44 @@ def parse_reps(
             quota=c.amount("quota"),
             target_incentive=c.amount("target_incentive"),
             currency=c.text("currency"),
+            territory=c.text("territory"),
         )
+        if dated:
+            row = Assignment(
+                c.day("effective_from"),
+                c.day("effective_to"),
+                plan_id,
+                rep.manager_id,
+                rep.quota,
+                rep.target_incentive,
+                rep.territory,
+            )
+            rows.setdefault(rep_id, []).append((c.line, rep, row))
+        return rep
 
-    return _parse(text, source, REP_COLUMNS, build)
+    reps = _parse(text, source, REP_COLUMNS, build)
+    if not dated:
+        return reps
+    return [_dated_rep(source, found) for found in rows.values()]
+
+
+def _dated_rep(source: str, found: list[tuple[int, Rep, Assignment]]) -> Rep:
+    """One rep from its assignment rows (any order); an InputError names the bad row."""
+    found = sorted(found, key=lambda f: (f[2].effective_from or date.min, f[0]))
+    first_line, rep, _row = found[0]
+    for line, other, _r in found[1:]:
+        for column in ("hire_date", "end_date"):
+            if getattr(other, column) != getattr(rep, column):
+                reason = f"differs from line {first_line} for the same rep"
+                raise InputError(source, line, column, reason)
+    rows = [row for _l, _r, row in found]
+    if len(rows) == 1 and rows[0].effective_from is None and rows[0].effective_to is None:
+        return found[0][1]  # one row, no dates: the original form
+    problem = assignment_problem(rows)
+    if problem is not None:
+        index, column, reason = problem
+        raise InputError(source, found[index][0], column, reason)
+    return with_assignments(found[-1][1], rows)
 
 
 def parse_deals(text: str, *, source: str = "deals.csv") -> list[Deal]:

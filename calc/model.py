@@ -13,6 +13,24 @@ AttrValue = str | Decimal | bool | date | None
 
 
 @dataclass(frozen=True, slots=True)
+class Assignment:
+    """What a rep is assigned from `effective_from` through `effective_to` (inclusive).
+
+    None at either end leaves that end open. A rep with assignments is paid, credited and
+    rolled up under the one in force on each date (calc.assignments); the rep's own plan,
+    manager, quota and target incentive are then those of the latest assignment.
+    """
+
+    effective_from: date | None
+    effective_to: date | None
+    plan_id: str | None
+    manager_id: str | None = None
+    quota: Decimal | None = None  # per pay period; overrides the plan's
+    target_incentive: Decimal | None = None  # per pay period; overrides the plan's
+    territory: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Rep:
     """A person who can be credited: a Salesforce User mapped to canonical fields."""
 
@@ -28,6 +46,10 @@ class Rep:
     target_incentive: Decimal | None = None  # per pay period; overrides the plan's
     currency: str | None = None
     attributes: Mapping[str, AttrValue] = field(default_factory=dict, hash=False)
+    territory: str | None = None
+    # Effective-dated plan, manager, quota and territory: in date order, contiguous. Empty:
+    # the fields above apply on every date (one row per rep, the original form).
+    assignments: tuple[Assignment, ...] = field(default=(), hash=False)
 
 
 @dataclass(frozen=True, slots=True)

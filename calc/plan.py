@@ -213,6 +213,9 @@ class Plan(_Model):
     # A period whose pay is negative (clawbacks above earnings): `carry` the negative as a
     # balance recovered from later earnings, or `forgive` it.
     negative_balance: Literal["carry", "forgive"] = "carry"
+    # `match`: the plan pays a rep only on deals whose `territory` field equals the rep's
+    # territory in force on the credit date (calc.assignments); `any`: territory is not used.
+    territory: Literal["any", "match"] = "any"
 
 
 class Rollup(_Model):

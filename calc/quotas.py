@@ -98,3 +98,21 @@ def period_quota(plan: Plan, rep: Rep, period: Period) -> PeriodQuota:
     )
     # The period quota is a money figure: rounded to cents once, from the exact value.
     return PeriodQuota(round_cents(exact_div(exact_mul(base, ramped), denom)), base, proration)
+
+
+def span_quota(plan: Plan, rep: Rep, period: Period, first: date, last: date) -> PeriodQuota:
+    """The quota of the days first..last of a period that an assignment change splits.
+
+    A split period is always prorated by day, whatever `proration` says (which still
+    governs hire and end dates in periods a change does not split); the ramp still counts
+    tenure from the hire date.
+    """
+    base = base_quota(plan, rep, period)
+    months = _months(period)
+    units = [_employed_days(rep, max(a, first), min(b, last)) for a, b in months]
+    denom = Decimal(period.days)
+    proration = exact_div(Decimal(sum(units)), denom)
+    ramped = sum(
+        (u * _ramp_share(plan, rep, a) for u, (a, _) in zip(units, months, strict=True)), ZERO
+    )
+    return PeriodQuota(round_cents(exact_div(exact_mul(base, ramped), denom)), base, proration)

@@ -39,7 +39,8 @@ def _rate(value: Decimal) -> str:
 def line_dict(line: Line) -> dict[str, Any]:
     """One line in contract key order; `capped` (what caps took off) only on capped lines,
     `currency` and `fx_rate` only on lines of a deal converted from another currency,
-    `adjustment` only on the line of an entered adjustment."""
+    `adjustment` only on the line of an entered adjustment, `plan_id` and `assignment_from`
+    only for a rep with effective-dated assignments."""
     out: dict[str, Any] = {
         "component": line.component,
         "deal_id": line.deal_id,
@@ -56,6 +57,9 @@ def line_dict(line: Line) -> dict[str, Any]:
         out["fx_rate"] = _rate(line.fx_rate)
     if line.adjustment is not None:
         out["adjustment"] = adjustment_dict(line.adjustment)
+    if line.plan_id is not None:
+        out["plan_id"] = line.plan_id
+        out["assignment_from"] = line.assignment_from
     return out
 
 
@@ -268,6 +272,8 @@ def _write_lines(lines: tuple[Line, ...], depth: int, out: list[str]) -> None:
     string = _string
     rates: dict[int, str] = {}  # rate text by object: lines share their tier's rate
     for line in lines:
+        if line.plan_id is not None:
+            raise _Unsupported  # a dated rep's lines name their plan: the general writer
         deal_id, ctype, rate = line.deal_id, line.credit_type, line.rate
         rate_text = rates.get(id(rate))
         if rate_text is None:
@@ -307,17 +313,15 @@ def to_csv(result: CalcResult) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for res in result.results:
-        head = [
-            res.rep_id,
-            res.plan_id,
-            res.period.name,
-            res.period.start.isoformat(),
-            res.period.end.isoformat(),
-        ]
-        # The values of line_dict(line), without building the dict.
+        head = [res.rep_id]
+        tail = [res.period.name, res.period.start.isoformat(), res.period.end.isoformat()]
+        # The values of line_dict(line), without building the dict; a line paid under an
+        # earlier assignment of a split period names that assignment's plan.
         writer.writerows(
             [
                 *head,
+                line.plan_id or res.plan_id,
+                *tail,
                 line.component,
                 line.deal_id or "",
                 line.credit_type or "",

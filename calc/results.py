@@ -31,6 +31,10 @@ class Line:
     currency: str | None = None  # a converted deal's own currency (calc.currency)
     fx_rate: Decimal | None = None  # units of that currency per one unit of the plan currency
     adjustment: Adjustment | None = None  # the entered adjustment this line pays
+    # For a rep with effective-dated assignments: the plan and the first day of the
+    # assignment the line was paid under (None otherwise, and the contract shape unchanged).
+    plan_id: str | None = None
+    assignment_from: str | None = None
 
 
 _new = object.__new__
@@ -46,6 +50,8 @@ _new = object.__new__
     _currency,
     _fx_rate,
     _adjustment,
+    _plan,
+    _from,
 ) = (
     Line.__dict__[name].__set__
     for name in (
@@ -60,6 +66,8 @@ _new = object.__new__
         "currency",
         "fx_rate",
         "adjustment",
+        "plan_id",
+        "assignment_from",
     )
 )
 
@@ -86,6 +94,8 @@ def new_line(
     _capped(line, capped)
     _currency(line, None)
     _fx_rate(line, None)
+    _plan(line, None)
+    _from(line, None)
     _adjustment(line, None)
     return line
 
@@ -114,6 +124,8 @@ def fx_line(line: Line, explain: str, *, currency: str, rate: Decimal) -> Line:
             _currency,
             _fx_rate,
             _adjustment,
+            _plan,
+            _from,
         ),
         (
             line.component,
@@ -127,6 +139,8 @@ def fx_line(line: Line, explain: str, *, currency: str, rate: Decimal) -> Line:
             currency,
             rate,
             line.adjustment,
+            line.plan_id,
+            line.assignment_from,
         ),
         strict=True,
     ):

@@ -61,6 +61,8 @@ REP = Target(
         CanonicalField("quota", D),
         CanonicalField("target_incentive", D),
         CanonicalField("currency", S),
+        # Used by plans with `territory: match` (docs/plan-effective-dating.md).
+        CanonicalField("territory", S),
     ),
 )
 

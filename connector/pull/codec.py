@@ -35,9 +35,18 @@ def _decode_value(value: object) -> object:
     return value
 
 
+# A rep's effective-dated assignments are kept in their own table (connector.store.assignments),
+# never in the canonical payload.
+_NOT_STORED = frozenset({"assignments"})
+
+
 def encode(record: Canonical) -> dict[str, Any]:
     """A JSON-safe payload of a calc record."""
-    return {f.name: _encode_value(getattr(record, f.name)) for f in dataclasses.fields(record)}
+    return {
+        f.name: _encode_value(getattr(record, f.name))
+        for f in dataclasses.fields(record)
+        if f.name not in _NOT_STORED
+    }
 
 
 def decode(kind: str, payload: Mapping[str, Any]) -> Canonical:

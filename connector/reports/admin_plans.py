@@ -1,16 +1,18 @@
 """Plan administration: check an uploaded plan document (every problem, each with its path),
-store and activate it, and lock or unlock pay periods checked against the plan's period type.
+store and activate it, lock or unlock pay periods checked against the plan's period type, and
+list and correct the effective dates of reps' plan, manager and quota changes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from calc.errors import PlanError
 from calc.plan import PlanDoc, error_path, parse_plan_doc
+from connector.store.assignments import RepAssignment
 from connector.store.periods import PeriodLock
 from connector.store.plans import PlanVersion
 from connector.store.unit import OrgUnit
@@ -95,3 +97,78 @@ def lock(unit: OrgUnit, *, name: str, by: str, now: datetime) -> PeriodLock:
     """Lock a period after checking its name against the active plan; ValueError if not one."""
     kinds = plan_period_kinds(unit)
     return lock_in(unit, name=name, by=by, now=now, kinds=kinds)
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentRow:
+    """A change of a rep's plan, manager or quota, as the plans page lists it."""
+
+    id: int
+    rep_id: str
+    rep_name: str
+    effective_from: date
+    plan_id: str | None
+    manager: str | None
+    quota: str | None
+    seen_on: date
+    corrected_by: str | None
+    corrected_at: datetime | None
+
+
+def assignment_rows(unit: OrgUnit, *, limit: int = 200) -> list[AssignmentRow]:
+    """The changes the syncs have seen, newest first, with rep and manager names."""
+    rows = unit.assignments.changes(limit=limit)
+    people = unit.records.reps_by_id(
+        ids={r.rep_id for r in rows} | {r.manager_id for r in rows if r.manager_id}
+    )
+
+    def name(rep_id: str | None) -> str | None:
+        if rep_id is None:
+            return None
+        return str(people.get(rep_id, {}).get("name") or rep_id)
+
+    return [
+        AssignmentRow(
+            r.id,
+            r.rep_id,
+            name(r.rep_id) or r.rep_id,
+            r.effective_from,
+            r.plan_id,
+            name(r.manager_id),
+            r.quota,
+            r.seen_on,
+            r.corrected_by,
+            r.corrected_at,
+        )
+        for r in rows
+        if r.effective_from is not None
+    ]
+
+
+# Effective dates outside these years are typing slips, not plan history.
+FIRST_YEAR, LAST_YEAR = 1990, 2100
+
+
+def parse_effective_date(text: str) -> date:
+    """A corrected effective date from a form; ValueError with the reason if it is not one."""
+    value = text.strip()
+    try:
+        if len(value) != 10:
+            raise ValueError
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"not a date (expected YYYY-MM-DD): {value[:40]!r}") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(f"{value} is outside {FIRST_YEAR}-{LAST_YEAR}")
+    return day
+
+
+def correct_assignment(
+    unit: OrgUnit, *, assignment_id: int, text: str, by: str, now: datetime
+) -> RepAssignment:
+    """Correct a change's effective date (audited); ValueError with the reason if the date
+    is not a date or would put the rep's history out of order, KeyError if no such change."""
+    day = parse_effective_date(text)
+    return unit.assignments.correct_effective_from(
+        assignment_id=assignment_id, new_from=day, by=by, now=now
+    )

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from calc.adjustments import ADJUSTMENT, Adjustment
 from calc.currency import DatedRate, Rates
 from connector.store import adjustments as _adjustments
+from connector.store import assignments as _assignments
 from connector.store import bulk_jobs as _bulk_jobs
 from connector.store import currency_rates as _currency_rates
 from connector.store import deal_reads as _deal_reads
@@ -48,6 +49,7 @@ from connector.store import run_reads as _run_reads
 from connector.store import team_reads as _team_reads
 from connector.store import writeback_fields as _writeback_fields
 from connector.store.adjustments import StoredAdjustment
+from connector.store.assignments import NewAssignment, RepAssignment, RepAssignmentEvent
 from connector.store.currency_rates import CurrencyRateSync
 from connector.store.mapping_versions import MappingVersion
 from connector.store.models import RawRecord, RecordIssue, SyncRun
@@ -925,6 +927,63 @@ class RateRepository(_Repository):
         return _currency_rates.stored_rates(self._session, self._org_id)
 
 
+class AssignmentRepository(_Repository):
+    """Reps' plan, manager and quota history, and the corrections of its effective dates."""
+
+    def history(self) -> dict[str, list[RepAssignment]]:
+        """Every rep's rows, oldest first (the open start first)."""
+        return _assignments.history(self._session, org_id=self._org_id)
+
+    def record(
+        self,
+        *,
+        rows: Iterable[NewAssignment],
+        replace: Sequence[tuple[RepAssignment, NewAssignment]] = (),
+        seen_on: date,
+        run_id: int | None,
+        now: datetime,
+    ) -> None:
+        """Store new rows, and overwrite the values of rows seen again the same day."""
+        for old, _new in replace:
+            if old.org_id != self._org_id:
+                raise OrgMismatch(f"assignment {old.id} belongs to another org")
+        _assignments.record(
+            self._session,
+            org_id=self._org_id,
+            rows=rows,
+            replace=replace,
+            seen_on=seen_on,
+            run_id=run_id,
+            now=now,
+        )
+
+    def changes(self, *, limit: int = 200) -> list[RepAssignment]:
+        """Rows that start on a date (a change seen by a sync), newest first."""
+        return _assignments.changes(self._session, org_id=self._org_id, limit=limit)
+
+    def correction_events(self, *, limit: int = 20) -> list[RepAssignmentEvent]:
+        """The latest effective-date corrections, newest first."""
+        return _assignments.correction_events(self._session, org_id=self._org_id, limit=limit)
+
+    def last_correction(self) -> datetime | None:
+        """When an effective date was last corrected (a full recompute follows it)."""
+        return _assignments.last_correction(self._session, org_id=self._org_id)
+
+    def correct_effective_from(
+        self, *, assignment_id: int, new_from: date, by: str, now: datetime
+    ) -> RepAssignment:
+        """Move one change's start (audited); KeyError if the org has no such row,
+        BadEffectiveDate if the date would put the rep's history out of order."""
+        return _assignments.correct_effective_from(
+            self._session,
+            org_id=self._org_id,
+            assignment_id=assignment_id,
+            new_from=new_from,
+            by=by,
+            now=now,
+        )
+
+
 class OrgUnit:
     """`with OrgUnit(sessions, org_id) as unit: ...; unit.commit()`: one org, one transaction."""
 
@@ -958,6 +1017,7 @@ class OrgUnit:
         self.bulk_jobs = BulkJobRepository(session, org)
         self.mappings = MappingRepository(session, org)
         self.hosts = HostRepository(session, org)
+        self.assignments = AssignmentRepository(session, org)
         self.adjustments = AdjustmentRepository(session, org)
         self.rates = RateRepository(session, org)
         self.disputes = DisputeRepository(session, org)

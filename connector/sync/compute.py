@@ -98,11 +98,22 @@ def unknown_plans(book: Book, rep_ids: Iterable[str]) -> list[CalcIssue]:
     plans = sorted(plan.id for plan in book.doc.plans)
     issues = []
     for rep_id in rep_ids:
-        plan_id = book.reps[rep_id].plan_id
+        rep = book.reps[rep_id]
+        plan_id = rep.plan_id
         if plan_id and plan_id not in plans:
             reason = (
                 f"plan {plan_id!r} is not in the active plan document "
                 f"(it defines {', '.join(plans)}); this rep is not calculated"
+            )
+            issues.append(("User", rep_id, reason))
+            continue
+        # An earlier assignment (the plan before a change the sync saw) counts as much.
+        old = next((a for a in rep.assignments if a.plan_id and a.plan_id not in plans), None)
+        if old is not None:
+            reason = (
+                f"plan {old.plan_id!r} (assigned from {old.effective_from or 'the start'} to "
+                f"{old.effective_to}) is not in the active plan document "
+                f"(it defines {', '.join(plans)}); those dates are not calculated"
             )
             issues.append(("User", rep_id, reason))
     return issues

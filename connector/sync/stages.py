@@ -13,6 +13,7 @@ from connector.deps import SyncDeps
 from connector.pull import PullResult
 from connector.store.periods import PeriodLock
 from connector.store.results import CalcRun, CreditKey
+from connector.sync.assignments import keep_history
 from connector.sync.compute import (
     Computed,
     FieldValues,
@@ -89,6 +90,7 @@ def calculate_stage(where: Where, plan: ActivePlan, pull: PullResult) -> Calcula
         last = unit.results.last_committed_calc()
         rates = unit.rates.sync_state()
         moved = [unit.adjustments.last_entered_at(), rates.changed_at if rates else None]
+        moved.append(unit.assignments.last_correction())
         changed = max((m for m in moved if m is not None), default=None)
     locked = frozenset(lock.period for lock in locks)
     since = (
@@ -157,6 +159,7 @@ def _scope(
                 and _start_kept(state.book, changes)
             )
             expected = Expected(frozenset(deal_ids), frozenset(reps), results)
+        _with_history(where, state)
         return _Scope(state.book, None, set(), state, expected)
     with deps.unit(org_id) as unit:
         changed_in = unit.results.runs_started_after(run_id=since)
@@ -174,10 +177,26 @@ def _scope(
             deps, org_id=org_id, doc=plan.doc, changed_in=changed_in, **versions
         )
         before, moved = frozenset(), False
+    _with_history(where, state)
     deal_ids, reps = _touched(where, state.book, changes, before)
     # The first close date moved: what happened before it was unknown, so every rep's
     # history (draws, carried negatives) may read differently.
     return _Scope(state.book, None if moved else reps, deal_ids, state)
+
+
+def _with_history(where: Where, state: CalcState) -> None:
+    """Keep plan, manager and quota changes with the day they were seen and calculate the
+    reps with their whole history, so the periods before a change keep being paid under the
+    old values (docs/plan-effective-dating.md)."""
+    with where.deps.unit(where.org_id) as unit:
+        dated = keep_history(
+            unit,
+            reps=list(state.reps.values()),
+            seen_on=where.as_of,
+            run_id=where.run_id,
+            now=where.deps.clock(),
+        )
+    state.use_dated_reps(dated)
 
 
 def _touched(
@@ -240,10 +259,11 @@ def baseline(
     """The sync run whose results an incremental run builds on; None recomputes everything.
 
     Everything is recomputed when there is no baseline, when the plan or the mapping changed,
-    when a period was locked, an adjustment entered or the exchange rates changed since
-    (`changed_at`: SPIFF statuses turn `Paid`, the adjustment is paid, converted deals
-    change), or on a new day: the current period's attainment and the estimates of open
-    deals depend on the as-of date.
+    when a period was locked, an adjustment entered, the exchange rates changed or an admin
+    corrected an assignment's effective date since (`changed_at`: SPIFF statuses turn
+    `Paid`, the adjustment is paid, converted deals change, earlier periods change plan), or
+    on a new day: the current period's attainment and the estimates of open deals depend on
+    the as-of date.
     """
     if last is None or last.sync_run_id is None or last.as_of != as_of:
         return None

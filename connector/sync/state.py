@@ -46,6 +46,9 @@ class CalcState:
     book: Book = field(init=False)
     # The sync run whose committed calculation this state matches (None: not committed).
     sync_run_id: int | None = None
+    # The reps with their kept assignment history (connector.sync.assignments), when it
+    # differs from the records as they stand; the Book is built from these.
+    dated_reps: list[Rep] | None = None
 
     def __post_init__(self) -> None:
         self.book = self.build()
@@ -56,13 +59,20 @@ class CalcState:
         team = [m for _d, by_id in sorted(self.team.items()) for _i, m in sorted(by_id.items())]
         return Book(
             self.doc,
-            self.reps.values(),
+            self.dated_reps if self.dated_reps is not None else self.reps.values(),
             self.deals.values(),
             splits,
             team,
             adjustments=self.adjustments,
             rates=self.rates,
         )
+
+    def use_dated_reps(self, dated: list[Rep]) -> None:
+        """Build the Book from the reps with their history, rebuilding only when it moved."""
+        current = self.dated_reps if self.dated_reps is not None else list(self.reps.values())
+        if dated != current:
+            self.dated_reps = dated
+            self.book = self.build()
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +193,9 @@ def apply_changes(state: CalcState, deps: SyncDeps, *, changed_in: Collection[in
     _related(rows["split"], "split", state.splits, state.split_deal, split_deals)
     _related(rows["team_member"], "team_member", state.team, state.team_deal, team_deals)
     if rep_ids:
-        # A rep's plan, manager or dates change crediting and chains across the Book.
+        # A rep's plan, manager or dates change crediting and chains across the Book (the
+        # history is applied again by the caller).
+        state.dated_reps = None
         state.book = state.build()
     else:
         for deal_id in sorted(deal_ids | split_deals | team_deals):

@@ -1,7 +1,7 @@
 """incremental storage: a payload hash on raw records, so an unchanged echo moves only its stamp
 
 Revision ID: 0010
-Revises: 0013
+Revises: 0009
 Create Date: 2026-12-03
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0013"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """A deliberately simple, independent calculator in exact fractions, for the differential test.
 
 It shares no code with `calc`: it reads plain dicts, works in `Fraction`, and follows the
-rules as docs/plan-policies.md and the calc contract state them, for the subset the test
-generates (owner credit and revenue splits with per-plan eligibility, flat or marginal
+rules as docs/plan-policies.md, docs/plan-ytd-and-caps.md, docs/plan-effective-dating.md and
+the calc contract state them, for the subset the test generates (owner credit and revenue
+splits with per-plan eligibility, rollup to the managers in force, flat or marginal
 attainment tiers, a bonus, draws limited or not to the first periods, clawbacks in both
-modes, carried negatives, day proration, per-deal, per-period and annual caps, and
-year-to-date commission and bonus paid as true-ups, as docs/plan-ytd-and-caps.md states;
-deals in other currencies at dated rates and adjustments, as
-docs/plan-currencies-and-adjustments.md states).
-"""
+modes, carried negatives, day proration, per-deal, per-period and annual caps, year-to-date
+commission and bonus paid as true-ups, deals in other currencies at dated rates and
+adjustments (docs/plan-currencies-and-adjustments.md), and effective-dated plan, quota and
+manager changes: a period a plan or quota change splits is paid in parts by day)."""
 
 from __future__ import annotations
 
@@ -73,9 +73,33 @@ class Cr:
     cancel: date | None
 
 
+def assignment(rep: dict[str, Any], day: date) -> dict[str, Any]:
+    """The rep's plan index, quota and manager in force on `day` (the last change on or before)."""
+    now = {"plan": rep["plan"], "quota": rep.get("quota"), "manager": rep.get("manager")}
+    for change in rep.get("changes", []):
+        if change["from"] <= day:
+            now = {k: change[k] for k in ("plan", "quota", "manager")}
+    return now
+
+
+def _takes(case: dict[str, Any], rep: dict[str, Any], d: dict[str, Any]) -> bool:
+    plan = case["plans"][assignment(rep, d["close"])["plan"]]
+    return d["won"] and (plan["rule"] is None or d["type"] == plan["rule"])
+
+
+def _managers(reps: dict[str, dict[str, Any]], rep_id: str, day: date) -> list[str]:
+    out = []
+    manager = assignment(reps[rep_id], day)["manager"]
+    while manager is not None and manager not in out and manager != rep_id:
+        out.append(manager)
+        manager = assignment(reps[manager], day)["manager"]
+    return out
+
+
 def credits(case: dict[str, Any]) -> list[Cr]:
-    """Who is credited what: each payee's own plan decides; the remainder rule moves cents."""
-    plan_of = {r["id"]: case["plans"][r["plan"]] for r in case["reps"]}
+    """Who is credited what: each payee's plan in force on the close date decides; the
+    remainder rule moves cents; with rollup, the managers in force then get rollup credit."""
+    reps = {r["id"]: r for r in case["reps"]}
     out = []
     for d in case["deals"]:
         value = in_plan_currency(d, case.get("rates", []))
@@ -94,10 +118,18 @@ def credits(case: dict[str, Any]) -> list[Cr]:
             big = max(range(len(exact)), key=lambda i: (abs(exact[i]), -i))
             rounded[big] += gap
         for (rep, _), amount in zip(shares, rounded, strict=True):
-            plan = plan_of[rep]
-            if not d["won"] or (plan["rule"] is not None and d["type"] != plan["rule"]):
-                continue
-            out.append(Cr(rep, d["id"], kind, amount, d["close"], d["cancel"]))
+            if _takes(case, reps[rep], d):
+                out.append(Cr(rep, d["id"], kind, amount, d["close"], d["cancel"]))
+        if not case.get("rollup") or (kind == "owner" and not _takes(case, reps[d["owner"]], d)):
+            continue  # a deal its owner's plan does not take credits nobody (no split)
+        rolled: dict[str, Fraction] = {}
+        for rep, pct in shares:
+            for manager in _managers(reps, rep, d["close"]):
+                rolled[manager] = rolled.get(manager, ZERO) + pct
+        for manager, pct in sorted(rolled.items()):
+            if _takes(case, reps[manager], d):
+                amount = half_up(value * min(pct, F(100)) / 100)
+                out.append(Cr(manager, d["id"], "rollup", amount, d["close"], d["cancel"]))
     return out
 
 
@@ -254,8 +286,11 @@ def calculate(
         for rep_id, period, amount in case.get("adjustments", []):
             if rep_id == rep["id"]:
                 adjusted.setdefault(period, []).append(amount)
-        rep_rows = _rep(plan, rep["id"], hire, mine, data_start, (since, until), adjusted)
-        out.update(rep_rows)
+        window = (since, until)
+        if rep.get("changes"):
+            out.update(_dated_rep(case, rep, mine, data_start, window, adjusted))
+        else:
+            out.update(_rep(plan, rep["id"], hire, mine, data_start, window, adjusted))
     return out
 
 
@@ -478,6 +513,217 @@ def _rep(
             ytd_credit += credit
             ytd_quota += quota
             rows[(rep_id, per.name)] = {
+                "quota": quota,
+                "credit": credit,
+                "attainment": half_up(credit / quota, 4) if quota > 0 else ZERO,
+                "attainment_ytd": half_up(ytd_credit / ytd_quota, 4) if ytd_quota > 0 else ZERO,
+                **row,
+            }
+        per = period_of(per.end + timedelta(days=1), kind)
+    return rows
+
+
+# --- effective-dated reps: a period a plan or quota change splits is paid in parts ---------
+
+
+def _days(a: date, b: date) -> int:
+    return max(0, (b - a).days + 1)
+
+
+@dataclass
+class Seg:
+    """Dates paid under one plan and quota (a manager change alone does not start one)."""
+
+    first: date | None
+    last: date | None
+    plan: dict[str, Any]
+    quota: int | None
+    hire: date | None
+    mine: list[Cr] = field(default_factory=list)
+
+    def part(self, p: Per) -> tuple[date, date] | None:
+        """This segment's days of the period (None: none, or none employed)."""
+        a = p.start if self.first is None else max(self.first, p.start)
+        b = p.end if self.last is None else min(self.last, p.end)
+        if a > b or (self.hire is not None and self.hire > b):
+            return None
+        return a, b
+
+    def credits_in(self, p: Per) -> list[Cr]:
+        return [c for c in self.mine if p.start <= c.day <= p.end]
+
+    def pay(self, p: Per, removed: frozenset[str] = frozenset()) -> tuple[PeriodPay, Fraction]:
+        """This segment's part of period `p`: its pay and its quota."""
+        span = self.part(p)
+        assert span is not None
+        a, b = span
+        employed = _days(a if self.hire is None else max(a, self.hire), b)
+        base = F(self.quota if self.quota is not None else self.plan["quota"])
+        quota = half_up(base * employed / p.days)
+        mine = [c for c in self.credits_in(p) if c.deal not in removed]
+        return pay(self.plan, mine, quota, F(employed, p.days)), quota
+
+    def cancelled(self) -> list[Cr]:
+        claw = self.plan["clawback"]
+        if claw is None:
+            return []
+        return [
+            c
+            for c in self.mine
+            if c.cancel is not None and 0 <= (c.cancel - c.day).days <= claw["window"]
+        ]
+
+    def clawback(self, per: Per, kind: str) -> tuple[list[Fraction], Fraction]:
+        """Raw clawback amounts for this segment's deals cancelled in `per`, credit reversed."""
+        claw = self.plan["clawback"]
+        if claw is None:
+            return [], ZERO
+        gone = sorted(self.cancelled(), key=lambda c: (c.day, c.deal, c.kind))
+        now = [c for c in gone if c.cancel and per.start <= c.cancel <= per.end]
+        lines: list[Fraction] = []
+        reversed_credit = ZERO
+        seen: set[str] = set()
+        for c in now:
+            home = period_of(c.day, kind)
+            if claw["mode"] == "deal_lines":
+                earned = self.pay(home)[0].by_deal.get((c.deal, c.kind), ZERO)
+                lines.append(-earned * claw["percent"])
+                continue
+            reversed_credit += c.amount
+            if c.deal in seen:
+                continue
+            seen.add(c.deal)
+            before = frozenset(
+                d.deal
+                for d in gone
+                if period_of(d.day, kind) == home and (d.cancel, d.deal) < (c.cancel, c.deal)
+            )
+            diff = self.pay(home, before)[0].gross - self.pay(home, before | {c.deal})[0].gross
+            lines.append(-diff * claw["percent"])
+        return lines, reversed_credit
+
+
+def segments(case: dict[str, Any], rep: dict[str, Any], mine: list[Cr]) -> list[Seg]:
+    """The rep's segments: a new one where the plan or the quota changes."""
+    starts = [(None, rep["plan"], rep.get("quota"))]
+    starts += [(c["from"], c["plan"], c["quota"]) for c in rep.get("changes", [])]
+    out: list[Seg] = []
+    for first, plan, quota in starts:
+        if out and (out[-1].plan is case["plans"][plan] and out[-1].quota == quota):
+            continue
+        if out:
+            assert first is not None
+            out[-1].last = first - timedelta(days=1)
+        out.append(Seg(first, None, case["plans"][plan], quota, rep["hire"]))
+    for seg in out:
+        seg.mine = [
+            c
+            for c in mine
+            if (seg.first is None or seg.first <= c.day) and (seg.last is None or c.day <= seg.last)
+        ]
+    return out
+
+
+class _Balance:
+    """What the rep owes: draw advances and carried negatives."""
+
+    def __init__(self) -> None:
+        self.owed_draw = self.owed_neg = ZERO
+
+    def settle(
+        self, plan: dict[str, Any], draw: dict[str, Any] | None, gross: Fraction, clawed: Fraction
+    ) -> dict[str, Fraction]:
+        """Draw top-up, carried negatives and recovery, as docs/plan-policies.md states them."""
+        floor = F(draw["amount"]) if draw else ZERO
+        top_up = max(ZERO, floor - (gross - clawed)) if draw else ZERO
+        paid = gross + top_up
+        shortfall = recovered = ZERO
+        if paid < floor:
+            shortfall = floor - paid
+            if plan["negative"] == "carry":
+                self.owed_neg += shortfall
+        else:
+            room = paid - floor
+            a = min(self.owed_neg, room)
+            b = min(self.owed_draw, room - a)
+            self.owed_neg, self.owed_draw, recovered = self.owed_neg - a, self.owed_draw - b, a + b
+        if draw and draw["recoverable"]:
+            self.owed_draw += top_up
+        return {
+            "gross": gross,
+            "top_up": top_up,
+            "recovered": recovered,
+            "shortfall": shortfall,
+            "balance": self.owed_draw + self.owed_neg,
+            "net": paid + shortfall - recovered,
+        }
+
+
+def _draw(parts: list[tuple[Seg, tuple[date, date]]], per: Per) -> dict[str, Any] | None:
+    """A split period's draw: each part's draw for its share of the days; rules of the last."""
+    if len(parts) == 1:
+        return parts[0][0].plan["draw"]
+    with_draw = [(seg.plan["draw"], span) for seg, span in parts if seg.plan["draw"]]
+    if not with_draw:
+        return None
+    amount = sum((F(d["amount"]) * _days(*span) / per.days for d, span in with_draw), ZERO)
+    rule = parts[-1][0].plan["draw"] or with_draw[-1][0]
+    return {**rule, "amount": half_up(amount)}
+
+
+def _dated_rep(
+    case: dict[str, Any],
+    rep: dict[str, Any],
+    mine: list[Cr],
+    data_start: date,
+    window: tuple[date, date],
+    adjusted: dict[str, list[Fraction]],
+) -> dict[tuple[str, str], dict[str, Fraction]]:
+    segs = segments(case, rep, mine)
+    hire = rep["hire"]
+    kind = segs[0].plan["period"]  # every plan a rep moves between has the same period
+    since, until = window
+    on_plan = period_of(max(d for d in (hire, data_start) if d is not None), kind)
+    per = period_of(date(min(since.year, data_start.year), 1, 1), kind)
+    balance = _Balance()
+    rows: dict[tuple[str, str], dict[str, Fraction]] = {}
+    ytd_credit = ytd_quota = ZERO
+    on_plan_periods = 0
+    year = per.start.year
+    while per.start <= until:
+        parts = [(seg, span) for seg in segs if (span := seg.part(per)) is not None]
+        if parts:
+            last = parts[-1][0].plan
+            draw = _draw(parts, per)
+            if per.start.year != year:
+                year, ytd_credit, ytd_quota = per.start.year, ZERO, ZERO
+                if draw is not None and draw["reset"]:
+                    balance.owed_draw = ZERO
+            with_draw = per.start >= on_plan.start
+            if with_draw:
+                on_plan_periods += 1
+                limit = draw["periods"] if draw is not None else None
+                with_draw = limit is None or on_plan_periods <= limit
+            draw = draw if with_draw else None
+            gross = quota = credit = ZERO
+            for seg, _span in parts:
+                paid, q = seg.pay(per)
+                gross += paid.gross
+                quota += q
+                credit += sum((c.amount for c in seg.credits_in(per)), ZERO)
+            raw: list[Fraction] = []
+            for seg in segs:
+                lines, reversed_credit = seg.clawback(per, kind)
+                raw += lines
+                credit -= reversed_credit
+            clawed = half_up(sum(raw, ZERO))
+            # Adjustments are the rep's, paid as they are whatever the plan.
+            extra = adjusted.get(per.name, [])
+            taken = sum((a for a in extra if a < 0), ZERO)
+            row = balance.settle(last, draw, gross + clawed + sum(extra, ZERO), clawed + taken)
+            ytd_credit += credit
+            ytd_quota += quota
+            rows[(rep["id"], per.name)] = {
                 "quota": quota,
                 "credit": credit,
                 "attainment": half_up(credit / quota, 4) if quota > 0 else ZERO,

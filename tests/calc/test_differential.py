@@ -7,7 +7,9 @@ reset yearly or never, for every period or the first N), clawbacks in both modes
 forgiven negatives, per-deal, per-period and annual caps, year-to-date commission (quota to
 date or annual) and bonuses paid as true-ups, cancellations across fiscal years, windows
 that start late (balances must not depend on `--from`), deals in other currencies at dated
-rates (some before any rate: unresolved) and adjustments of either sign.
+rates (some before any rate: unresolved), adjustments of either sign, rollup to managers,
+and effective-dated changes of plan, quota and manager (mid-period or on a period boundary;
+in those books the plans measure by period, without year-to-date components or annual caps).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import reference_calc
 from calc.adjustments import Adjustment
 from calc.currency import DatedRate, Rates
 from calc.engine import calculate
-from calc.model import Deal, Rep, Split
+from calc.model import Assignment, Deal, Rep, Split
 from calc.plan import parse_plan_doc
 
 CASES = 2000
@@ -108,11 +110,42 @@ def _day(rng: random.Random, first: date, last: date) -> date:
     return first + timedelta(days=rng.randint(0, (last - first).days))
 
 
+def _changes(rng: random.Random, plans: list[dict[str, Any]], rep: dict[str, Any]) -> list[Any]:
+    """0-2 effective-dated changes of plan (same pay period), quota and manager."""
+    if rng.random() >= 0.45:
+        return []
+    kind = plans[rep["plan"]]["period"]
+    same = [i for i, p in enumerate(plans) if p["period"] == kind]
+    bosses = [None, *(f"R{j}" for j in range(int(rep["id"][1:])))]
+    days = {
+        rng.choice([date(2026, 4, 1), date(2026, 7, 1), date(2027, 1, 1)])
+        if rng.random() < 0.25
+        else _day(rng, date(2026, 1, 2), date(2027, 3, 31))
+        for _ in range(rng.randint(1, 2))
+    }
+    return [
+        {
+            "from": day,
+            "plan": rng.choice(same),
+            "quota": rng.choice([None, None, 60000, 150000, 400000]),
+            "manager": rng.choice(bosses),
+        }
+        for day in sorted(days)
+    ]
+
+
+def _by_period(plan: dict[str, Any]) -> None:
+    """A plan without year-to-date components or an annual cap (for effective-dated books)."""
+    plan["ytd"], plan["bonus_ytd"] = None, False
+    plan["cap"].pop("annual", None)
+
+
 def make_case(seed: int) -> dict[str, Any]:
-    """One random book: 1-3 plans, 2-4 reps, 1-9 deals, some split, some cancelled."""
+    """One random book: 1-3 plans, 2-4 reps, 1-9 deals, some split, some cancelled; in some,
+    reps change plan, quota or manager on a date; some books roll credit up to managers."""
     rng = random.Random(seed)
     plans = [_plan(rng, i) for i in range(rng.randint(1, 3))]
-    reps = [
+    reps: list[dict[str, Any]] = [
         {
             "id": f"R{i}",
             "plan": rng.randrange(len(plans)),
@@ -120,6 +153,14 @@ def make_case(seed: int) -> dict[str, Any]:
         }
         for i in range(rng.randint(2, 4))
     ]
+    dated = random.Random(seed * 7919 + 2)  # the other cases draw the same numbers as before
+    with_changes = dated.random() < 0.4
+    for i, rep in enumerate(reps):
+        rep["manager"] = dated.choice([None, *(f"R{j}" for j in range(i))])
+        rep["changes"] = _changes(dated, plans, rep) if with_changes else []
+    if any(rep["changes"] for rep in reps):
+        for plan in plans:
+            _by_period(plan)
     deals, splits = [], {}
     for i in range(rng.randint(1, 9)):
         close = _day(rng, FIRST, date(2027, 3, 31))
@@ -139,7 +180,8 @@ def make_case(seed: int) -> dict[str, Any]:
         if rng.random() < 0.35:
             holders = rng.sample([r["id"] for r in reps], rng.randint(2, len(reps)))
             splits[deal["id"]] = list(zip(holders, _percents(rng, len(holders)), strict=True))
-    case = {"plans": plans, "reps": reps, "deals": deals, "splits": splits}
+    rollup = dated.random() < 0.3
+    case = {"plans": plans, "reps": reps, "deals": deals, "splits": splits, "rollup": rollup}
     _currencies_and_adjustments(case, random.Random(seed * 7919 + 1))
     return case
 
@@ -232,14 +274,47 @@ def _doc(case: dict[str, Any]) -> dict[str, Any]:
                 "mode": c["mode"],
             }
         out.append(plan)
-    return {"plans": out}
+    return _crediting(case, out)
+
+
+def _crediting(case: dict[str, Any], plans: list[dict[str, Any]]) -> dict[str, Any]:
+    """The document: with rollup, every plan counts rollup credit too."""
+    if not case.get("rollup"):
+        return {"plans": plans}
+    for plan in plans:
+        plan["credit_types"] = ["owner", "split", "rollup"]
+    return {"plans": plans, "crediting": {"rollup": {"levels": "all"}}}
+
+
+def _rep(case: dict[str, Any], r: dict[str, Any]) -> Rep:
+    plan_id = case["plans"][r["plan"]]["id"]
+    if not r.get("changes"):
+        return Rep(r["id"], plan_id=plan_id, hire_date=r["hire"], manager_id=r.get("manager"))
+    rows = [(None, r["plan"], None, r.get("manager"))]
+    rows += [(c["from"], c["plan"], c["quota"], c["manager"]) for c in r["changes"]]
+    assignments = tuple(
+        Assignment(
+            start,
+            rows[i + 1][0] - timedelta(days=1) if i + 1 < len(rows) else None,
+            case["plans"][plan]["id"],
+            manager,
+            None if quota is None else Decimal(quota),
+        )
+        for i, (start, plan, quota, manager) in enumerate(rows)
+    )
+    last = assignments[-1]
+    return Rep(
+        r["id"],
+        plan_id=last.plan_id,
+        manager_id=last.manager_id,
+        quota=last.quota,
+        hire_date=r["hire"],
+        assignments=assignments,
+    )
 
 
 def _engine(case: dict[str, Any], start: date) -> dict[tuple[str, str], dict[str, Fraction]]:
-    reps = [
-        Rep(r["id"], plan_id=case["plans"][r["plan"]]["id"], hire_date=r["hire"])
-        for r in case["reps"]
-    ]
+    reps = [_rep(case, r) for r in case["reps"]]
     deals = [
         Deal(
             id=d["id"],

@@ -17,7 +17,7 @@ from tests.store_kit import unit_of_work
 from tests.webapp.conftest import Web
 
 EMPTY_BEARERS = ["Bearer ", "Bearer    ", "bearer ", "BEARER \t"]
-ROUTE_ARGS = {"version": 1, "run_id": 1, "dispute_id": 1}
+ROUTE_ARGS = {"version": 1, "run_id": 1, "dispute_id": 1, "assignment_id": 1}
 # Forms only a rep or manager may post (an admin is refused for the role before CSRF).
 REP_FORMS = {"disputes.create", "close.accept_plan"}
 

@@ -112,3 +112,111 @@ def test_without_csrf_nothing_changes(web: Any, admin: Any) -> None:
     )
     assert client.get("/admin/periods/lock").status_code == 405
     assert _state(app, web.org_id) == before
+
+
+def _seen_change(app: Flask, org_id: str) -> tuple[str, int]:
+    """A demo rep seen on `ae`, then on `manager` from 2026-09-01 (as a sync records it)."""
+    from datetime import UTC, date, datetime
+
+    from connector.store.assignments import NewAssignment, history, record
+
+    with app.app_context(), unit_of_work() as uow:
+        known = history(uow.session, org_id=org_id)
+        rep_id = sorted(r for r, rows in known.items() if len(rows) == 1)[0]
+        change = NewAssignment(rep_id, date(2026, 9, 1), "manager", None, "900000", None)
+        now = datetime(2026, 9, 2, tzinfo=UTC)
+        record(
+            uow.session,
+            org_id=org_id,
+            rows=[change],
+            seen_on=date(2026, 9, 1),
+            run_id=None,
+            now=now,
+        )
+        uow.commit()
+        rows = history(uow.session, org_id=org_id)[rep_id]
+        return rep_id, rows[-1].id
+
+
+def _starts(app: Flask, org_id: str, rep_id: str) -> list[Any]:
+    from connector.store.assignments import correction_events, history
+
+    with app.app_context(), unit_of_work() as uow:
+        rows = history(uow.session, org_id=org_id)[rep_id]
+        events = correction_events(uow.session, org_id=org_id)
+        return [[r.effective_from for r in rows], [(e.old_from, e.new_from, e.by) for e in events]]
+
+
+def test_the_page_lists_changes_and_an_admin_corrects_the_date(web: Any, admin: Any) -> None:
+    from datetime import date
+
+    app, form = admin
+    rep_id, row_id = _seen_change(app, web.org_id)
+    client = app.test_client()
+    page = client.post("/admin/plans", data={"qf_token": form["qf_token"]}).text
+    assert f'data-assignment="{row_id}"' in page and "2026-09-01" in page
+    url = f"/admin/assignments/{row_id}/effective-from"
+    response = client.post(url, data={**form, "effective_from": "2026-08-15"})
+    assert response.status_code == 200, response.text
+    assert "now effective from 2026-08-15" in response.text
+    starts, events = _starts(app, web.org_id, rep_id)
+    assert starts == [None, date(2026, 8, 15)]
+    assert len(events) == 1 and events[0][:2] == (date(2026, 9, 1), date(2026, 8, 15))
+    assert events[0][2]  # who corrected it
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("2026-02-30", "not a date (expected YYYY-MM-DD): &#39;2026-02-30&#39;"),
+        ("15/08/2026", "not a date (expected YYYY-MM-DD)"),
+        ("", "not a date (expected YYYY-MM-DD)"),
+        ("0001-01-01", "0001-01-01 is outside 1990-2100"),
+    ],
+)
+def test_a_bad_date_is_422_and_changes_nothing(
+    web: Any, admin: Any, value: str, reason: str
+) -> None:
+    app, form = admin
+    rep_id, row_id = _seen_change(app, web.org_id)
+    before = _starts(app, web.org_id, rep_id)
+    url = f"/admin/assignments/{row_id}/effective-from"
+    response = app.test_client().post(url, data={**form, "effective_from": value})
+    assert response.status_code == 422
+    assert reason in response.text
+    assert _starts(app, web.org_id, rep_id) == before
+
+
+def test_a_date_out_of_order_is_422_and_an_unknown_change_404(web: Any, admin: Any) -> None:
+    from datetime import UTC, date, datetime
+
+    from connector.store.assignments import NewAssignment, record
+
+    app, form = admin
+    rep_id, row_id = _seen_change(app, web.org_id)
+    with app.app_context(), unit_of_work() as uow:
+        later = NewAssignment(rep_id, date(2026, 11, 1), "ae", None, None, None)
+        now = datetime(2026, 11, 2, tzinfo=UTC)
+        record(
+            uow.session,
+            org_id=web.org_id,
+            rows=[later],
+            seen_on=date(2026, 11, 1),
+            run_id=None,
+            now=now,
+        )
+        uow.commit()
+    before = _starts(app, web.org_id, rep_id)
+    client = app.test_client()
+    url = f"/admin/assignments/{row_id}/effective-from"
+    response = client.post(url, data={**form, "effective_from": "2026-11-01"})
+    assert response.status_code == 422
+    assert "not before the next assignment&#39;s start (2026-11-01)" in response.text
+    assert _starts(app, web.org_id, rep_id) == before
+    missing = client.post(
+        "/admin/assignments/999999/effective-from", data={**form, "effective_from": "2026-08-01"}
+    )
+    assert missing.status_code == 404
+    no_csrf = {"qf_token": form["qf_token"], "effective_from": "2026-08-01"}
+    assert client.post(url, data=no_csrf).status_code == 403
+    assert _starts(app, web.org_id, rep_id) == before

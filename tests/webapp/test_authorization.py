@@ -110,7 +110,7 @@ ADMIN_ONLY = (
     "admin.mapping_save", "admin.mapping_validate", "admin.period_lock", "admin.period_unlock",
     "admin.plans", "admin.plan_activate", "admin.plan_upload", "api.active_mapping",
     "api.validate_mapping", "admin.writeback_field_add", "admin.writeback_field_remove",
-    "ops_org.disconnect_org", "api.disconnect_org",
+    "ops_org.disconnect_org", "api.disconnect_org", "admin.assignment_correct",
 )  # fmt: skip
 OPS_OR_ADMIN = (
     "ops.issues", "ops.retry", "ops.runs", "ops.run", "ops.resync", "api.list_sync_runs",
@@ -121,7 +121,9 @@ OPS_OR_ADMIN = (
 CONNECT = ("connect.connect_page", "connect.connect_start", "connect.connect_callback")
 MANAGER_OR_ADMIN = ("manager.team", "manager.leaderboard")
 REP_ONLY = ("rep.home", "api.my_earnings")
-ROUTE_ARGS = {"version": 1, "run_id": 1, "dispute_id": 1, "period": "2026-Q1"}
+ROUTE_ARGS = {
+    "version": 1, "run_id": 1, "dispute_id": 1, "period": "2026-Q1", "assignment_id": 1,
+}  # fmt: skip
 DISPUTE_VIEWS = ("disputes.detail", "api.get_dispute")
 DISPUTE_ACTIONS = ("disputes.act", "api.transition_dispute")
 DISPUTE_LISTS = ("disputes.index", "api.list_disputes", "api.dispute_reasons")

@@ -1,5 +1,6 @@
 """Plans and periods: the active plan and its history, uploading a plan document (validated,
-errors by path, nothing stored on error), activating a version, locking and unlocking periods."""
+errors by path, nothing stored on error), activating a version, locking and unlocking periods,
+and correcting the effective date of a rep's plan, manager or quota change (audited)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ from typing import Any
 
 from flask import render_template, request
 
-from connector.reports.admin_plans import PlanProblem, lock, plan_period_kinds, upload_plan
+from connector.reports.admin_plans import (
+    PlanProblem,
+    assignment_rows,
+    correct_assignment,
+    lock,
+    plan_period_kinds,
+    upload_plan,
+)
 from webapp.admin import bp
 from webapp.admin.mappings import who
 from webapp.auth.guard import not_found, require
@@ -29,6 +37,9 @@ def _page(*, status: int = 200, **extra: Any) -> Page:
             "plan_problems": [],
             "plan_text": "",
             "errors": {},
+            "assignments": assignment_rows(unit),
+            "corrections": unit.assignments.correction_events(),
+            "assignment_error": None,
         }
         context.update(extra)
         page = render_template("admin/plans.html", **context)
@@ -108,3 +119,24 @@ def period_unlock() -> Page:
             raise not_found(f"Locked period {name!r}")
         unit.commit()
     return _page(unlocked=name)
+
+
+@bp.route("/assignments/<int:assignment_id>/effective-from", methods=["POST"])
+@require("admin", csrf=True)
+def assignment_correct(assignment_id: int) -> Page:
+    """Correct the day a rep's plan, manager or quota change took effect; the next sync
+    recomputes every period with the corrected date."""
+    text = request.form.get("effective_from", "")
+    with viewer_unit() as unit:
+        try:
+            row = correct_assignment(
+                unit, assignment_id=assignment_id, text=text, by=who(), now=datetime.now(UTC)
+            )
+        except KeyError:
+            raise not_found(f"Assignment {assignment_id}") from None
+        except ValueError as exc:
+            error = {"id": assignment_id, "message": str(exc), "value": text[:40]}
+            return _page(status=422, assignment_error=error)
+        unit.commit()
+        corrected = {"rep_id": row.rep_id, "effective_from": row.effective_from}
+    return _page(corrected=corrected)
