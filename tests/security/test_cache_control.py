@@ -34,6 +34,7 @@ def _args(web: Web, app: Flask) -> dict[str, Any]:
         "version": 1,
         "run_id": 1,
         "dispute_id": 1,
+        "assignment_id": 1,
         "period": "2026-Q1",
     }
 
