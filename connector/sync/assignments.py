@@ -9,7 +9,7 @@ calculation then pays the periods before that day under the old values.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -45,10 +45,19 @@ def _new(rep: Rep, start: date | None) -> NewAssignment:
 
 
 def observe(
-    known: Mapping[str, Sequence[RepAssignment]], reps: Sequence[Rep], *, seen_on: date
+    known: Mapping[str, Sequence[RepAssignment]],
+    reps: Sequence[Rep],
+    *,
+    seen_on: date,
+    plan_ids: Collection[str] | None = None,
 ) -> tuple[list[NewAssignment], list[tuple[RepAssignment, NewAssignment]]]:
     """Rows to add (first sightings and changes) and rows to overwrite (a second change
-    seen the same day replaces the first: one assignment per rep and day)."""
+    seen the same day replaces the first: one assignment per rep and day).
+
+    A row naming a plan the document does not define (`plan_ids`) was never paid: the rep
+    was reported and left out. The change that mends it replaces that row from its own start
+    instead of opening a new assignment, so the mistake leaves no history behind.
+    """
     add: list[NewAssignment] = []
     overwrite: list[tuple[RepAssignment, NewAssignment]] = []
     for rep in reps:
@@ -58,6 +67,9 @@ def observe(
             continue
         last = rows[-1]
         if _stored(last) == _values(rep):
+            continue
+        if plan_ids is not None and last.plan_id is not None and last.plan_id not in plan_ids:
+            overwrite.append((last, _new(rep, last.effective_from)))
             continue
         start = seen_on
         if last.effective_from is not None and last.effective_from >= seen_on:
@@ -106,12 +118,18 @@ def with_history(reps: Sequence[Rep], known: Mapping[str, Sequence[RepAssignment
 
 
 def keep_history(
-    unit: OrgUnit, *, reps: Sequence[Rep], seen_on: date, run_id: int | None, now: datetime
+    unit: OrgUnit,
+    *,
+    reps: Sequence[Rep],
+    seen_on: date,
+    run_id: int | None,
+    now: datetime,
+    plan_ids: Collection[str] | None = None,
 ) -> list[Rep]:
     """Store what changed since the last sighting (committed in the unit), then return the
     reps with their whole history as assignments, ready for the Book."""
     known = unit.assignments.history()
-    add, overwrite = observe(known, reps, seen_on=seen_on)
+    add, overwrite = observe(known, reps, seen_on=seen_on, plan_ids=plan_ids)
     if add or overwrite:
         unit.assignments.record(
             rows=add, replace=overwrite, seen_on=seen_on, run_id=run_id, now=now

@@ -195,6 +195,7 @@ def _with_history(where: Where, state: CalcState) -> None:
             seen_on=where.as_of,
             run_id=where.run_id,
             now=where.deps.clock(),
+            plan_ids=frozenset(p.id for p in state.doc.plans),
         )
     state.use_dated_reps(dated)
 

@@ -81,3 +81,16 @@ def test_an_earlier_plan_missing_from_the_document_is_a_calc_issue() -> None:
     (issue,) = unknown_plans(Book(doc, [rep], []), ["R1"])
     assert issue[:2] == ("User", "R1")
     assert "plan 'ae' (assigned from the start to 2026-06-14)" in issue[2]
+
+
+def test_mending_a_plan_the_document_lacks_leaves_no_history() -> None:
+    # The rep was first seen on a plan the document does not define: never paid under it,
+    # so the fix replaces that row from its own start rather than opening a new assignment.
+    wrong = _row(None, "enterprise")
+    known = {"R1": [wrong]}
+    rep = Rep("R1", plan_id="ae", manager_id="M1")
+    add, overwrite = observe(known, [rep], seen_on=SEEN, plan_ids={"ae", "vp"})
+    assert add == [] and overwrite == [(wrong, NewAssignment("R1", None, "ae", "M1", None, None))]
+    # A change away from a plan the document defines still starts on the day it was seen.
+    add, overwrite = observe({"R1": [_row(None, "vp")]}, [rep], seen_on=SEEN, plan_ids={"ae", "vp"})
+    assert [a.effective_from for a in add] == [SEEN] and overwrite == []
