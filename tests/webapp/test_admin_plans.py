@@ -155,6 +155,9 @@ def test_the_page_lists_changes_and_an_admin_corrects_the_date(web: Any, admin: 
     client = app.test_client()
     page = client.post("/admin/plans", data={"qf_token": form["qf_token"]}).text
     assert f'data-assignment="{row_id}"' in page and "2026-09-01" in page
+    # Once, in the page body: not also inside <title> or <head>.
+    assert page.count('data-qf="assignments"') == 1
+    assert "<title>Quotaflow: plans and periods</title>" in page
     url = f"/admin/assignments/{row_id}/effective-from"
     response = client.post(url, data={**form, "effective_from": "2026-08-15"})
     assert response.status_code == 200, response.text
