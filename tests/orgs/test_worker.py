@@ -102,10 +102,14 @@ def test_worker_runs_orgs_and_a_revoked_org_fails_alone(
             kill(worker)
             log.seek(0)
             output = log.read()
-    [run_a] = _runs(sessions, a.org_id)
-    [run_b] = _runs(sessions, b.org_id)
-    assert run_a.status == "succeeded", output[-3000:]
-    assert run_b.status == "failed" and "refused the refresh token" in (run_b.error or "")
+    # On a slow machine the pool's once-a-minute tick may queue one more run of each org
+    # before the worker is stopped: every finished run counts, whichever queued it.
+    runs_a = [r for r in _runs(sessions, a.org_id) if r.status in finished]
+    runs_b = [r for r in _runs(sessions, b.org_id) if r.status in finished]
+    assert runs_a and all(r.status == "succeeded" for r in runs_a), output[-3000:]
+    assert runs_b and all(
+        r.status == "failed" and "refused the refresh token" in (r.error or "") for r in runs_b
+    ), [(r.status, r.error) for r in runs_b]
 
 
 @pytest.mark.slow
