@@ -18,6 +18,7 @@ from connector.reports.earnings import RepSummary, rep_summary
 from connector.reports.estimate import deal_report
 from connector.reports.open_deals import open_deal_estimates
 from connector.reports.page_cache import PageCache
+from connector.reports.rep_page import build_page, current_page
 from connector.reports.spiffs import deal_spiff
 from connector.store.people import Person
 from webapp.access import get_deal_or_404, get_rep_or_404, visible_people
@@ -28,7 +29,6 @@ from webapp.params import period_param
 
 bp = Blueprint("rep", __name__)
 METHODS = ["GET", "POST"]
-OPEN_ON_PAGE = 5  # open deals shown on the rep page; the estimator lists them all
 STATEMENT_DEALS = 2000  # a manager's statement lists the team's deals: the CSV has them all
 
 
@@ -46,7 +46,8 @@ def rep_num(value: Any) -> str:
         return "—" if value is None else str(value)
 
 
-# Rep pages are computed once per committed calculation (and request) in each process.
+# Statements and pages of other periods are computed once per committed calculation (and
+# request) in each process; the current period's page is stored (connector/reports/rep_page.py).
 PAGES = PageCache()
 
 
@@ -64,23 +65,24 @@ def _summary(person: Person, *, deal_limit: int | None = 100) -> RepSummary:
 
 def _rep_page(person: Person) -> str:
     viewer = current_viewer()
-    summary = _summary(person)
+    as_of, period = today(), period_param()
     with viewer_unit() as unit:
-        estimator = PAGES.page(
-            unit,
-            key=("open", person.id, summary.as_of, OPEN_ON_PAGE),
-            compute=lambda: open_deal_estimates(
-                unit, rep_id=person.id, as_of=summary.as_of, limit=OPEN_ON_PAGE, use_stored=True
-            ),
-        )
-    attainment = summary.result["attainment"] if summary.result else None
+        if period is None:  # the current period: the stored page, one indexed read
+            page = current_page(unit, rep_id=person.id, as_of=as_of, now=datetime.now(UTC))
+            unit.commit()
+        else:
+            page = PAGES.page(
+                unit,
+                key=("page", person.id, as_of, period),
+                compute=lambda: build_page(unit, rep_id=person.id, as_of=as_of, period=period),
+            )
+    attainment = page.result["attainment"] if page.result else None
     return render_template(
         "rep/home.html",
-        s=summary,
+        s=page,
         person=person,
         own=person.id == viewer.user_id,
-        estimator=estimator,
-        labels={c.id: c.label for c in summary.components},
+        labels={c.id: c.label for c in page.components},
         gauge=attainment_gauge(None if attainment is None else Decimal(attainment)),
     )
 
