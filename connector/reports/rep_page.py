@@ -25,6 +25,7 @@ import orjson
 from connector.reports.earnings import ComponentRow, DealLines, rep_summary
 from connector.reports.open_deals import open_deal_estimates
 from connector.reports.spiffs import SpiffProgress
+from connector.store.rep_pages import PageVersion
 from connector.store.unit import OrgUnit
 
 OPEN_ON_PAGE = 5  # open deals shown on the rep page; the estimator lists them all
@@ -115,18 +116,20 @@ def build_page(unit: OrgUnit, *, rep_id: str, as_of: date, period: str | None = 
     )  # fmt: skip
 
 
-def current_page(unit: OrgUnit, *, rep_id: str, as_of: date, now: datetime) -> Page:
-    """The rep's current-period page: the stored copy while current, else computed and stored
-    (committed with the unit)."""
+def current_page(
+    unit: OrgUnit, *, rep_id: str, as_of: date, now: datetime
+) -> tuple[Page, PageVersion]:
+    """The rep's current-period page and the version it is current for: the stored copy while
+    current, else computed and stored (committed with the unit)."""
     body, version = unit.rep_pages.stored_page(rep_id=rep_id, as_of=as_of)
     if body is not None:
-        return decode(Page, orjson.loads(body))
+        return decode(Page, orjson.loads(body)), version
     page = build_page(unit, rep_id=rep_id, as_of=as_of)
     unit.rep_pages.save_page(
         rep_id=rep_id, version=version, as_of=as_of, body=orjson.dumps(encode(page)).decode(),
         deal_ids=page.deal_ids, now=now,
     )  # fmt: skip
-    return page
+    return page, version
 
 
 def encode(value: Any) -> Any:

@@ -21,6 +21,7 @@ from connector.store.results import CalcRun
 from connector.store.unit import OrgUnit
 from connector.sync import run_sync
 from tests.store_kit import unit_of_work
+from webapp.rep import TOKEN_SLOT
 
 from .conftest import Web
 
@@ -192,3 +193,16 @@ def test_an_incremental_run_that_touches_nobody_keeps_the_stored_pages(
     after_html, seen = _get(app, web.cast.rep_a, token)
     assert not any("period_results" in q for q in seen)
     assert _without_tokens(after_html) == _without_tokens(before_html)
+
+
+def test_a_kept_body_carries_each_request_its_own_session_token(web: Web, tmp_path: Path) -> None:
+    app = web.fresh(tmp_path)
+    token = web.token(web.cast.rep_a, app=app)
+    _get(app, web.cast.rep_a, token)
+    html, _ = _get(app, web.cast.rep_a, token)  # the body rendered by the first request
+    assert TOKEN_SLOT not in html
+    carried = set(re.findall(r'name="qf_token" value="([^"]*)"', html))
+    assert len(carried) == 1  # the tabs (rendered now) and the body (kept) carry the same one
+    renewed = carried.pop()
+    again, _ = _get(app, web.cast.rep_a, renewed)  # and it is a working session token
+    assert "qf-token-" not in again
