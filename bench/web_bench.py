@@ -4,7 +4,7 @@
 .venv/bin/python bench/web_bench.py --quick              # 1,000 reps, 50,000 deals
 .venv/bin/python bench/web_bench.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/qf_web_bench
     [--rebuild] [--seconds 20] [--clients 50] [--configs 2x4,2x8] [--endpoints rep,estimate,healthz]
-    [--rate 40] [--profile rep]
+    [--rate 40] [--profile rep] [--warm] [--targets N]
 
 Builds (or reuses) a synthetic org in the store (bench/web_bench_data.py), starts gunicorn on
 loopback as the Procfile's web line does, then runs concurrent keep-alive clients against each
@@ -14,7 +14,9 @@ functions and the slowest SQL statements. The target is p95 <= 100 ms.
 
 Without --rate the clients run a closed loop (next request as soon as the last is answered):
 that measures the server at saturation, where p50 is about clients / throughput. With --rate
-they are paced to that many requests per second in all: latency at a given traffic.
+they are paced to that many requests per second in all: latency at a given traffic. `--warm`
+first requests every target once (the first view of each page after a calculation computes and
+stores it) and prints that cold pass; `--targets N` spreads the load over N random targets.
 """
 
 from __future__ import annotations
@@ -164,6 +166,37 @@ def load(
     return tally
 
 
+def warm(port: int, targets: list[Target], *, clients: int) -> tuple[Tally, float]:
+    """Every target requested once, by `clients` closed-loop clients: the first view of each
+    page after a calculation (computed and stored), before the timed run reads them."""
+    tally, lock, queue = Tally(), threading.Lock(), list(targets)
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        while True:
+            with lock:
+                if not queue:
+                    break
+                target = queue.pop()
+            t0 = time.perf_counter()
+            status, _body = _get(conn, target)
+            with lock:
+                if status == 200:
+                    tally.latencies.append(time.perf_counter() - t0)
+                else:
+                    tally.errors += 1
+                    tally.first_error = tally.first_error or f"HTTP {status}"
+        conn.close()
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return tally, time.perf_counter() - t0
+
+
 def report(label: str, tally: Tally, seconds: float) -> None:
     """One line of figures."""
     lat = sorted(tally.latencies)
@@ -255,6 +288,15 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--endpoints", default="rep,estimate", help="of rep, estimate, healthz")
     p.add_argument("--configs", help="gunicorn WORKERSxTHREADS list (default: the Procfile's)")
     p.add_argument("--profile", metavar="ENDPOINT", help="cProfile requests instead of load")
+    p.add_argument(
+        "--targets", type=int, help="request only N of the endpoint's targets (random, seeded)"
+    )
+    p.add_argument(
+        "--warm",
+        action="store_true",
+        help="request every target once before timing (pages computed and stored); "
+        "prints the figures of that cold pass too",
+    )
     args = p.parse_args()
     args.reps = args.reps or (1_000 if args.quick else 10_000)
     args.deals = args.deals or (50_000 if args.quick else 1_000_000)
@@ -342,7 +384,12 @@ def main() -> None:
         with gunicorn(args.database_url, secret, workers=workers, threads=threads) as port:
             for endpoint in endpoints:
                 targets = targets_for(endpoint, data, tokens)
+                if args.targets:
+                    targets = random.Random(7).sample(targets, min(args.targets, len(targets)))
                 check(port, endpoint, targets)
+                if args.warm:
+                    cold, spent = warm(port, targets, clients=args.clients)
+                    report(f"{endpoint} first view of {len(targets)} targets (cold)", cold, spent)
                 tally = load(
                     port, targets, clients=args.clients, seconds=args.seconds,
                     warmup=args.warmup, rate=args.rate,

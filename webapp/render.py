@@ -59,6 +59,14 @@ def tabs_for(viewer: Viewer) -> list[tuple[str, str]]:
     return [(e, label) for e, label, roles in TABS if viewer.has(*roles) and e in views]
 
 
+def fresh_token(viewer: Viewer) -> str:
+    """The renewed session token this request's page carries (issued once per request)."""
+    if "fresh_token" not in g:
+        g.fresh_token = tokens().issue(viewer)
+    token: str = g.fresh_token
+    return token
+
+
 def init_render(app: Flask) -> None:
     """Register the context processor and filters."""
     app.jinja_env.filters["money"] = money
@@ -69,11 +77,9 @@ def init_render(app: Flask) -> None:
         viewer: Viewer | None = g.get("viewer")
         if viewer is None:
             return {"viewer": None, "tabs": [], "token_field": TOKEN_FIELD}
-        if "fresh_token" not in g:
-            g.fresh_token = tokens().issue(viewer)
         return {
             "viewer": viewer,
-            "qf_token": g.fresh_token,
+            "qf_token": fresh_token(viewer),
             "qf_csrf": tokens().csrf(viewer),
             "token_field": TOKEN_FIELD,
             "csrf_field": CSRF_FIELD,

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import csv
 import io
+import secrets
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, request
+from markupsafe import Markup, escape
 
 from connector.reports.earnings import RepSummary, rep_summary
 from connector.reports.estimate import deal_report
 from connector.reports.open_deals import open_deal_estimates
 from connector.reports.page_cache import PageCache
+from connector.reports.rep_page import Page, build_page, current_page
 from connector.reports.spiffs import deal_spiff
 from connector.store.people import Person
 from webapp.access import get_deal_or_404, get_rep_or_404, visible_people
@@ -25,10 +28,11 @@ from webapp.auth.guard import current_viewer, not_found, require
 from webapp.charts.gauge import attainment_gauge
 from webapp.db import viewer_unit
 from webapp.params import period_param
+from webapp.render import fresh_token
+from webapp.rendered import RenderedBodies
 
 bp = Blueprint("rep", __name__)
 METHODS = ["GET", "POST"]
-OPEN_ON_PAGE = 5  # open deals shown on the rep page; the estimator lists them all
 STATEMENT_DEALS = 2000  # a manager's statement lists the team's deals: the CSV has them all
 
 
@@ -46,7 +50,13 @@ def rep_num(value: Any) -> str:
         return "—" if value is None else str(value)
 
 
-# Rep pages are computed once per committed calculation (and request) in each process.
+# The rendered body of a stored page, per page version and viewer kind (own page or not, the
+# route): the same for every request but for the session token, put in at the placeholder.
+TOKEN_SLOT = "qf-token-" + secrets.token_hex(16)
+BODIES = RenderedBodies()
+
+# Statements and pages of other periods are computed once per committed calculation (and
+# request) in each process; the current period's page is stored (connector/reports/rep_page.py).
 PAGES = PageCache()
 
 
@@ -64,24 +74,39 @@ def _summary(person: Person, *, deal_limit: int | None = 100) -> RepSummary:
 
 def _rep_page(person: Person) -> str:
     viewer = current_viewer()
-    summary = _summary(person)
+    as_of, period = today(), period_param()
     with viewer_unit() as unit:
-        estimator = PAGES.page(
-            unit,
-            key=("open", person.id, summary.as_of, OPEN_ON_PAGE),
-            compute=lambda: open_deal_estimates(
-                unit, rep_id=person.id, as_of=summary.as_of, limit=OPEN_ON_PAGE, use_stored=True
-            ),
-        )
-    attainment = summary.result["attainment"] if summary.result else None
+        if period is None:  # the current period: the stored page, one indexed read
+            page, version = current_page(unit, rep_id=person.id, as_of=as_of, now=datetime.now(UTC))
+            unit.commit()
+        else:
+            version = None
+            page = PAGES.page(
+                unit,
+                key=("page", person.id, as_of, period),
+                compute=lambda: build_page(unit, rep_id=person.id, as_of=as_of, period=period),
+            )
+    own = person.id == viewer.user_id
+    kind = (viewer.org_id, person.id, version, as_of, own, request.endpoint)
+    body = BODIES.body(None if version is None else kind, lambda: _body(page, own=own))
     return render_template(
         "rep/home.html",
-        s=summary,
-        person=person,
-        own=person.id == viewer.user_id,
-        estimator=estimator,
-        labels={c.id: c.label for c in summary.components},
+        s=page,
+        own=own,
+        body=Markup(body.replace(TOKEN_SLOT, str(escape(fresh_token(viewer))))),
+    )
+
+
+def _body(page: Page, *, own: bool) -> str:
+    """The page body with a placeholder where the session token goes."""
+    attainment = page.result["attainment"] if page.result else None
+    return render_template(
+        "rep/_home_body.html",
+        s=page,
+        own=own,
+        labels={c.id: c.label for c in page.components},
         gauge=attainment_gauge(None if attainment is None else Decimal(attainment)),
+        qf_token=TOKEN_SLOT,
     )
 
 

@@ -165,7 +165,8 @@ def reps_by_id(session: Session, *, org_id: str, ids: Iterable[str]) -> dict[str
     return _payloads_by_id(session, CanonicalRep, org_id=org_id, ids=ids)
 
 
-def _open_deal_filter(org_id: str, owner_id: str) -> list[ColumnElement[bool]]:
+def open_deal_filter(org_id: str, owner_id: str) -> list[ColumnElement[bool]]:
+    """The conditions of a rep's live open deals."""
     # The payload's flags, read by the database: the rep's closed deals never leave it.
     payload = CanonicalDeal.payload
     return [
@@ -183,7 +184,7 @@ def open_deals_of(
     """Live deals owned by a rep that are not closed, by close date (the first `limit`)."""
     stmt = (
         select(CanonicalDeal.payload)
-        .where(*_open_deal_filter(org_id, owner_id))
+        .where(*open_deal_filter(org_id, owner_id))
         .order_by(CanonicalDeal.close_date, CanonicalDeal.id)
     )
     if limit is not None:
@@ -194,7 +195,7 @@ def open_deals_of(
 def count_open_deals(session: Session, *, org_id: str, owner_id: str) -> int:
     """How many live open deals a rep owns."""
     stmt = (
-        select(func.count()).select_from(CanonicalDeal).where(*_open_deal_filter(org_id, owner_id))
+        select(func.count()).select_from(CanonicalDeal).where(*open_deal_filter(org_id, owner_id))
     )
     return int(session.scalar(stmt) or 0)
 

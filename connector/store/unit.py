@@ -56,6 +56,7 @@ from connector.store.models import RawRecord, RecordIssue, SyncRun
 from connector.store.people import Person
 from connector.store.periods import PeriodLock
 from connector.store.plans import PlanVersion
+from connector.store.rep_pages import RepPageRepository
 from connector.store.repositories import (
     CanonicalTuple,
     PageWrite,
@@ -1023,6 +1024,7 @@ class OrgUnit:
         self.disputes = DisputeRepository(session, org)
         self.tasks = TaskRepository(session, org)
         self.close = CloseRepository(session, org)
+        self.rep_pages = RepPageRepository(session, org)
         return self
 
     def __exit__(

@@ -13,6 +13,7 @@ from connector.deps import SyncDeps
 from connector.pull import PullResult
 from connector.store.periods import PeriodLock
 from connector.store.results import CalcRun, CreditKey
+from connector.store.unit import OrgUnit
 from connector.sync.assignments import keep_history
 from connector.sync.compute import (
     Computed,
@@ -289,6 +290,7 @@ def store_stage(where: Where, plan: ActivePlan, pull: PullResult, calculated: Ca
         locked = frozenset(lock.period for lock in unit.periods.locked_periods())
         stored = unit.results.locked_results(rep_ids=list(computed.rep_ids), locked=locked)
         kept = frozenset((rep, period) for rep, period, _r in stored)
+        last = unit.results.last_committed_calc()
         calc_run = unit.results.begin_calc_run(
             sync_run_id=where.run_id,
             mode=where.mode,
@@ -329,9 +331,31 @@ def store_stage(where: Where, plan: ActivePlan, pull: PullResult, calculated: Ca
             now=now,
         )
         unit.results.commit_calc_run(calc_run, reps=len(computed.rep_ids), now=now)
+        if last is not None:
+            carry_pages(unit, last=last, run=calc_run, computed=computed, desired=desired)
         unit.commit()
     if calculated.state is not None:
         keep(where.deps, calculated.state, sync_run_id=where.run_id)
+
+
+def carry_pages(
+    unit: OrgUnit, *, last: CalcRun, run: CalcRun, computed: Computed, desired: Wanted
+) -> None:
+    """Keep the stored rep pages this run did not touch (connector/store/rep_pages.py): not
+    the pages of recomputed reps, of changed reps and owners, or showing a changed deal, a
+    deal whose credits were recomputed or whose CRM values were stored again."""
+    runs = (
+        set()
+        if last.sync_run_id is None
+        else unit.results.runs_started_after(run_id=last.sync_run_id)
+    )
+    reps, deals = unit.rep_pages.changed_since(run_ids=runs)
+    reps |= set(computed.rep_ids)
+    deals |= set(computed.credit_deals or ())
+    deals |= {record_id for (object_name, record_id) in desired if object_name == "Opportunity"}
+    unit.rep_pages.carry_forward(
+        from_run=last.id, to_run=run.id, stale_reps=reps, stale_deals=deals
+    )
 
 
 def drift_issues(
