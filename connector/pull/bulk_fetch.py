@@ -4,9 +4,9 @@ The REST query's first page says how many rows the pull will read (`totalSize`);
 `QUOTAFLOW_BULK_THRESHOLD`, that page is stored and the rest is read through a `queryAll`
 query job with the same SOQL from the committed watermark (`SystemModstamp >=`, so rows at
 the page's last stamp come again and are dropped as already stored). The job's CSV result
-sets are read by `Sforce-Locator` and stored in pages of `COMMIT_ROWS`, each with its
-watermark in one transaction, exactly as REST pages are: a crash resumes at the last
-committed page, nothing is missed or stored twice.
+sets are read by `Sforce-Locator` and stored in pages of `PAGE_ROWS`, each with its
+watermark in the transaction of its rows, exactly as REST pages are: a crash resumes at the
+last committed page, nothing is missed or stored twice.
 
 A job that fails, does not finish before `QUOTAFLOW_BULK_TIMEOUT` (it is aborted), returns
 results out of order, or returns CSV that does not read as its fields' types is abandoned:
@@ -33,7 +33,7 @@ from connector.salesforce.errors import (
 from connector.salesforce.gateway import Gateway, QueryPage
 from connector.salesforce.soql import incremental_query
 
-COMMIT_ROWS = 10_000  # rows stored per transaction (one watermark each)
+PAGE_ROWS = 10_000  # rows stored as one page (one watermark each)
 StorePage = Callable[[QueryPage, ObjectCounts], ObjectCounts]
 
 
@@ -144,8 +144,8 @@ def _read_results(
             )
         row += len(records)
         previous = _check_order(records, spec, previous, job_id)
-        for start in range(0, len(records), COMMIT_ROWS):
-            chunk = records[start : start + COMMIT_ROWS]
+        for start in range(0, len(records), PAGE_ROWS):
+            chunk = records[start : start + PAGE_ROWS]
             position.counts = store(QueryPage(chunk, None, len(records)), position.counts)
             position.stamp = parse_modstamp(chunk[-1][spec.replication_key])
         if results.locator is None:
