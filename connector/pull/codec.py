@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
@@ -16,6 +17,9 @@ KINDS: dict[str, type[Any]] = {"rep": Rep, "deal": Deal, "split": Split, "team_m
 
 def _encode_value(value: object) -> object:
     # Money stays exact: Decimal is written as a string, never a float.
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None or kind is float:
+        return value
     if isinstance(value, Decimal):
         return {"$decimal": str(value)}
     if isinstance(value, date):
@@ -42,11 +46,12 @@ _NOT_STORED = frozenset({"assignments"})
 
 def encode(record: Canonical) -> dict[str, Any]:
     """A JSON-safe payload of a calc record."""
-    return {
-        f.name: _encode_value(getattr(record, f.name))
-        for f in dataclasses.fields(record)
-        if f.name not in _NOT_STORED
-    }
+    return {name: _encode_value(getattr(record, name)) for name in _stored_fields(type(record))}
+
+
+@functools.cache
+def _stored_fields(model: type[Any]) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(model) if f.name not in _NOT_STORED)
 
 
 def decode(kind: str, payload: Mapping[str, Any]) -> Canonical:
