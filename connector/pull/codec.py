@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
@@ -46,12 +45,14 @@ _NOT_STORED = frozenset({"assignments"})
 
 def encode(record: Canonical) -> dict[str, Any]:
     """A JSON-safe payload of a calc record."""
-    return {name: _encode_value(getattr(record, name)) for name in _stored_fields(type(record))}
+    names = _STORED_FIELDS.get(type(record))
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(record) if f.name not in _NOT_STORED)
+        _STORED_FIELDS[type(record)] = names
+    return {name: _encode_value(getattr(record, name)) for name in names}
 
 
-@functools.cache
-def _stored_fields(model: type[Any]) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(model) if f.name not in _NOT_STORED)
+_STORED_FIELDS: dict[type[Any], tuple[str, ...]] = {}
 
 
 def decode(kind: str, payload: Mapping[str, Any]) -> Canonical:
