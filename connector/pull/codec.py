@@ -14,17 +14,19 @@ Canonical = Rep | Deal | Split | TeamMember
 KINDS: dict[str, type[Any]] = {"rep": Rep, "deal": Deal, "split": Split, "team_member": TeamMember}
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})  # JSON as they are
+
+
 def _encode_value(value: object) -> object:
     # Money stays exact: Decimal is written as a string, never a float.
-    kind = type(value)
-    if kind is str or kind is int or kind is bool or value is None or kind is float:
+    if type(value) in _PLAIN:
         return value
     if isinstance(value, Decimal):
         return {"$decimal": str(value)}
     if isinstance(value, date):
         return {"$date": value.isoformat()}
     if isinstance(value, Mapping):
-        return {str(k): _encode_value(v) for k, v in value.items()}
+        return {str(k): v if type(v) in _PLAIN else _encode_value(v) for k, v in value.items()}
     return value
 
 
@@ -49,7 +51,11 @@ def encode(record: Canonical) -> dict[str, Any]:
     if names is None:
         names = tuple(f.name for f in dataclasses.fields(record) if f.name not in _NOT_STORED)
         _STORED_FIELDS[type(record)] = names
-    return {name: _encode_value(getattr(record, name)) for name in names}
+    values = [getattr(record, name) for name in names]
+    return {
+        name: v if type(v) in _PLAIN else _encode_value(v)
+        for name, v in zip(names, values, strict=True)
+    }
 
 
 _STORED_FIELDS: dict[type[Any], tuple[str, ...]] = {}

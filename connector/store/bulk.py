@@ -13,6 +13,7 @@ from sqlalchemy import Dialect, Table, bindparam, delete, insert, update
 from sqlalchemy.orm import Session
 
 BATCH = 5000  # rows per INSERT executemany
+_UNSEEN = object()
 
 
 def table_of(model: Any) -> Table:
@@ -115,10 +116,19 @@ def _converter(
     processors = [table.c[name].type.bind_processor(dialect) for name in columns]
     steps = [(i, p) for i, p in enumerate(processors) if p is not None]
 
+    # A batch repeats values (the run's `now` in every row): each column keeps its last value
+    # and its converted form.
+    last: list[tuple[object, Any]] = [(_UNSEEN, None) for _ in columns]
+
     def convert(values: tuple[Any, ...]) -> tuple[Any, ...]:
         out = list(values)
         for i, process in steps:
-            out[i] = process(out[i])
+            value = out[i]
+            seen, done = last[i]
+            if value is not seen:
+                done = process(value)
+                last[i] = (value, done)
+            out[i] = done
         return tuple(out)
 
     return convert
