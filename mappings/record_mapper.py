@@ -228,8 +228,12 @@ class RecordMapper:
     def input_hash(self, raw: Raw) -> str:
         """sha256 of only the mapped input fields: unchanged when only our write-back changed."""
         pairs = [[path, get(raw)] for path, get in self._getters]
-        text = json.dumps(pairs, separators=(",", ":"), default=str, ensure_ascii=False)
-        return hashlib.sha256(text.encode()).hexdigest()
+        return hashlib.sha256(_HASH_JSON.encode(pairs).encode()).hexdigest()
+
+
+# The input hash's JSON, as `json.dumps(pairs, separators=(",", ":"), default=str,
+# ensure_ascii=False)` writes it (stored hashes stay valid), built once, not per record.
+_HASH_JSON = json.JSONEncoder(separators=(",", ":"), default=str, ensure_ascii=False)
 
 
 def _model_default(target: TargetName, name: str) -> object:

@@ -4,9 +4,9 @@ The REST query's first page says how many rows the pull will read (`totalSize`);
 `QUOTAFLOW_BULK_THRESHOLD`, that page is stored and the rest is read through a `queryAll`
 query job with the same SOQL from the committed watermark (`SystemModstamp >=`, so rows at
 the page's last stamp come again and are dropped as already stored). The job's CSV result
-sets are read by `Sforce-Locator` and stored in pages of `COMMIT_ROWS`, each with its
-watermark in one transaction, exactly as REST pages are: a crash resumes at the last
-committed page, nothing is missed or stored twice.
+sets are read by `Sforce-Locator` and stored in pages of `PAGE_ROWS`, each with its
+watermark in the transaction of its rows, exactly as REST pages are: a crash resumes at the
+last committed page, nothing is missed or stored twice.
 
 A job that fails, does not finish before `QUOTAFLOW_BULK_TIMEOUT` (it is aborted), returns
 results out of order, or returns CSV that does not read as its fields' types is abandoned:
@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
 from connector.pull.changes import parse_modstamp
 from connector.pull.result import ObjectCounts
 from connector.pull.specs import ObjectSpec
-from connector.salesforce.bulk import BulkJobs
+from connector.salesforce.bulk import BulkJobs, ResultSet
 from connector.salesforce.bulk_csv import BulkCsvError, rest_rows
 from connector.salesforce.errors import (
     BulkJobFailed,
@@ -33,7 +34,7 @@ from connector.salesforce.errors import (
 from connector.salesforce.gateway import Gateway, QueryPage
 from connector.salesforce.soql import incremental_query
 
-COMMIT_ROWS = 10_000  # rows stored per transaction (one watermark each)
+PAGE_ROWS = 10_000  # rows stored as one page (one watermark each)
 StorePage = Callable[[QueryPage, ObjectCounts], ObjectCounts]
 
 
@@ -128,29 +129,50 @@ def _read_results(
 ) -> ObjectCounts:
     wanted = {f.casefold() for f in fields}
     previous: tuple[datetime, str] | None = None
-    locator: str | None = None
     row = 1
-    while True:
-        results = jobs.results(job_id, locator)
-        header, records = rest_rows(results.text, types, first_row=row)
-        if records and {h.casefold() for h in header} != wanted:
-            raise BulkCsvError(
-                f"query job {job_id}: columns {', '.join(header)} are not the fields selected"
+    with ThreadPoolExecutor(1, "bulk-results") as fetcher:
+        ahead = fetcher.submit(jobs.results, job_id, None)
+        while True:
+            results = ahead.result()
+            if results.locator is not None:
+                # The next result set is downloaded while this one is stored.
+                ahead = fetcher.submit(jobs.results, job_id, results.locator)
+            row, previous = _store_set(
+                results, row, previous, job_id, spec, wanted, types, store, position
             )
-        if len(records) != results.count:
-            raise BulkCsvError(
-                f"query job {job_id}: {len(records)} rows read, Sforce-NumberOfRecords says "
-                f"{results.count}"
-            )
-        row += len(records)
-        previous = _check_order(records, spec, previous, job_id)
-        for start in range(0, len(records), COMMIT_ROWS):
-            chunk = records[start : start + COMMIT_ROWS]
-            position.counts = store(QueryPage(chunk, None, len(records)), position.counts)
-            position.stamp = parse_modstamp(chunk[-1][spec.replication_key])
-        if results.locator is None:
-            return position.counts
-        locator = results.locator
+            if results.locator is None:
+                return position.counts
+
+
+def _store_set(
+    results: ResultSet,
+    row: int,
+    previous: tuple[datetime, str] | None,
+    job_id: str,
+    spec: ObjectSpec,
+    wanted: set[str],
+    types: Mapping[str, str],
+    store: StorePage,
+    position: _Position,
+) -> tuple[int, tuple[datetime, str] | None]:
+    """Check one result set and store it in pages; the next row number and last key."""
+    header, records = rest_rows(results.text, types, first_row=row)
+    if records and {h.casefold() for h in header} != wanted:
+        raise BulkCsvError(
+            f"query job {job_id}: columns {', '.join(header)} are not the fields selected"
+        )
+    if len(records) != results.count:
+        raise BulkCsvError(
+            f"query job {job_id}: {len(records)} rows read, Sforce-NumberOfRecords says "
+            f"{results.count}"
+        )
+    row += len(records)
+    previous = _check_order(records, spec, previous, job_id)
+    for start in range(0, len(records), PAGE_ROWS):
+        chunk = records[start : start + PAGE_ROWS]
+        position.counts = store(QueryPage(chunk, None, len(records)), position.counts)
+        position.stamp = parse_modstamp(chunk[-1][spec.replication_key])
+    return row, previous
 
 
 def _check_order(

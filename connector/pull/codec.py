@@ -14,14 +14,19 @@ Canonical = Rep | Deal | Split | TeamMember
 KINDS: dict[str, type[Any]] = {"rep": Rep, "deal": Deal, "split": Split, "team_member": TeamMember}
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})  # JSON as they are
+
+
 def _encode_value(value: object) -> object:
     # Money stays exact: Decimal is written as a string, never a float.
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, Decimal):
         return {"$decimal": str(value)}
     if isinstance(value, date):
         return {"$date": value.isoformat()}
     if isinstance(value, Mapping):
-        return {str(k): _encode_value(v) for k, v in value.items()}
+        return {str(k): v if type(v) in _PLAIN else _encode_value(v) for k, v in value.items()}
     return value
 
 
@@ -42,11 +47,18 @@ _NOT_STORED = frozenset({"assignments"})
 
 def encode(record: Canonical) -> dict[str, Any]:
     """A JSON-safe payload of a calc record."""
+    names = _STORED_FIELDS.get(type(record))
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(record) if f.name not in _NOT_STORED)
+        _STORED_FIELDS[type(record)] = names
+    values = [getattr(record, name) for name in names]
     return {
-        f.name: _encode_value(getattr(record, f.name))
-        for f in dataclasses.fields(record)
-        if f.name not in _NOT_STORED
+        name: v if type(v) in _PLAIN else _encode_value(v)
+        for name, v in zip(names, values, strict=True)
     }
+
+
+_STORED_FIELDS: dict[type[Any], tuple[str, ...]] = {}
 
 
 def decode(kind: str, payload: Mapping[str, Any]) -> Canonical:

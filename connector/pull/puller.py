@@ -1,15 +1,17 @@
 """The incremental (and full) pull: the imperative shell around `changes.plan_page`.
 
 Per object: `queryAll` for `SystemModstamp >= watermark - lookback AND < run start`, ordered
-by `SystemModstamp, Id`, following `nextRecordsUrl`. Each page is stored and its watermark
-advanced in one transaction, so a crashed run resumes from the last committed page.
+by `SystemModstamp, Id`, following `nextRecordsUrl`. Each page is stored with its watermark
+in the same transaction (several pages a transaction, connector/pull/sink.py), so a crashed
+run resumes from the last committed page; the next page is fetched while one is stored.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,14 +19,14 @@ from typing import Any
 from connector.deps import ActiveMapping, SyncDeps
 from connector.errors import FatalError
 from connector.pull.bulk_fetch import BulkFallback, read_bulk, wants_bulk
-from connector.pull.changes import parse_modstamp, plan_page
+from connector.pull.changes import parse_modstamp
 from connector.pull.describes import load_describes, mapping_context
 from connector.pull.reconcile import reconcile_object
 from connector.pull.result import ObjectCounts, PullResult
+from connector.pull.sink import PageSink
 from connector.pull.specs import ObjectSpec, select_fields, spec_for
 from connector.salesforce.bulk_csv import column_types
 from connector.salesforce.errors import QueryLocatorExpired
-from connector.salesforce.gateway import QueryPage
 from connector.salesforce.soql import incremental_query
 from connector.store.repositories import RunUsage, WatermarkState
 from mappings.records import MappingContext
@@ -130,6 +132,36 @@ def _pull_object(
     mark: WatermarkState | None,
     types: Mapping[str, str],
 ) -> ObjectCounts:
+    with run.deps.unit(run.org_id) as unit, ThreadPoolExecutor(1, "pull-fetch") as fetcher:
+        sink = PageSink(
+            unit,
+            spec,
+            run_id=run.run_id,
+            mode=run.mode,
+            active=run.active,
+            ctx=run.ctx,
+            usage=run.usage,
+            clock=run.deps.clock,
+        )
+        try:
+            counts = _read_object(run, spec, fields, mark, types, sink, fetcher)
+        except Exception:
+            sink.salvage()
+            raise
+        sink.complete(run.until)
+    run.changed.setdefault(spec.kind, set()).update(sink.changed)
+    return counts
+
+
+def _read_object(
+    run: _Run,
+    spec: ObjectSpec,
+    fields: tuple[str, ...],
+    mark: WatermarkState | None,
+    types: Mapping[str, str],
+    sink: PageSink,
+    fetcher: ThreadPoolExecutor,
+) -> ObjectCounts:
     gateway = run.deps.gateway
     lookback = run.deps.options.lookback
     since = None if run.mode == "full" or mark is None else mark.modstamp - lookback
@@ -139,10 +171,11 @@ def _pull_object(
     if wants_bulk(gateway, page):
         # Many rows to read: store this page, then read the rest through a Bulk API 2.0 query
         # job from its last stamp (connector/pull/bulk_fetch.py).
-        counts = _store_page(run, spec, page, counts)
+        counts = sink.store(page, counts)
+        sink.flush()  # a job can take minutes: the page is not held uncommitted meanwhile
         after = parse_modstamp(page.records[-1][spec.replication_key])
         try:
-            counts = read_bulk(
+            return read_bulk(
                 gateway,
                 spec,
                 fields,
@@ -150,10 +183,8 @@ def _pull_object(
                 since=after,
                 until=run.until,
                 counts=counts,
-                store=lambda p, c: _store_page(run, spec, p, c),
+                store=sink.store,
             )
-            _complete(run, spec)
-            return counts
         except BulkFallback as exc:
             log.warning("%s: Bulk API query abandoned, reading on through REST: %s", spec.name, exc)
             counts = exc.counts
@@ -161,68 +192,21 @@ def _pull_object(
             soql = incremental_query(spec.name, fields, since=since, until=run.until)
             page = gateway.query(soql, include_deleted=True)
     while True:
-        counts = _store_page(run, spec, page, counts)
-        if page.next_url is None:
-            _complete(run, spec)
+        # The next page is fetched while this one is stored; pages are still stored one
+        # after the other, in order, each with its watermark.
+        ahead = fetcher.submit(gateway.query_more, page.next_url) if page.next_url else None
+        counts = sink.store(page, counts)
+        if ahead is None:
             return counts
         try:
-            page = gateway.query_more(page.next_url)
+            page = ahead.result()
         except QueryLocatorExpired:
             # Query locators expire (idle 15 minutes, or too many open). Everything up to the
             # last page is committed, so re-run the query from the committed watermark.
             if counts.restarts >= MAX_LOCATOR_RESTARTS:
                 raise
             counts = counts.plus(restarts=1)
-            with run.deps.unit(run.org_id) as unit:
-                resume = unit.records.load_watermarks().get(spec.name)
+            resume = sink.committed_watermark()
             since = resume.modstamp if resume else since
             soql = incremental_query(spec.name, fields, since=since, until=run.until)
             page = gateway.query(soql, include_deleted=True)
-
-
-def _complete(run: _Run, spec: ObjectSpec) -> None:
-    """Read to the end: nothing before the run's start is left to read, the watermark moves
-    there (even after an empty query)."""
-    with run.deps.unit(run.org_id) as unit:
-        unit.records.complete_object(
-            object_name=spec.name, until=run.until, run_id=run.run_id, now=run.deps.clock()
-        )
-        unit.commit()
-
-
-def _store_page(run: _Run, spec: ObjectSpec, page: QueryPage, counts: ObjectCounts) -> ObjectCounts:
-    deps = run.deps
-    records: Sequence[Mapping[str, Any]] = page.records
-    ids = [str(r[spec.primary_key]) for r in records]
-    with deps.unit(run.org_id) as unit:
-        stored = unit.records.stored_states(object_name=spec.name, ids=ids)
-    mapper = run.active.compiled.mapper_for(spec.name)
-    plan = plan_page(
-        spec,
-        records,
-        stored,
-        map_record=lambda raw: mapper.map(raw, run.ctx),
-        input_hash=mapper.input_hash,
-        include=mapper.includes,
-        mark_seen=run.mode == "full",
-    )
-    with deps.unit(run.org_id) as unit:
-        unit.records.commit_page(
-            page=plan.write,
-            run_id=run.run_id,
-            mapping_version_id=run.active.version_id,
-            usage=run.usage(),
-            now=deps.clock(),
-        )
-        unit.commit()
-    run.changed.setdefault(spec.kind, set()).update(plan.changed)
-    return counts.plus(
-        fetched=plan.fetched,
-        pages=1,
-        stored=len(plan.write.raw),
-        duplicates=plan.duplicates,
-        unchanged=plan.unchanged,
-        changed=len(plan.changed),
-        deleted=plan.deleted,
-        issues=len(plan.write.issues),
-    )

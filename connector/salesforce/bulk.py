@@ -96,7 +96,7 @@ class BulkJobs:
                     "(QUOTAFLOW_BULK_TIMEOUT)"
                 )
             opts.sleep(min(delay, left))
-            delay = min(delay * 2, opts.poll_max_seconds)
+            delay = min(delay * opts.poll_growth, opts.poll_max_seconds)
 
     def abort(self, kind: str, job_id: str) -> None:
         """Ask a job to stop; a job already finished (409 INVALIDJOBSTATE) is left as it is."""

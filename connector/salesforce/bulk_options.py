@@ -24,7 +24,10 @@ class BulkOptions:
     # Seconds an aborted ingest job is given to stop and report what it wrote.
     abort_grace_seconds: float = 60.0
     poll_first_seconds: float = 0.25
-    # Polls back off (doubling) to this: a job of a million rows is polled about a dozen times.
+    # Polls back off by this factor to `poll_max_seconds`: a job is seen done at most half its
+    # run time late (doubling let a 17 s job be seen at 31 s), and a job of a million rows
+    # that runs a few minutes is still polled fewer than twenty times.
+    poll_growth: float = 1.5
     poll_max_seconds: float = 20.0
     # Rows per results set (`maxRecords`): fewer, larger sets mean fewer calls.
     result_rows: int = 100_000

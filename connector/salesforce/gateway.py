@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import orjson
 import requests
 from simple_salesforce.api import Salesforce
 from simple_salesforce.exceptions import SalesforceError
@@ -151,9 +152,17 @@ class Gateway:
     def query(self, soql: str, *, include_deleted: bool = True) -> QueryPage:
         """The first page of a SOQL query (`queryAll` when include_deleted)."""
         headers = {"Sforce-Query-Options": f"batchSize={self._page_size()}"}
+        path = "queryAll/" if include_deleted else "query/"
         body = self._call(
-            lambda sf: sf.query(
-                soql, include_deleted=include_deleted, headers=headers, timeout=self.options.timeout
+            lambda sf: _json(
+                sf._call_salesforce(
+                    "GET",
+                    f"{sf.base_url}{path}",
+                    name="query",
+                    params={"q": soql},
+                    headers=headers,
+                    timeout=self.options.timeout,
+                )
             )
         )
         return _page(body)
@@ -162,8 +171,14 @@ class Gateway:
         """The page behind a `nextRecordsUrl` (a path on the instance, not a full URL)."""
         headers = {"Sforce-Query-Options": f"batchSize={self._page_size()}"}
         body = self._call(
-            lambda sf: sf.query_more(
-                next_url, identifier_is_url=True, headers=headers, timeout=self.options.timeout
+            lambda sf: _json(
+                sf._call_salesforce(
+                    "GET",
+                    f"https://{sf.sf_instance}{next_url}",
+                    name="query_more",
+                    headers=headers,
+                    timeout=self.options.timeout,
+                )
             )
         )
         return _page(body)
@@ -367,6 +382,12 @@ class Gateway:
             usage = parse_limit_info(header) if header else None
             if usage is not None:
                 self.usage = usage
+
+
+def _json(response: requests.Response) -> Any:
+    # A query page is most of what a pull reads: orjson decodes it several times faster than
+    # simple-salesforce's `response.json()` (numbers come back as the same int and float).
+    return orjson.loads(response.content)
 
 
 def _page(body: Any) -> QueryPage:

@@ -163,7 +163,10 @@ def _canonical_values(
 def _write_issues(
     session: Session, org_id: str, page: PageWrite, *, run_id: int, now: datetime
 ) -> None:
-    for chunk in chunks(list(page.mapped_ok)):
+    # Most pages resolve nothing: one indexed look for an open map issue of the object spares
+    # an UPDATE per 500 mapped records.
+    resolving = list(page.mapped_ok) if _open_map_issues(session, org_id, page.object_name) else []
+    for chunk in chunks(resolving):
         session.execute(
             update(RecordIssue)
             .where(
@@ -180,6 +183,20 @@ def _write_issues(
             insert(RecordIssue),
             [_issue_values(org_id, page.object_name, i, run_id, now) for i in page.issues],
         )
+
+
+def _open_map_issues(session: Session, org_id: str, object_name: str) -> bool:
+    query = (
+        select(RecordIssue.id)
+        .where(
+            RecordIssue.org_id == org_id,
+            RecordIssue.status == "open",
+            RecordIssue.stage == "map",
+            RecordIssue.object_name == object_name,
+        )
+        .limit(1)
+    )
+    return session.scalars(query).first() is not None
 
 
 def _issue_values(

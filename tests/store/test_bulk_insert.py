@@ -1,0 +1,84 @@
+"""`insert_rows` (driver executemany on SQLite, COPY on PostgreSQL) stores what Core would."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import select
+
+from connector.settings import Settings
+from connector.store.bulk import insert_rows
+from connector.store.canonical import CanonicalDeal
+from connector.store.engine import make_engine, make_session_factory
+from connector.store.migrate import upgrade
+from connector.store.models import RawRecord
+
+NOW = datetime(2026, 3, 1, 12, 30, 5, 123000, tzinfo=UTC)
+# Text that a COPY stream must escape, and a payload JSON must keep as it is.
+AWKWARD = 'tab\there, newline\nthere, back\\slash, "quotes", \\N, é, 😀'
+
+
+def _raw(record_id: str, stamp: datetime, payload: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "object_name": "Opportunity",
+        "record_id": record_id,
+        "system_modstamp": stamp,
+        "payload": payload,
+        "input_hash": None,
+        "payload_hash": "p" * 64,
+        "last_run_id": None,
+        "updated_at": NOW,
+    }  # is_deleted left out: its Python-side default (False) is filled in
+
+
+def test_inserted_rows_read_back_as_given(store_settings: Settings) -> None:
+    engine = make_engine(store_settings)
+    upgrade(engine)
+    sessions = make_session_factory(engine)
+    later = NOW.astimezone(timezone(timedelta(hours=-5))) + timedelta(seconds=1)
+    rows = [
+        _raw("006A", NOW, {"Name": AWKWARD, "Amount": 12.5, "Nested": {"a": [1, None]}}),
+        _raw("006B", later, {"Name": None, "Amount": 0}),
+    ]
+    deal = {
+        "id": "006A",
+        "payload": {"amount": {"$decimal": "12.50"}},
+        "deleted": False,
+        "input_hash": "h" * 64,
+        "mapping_version_id": None,
+        "changed_run_id": None,
+        "updated_at": NOW,
+        "owner_id": "005X",
+        "close_date": date(2026, 2, 28),
+    }
+    with sessions() as session:
+        insert_rows(session, RawRecord, org_id="00DA", rows=rows)
+        insert_rows(session, RawRecord, org_id="00DB", rows=rows[:1])
+        insert_rows(session, CanonicalDeal, org_id="00DA", rows=[deal])
+        session.commit()
+    with sessions() as session:
+        stored = session.execute(
+            select(
+                RawRecord.record_id,
+                RawRecord.system_modstamp,
+                RawRecord.payload,
+                RawRecord.is_deleted,
+                RawRecord.updated_at,
+            )
+            .where(RawRecord.org_id == "00DA")
+            .order_by(RawRecord.record_id)
+        ).all()
+        assert [tuple(r) for r in stored] == [
+            ("006A", NOW, rows[0]["payload"], False, NOW),
+            ("006B", later.astimezone(UTC), rows[1]["payload"], False, NOW),
+        ]
+        other = session.scalars(select(RawRecord.record_id).where(RawRecord.org_id == "00DB"))
+        assert list(other) == ["006A"]
+        kept = session.execute(
+            select(CanonicalDeal.payload, CanonicalDeal.owner_id, CanonicalDeal.close_date).where(
+                CanonicalDeal.org_id == "00DA"
+            )
+        ).one()
+        assert tuple(kept) == (deal["payload"], "005X", date(2026, 2, 28))
+    engine.dispose()
