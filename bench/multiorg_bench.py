@@ -22,6 +22,7 @@ import itertools
 import json
 import os
 import random
+import resource
 import signal
 import statistics
 import subprocess
@@ -49,8 +50,8 @@ from connector.store.migrate import upgrade
 from connector.store.models import SyncRun
 from connector.sync.plans import ensure_demo_plan
 from connector.tasks.engine import ensure_schema
-from devorg.credentials import Credentials
-from devorg.process import DevorgInfo, start_devorg
+from devorg.credentials import INTEGRATION_USERNAME, Credentials
+from devorg.process import DevorgInfo, start_devorgs
 from devorg.schema import id_suffix
 
 PG_ADMIN = os.environ.get(
@@ -74,34 +75,35 @@ def scratch_database() -> Iterator[str]:
         admin.dispose()
 
 
-def _share_app(data_dir: Path, like: DevorgInfo | None) -> None:
-    """One connected app for every org (as in production), each org its own id."""
-    if like is None:
-        return
-    org15 = "00D" + uuid.uuid4().hex[:12].upper()
-    creds = Credentials(
-        org15 + id_suffix(org15), like.client_id, like.client_secret, like.username,
-        "Qf-" + uuid.uuid4().hex[:12], uuid.uuid4().hex[:20],
-    )  # fmt: skip
-    data_dir.mkdir(parents=True, exist_ok=True)
-    (data_dir / "credentials.json").write_text(json.dumps(creds.__dict__))
+def _share_app(data_dirs: list[Path]) -> None:
+    """One connected app for every org (as in production), each org its own id and user."""
+    client_id, client_secret = "3MVG9" + uuid.uuid4().hex * 2, uuid.uuid4().hex.upper() * 2
+    for data_dir in data_dirs:
+        org15 = "00D" + uuid.uuid4().hex[:12].upper()
+        creds = Credentials(
+            org15 + id_suffix(org15), client_id, client_secret, INTEGRATION_USERNAME,
+            "Qf-" + uuid.uuid4().hex[:12], uuid.uuid4().hex[:20],
+        )  # fmt: skip
+        data_dir.mkdir(parents=True, exist_ok=True)
+        (data_dir / "credentials.json").write_text(json.dumps(creds.__dict__))
 
 
 def start_orgs(stack: ExitStack, tmp: Path, args: argparse.Namespace) -> list[DevorgInfo]:
-    """`args.orgs` devorgs sharing one connected app, started eight at a time."""
+    """`args.orgs` devorgs sharing one connected app, `--orgs-per-devorg` in each process."""
     faults = ["--latency-ms", str(args.latency_ms), "--latency-jitter-ms", str(args.jitter_ms)]
-    first = stack.enter_context(
-        start_devorg(tmp / "org0", reps=4, deals=10, extra_args=faults, timeout=120)
-    )
+    sizes = [
+        min(args.orgs_per_devorg, args.orgs - i) for i in range(0, args.orgs, args.orgs_per_devorg)
+    ]
+    roots = [tmp / f"devorgs{k}" for k in range(len(sizes))]
+    _share_app([root / f"org{i}" for root, n in zip(roots, sizes, strict=True) for i in range(n)])
 
-    def one(i: int) -> DevorgInfo:
-        _share_app(tmp / f"org{i}", first)
+    def one(root: Path, count: int) -> list[DevorgInfo]:
         return stack.enter_context(
-            start_devorg(tmp / f"org{i}", reps=4, deals=10, extra_args=faults, timeout=300)
+            start_devorgs(root, count=count, reps=4, deals=10, extra_args=faults, timeout=600)
         )
 
-    with ThreadPoolExecutor(8) as pool:
-        return [first, *pool.map(one, range(1, args.orgs))]
+    with ThreadPoolExecutor(2) as pool:
+        return [info for infos in pool.map(one, roots, sizes) for info in infos]
 
 
 def _http(info: DevorgInfo) -> requests.Session:
@@ -177,6 +179,7 @@ def phase(workers: int, ctx: dict[str, Any], args: argparse.Namespace) -> dict[s
     sessions, env, healthy = ctx["sessions"], ctx["env"], ctx["healthy"]
     start = datetime.now(UTC)
     before = {r.id for r in runs(sessions)}
+    cpu_before = _children_cpu()
     procs = [spawn(env, args.concurrency, ctx["log"]) for _ in range(workers)]
     samples: list[float] = []
     kills = 0
@@ -205,9 +208,16 @@ def phase(workers: int, ctx: dict[str, Any], args: argparse.Namespace) -> dict[s
         os.killpg(proc.pid, signal.SIGTERM)
     for proc in procs:
         proc.wait(timeout=60)
+    ctx["worker_cpu_s"] = _children_cpu() - cpu_before
     mine = [r for r in runs(sessions) if r.id not in before]
     window = [r for r in mine if r.finished_at and r.finished_at <= stop]
     return summarize(workers, mine, window, samples, kills, ctx, args)
+
+
+def _children_cpu() -> float:
+    """CPU seconds of the children waited for so far: the workers (the devorgs run on)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _overlaps(mine: list[SyncRun]) -> int:
@@ -240,6 +250,8 @@ def summarize(
         "run_seconds_p50": round(statistics.median(r.duration_ms or 0 for r in ok) / 1000, 1)
         if ok
         else None,
+        "worker_cpu_s_per_run": round(ctx["worker_cpu_s"] / len(ok), 2) if ok else None,
+        "load_average": [round(x, 1) for x in os.getloadavg()],
         "sigkills": kills,
         "unfinished_after_drain": sum(1 for r in mine if r.status in ("queued", "running")),
         "interrupted": sum(1 for r in mine if "interrupted" in (r.error or "")),
@@ -268,6 +280,9 @@ def main() -> None:
     parser.add_argument("--kill-every", type=float, default=45, help="0: never")
     parser.add_argument("--latency-ms", type=int, default=100)
     parser.add_argument("--jitter-ms", type=int, default=200)
+    parser.add_argument(
+        "--orgs-per-devorg", type=int, default=50, help="orgs served by one devorg process"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="qf-multiorg-") as tmp_dir, ExitStack() as stack:
         tmp = Path(tmp_dir)
