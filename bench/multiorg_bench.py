@@ -2,17 +2,23 @@
 
 Run: .venv/bin/python bench/multiorg_bench.py [--orgs 200] [--workers 1,2,4] [--minutes 3]
        [--concurrency 4] [--kill-every 45] [--latency-ms 100 --jitter-ms 200]
+       [--orgs-per-devorg 50] [--drain 90] [--settle 600]
 Needs the local PostgreSQL (a throwaway database is created and dropped).
 
 Each org is a devorg with a small seed (4 reps, 10 deals) whose every API call waits
-latency..latency+jitter ms, as a real org's calls do; one org's daily API limit is exhausted and
-one org's refresh token is revoked. For each worker count, `quotaflow worker` processes run for
-`--minutes` (the periodic tick queues every active org each minute), one of them SIGKILLed and
-restarted every `--kill-every` seconds. Printed per worker count: the lag of the healthy orgs
-(seconds since their last successful run, sampled every 5 s after the first minute) p50/p95/max,
-finished runs per minute, the broken orgs' runs, and the checks: no two runs of an org
-overlapped, no run was left unfinished after a drain, none ended "interrupted", and the
-devorgs' write counters (composite update calls) equal the write calls the runs recorded.
+latency..latency+jitter ms, as a real org's calls do; `--orgs-per-devorg` orgs share one devorg
+process (`python -m devorg serve-many`: each org keeps its own port, certificate, database and
+counters; a process per org would cost ~55 MB and a second of CPU each). One org's daily API
+limit is exhausted and one org's refresh token is revoked. For each worker count,
+`quotaflow worker` processes run for `--minutes` (the periodic tick queues every active org each
+minute), one of them SIGKILLed and restarted every `--kill-every` seconds, then `--drain`
+seconds to finish. Printed per worker count: the lag of the healthy orgs (seconds since their
+last successful run, sampled every 5 s after the first minute) p50/p95/max, finished runs per
+minute, the workers' CPU seconds per run, the load average, the broken orgs' runs, and the
+checks: no two runs of an org overlapped, none ended "interrupted". After the last phase the
+settle runs workers without the minute tick until every run has finished (the interrupted ones
+resume), then: no run left unfinished, and the devorgs' write counters (composite update calls)
+equal the write calls the runs recorded.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -199,19 +206,64 @@ def phase(workers: int, ctx: dict[str, Any], args: argparse.Namespace) -> dict[s
             next_kill += args.kill_every
     stop = datetime.now(UTC)
     # Drain: no new ticks matter; let what is queued or running finish (recovery included).
-    deadline = time.monotonic() + 150
+    deadline = time.monotonic() + args.drain
     while time.monotonic() < deadline and any(
         r.status in ("queued", "running") for r in runs(sessions)
     ):
         time.sleep(2)
-    for proc in procs:
-        os.killpg(proc.pid, signal.SIGTERM)
-    for proc in procs:
-        proc.wait(timeout=60)
+    stop_workers(procs)
     ctx["worker_cpu_s"] = _children_cpu() - cpu_before
     mine = [r for r in runs(sessions) if r.id not in before]
     window = [r for r in mine if r.finished_at and r.finished_at <= stop]
     return summarize(workers, mine, window, samples, kills, ctx, args)
+
+
+def stop_workers(procs: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM: each worker finishes its running jobs; one still busy after 5 min is killed
+    (its runs resume in the next phase or the settle)."""
+    for proc in procs:
+        os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 300
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _pending_jobs(sessions: Any) -> int:
+    with sessions() as session:
+        found = session.scalar(
+            text(
+                "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'quotaflow.sync_org' "
+                "AND status IN ('todo', 'doing')"
+            )
+        )
+        return int(found or 0)
+
+
+def settle(ctx: dict[str, Any], args: argparse.Namespace, workers: int) -> dict[str, Any]:
+    """After the last phase, workers without the minute tick (hourly) run until no sync job
+    waits and every run has finished: the runs the SIGKILLs interrupted resume and end, so the
+    devorgs' write counters can be compared with the runs' records."""
+    sessions, started = ctx["sessions"], time.monotonic()
+    env = dict(ctx["env"], QUOTAFLOW_SYNC_INTERVAL="3600")
+    procs = [spawn(env, args.concurrency, ctx["log"]) for _ in range(workers)]
+    deadline = started + args.settle
+    while time.monotonic() < deadline:
+        time.sleep(3)
+        unfinished = sum(1 for r in runs(sessions) if r.status in ("queued", "running"))
+        if unfinished == 0 and _pending_jobs(sessions) == 0:
+            break
+    stop_workers(procs)
+    every = runs(sessions)
+    return {
+        "settle_seconds": round(time.monotonic() - started),
+        "runs_total": len(every),
+        "runs_unfinished": sum(1 for r in every if r.status in ("queued", "running")),
+        "runs_by_status": dict(sorted(Counter(r.status for r in every).items())),
+    }
 
 
 def _children_cpu() -> float:
@@ -280,6 +332,8 @@ def main() -> None:
     parser.add_argument("--kill-every", type=float, default=45, help="0: never")
     parser.add_argument("--latency-ms", type=int, default=100)
     parser.add_argument("--jitter-ms", type=int, default=200)
+    parser.add_argument("--drain", type=float, default=90, help="seconds after each phase")
+    parser.add_argument("--settle", type=float, default=600, help="at most, after the last")
     parser.add_argument(
         "--orgs-per-devorg", type=int, default=50, help="orgs served by one devorg process"
     )
@@ -313,8 +367,10 @@ def main() -> None:
             "broken": broken,
             "log": log,
         }
-        for workers in (int(w) for w in args.workers.split(",")):
+        counts = [int(w) for w in args.workers.split(",")]
+        for workers in counts:
             print(json.dumps(phase(workers, ctx, args)), flush=True)
+        print(json.dumps(settle(ctx, args, max(counts))), flush=True)
         print(json.dumps(write_check(orgs, sessions)), flush=True)
         engine.dispose()
 
