@@ -126,13 +126,11 @@ def disconnect_org() -> Any:
     return _page(viewer, ("success", "Disconnected: the token is revoked, no sync runs."))
 
 
-@bp.route("/connect", methods=["POST"])
-@require("admin", csrf=True)
-def connect_another() -> Any:
-    """Start `/connect` for another org (this page's form opens it in a new window)."""
+def connect_link(viewer: Viewer) -> str:
+    """A ten-minute link that opens `/connect` for the viewer (an admin), naming their org so
+    the org connected with it is listed on this page; Refused(503) when not set up."""
     from webapp.connect import connect_ticket
 
-    viewer = current_viewer()
     problem = connect_problem()
     if problem is not None:
         raise Refused(503, f"Connecting orgs is not set up: {problem}.")
@@ -140,4 +138,11 @@ def connect_another() -> Any:
     ticket = connect_ticket(current_app.config["SECRET_KEY"], by=by)
     # The public URL: the connect cookie and the OAuth callback must share one origin.
     public = current_app.extensions["quotaflow.settings"].public_url.rstrip("/")
-    return redirect(f"{public}/connect?ticket={ticket}", code=303)
+    return f"{public}/connect?ticket={ticket}"
+
+
+@bp.route("/connect", methods=["POST"])
+@require("admin", csrf=True)
+def connect_another() -> Any:
+    """Start `/connect` for another org (this page's form opens it in a new window)."""
+    return redirect(connect_link(current_viewer()), code=303)

@@ -96,6 +96,12 @@ def test_connect_another_org_is_for_admins_and_lists_what_they_connected(
     signer = URLSafeTimedSerializer(settings.secret_key, salt="quotaflow-connect-ticket")
     assert signer.loads(ticket)["by"].endswith(f"(from org {web.org_id})")
 
+    api = client.post("/api/v1/org/connect-link", headers=_bearer(web, app, "admin"))
+    assert api.status_code == 200 and api.json["expires_in_seconds"] == 600
+    assert api.json["url"].startswith("https://qf.example.com/connect?ticket=")
+    refused = client.post("/api/v1/org/connect-link", headers=_bearer(web, app, "ops"))
+    assert refused.status_code == 403
+
     # What the callback registers for that ticket, and an org connected by someone else.
     sessions, now = app.extensions["quotaflow.sessions"], datetime.now(UTC)
     box = secret_box(settings)

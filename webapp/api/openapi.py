@@ -38,6 +38,7 @@ _REFUSALS = {
         "entry (the message says why)."
     ),
     "422": _answer("A document the reader cannot build (too deep, or a bad YAML scalar)."),
+    "503": _answer("Not set up on this Quotaflow (the message names the missing setting)."),
 }
 
 
@@ -156,6 +157,15 @@ _SCHEMAS: dict[str, Any] = {
             },
         },
     },
+    "ConnectLink": {
+        "type": "object",
+        "description": "A link that opens /connect in a browser window of its own.",
+        "required": ["url", "expires_in_seconds"],
+        "properties": {
+            "url": {"type": "string"},
+            "expires_in_seconds": {"type": "integer", "minimum": 1},
+        },
+    },
     "Runs": {
         "type": "object",
         "required": ["runs"],
@@ -252,6 +262,15 @@ _PATHS: dict[str, Any] = {
             "Revoke Quotaflow's token for the caller's org and stop its syncs (admin).",
             ok=_ORG_OK,
             refusals=_refusals("401", "403", "409"),
+        )
+    },
+    "/org/connect-link": {
+        "post": _op(
+            "org_connect_link",
+            "A ten-minute link to connect another org; the org connected with it is listed on "
+            "the caller's Org page (admin).",
+            ok=("200", "The link and how long it is valid.", "ConnectLink"),
+            refusals=_refusals("401", "403", "503"),
         )
     },
     "/me/earnings": {
