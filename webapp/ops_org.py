@@ -128,12 +128,13 @@ def disconnect_org() -> Any:
 
 def connect_link(viewer: Viewer) -> str:
     """A ten-minute link that opens `/connect` for the viewer (an admin), naming their org so
-    the org connected with it is listed on this page; Refused(503) when not set up."""
+    the org connected with it is listed on this page; Refused(409) naming the missing setting
+    when connecting is not set up here."""
     from webapp.connect import connect_ticket
 
     problem = connect_problem()
     if problem is not None:
-        raise Refused(503, f"Connecting orgs is not set up: {problem}.")
+        raise Refused(409, f"Connecting orgs is not set up: {problem}.")
     by = connected_from_label(viewer.name, viewer.org_id)
     ticket = connect_ticket(current_app.config["SECRET_KEY"], by=by)
     # The public URL: the connect cookie and the OAuth callback must share one origin.

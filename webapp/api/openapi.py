@@ -34,11 +34,10 @@ _REFUSALS = {
     "403": _answer("The session's Quotaflow roles do not include this call."),
     "404": _answer("Not found, or not visible to the caller (the two look the same)."),
     "409": _answer(
-        "The action does not apply now: the dispute's current state, or the org's registry "
-        "entry (the message says why)."
+        "The action does not apply now: the dispute's current state, the org's registry "
+        "entry, or a setting this Quotaflow lacks (the message says why)."
     ),
     "422": _answer("A document the reader cannot build (too deep, or a bad YAML scalar)."),
-    "503": _answer("Not set up on this Quotaflow (the message names the missing setting)."),
 }
 
 
@@ -270,7 +269,7 @@ _PATHS: dict[str, Any] = {
             "A ten-minute link to connect another org; the org connected with it is listed on "
             "the caller's Org page (admin).",
             ok=("200", "The link and how long it is valid.", "ConnectLink"),
-            refusals=_refusals("401", "403", "503"),
+            refusals=_refusals("401", "403", "409"),
         )
     },
     "/me/earnings": {
