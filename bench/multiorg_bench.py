@@ -2,17 +2,23 @@
 
 Run: .venv/bin/python bench/multiorg_bench.py [--orgs 200] [--workers 1,2,4] [--minutes 3]
        [--concurrency 4] [--kill-every 45] [--latency-ms 100 --jitter-ms 200]
+       [--orgs-per-devorg 50] [--drain 90] [--settle 600]
 Needs the local PostgreSQL (a throwaway database is created and dropped).
 
 Each org is a devorg with a small seed (4 reps, 10 deals) whose every API call waits
-latency..latency+jitter ms, as a real org's calls do; one org's daily API limit is exhausted and
-one org's refresh token is revoked. For each worker count, `quotaflow worker` processes run for
-`--minutes` (the periodic tick queues every active org each minute), one of them SIGKILLed and
-restarted every `--kill-every` seconds. Printed per worker count: the lag of the healthy orgs
-(seconds since their last successful run, sampled every 5 s after the first minute) p50/p95/max,
-finished runs per minute, the broken orgs' runs, and the checks: no two runs of an org
-overlapped, no run was left unfinished after a drain, none ended "interrupted", and the
-devorgs' write counters (composite update calls) equal the write calls the runs recorded.
+latency..latency+jitter ms, as a real org's calls do; `--orgs-per-devorg` orgs share one devorg
+process (`python -m devorg serve-many`: each org keeps its own port, certificate, database and
+counters; a process per org would cost ~55 MB and a second of CPU each). One org's daily API
+limit is exhausted and one org's refresh token is revoked. For each worker count,
+`quotaflow worker` processes run for `--minutes` (the periodic tick queues every active org each
+minute), one of them SIGKILLed and restarted every `--kill-every` seconds, then `--drain`
+seconds to finish. Printed per worker count: the lag of the healthy orgs (seconds since their
+last successful run, sampled every 5 s after the first minute) p50/p95/max, finished runs per
+minute, the workers' CPU seconds per run, the load average, the broken orgs' runs, and the
+checks: no two runs of an org overlapped, none ended "interrupted". After the last phase the
+settle runs workers without the minute tick until every run has finished (the interrupted ones
+resume), then: no run left unfinished, and the devorgs' write counters (composite update calls)
+equal the write calls the runs recorded.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import itertools
 import json
 import os
 import random
+import resource
 import signal
 import statistics
 import subprocess
@@ -29,6 +36,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -49,8 +57,8 @@ from connector.store.migrate import upgrade
 from connector.store.models import SyncRun
 from connector.sync.plans import ensure_demo_plan
 from connector.tasks.engine import ensure_schema
-from devorg.credentials import Credentials
-from devorg.process import DevorgInfo, start_devorg
+from devorg.credentials import INTEGRATION_USERNAME, Credentials
+from devorg.process import DevorgInfo, start_devorgs
 from devorg.schema import id_suffix
 
 PG_ADMIN = os.environ.get(
@@ -74,34 +82,35 @@ def scratch_database() -> Iterator[str]:
         admin.dispose()
 
 
-def _share_app(data_dir: Path, like: DevorgInfo | None) -> None:
-    """One connected app for every org (as in production), each org its own id."""
-    if like is None:
-        return
-    org15 = "00D" + uuid.uuid4().hex[:12].upper()
-    creds = Credentials(
-        org15 + id_suffix(org15), like.client_id, like.client_secret, like.username,
-        "Qf-" + uuid.uuid4().hex[:12], uuid.uuid4().hex[:20],
-    )  # fmt: skip
-    data_dir.mkdir(parents=True, exist_ok=True)
-    (data_dir / "credentials.json").write_text(json.dumps(creds.__dict__))
+def _share_app(data_dirs: list[Path]) -> None:
+    """One connected app for every org (as in production), each org its own id and user."""
+    client_id, client_secret = "3MVG9" + uuid.uuid4().hex * 2, uuid.uuid4().hex.upper() * 2
+    for data_dir in data_dirs:
+        org15 = "00D" + uuid.uuid4().hex[:12].upper()
+        creds = Credentials(
+            org15 + id_suffix(org15), client_id, client_secret, INTEGRATION_USERNAME,
+            "Qf-" + uuid.uuid4().hex[:12], uuid.uuid4().hex[:20],
+        )  # fmt: skip
+        data_dir.mkdir(parents=True, exist_ok=True)
+        (data_dir / "credentials.json").write_text(json.dumps(creds.__dict__))
 
 
 def start_orgs(stack: ExitStack, tmp: Path, args: argparse.Namespace) -> list[DevorgInfo]:
-    """`args.orgs` devorgs sharing one connected app, started eight at a time."""
+    """`args.orgs` devorgs sharing one connected app, `--orgs-per-devorg` in each process."""
     faults = ["--latency-ms", str(args.latency_ms), "--latency-jitter-ms", str(args.jitter_ms)]
-    first = stack.enter_context(
-        start_devorg(tmp / "org0", reps=4, deals=10, extra_args=faults, timeout=120)
-    )
+    sizes = [
+        min(args.orgs_per_devorg, args.orgs - i) for i in range(0, args.orgs, args.orgs_per_devorg)
+    ]
+    roots = [tmp / f"devorgs{k}" for k in range(len(sizes))]
+    _share_app([root / f"org{i}" for root, n in zip(roots, sizes, strict=True) for i in range(n)])
 
-    def one(i: int) -> DevorgInfo:
-        _share_app(tmp / f"org{i}", first)
+    def one(root: Path, count: int) -> list[DevorgInfo]:
         return stack.enter_context(
-            start_devorg(tmp / f"org{i}", reps=4, deals=10, extra_args=faults, timeout=300)
+            start_devorgs(root, count=count, reps=4, deals=10, extra_args=faults, timeout=600)
         )
 
-    with ThreadPoolExecutor(8) as pool:
-        return [first, *pool.map(one, range(1, args.orgs))]
+    with ThreadPoolExecutor(2) as pool:
+        return [info for infos in pool.map(one, roots, sizes) for info in infos]
 
 
 def _http(info: DevorgInfo) -> requests.Session:
@@ -177,6 +186,7 @@ def phase(workers: int, ctx: dict[str, Any], args: argparse.Namespace) -> dict[s
     sessions, env, healthy = ctx["sessions"], ctx["env"], ctx["healthy"]
     start = datetime.now(UTC)
     before = {r.id for r in runs(sessions)}
+    cpu_before = _children_cpu()
     procs = [spawn(env, args.concurrency, ctx["log"]) for _ in range(workers)]
     samples: list[float] = []
     kills = 0
@@ -196,18 +206,70 @@ def phase(workers: int, ctx: dict[str, Any], args: argparse.Namespace) -> dict[s
             next_kill += args.kill_every
     stop = datetime.now(UTC)
     # Drain: no new ticks matter; let what is queued or running finish (recovery included).
-    deadline = time.monotonic() + 150
+    deadline = time.monotonic() + args.drain
     while time.monotonic() < deadline and any(
         r.status in ("queued", "running") for r in runs(sessions)
     ):
         time.sleep(2)
-    for proc in procs:
-        os.killpg(proc.pid, signal.SIGTERM)
-    for proc in procs:
-        proc.wait(timeout=60)
+    stop_workers(procs)
+    ctx["worker_cpu_s"] = _children_cpu() - cpu_before
     mine = [r for r in runs(sessions) if r.id not in before]
     window = [r for r in mine if r.finished_at and r.finished_at <= stop]
     return summarize(workers, mine, window, samples, kills, ctx, args)
+
+
+def stop_workers(procs: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM: each worker finishes its running jobs; one still busy after 5 min is killed
+    (its runs resume in the next phase or the settle)."""
+    for proc in procs:
+        os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 300
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _pending_jobs(sessions: Any) -> int:
+    with sessions() as session:
+        found = session.scalar(
+            text(
+                "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'quotaflow.sync_org' "
+                "AND status IN ('todo', 'doing')"
+            )
+        )
+        return int(found or 0)
+
+
+def settle(ctx: dict[str, Any], args: argparse.Namespace, workers: int) -> dict[str, Any]:
+    """After the last phase, workers without the minute tick (hourly) run until no sync job
+    waits and every run has finished: the runs the SIGKILLs interrupted resume and end, so the
+    devorgs' write counters can be compared with the runs' records."""
+    sessions, started = ctx["sessions"], time.monotonic()
+    env = dict(ctx["env"], QUOTAFLOW_SYNC_INTERVAL="3600")
+    procs = [spawn(env, args.concurrency, ctx["log"]) for _ in range(workers)]
+    deadline = started + args.settle
+    while time.monotonic() < deadline:
+        time.sleep(3)
+        unfinished = sum(1 for r in runs(sessions) if r.status in ("queued", "running"))
+        if unfinished == 0 and _pending_jobs(sessions) == 0:
+            break
+    stop_workers(procs)
+    every = runs(sessions)
+    return {
+        "settle_seconds": round(time.monotonic() - started),
+        "runs_total": len(every),
+        "runs_unfinished": sum(1 for r in every if r.status in ("queued", "running")),
+        "runs_by_status": dict(sorted(Counter(r.status for r in every).items())),
+    }
+
+
+def _children_cpu() -> float:
+    """CPU seconds of the children waited for so far: the workers (the devorgs run on)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _overlaps(mine: list[SyncRun]) -> int:
@@ -240,6 +302,8 @@ def summarize(
         "run_seconds_p50": round(statistics.median(r.duration_ms or 0 for r in ok) / 1000, 1)
         if ok
         else None,
+        "worker_cpu_s_per_run": round(ctx["worker_cpu_s"] / len(ok), 2) if ok else None,
+        "load_average": [round(x, 1) for x in os.getloadavg()],
         "sigkills": kills,
         "unfinished_after_drain": sum(1 for r in mine if r.status in ("queued", "running")),
         "interrupted": sum(1 for r in mine if "interrupted" in (r.error or "")),
@@ -268,6 +332,11 @@ def main() -> None:
     parser.add_argument("--kill-every", type=float, default=45, help="0: never")
     parser.add_argument("--latency-ms", type=int, default=100)
     parser.add_argument("--jitter-ms", type=int, default=200)
+    parser.add_argument("--drain", type=float, default=90, help="seconds after each phase")
+    parser.add_argument("--settle", type=float, default=600, help="at most, after the last")
+    parser.add_argument(
+        "--orgs-per-devorg", type=int, default=50, help="orgs served by one devorg process"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="qf-multiorg-") as tmp_dir, ExitStack() as stack:
         tmp = Path(tmp_dir)
@@ -298,8 +367,10 @@ def main() -> None:
             "broken": broken,
             "log": log,
         }
-        for workers in (int(w) for w in args.workers.split(",")):
+        counts = [int(w) for w in args.workers.split(",")]
+        for workers in counts:
             print(json.dumps(phase(workers, ctx, args)), flush=True)
+        print(json.dumps(settle(ctx, args, max(counts))), flush=True)
         print(json.dumps(write_check(orgs, sessions)), flush=True)
         engine.dispose()
 

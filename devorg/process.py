@@ -135,3 +135,37 @@ def start_devorg(
                     proc.wait()
             if proc.stdout is not None:
                 proc.stdout.close()
+
+
+@contextmanager
+def start_devorgs(
+    data_root: Path | str,
+    *,
+    count: int,
+    reps: int | None = None,
+    deals: int | None = None,
+    extra_args: Sequence[str] = (),
+    timeout: float = STARTUP_TIMEOUT_SECONDS,
+) -> Iterator[list[DevorgInfo]]:
+    """Start `python -m devorg serve-many` (`count` orgs in one process, in data directories
+    `data_root/org<i>`), yield their DevorgInfo in that order, stop the process on exit."""
+    argv = serve_command(data_root, reps=reps, deals=deals, extra_args=extra_args)
+    argv[argv.index("serve")] = "serve-many"
+    argv += ["--count", str(count)]
+    with tempfile.TemporaryFile("w+", prefix="devorgs-", suffix=".log") as log:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, text=True)
+        try:
+            # The process opens every org before it announces the first.
+            infos = [parse_announcement(_read_line(proc, log, timeout))]
+            infos += [parse_announcement(_read_line(proc, log, 30)) for _ in range(count - 1)]
+            yield infos
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()

@@ -34,6 +34,9 @@ CROSS_ORG = {
     "orgs.reseal_all",
     "orgs.save_attempt",
     "orgs.take_attempt",
+    # The orgs an admin connected from an org's Org page (a family: subsidiaries, sandboxes),
+    # listed on that page only; matched by the registry's `connected_by` of that org.
+    "org_reads.connected_from",
 }
 
 

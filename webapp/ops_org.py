@@ -1,8 +1,10 @@
 """The org page of the ops console: the viewer's org in the registry, its last run, lag, API
-usage and queue state; pause and resume (ops, admin) and disconnect (admin).
+usage and queue state; pause and resume (ops, admin) and disconnect (admin); for admins,
+"Connect another org" (a connect link for `/connect`, opened in a window of its own) and the
+orgs connected that way from this org (subsidiaries, sandboxes beside production).
 
-A viewer only ever sees and changes the org of their own session; the list of every org is
-the operator's (`quotaflow orgs list`).
+A viewer only ever changes the org of their own session; the list of every org is the
+operator's (`quotaflow orgs list`).
 """
 
 from __future__ import annotations
@@ -10,13 +12,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, redirect, render_template
 
 from connector.errors import ConfigError, ConnectorError
+from connector.orgs.connect import connect_app
 from connector.orgs.registry import disconnect, secret_box, set_paused
 from connector.orgs.status import human_lag, lag_seconds, queue_state
 from connector.salesforce.http import make_http_session
-from connector.store.org_reads import OrgFacts, OrgFactsReader
+from connector.store.org_reads import OrgFacts, OrgFactsReader, connected_from_label
 from webapp.auth.guard import Refused, current_viewer, require
 from webapp.auth.session import Viewer
 
@@ -49,16 +52,43 @@ def change_status(viewer: Viewer, action: str) -> str:
         raise Refused(409, f"{exc}.") from None
 
 
+def connect_problem() -> str | None:
+    """Why `/connect` cannot be used here (a setting missing), or None when it can."""
+    try:
+        connect_app(current_app.extensions["quotaflow.settings"])
+    except ConfigError as exc:
+        return str(exc)
+    return None
+
+
+def _connected(viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
+    reader = OrgFactsReader(current_app.extensions["quotaflow.sessions"])
+    mark = connected_from_label("", viewer.org_id)
+    return [
+        {
+            "facts": f,
+            "lag": human_lag(lag_seconds(f, now=now)),
+            "queue": queue_state(f),
+            "by": (f.connected_by or "").replace(mark, ""),
+        }
+        for f in reader.connected_from(viewer.org_id)
+    ]
+
+
 def _page(viewer: Viewer, notice: Notice | None = None) -> Any:
     facts = viewer_org_facts(viewer)
-    lag = lag_seconds(facts, now=datetime.now(UTC))
+    now = datetime.now(UTC)
+    admin = viewer.has("admin")
     return render_template(
         "ops/org.html",
         facts=facts,
-        lag=human_lag(lag),
+        lag=human_lag(lag_seconds(facts, now=now)),
         queue=queue_state(facts),
         notice=notice,
-        can_disconnect=viewer.has("admin"),
+        can_disconnect=admin,
+        can_connect=admin,
+        connect_problem=connect_problem() if admin else None,
+        connected=_connected(viewer, now) if admin else [],
     )
 
 
@@ -94,3 +124,26 @@ def disconnect_org() -> Any:
     viewer = current_viewer()
     change_status(viewer, "disconnect")
     return _page(viewer, ("success", "Disconnected: the token is revoked, no sync runs."))
+
+
+def connect_link(viewer: Viewer) -> str:
+    """A ten-minute link that opens `/connect` for the viewer (an admin), naming their org so
+    the org connected with it is listed on this page; Refused(409) naming the missing setting
+    when connecting is not set up here."""
+    from webapp.connect import connect_ticket
+
+    problem = connect_problem()
+    if problem is not None:
+        raise Refused(409, f"Connecting orgs is not set up: {problem}.")
+    by = connected_from_label(viewer.name, viewer.org_id)
+    ticket = connect_ticket(current_app.config["SECRET_KEY"], by=by)
+    # The public URL: the connect cookie and the OAuth callback must share one origin.
+    public = current_app.extensions["quotaflow.settings"].public_url.rstrip("/")
+    return f"{public}/connect?ticket={ticket}"
+
+
+@bp.route("/connect", methods=["POST"])
+@require("admin", csrf=True)
+def connect_another() -> Any:
+    """Start `/connect` for another org (this page's form opens it in a new window)."""
+    return redirect(connect_link(current_viewer()), code=303)

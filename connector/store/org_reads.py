@@ -1,5 +1,6 @@
 """What the per-org operations view reads: the registry entry, the last run, the last
-successful run (for the lag), the org's API usage and its queued and running runs."""
+successful run (for the lag), the org's API usage and its queued and running runs; and the
+orgs an admin connected from an org's own page (`connected_from_label`)."""
 
 from __future__ import annotations
 
@@ -76,6 +77,25 @@ def org_facts(session: Session, org_id: str) -> OrgFacts:
     )
 
 
+def connected_from_label(name: str, org_id: str) -> str:
+    """Who connected an org from the Org page of `org_id`, as the connect link names them (the
+    registry's `connected_by` then adds " as <the Salesforce user who allowed access>"). The
+    "(from org ...)" part lists the new org on that page (an org id never holds `%` or `_`)."""
+    return f"{name} (from org {org_id})"
+
+
+def connected_from(session: Session, org_id: str) -> list[str]:
+    """Ids of the orgs connected from the Org page of `org_id` (itself excluded), by id."""
+    label = "%" + connected_from_label("", org_id) + "%"
+    return list(
+        session.scalars(
+            select(RegisteredOrg.org_id)
+            .where(RegisteredOrg.connected_by.like(label), RegisteredOrg.org_id != org_id)
+            .order_by(RegisteredOrg.org_id)
+        )
+    )
+
+
 class OrgFactsReader:
     """The operations facts of orgs (one org for its console; every org for the operator)."""
 
@@ -86,6 +106,11 @@ class OrgFactsReader:
         """The facts of one org."""
         with self._sessions() as session:
             return org_facts(session, org_id)
+
+    def connected_from(self, org_id: str) -> list[OrgFacts]:
+        """The facts of the orgs an admin connected from the Org page of `org_id`."""
+        with self._sessions() as session:
+            return [org_facts(session, other) for other in connected_from(session, org_id)]
 
     def every(self) -> list[OrgFacts]:
         """The facts of every registered org, by id."""

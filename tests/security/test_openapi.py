@@ -156,6 +156,7 @@ ALLOWED = {
     "approve_statement": "admin", "close_period": "admin", "payroll_csv": "admin",
     "payroll_json": "admin",
     "get_org": "ops", "pause_org": "ops", "resume_org": "ops", "disconnect_org": "admin",
+    "org_connect_link": "admin",
 }  # fmt: skip
 
 

@@ -111,6 +111,7 @@ ADMIN_ONLY = (
     "admin.plans", "admin.plan_activate", "admin.plan_upload", "api.active_mapping",
     "api.validate_mapping", "admin.writeback_field_add", "admin.writeback_field_remove",
     "ops_org.disconnect_org", "api.disconnect_org", "admin.assignment_correct",
+    "ops_org.connect_another", "api.org_connect_link",
 )  # fmt: skip
 OPS_OR_ADMIN = (
     "ops.issues", "ops.retry", "ops.runs", "ops.run", "ops.resync", "api.list_sync_runs",

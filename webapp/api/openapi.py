@@ -34,8 +34,8 @@ _REFUSALS = {
     "403": _answer("The session's Quotaflow roles do not include this call."),
     "404": _answer("Not found, or not visible to the caller (the two look the same)."),
     "409": _answer(
-        "The action does not apply now: the dispute's current state, or the org's registry "
-        "entry (the message says why)."
+        "The action does not apply now: the dispute's current state, the org's registry "
+        "entry, or a setting this Quotaflow lacks (the message says why)."
     ),
     "422": _answer("A document the reader cannot build (too deep, or a bad YAML scalar)."),
 }
@@ -156,6 +156,15 @@ _SCHEMAS: dict[str, Any] = {
             },
         },
     },
+    "ConnectLink": {
+        "type": "object",
+        "description": "A link that opens /connect in a browser window of its own.",
+        "required": ["url", "expires_in_seconds"],
+        "properties": {
+            "url": {"type": "string"},
+            "expires_in_seconds": {"type": "integer", "minimum": 1},
+        },
+    },
     "Runs": {
         "type": "object",
         "required": ["runs"],
@@ -251,6 +260,15 @@ _PATHS: dict[str, Any] = {
             "disconnect_org",
             "Revoke Quotaflow's token for the caller's org and stop its syncs (admin).",
             ok=_ORG_OK,
+            refusals=_refusals("401", "403", "409"),
+        )
+    },
+    "/org/connect-link": {
+        "post": _op(
+            "org_connect_link",
+            "A ten-minute link to connect another org; the org connected with it is listed on "
+            "the caller's Org page (admin).",
+            ok=("200", "The link and how long it is valid.", "ConnectLink"),
             refusals=_refusals("401", "403", "409"),
         )
     },

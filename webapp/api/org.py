@@ -1,5 +1,5 @@
 """API: the caller's org in the registry (status, last run, lag, API usage, queue state);
-pause, resume (ops, admin) and disconnect (admin)."""
+pause, resume (ops, admin), disconnect and a connect link for another org (admin)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from flask import jsonify
 from connector.orgs.status import org_json
 from webapp.api import bp
 from webapp.auth.guard import current_viewer, require
-from webapp.ops_org import change_status, viewer_org_facts
+from webapp.connect import TICKET_SECONDS
+from webapp.ops_org import change_status, connect_link, viewer_org_facts
 
 
 def _answer() -> Any:
@@ -47,3 +48,10 @@ def disconnect_org() -> Any:
     """Revoke the org's token and stop its syncs (its data stays)."""
     change_status(current_viewer(), "disconnect")
     return _answer()
+
+
+@bp.post("/org/connect-link")
+@require("admin", csrf=True)
+def org_connect_link() -> Any:
+    """A ten-minute link that opens `/connect` to connect another org from the caller's."""
+    return jsonify({"url": connect_link(current_viewer()), "expires_in_seconds": TICKET_SECONDS})
