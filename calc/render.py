@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from json.encoder import encode_basestring
 from typing import Any
 
 from calc.adjustments import Adjustment
-from calc.crediting import Credit
+from calc.crediting import Credit, Unresolved
 from calc.money import CENT, money_str, rate_str
 from calc.results import CalcResult, Line, PeriodResult
 
@@ -124,43 +125,57 @@ def to_dict(result: CalcResult) -> dict[str, Any]:
 
 def to_json(result: CalcResult) -> str:
     """The contract JSON text: deterministic bytes for the same result, ending in a newline."""
-    # The same bytes as json.dumps(to_dict(result), indent=1, ensure_ascii=False), whose
-    # indented encoder is pure Python and took longer than the calculation on a big book.
-    out: list[str] = []
-    try:
-        _write_result(result, out)
-    except _Unsupported:
-        return json.dumps(to_dict(result), indent=1, ensure_ascii=False) + "\n"
-    out.append("\n")
-    return "".join(out)
+    parts = [(result.results, result.credits)]
+    return "".join(json_chunks(result.currency, parts, result.unresolved))
+
+
+Part = tuple[Sequence[PeriodResult], Sequence[Credit]]
+
+
+def json_chunks(
+    currency: str, parts: Iterable[Part], unresolved: Sequence[Unresolved]
+) -> Iterator[str]:
+    """The contract JSON text in pieces, from results and credits handed out part by part
+    (calc.engine.stream_book hands them out rep by rep): one piece per part's results, the
+    credits after them, so a caller can write each piece out and let the part go.
+
+    The same bytes as json.dumps(to_dict(result), indent=1, ensure_ascii=False) + "\n",
+    whose indented encoder is pure Python and took longer than the calculation on a big book.
+    """
+    yield '{\n "currency": ' + _string(currency) + ',\n "results": '
+    held: list[Sequence[Credit]] = []  # the credits come after every result
+    sep = "[\n  "
+    for results, credits in parts:
+        held.append(credits)
+        out: list[str] = []
+        for res in results:
+            out.append(sep)
+            sep = ",\n  "
+            _write_period_result(res, out)
+        if out:
+            yield "".join(out)
+    yield "[]" if sep == "[\n  " else "\n ]"
+    yield ',\n "credits": '
+    yield from _credit_chunks(held)
+    out = [',\n "unresolved": ']
+    _write([{"deal_id": u.deal_id, "reason": u.reason} for u in unresolved], 1, out)
+    out.append("\n}\n")
+    yield "".join(out)
 
 
 class _Unsupported(Exception):
     """A value the fast writer does not handle: render with json.dumps instead."""
 
 
-def _write_result(result: CalcResult, out: list[str]) -> None:
-    out.append('{\n "currency": ')
-    _write(result.currency, 1, out)
-    out.append(',\n "results": ')
-    if not result.results:
-        out.append("[]")
-    else:
-        out.append("[")
-        sep = "\n  "
-        for res in result.results:
-            out.append(sep)
-            sep = ",\n  "
-            # Joined per result: millions of small pieces would outweigh the text itself.
-            part: list[str] = []
-            _write_dict(result_dict(res, lines=False), 2, part, tail=res.lines)
-            out.append("".join(part))
-        out.append("\n ]")
-    out.append(',\n "credits": ')
-    _write_credits(result.credits, out)
-    out.append(',\n "unresolved": ')
-    _write([{"deal_id": u.deal_id, "reason": u.reason} for u in result.unresolved], 1, out)
-    out.append("\n}")
+def _write_period_result(res: PeriodResult, out: list[str]) -> None:
+    """One result at depth 2, as json.dumps writes result_dict(res) there."""
+    part: list[str] = []
+    try:
+        _write_dict(result_dict(res, lines=False), 2, part, tail=res.lines)
+    except _Unsupported:
+        text = json.dumps(result_dict(res), indent=1, ensure_ascii=False)
+        part = [text.replace("\n", "\n  ")]  # json.dumps' own text, two levels in
+    out.append("".join(part))
 
 
 def _write(value: object, depth: int, out: list[str]) -> None:
@@ -215,37 +230,40 @@ def _money(value: Decimal) -> str:
     return "0.00" if text == "-0.00" else text
 
 
-def _write_credits(credits: tuple[Credit, ...], out: list[str]) -> None:
-    """The credits list, each as credit_dict(credit) written by _write at depth 2."""
-    if not credits:
-        out.append("[]")
-        return
+def _credit_chunks(held: list[Sequence[Credit]]) -> Iterator[str]:
+    """The credits list at depth 1, each as credit_dict(credit) written by _write at depth 2."""
     sep = "[\n  "
     string = _string
+    percents: dict[int, str] = {}  # percent text by object: most credits share 100%
     part: list[str] = []
-    for i, c in enumerate(credits):
-        if i % 4096 == 0:
-            out.append("".join(part))
+    for credits in held:
+        for c in credits:
+            percent = c.percent
+            percent_text = percents.get(id(percent))
+            if percent_text is None:
+                percent_text = percents[id(percent)] = _money(percent)
+            part += (
+                sep,
+                '{\n   "deal_id": ',
+                string(c.deal_id),
+                ',\n   "rep_id": ',
+                string(c.rep_id),
+                ',\n   "credit_type": ',
+                string(c.credit_type),
+                ',\n   "percent": "',
+                percent_text,
+                '",\n   "amount": "',
+                _money(c.amount),
+                '",\n   "period": ',
+                string(c.period.name),
+                "\n  }",
+            )
+            sep = ",\n  "
+        if len(part) > 65_536:
+            yield "".join(part)
             part = []
-        part += (
-            sep,
-            '{\n   "deal_id": ',
-            string(c.deal_id),
-            ',\n   "rep_id": ',
-            string(c.rep_id),
-            ',\n   "credit_type": ',
-            string(c.credit_type),
-            ',\n   "percent": "',
-            _money(c.percent),
-            '",\n   "amount": "',
-            _money(c.amount),
-            '",\n   "period": ',
-            string(c.period.name),
-            "\n  }",
-        )
-        sep = ",\n  "
-    out.append("".join(part))
-    out.append("\n ]")
+    part.append("[]" if sep == "[\n  " else "\n ]")
+    yield "".join(part)
 
 
 def _write_lines(lines: tuple[Line, ...], depth: int, out: list[str]) -> None:
