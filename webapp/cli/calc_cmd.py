@@ -128,8 +128,8 @@ def _inputs(args: argparse.Namespace) -> Any:
 
 def _compute(args: argparse.Namespace, out: IO[str]) -> None:
     """Read, calculate and write the output to `out` (a temporary file until it is whole)."""
-    from calc.engine import calculate_book, stream_book
-    from calc.render import json_chunks, to_csv
+    from calc.engine import stream_book
+    from calc.render import json_chunks
     from webapp.cli import CliError
 
     start, end = _day("--from", args.start), _day("--to", args.end)
@@ -137,12 +137,19 @@ def _compute(args: argparse.Namespace, out: IO[str]) -> None:
         raise CliError("--to must not be before --from")
     book = _inputs(args)
     if args.format == "csv":
-        out.write(to_csv(calculate_book(book, start=start, end=end)))
+        _write_csv(book, start, end, out)
         return
     # Rep by rep: each rep's lines are written out and dropped before the next rep's.
     streamed = stream_book(book, start=start, end=end)
     for chunk in json_chunks(streamed.currency, streamed.reps, streamed.unresolved):
         out.write(chunk)
+
+
+def _write_csv(book: Any, start: date, end: date, out: IO[str]) -> None:
+    from calc.engine import calculate_book
+    from calc.render import to_csv
+
+    out.write(to_csv(calculate_book(book, start=start, end=end)))
 
 
 def run(args: argparse.Namespace) -> int:
