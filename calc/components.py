@@ -168,10 +168,13 @@ def _tiered(credits: Sequence[Credit], table: Table, *, mode: str, scope: str) -
 def _marginal(credits: Sequence[Credit], table: Table) -> list[Raw]:
     """Marginal tiers on the period's running total (the hot loop of a full run)."""
     out: list[Raw] = []
+    append = out.append
     edges, rates, labels = table.edges, table.rates, table.labels
     mul = table.mul
+    plain = mul is _decimal_mul  # every rate a Decimal: multiply inline
     last = len(edges) - 1
     tier = 0  # tier holding the running total while it only grows
+    upper = edges[1] if last else None  # that tier's upper edge (None: the last tier)
     pos = ZERO
     for c in credits:
         amount = c.amount
@@ -179,21 +182,22 @@ def _marginal(credits: Sequence[Credit], table: Table) -> list[Raw]:
             continue
         hi = pos + amount
         if amount > 0:
-            while tier < last and edges[tier + 1] <= pos:
+            while upper is not None and upper <= pos:
                 tier += 1
-            if tier == last or hi <= edges[tier + 1]:
+                upper = edges[tier + 1] if tier < last else None
+            if upper is None or hi <= upper:
                 rate = rates[tier]
-                out.append(
-                    (c.deal_id, c.credit_type, amount, rate, mul(amount, rate), labels[tier])
-                )
+                paid = amount * rate if plain else mul(amount, rate)  # type: ignore[operator]
+                append((c.deal_id, c.credit_type, amount, rate, paid, labels[tier]))
                 pos = hi
                 continue
         for i, piece in pieces(pos, hi, edges):
             rate = rates[i]
-            out.append((c.deal_id, c.credit_type, piece, rate, mul(piece, rate), labels[i]))
+            append((c.deal_id, c.credit_type, piece, rate, mul(piece, rate), labels[i]))
         pos = hi
         if amount < 0:
             tier = 0
+            upper = edges[1] if last else None
     return out
 
 

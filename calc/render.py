@@ -233,35 +233,34 @@ def _money(value: Decimal) -> str:
 def _credit_chunks(held: list[Sequence[Credit]]) -> Iterator[str]:
     """The credits list at depth 1, each as credit_dict(credit) written by _write at depth 2."""
     sep = "[\n  "
-    string = _string
-    percents: dict[int, str] = {}  # percent text by object: most credits share 100%
+    string, cent, up = _string, CENT, ROUND_HALF_UP
+    texts: dict[int, str] = {}  # text by object: most credits share 100%, a type, a period
     part: list[str] = []
+    append = part.append
     for credits in held:
         for c in credits:
-            percent = c.percent
-            percent_text = percents.get(id(percent))
+            percent, ctype, period = c.percent, c.credit_type, c.period
+            percent_text = texts.get(id(percent))
             if percent_text is None:
-                percent_text = percents[id(percent)] = _money(percent)
-            part += (
-                sep,
-                '{\n   "deal_id": ',
-                string(c.deal_id),
-                ',\n   "rep_id": ',
-                string(c.rep_id),
-                ',\n   "credit_type": ',
-                string(c.credit_type),
-                ',\n   "percent": "',
-                percent_text,
-                '",\n   "amount": "',
-                _money(c.amount),
-                '",\n   "period": ',
-                string(c.period.name),
-                "\n  }",
+                percent_text = texts[id(percent)] = _money(percent)
+            type_text = texts.get(id(ctype))
+            if type_text is None:
+                type_text = texts[id(ctype)] = string(ctype)
+            period_text = texts.get(id(period))
+            if period_text is None:
+                period_text = texts[id(period)] = string(period.name)
+            amount = str(c.amount.quantize(cent, up))
+            append(
+                f'{sep}{{\n   "deal_id": {string(c.deal_id)},\n   "rep_id": {string(c.rep_id)}'
+                f',\n   "credit_type": {type_text},\n   "percent": "{percent_text}'
+                f'",\n   "amount": "{"0.00" if amount == "-0.00" else amount}'
+                f'",\n   "period": {period_text}\n  }}'
             )
             sep = ",\n  "
-        if len(part) > 65_536:
+        if len(part) > 16_384:
             yield "".join(part)
             part = []
+            append = part.append
     part.append("[]" if sep == "[\n  " else "\n ]")
     yield "".join(part)
 
@@ -273,22 +272,16 @@ def _write_lines(lines: tuple[Line, ...], depth: int, out: list[str]) -> None:
         return
     pad = "\n" + " " * (depth + 2)
     first = "{" + pad + '"component": '
-    keys = [
-        "," + pad + '"deal_id": ',
-        "," + pad + '"credit_type": ',
-        "," + pad + '"base": "',
-        '",' + pad + '"rate": "',
-        '",' + pad + '"amount": "',
-        '",' + pad + '"explain": ',
-        "\n" + " " * (depth + 1) + "}",
-        "," + pad + '"capped": "',
-    ]
-    k_deal, k_type, k_base, k_rate, k_amount, k_explain, close, k_capped = keys
+    k_deal, k_type = "," + pad + '"deal_id": ', "," + pad + '"credit_type": '
+    k_base, k_rate = "," + pad + '"base": "', '",' + pad + '"rate": "'
+    k_amount, k_explain = '",' + pad + '"amount": "', '",' + pad + '"explain": '
+    close, k_capped = "\n" + " " * (depth + 1) + "}", "," + pad + '"capped": "'
     k_currency, k_fx = "," + pad + '"currency": ', "," + pad + '"fx_rate": "'
     inner = "\n" + " " * (depth + 1)
     sep = "[" + inner
-    string = _string
+    string, cent, up = _string, CENT, ROUND_HALF_UP
     rates: dict[int, str] = {}  # rate text by object: lines share their tier's rate
+    append = out.append
     for line in lines:
         if line.plan_id is not None:
             raise _Unsupported  # a dated rep's lines name their plan: the general writer
@@ -296,33 +289,30 @@ def _write_lines(lines: tuple[Line, ...], depth: int, out: list[str]) -> None:
         rate_text = rates.get(id(rate))
         if rate_text is None:
             rate_text = rates[id(rate)] = _rate(rate)
-        out += (
-            sep,
-            first,
-            string(line.component),
-            k_deal,
-            "null" if deal_id is None else string(deal_id),
-            k_type,
-            "null" if ctype is None else string(ctype),
-            k_base,
-            _money(line.base),
-            k_rate,
-            rate_text,
-            k_amount,
-            _money(line.amount),
-            k_explain,
-            string(line.explain),
+        base = str(line.base.quantize(cent, up))
+        amount = str(line.amount.quantize(cent, up))
+        text = (
+            f"{sep}{first}{string(line.component)}"
+            f"{k_deal}{'null' if deal_id is None else string(deal_id)}"
+            f"{k_type}{'null' if ctype is None else string(ctype)}"
+            f"{k_base}{'0.00' if base == '-0.00' else base}{k_rate}{rate_text}"
+            f"{k_amount}{'0.00' if amount == '-0.00' else amount}"
+            f"{k_explain}{string(line.explain)}"
         )
+        sep = "," + inner
+        if not line.capped and line.currency is None and line.adjustment is None:
+            append(text + close)
+            continue
+        append(text)
         if line.capped:
             out += (k_capped, _money(line.capped), '"')
         if line.currency is not None and line.fx_rate is not None:
             out += (k_currency, string(line.currency), k_fx, _rate(line.fx_rate), '"')
         if line.adjustment is not None:
-            out.append("," + pad + '"adjustment": ')
+            append("," + pad + '"adjustment": ')
             _write(adjustment_dict(line.adjustment), depth + 2, out)
-        out.append(close)
-        sep = "," + inner
-    out.append("\n" + " " * depth + "]")
+        append(close)
+    append("\n" + " " * depth + "]")
 
 
 def to_csv(result: CalcResult) -> str:
