@@ -37,6 +37,18 @@ def _rate(value: Decimal) -> str:
     return rate_str(value.quantize(RATE_PLACES))
 
 
+_RATES: dict[Decimal, str] = {}  # rate text by value: equal rates print alike (normalized)
+
+
+def _rate_text(value: Decimal) -> str:
+    found = _RATES.get(value)
+    if found is None:
+        found = _rate(value)
+        if len(_RATES) < 65_536:
+            _RATES[value] = found
+    return found
+
+
 def line_dict(line: Line) -> dict[str, Any]:
     """One line in contract key order; `capped` (what caps took off) only on capped lines,
     `currency` and `fx_rate` only on lines of a deal converted from another currency,
@@ -169,13 +181,42 @@ class _Unsupported(Exception):
 
 def _write_period_result(res: PeriodResult, out: list[str]) -> None:
     """One result at depth 2, as json.dumps writes result_dict(res) there."""
-    part: list[str] = []
+    part = [_result_head(res)]
     try:
-        _write_dict(result_dict(res, lines=False), 2, part, tail=res.lines)
+        _write_lines(res.lines, 3, part)
     except _Unsupported:
         text = json.dumps(result_dict(res), indent=1, ensure_ascii=False)
         part = [text.replace("\n", "\n  ")]  # json.dumps' own text, two levels in
+    else:
+        part.append("\n  }")
     out.append("".join(part))
+
+
+def _result_head(res: PeriodResult) -> str:
+    """A result at depth 2 up to its `lines` value: result_dict(res) as _write_dict writes it."""
+    string, period, draw = _string, res.period, res.draw
+    if res.components:
+        entries = ",".join(
+            f'\n    {string(name)}: "{_money(amount)}"' for name, amount in res.components
+        )
+        components = "{" + entries + "\n   }"
+    else:
+        components = "{}"
+    return (
+        f'{{\n   "rep_id": {string(res.rep_id)},\n   "plan_id": {string(res.plan_id)}'
+        f',\n   "period": {string(period.name)}'
+        f',\n   "period_start": "{period.start.isoformat()}"'
+        f',\n   "period_end": "{period.end.isoformat()}"'
+        f',\n   "quota": "{_money(res.quota)}",\n   "credit": "{_money(res.credit)}"'
+        f',\n   "attainment": "{res.attainment:.4f}"'
+        f',\n   "attainment_ytd": "{res.attainment_ytd:.4f}"'
+        f',\n   "components": {components},\n   "gross": "{_money(res.gross)}"'
+        f',\n   "draw": {{\n    "top_up": "{_money(draw.top_up)}"'
+        f',\n    "recovered": "{_money(draw.recovered)}"'
+        f',\n    "balance": "{_money(draw.balance)}"'
+        f',\n    "shortfall": "{_money(draw.shortfall)}"\n   }}'
+        f',\n   "net": "{_money(res.net)}",\n   "lines": '
+    )
 
 
 def _write(value: object, depth: int, out: list[str]) -> None:
@@ -201,10 +242,8 @@ def _write(value: object, depth: int, out: list[str]) -> None:
         raise _Unsupported
 
 
-def _write_dict(
-    value: dict[str, Any], depth: int, out: list[str], *, tail: tuple[Line, ...] | None = None
-) -> None:
-    if not value and tail is None:
+def _write_dict(value: dict[str, Any], depth: int, out: list[str]) -> None:
+    if not value:
         out.append("{}")
         return
     inner = "\n" + " " * (depth + 1)
@@ -217,10 +256,6 @@ def _write_dict(
         out.append(_string(key))
         out.append(": ")
         _write(item, depth + 1, out)
-    if tail is not None:
-        out.append(sep)
-        out.append('"lines": ')
-        _write_lines(tail, depth + 1, out)
     out.append("\n" + " " * depth + "}")
 
 
@@ -288,7 +323,7 @@ def _write_lines(lines: tuple[Line, ...], depth: int, out: list[str]) -> None:
         deal_id, ctype, rate = line.deal_id, line.credit_type, line.rate
         rate_text = rates.get(id(rate))
         if rate_text is None:
-            rate_text = rates[id(rate)] = _rate(rate)
+            rate_text = rates[id(rate)] = _rate_text(rate)
         base = str(line.base.quantize(cent, up))
         amount = str(line.amount.quantize(cent, up))
         text = (
