@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
+from operator import itemgetter, methodcaller
 
 from calc.crediting import Credit
 from calc.errors import PlanError
@@ -33,6 +34,10 @@ from calc.tiers import pieces, tier_index
 
 AnyComponent = Commission | TargetIncentive | Bonus | Spiff
 ZERO_CENTS = Decimal("0.00")
+_DECIMALS = frozenset({Decimal})
+_RATE = itemgetter(3)
+_CENTS = methodcaller("quantize", CENT, ROUND_HALF_UP)
+_tuple = tuple.__new__
 
 
 # A line before rounding: (deal_id, credit_type, base, rate, exact amount, explain). A plain
@@ -168,10 +173,13 @@ def _tiered(credits: Sequence[Credit], table: Table, *, mode: str, scope: str) -
 def _marginal(credits: Sequence[Credit], table: Table) -> list[Raw]:
     """Marginal tiers on the period's running total (the hot loop of a full run)."""
     out: list[Raw] = []
+    append = out.append
     edges, rates, labels = table.edges, table.rates, table.labels
     mul = table.mul
+    plain = mul is _decimal_mul  # every rate a Decimal: multiply inline
     last = len(edges) - 1
     tier = 0  # tier holding the running total while it only grows
+    upper = edges[1] if last else None  # that tier's upper edge (None: the last tier)
     pos = ZERO
     for c in credits:
         amount = c.amount
@@ -179,21 +187,37 @@ def _marginal(credits: Sequence[Credit], table: Table) -> list[Raw]:
             continue
         hi = pos + amount
         if amount > 0:
-            while tier < last and edges[tier + 1] <= pos:
+            while upper is not None and upper <= pos:
                 tier += 1
-            if tier == last or hi <= edges[tier + 1]:
+                upper = edges[tier + 1] if tier < last else None
+            if upper is None or hi <= upper:
                 rate = rates[tier]
-                out.append(
-                    (c.deal_id, c.credit_type, amount, rate, mul(amount, rate), labels[tier])
-                )
+                paid = amount * rate if plain else mul(amount, rate)  # type: ignore[operator]
+                append((c.deal_id, c.credit_type, amount, rate, paid, labels[tier]))
                 pos = hi
                 continue
+            # Crossing edges upward: what `pieces` gives, tier by tier from the one holding
+            # the running total (the tiers below it hold nothing of this move).
+            lo = pos
+            while True:
+                top = hi if upper is None or hi < upper else upper
+                if top > lo:
+                    rate, piece = rates[tier], top - lo
+                    append((c.deal_id, c.credit_type, piece, rate, mul(piece, rate), labels[tier]))
+                if upper is None or hi <= upper:
+                    break
+                lo = upper
+                tier += 1
+                upper = edges[tier + 1] if tier < last else None
+            pos = hi
+            continue
         for i, piece in pieces(pos, hi, edges):
             rate = rates[i]
-            out.append((c.deal_id, c.credit_type, piece, rate, mul(piece, rate), labels[i]))
+            append((c.deal_id, c.credit_type, piece, rate, mul(piece, rate), labels[i]))
         pos = hi
         if amount < 0:
             tier = 0
+            upper = edges[1] if last else None
     return out
 
 
@@ -329,12 +353,25 @@ def adjust(comp: AnyComponent, raw: list[Raw], attainment: Decimal) -> list[Raw]
             note = f"x{mult.factor.normalize():f} at {pct_str(mult.min_attainment)}+ attainment"
         else:
             continue
-        f = mult.factor
-        raw = [
-            (r[0], r[1], r[2], exact_mul(r[3], f), exact_mul(r[4], f), f"{r[5]}; {note}")
-            for r in raw
-        ]
+        raw = _multiplied(raw, mult.factor, note)
     return raw
+
+
+def _multiplied(raw: list[Raw], factor: Decimal, note: str) -> list[Raw]:
+    """Every line's rate and amount times the factor, the note added to its explanation."""
+    out: list[Raw] = []
+    explained: dict[str, str] = {}  # most lines share their tier's explanation
+    for deal_id, ctype, base, rate, amount, why in raw:
+        text = explained.get(why)
+        if text is None:
+            text = explained[why] = f"{why}; {note}"
+        if type(rate) is Decimal and type(amount) is Decimal:
+            out.append((deal_id, ctype, base, rate * factor, amount * factor, text))
+        else:
+            out.append(
+                (deal_id, ctype, base, exact_mul(rate, factor), exact_mul(amount, factor), text)
+            )
+    return out
 
 
 def finish(
@@ -349,12 +386,14 @@ def finish(
         return ZERO_CENTS, []
     if before is not None:
         return _finish_capped(component_id, raw, before)
-    if not all(isinstance(r[4], Decimal) and isinstance(r[3], Decimal) for r in raw):
+    amounts: list[Decimal] = [r[4] for r in raw]  # type: ignore[misc]
+    if not _DECIMALS.issuperset(map(type, amounts)) or not _DECIMALS.issuperset(
+        map(type, map(_RATE, raw))
+    ):
         return _finish_exact(component_id, raw)
     # calc.money.allocate inlined (the hot loop of a full run): every line rounded half up,
     # the gap to the rounded total on the largest exact amount, the first one on ties.
-    amounts: list[Decimal] = [r[4] for r in raw]  # type: ignore[misc]
-    rounded = [a.quantize(CENT, ROUND_HALF_UP) for a in amounts]
+    rounded = list(map(_CENTS, amounts))
     total = sum(amounts, ZERO).quantize(CENT, ROUND_HALF_UP)
     gap = total - sum(rounded, ZERO)
     if gap:
@@ -364,9 +403,11 @@ def finish(
             if here > size:
                 largest, size = i, here
         rounded[largest] += gap
+    # new_line inlined: one tuple per line.
+    line, zero = _tuple, ZERO
     lines = [
-        new_line(component_id, r[0], r[1], r[2], r[3], amount, r[5])  # type: ignore[arg-type]
-        for r, amount in zip(raw, rounded, strict=True)
+        line(Line, (component_id, d, t, b, r, a, why, zero, None, None, None, None, None))
+        for (d, t, b, r, _, why), a in zip(raw, rounded, strict=True)
     ]
     return total, lines
 

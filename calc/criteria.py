@@ -26,12 +26,13 @@ from pydantic import (
     field_validator,
 )
 
-from calc.model import AttrValue, Deal
+from calc.model import DEAL_FIELD_TYPES, AttrValue, Deal
 
 Scalar = StrictBool | StrictInt | Decimal | date | str | None
 
 Predicate = Callable[[Deal], bool]
 _SLOTS = frozenset(Deal.__slots__)
+_TEXT_FIELDS = frozenset(n for n, kind in DEAL_FIELD_TYPES.items() if kind is str)
 
 
 def field_value(deal: Deal, name: str) -> AttrValue:
@@ -135,6 +136,9 @@ class Eq(_Criterion):
         name, right = self.field, _norm(self.value)
         if name == "is_won" and right is True:
             return lambda deal: deal.is_won  # the default eligibility, on every deal: keep it fast
+        if isinstance(right, str) and name in _TEXT_FIELDS:
+            # A text field against text (a product family): _coerce leaves both as they are.
+            return lambda deal: getattr(deal, name) == right
         return lambda deal: _coerce(field_value(deal, name), right) == right
 
 

@@ -86,7 +86,7 @@ class _SegmentCalc(_RepCalc):
 
     def tag(self, lines: list[Line]) -> list[Line]:
         """The lines, each naming this segment's plan and assignment."""
-        return [replace(x, plan_id=self.plan.id, assignment_from=self.label) for x in lines]
+        return [x._replace(plan_id=self.plan.id, assignment_from=self.label) for x in lines]
 
 
 def _rep_view(rep: Rep, segment: Segment) -> Rep:

@@ -10,7 +10,7 @@ periods overlapping `start..end` are returned.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
@@ -33,7 +33,7 @@ from calc.components import (
     spiff_raw,
     target_incentive_raw,
 )
-from calc.crediting import CREDIT_ORDER, Credit
+from calc.crediting import CREDIT_ORDER, Credit, Unresolved
 from calc.currency import Conversion, Rates, annotate
 from calc.errors import PlanError
 from calc.model import Deal, Rep, Split, TeamMember
@@ -528,54 +528,32 @@ def calculate_book(
     book: Book, *, start: date, end: date, rep_ids: Iterable[str] | None = None
 ) -> CalcResult:
     """Calculate from an indexed Book, for every rep or only `rep_ids` (cheap for a few reps)."""
-    with localcontext(exact_context()):
-        return _calculate_book(book, start=start, end=end, rep_ids=rep_ids)
-
-
-def _calculate_book(
-    book: Book, *, start: date, end: date, rep_ids: Iterable[str] | None
-) -> CalcResult:
-    found = book.credits(rep_ids)
+    streamed = stream_book(book, start=start, end=end, rep_ids=rep_ids)
     results: list[PeriodResult] = []
     credits: list[Credit] = []
-    quotas: QuotaCache = {}
-    paths = {plan.id: f"plans[{i}]" for i, plan in enumerate(book.doc.plans)}
-    wanted = sorted(book.reps) if rep_ids is None else sorted(set(rep_ids) & set(book.reps))
-    for rep_id in wanted:
-        rep = book.reps[rep_id]
-        mine = found.by_rep.get(rep_id, [])
-        mine.sort(key=CREDIT_ORDER)
-        credits += [c for c in mine if c.period.end >= start and c.period.start <= end]
-        plan = book.ctx(rep_id).plan
-        if rep.assignments:
-            from calc.dated import dated_calc  # calc.dated builds on this module
+    for rep_results_, rep_credits in streamed.reps:
+        results += rep_results_
+        credits += rep_credits
+    return CalcResult(streamed.currency, tuple(results), tuple(credits), streamed.unresolved)
 
-            plans = {p.id: p for p in book.doc.plans}
-            dated = dated_calc(
-                plans,
-                rep,
-                mine,
-                quotas,
-                data_start=book.data_start,
-                paths=paths,
-                adjustments=book.adjustments.get(rep_id),
-                conversions=book.conversions,
-            )
-            if dated is not None:
-                results += _results(dated, start=start, end=end)
-        elif plan is not None:
-            calc = _RepCalc(
-                plan,
-                rep,
-                mine,
-                quotas,
-                ordered=True,
-                data_start=book.data_start,
-                path=paths[plan.id],
-                adjustments=book.adjustments.get(rep_id),
-                conversions=book.conversions,
-            )
-            results += _results(calc, start=start, end=end)
+
+@dataclass(frozen=True, slots=True)
+class StreamedResult:
+    """A calculation handed out rep by rep, in rep id order: each rep's period results and
+    its credits in the range (a CalcResult's `results` and `credits`, cut by rep), so a
+    caller can write out and drop one rep's lines before the next rep is calculated."""
+
+    currency: str
+    reps: Iterator[tuple[list[PeriodResult], list[Credit]]]
+    unresolved: tuple[Unresolved, ...]
+
+
+def stream_book(
+    book: Book, *, start: date, end: date, rep_ids: Iterable[str] | None = None
+) -> StreamedResult:
+    """`calculate_book`, rep by rep: each rep is calculated when `reps` reaches it."""
+    with localcontext(exact_context()):
+        found = book.credits(rep_ids)
     unresolved = sorted(
         {
             u
@@ -584,7 +562,71 @@ def _calculate_book(
         },
         key=lambda u: (u.deal_id, u.reason),
     )
-    return CalcResult(book.doc.plans[0].currency, tuple(results), tuple(credits), tuple(unresolved))
+    wanted = sorted(book.reps) if rep_ids is None else sorted(set(rep_ids) & set(book.reps))
+    reps = _rep_parts(book, found.by_rep, wanted, start=start, end=end)
+    return StreamedResult(book.doc.plans[0].currency, reps, tuple(unresolved))
+
+
+def _rep_parts(
+    book: Book, by_rep: dict[str, list[Credit]], wanted: list[str], *, start: date, end: date
+) -> Iterator[tuple[list[PeriodResult], list[Credit]]]:
+    quotas: QuotaCache = {}
+    paths = {plan.id: f"plans[{i}]" for i, plan in enumerate(book.doc.plans)}
+    for rep_id in wanted:
+        # Handed over: the caller's copy is the only one left once it is done with it.
+        mine = by_rep.pop(rep_id, [])
+        # The exact context per rep, so that it never leaks to the caller between reps.
+        with localcontext(exact_context()):
+            results = _rep_results(book, rep_id, mine, quotas, paths, start=start, end=end)
+        if mine and start <= mine[0].credit_date and mine[-1].credit_date <= end:
+            # Sorted by credit date, each inside its period: every period is in the range.
+            yield results, mine
+        else:
+            yield results, [c for c in mine if c.period.end >= start and c.period.start <= end]
+
+
+def _rep_results(
+    book: Book,
+    rep_id: str,
+    mine: list[Credit],
+    quotas: QuotaCache,
+    paths: dict[str, str],
+    *,
+    start: date,
+    end: date,
+) -> list[PeriodResult]:
+    rep = book.reps[rep_id]
+    mine.sort(key=CREDIT_ORDER)
+    plan = book.ctx(rep_id).plan
+    if rep.assignments:
+        from calc.dated import dated_calc  # calc.dated builds on this module
+
+        plans = {p.id: p for p in book.doc.plans}
+        dated = dated_calc(
+            plans,
+            rep,
+            mine,
+            quotas,
+            data_start=book.data_start,
+            paths=paths,
+            adjustments=book.adjustments.get(rep_id),
+            conversions=book.conversions,
+        )
+        return [] if dated is None else _results(dated, start=start, end=end)
+    if plan is None:
+        return []
+    calc = _RepCalc(
+        plan,
+        rep,
+        mine,
+        quotas,
+        ordered=True,
+        data_start=book.data_start,
+        path=paths[plan.id],
+        adjustments=book.adjustments.get(rep_id),
+        conversions=book.conversions,
+    )
+    return _results(calc, start=start, end=end)
 
 
 def calculate(
@@ -605,4 +647,12 @@ def calculate(
     return calculate_book(book, start=start, end=end, rep_ids=rep_ids)
 
 
-__all__ = ["calculate", "calculate_book", "period_of", "rep_results", "spiff_payouts"]
+__all__ = [
+    "StreamedResult",
+    "calculate",
+    "calculate_book",
+    "period_of",
+    "rep_results",
+    "spiff_payouts",
+    "stream_book",
+]

@@ -8,9 +8,10 @@ import re
 from collections.abc import Callable, Collection, Iterator
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from calc.assignments import assignment_problem, with_assignments
+from calc.deal_rows import DealRows
 from calc.errors import InputError
 from calc.model import DEAL_FIELDS, Assignment, AttrValue, Deal, Rep, Split, TeamMember
 
@@ -112,6 +113,18 @@ class _Cursor:
 
 
 def _rows(text: str, source: str, required: tuple[str, ...]) -> Iterator[_Cursor]:
+    header, records = _records(text, source, required)
+    cursor = _Cursor(source)
+    for line, values in records:
+        cursor.line = line
+        cursor.row = dict(zip(header, values, strict=True))
+        yield cursor
+
+
+def _records(
+    text: str, source: str, required: tuple[str, ...]
+) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The header, and each non-blank record with the line it starts on (checked length)."""
     if not text.strip():
         raise InputError(source, 1, None, "empty file (expected a header row)")
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), strict=True)
@@ -122,22 +135,25 @@ def _rows(text: str, source: str, required: tuple[str, ...]) -> Iterator[_Cursor
     for column in required:
         if column not in header:
             raise InputError(source, 1, column, "missing column")
-    cursor = _Cursor(source)
+    return header, _checked(reader, source, header)
+
+
+def _checked(reader: Any, source: str, header: list[str]) -> Iterator[tuple[int, list[str]]]:
+    width = len(header)
     while True:
-        first = reader.line_num + 1
+        first: int = reader.line_num + 1
         values = _next(reader, source, first)
         if values is None:
             return
-        cursor.line = first
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) > len(header):
-            raise cursor.fail(None, "more values than header columns")
-        if len(values) < len(header):
-            reason = f"{len(values)} values for {len(header)} header columns"
-            raise cursor.fail(header[len(values)], f"row too short: {reason}")
-        cursor.row = dict(zip(header, values, strict=True))
-        yield cursor
+        if len(values) != width or not values[0].strip():
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) > width:
+                raise InputError(source, first, None, "more values than header columns")
+            if len(values) < width:
+                reason = f"{len(values)} values for {width} header columns"
+                raise InputError(source, first, header[len(values)], f"row too short: {reason}")
+        yield first, values
 
 
 def _next(reader: Iterator[list[str]], source: str, line: int) -> list[str] | None:
@@ -246,9 +262,8 @@ def _dated_rep(source: str, found: list[tuple[int, Rep, Assignment]]) -> Rep:
     return with_assignments(found[-1][1], rows)
 
 
-def parse_deals(text: str, *, source: str = "deals.csv") -> list[Deal]:
-    """Deals from CSV text; columns beyond the contract become `attributes` for criteria."""
-    seen: set[str] = set()
+def deal_builder(seen: set[str]) -> Callable[[_Cursor], Deal]:
+    """The careful per-field reading of a deal row (ids in `seen` are duplicates)."""
 
     def build(c: _Cursor) -> Deal:
         deal_id = c.required("id")
@@ -274,7 +289,35 @@ def parse_deals(text: str, *, source: str = "deals.csv") -> list[Deal]:
             attributes=extra,
         )
 
-    return _parse(text, source, DEAL_COLUMNS, build)
+    return build
+
+
+def parse_deals(text: str, *, source: str = "deals.csv", careful: bool = False) -> list[Deal]:
+    """Deals from CSV text; columns beyond the contract become `attributes` for criteria.
+
+    Rows of plain values take the fast path (calc.deal_rows); `careful` reads every row
+    field by field (the same deals: the tests compare both).
+    """
+    seen: set[str] = set()
+    build = deal_builder(seen)
+    if careful:
+        return _parse(text, source, DEAL_COLUMNS, build)
+    header, records = _records(text, source, DEAL_COLUMNS)
+    fast = DealRows(header)
+    cursor = _Cursor(source)
+    out: list[Deal] = []
+    for line, values in records:
+        deal = fast.read(values)
+        if deal is None or deal.id in seen:
+            # Anything but plain values, and duplicates: the careful path reads the row or
+            # names what is wrong with it.
+            cursor.line = line
+            cursor.row = dict(zip(header, values, strict=True))
+            deal = build(cursor)
+        else:
+            seen.add(deal.id)
+        out.append(deal)
+    return out
 
 
 def parse_splits(

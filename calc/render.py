@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from json.encoder import encode_basestring
 from typing import Any
 
 from calc.adjustments import Adjustment
-from calc.crediting import Credit
+from calc.crediting import Credit, Unresolved
 from calc.money import CENT, money_str, rate_str
 from calc.results import CalcResult, Line, PeriodResult
 
@@ -34,6 +35,18 @@ CSV_COLUMNS = (
 
 def _rate(value: Decimal) -> str:
     return rate_str(value.quantize(RATE_PLACES))
+
+
+_RATES: dict[Decimal, str] = {}  # rate text by value: equal rates print alike (normalized)
+
+
+def _rate_text(value: Decimal) -> str:
+    found = _RATES.get(value)
+    if found is None:
+        found = _rate(value)
+        if len(_RATES) < 65_536:
+            _RATES[value] = found
+    return found
 
 
 def line_dict(line: Line) -> dict[str, Any]:
@@ -124,43 +137,86 @@ def to_dict(result: CalcResult) -> dict[str, Any]:
 
 def to_json(result: CalcResult) -> str:
     """The contract JSON text: deterministic bytes for the same result, ending in a newline."""
-    # The same bytes as json.dumps(to_dict(result), indent=1, ensure_ascii=False), whose
-    # indented encoder is pure Python and took longer than the calculation on a big book.
-    out: list[str] = []
-    try:
-        _write_result(result, out)
-    except _Unsupported:
-        return json.dumps(to_dict(result), indent=1, ensure_ascii=False) + "\n"
-    out.append("\n")
-    return "".join(out)
+    parts = [(result.results, result.credits)]
+    return "".join(json_chunks(result.currency, parts, result.unresolved))
+
+
+Part = tuple[Sequence[PeriodResult], Sequence[Credit]]
+
+
+def json_chunks(
+    currency: str, parts: Iterable[Part], unresolved: Sequence[Unresolved]
+) -> Iterator[str]:
+    """The contract JSON text in pieces, from results and credits handed out part by part
+    (calc.engine.stream_book hands them out rep by rep): one piece per part's results, the
+    credits after them, so a caller can write each piece out and let the part go.
+
+    The same bytes as json.dumps(to_dict(result), indent=1, ensure_ascii=False) + "\n",
+    whose indented encoder is pure Python and took longer than the calculation on a big book.
+    """
+    yield '{\n "currency": ' + _string(currency) + ',\n "results": '
+    held: list[Sequence[Credit]] = []  # the credits come after every result
+    sep = "[\n  "
+    for results, credits in parts:
+        held.append(credits)
+        out: list[str] = []
+        for res in results:
+            out.append(sep)
+            sep = ",\n  "
+            _write_period_result(res, out)
+        if out:
+            yield "".join(out)
+    yield "[]" if sep == "[\n  " else "\n ]"
+    yield ',\n "credits": '
+    yield from _credit_chunks(held)
+    out = [',\n "unresolved": ']
+    _write([{"deal_id": u.deal_id, "reason": u.reason} for u in unresolved], 1, out)
+    out.append("\n}\n")
+    yield "".join(out)
 
 
 class _Unsupported(Exception):
     """A value the fast writer does not handle: render with json.dumps instead."""
 
 
-def _write_result(result: CalcResult, out: list[str]) -> None:
-    out.append('{\n "currency": ')
-    _write(result.currency, 1, out)
-    out.append(',\n "results": ')
-    if not result.results:
-        out.append("[]")
+def _write_period_result(res: PeriodResult, out: list[str]) -> None:
+    """One result at depth 2, as json.dumps writes result_dict(res) there."""
+    part = [_result_head(res)]
+    try:
+        _write_lines(res.lines, 3, part)
+    except _Unsupported:
+        text = json.dumps(result_dict(res), indent=1, ensure_ascii=False)
+        part = [text.replace("\n", "\n  ")]  # json.dumps' own text, two levels in
     else:
-        out.append("[")
-        sep = "\n  "
-        for res in result.results:
-            out.append(sep)
-            sep = ",\n  "
-            # Joined per result: millions of small pieces would outweigh the text itself.
-            part: list[str] = []
-            _write_dict(result_dict(res, lines=False), 2, part, tail=res.lines)
-            out.append("".join(part))
-        out.append("\n ]")
-    out.append(',\n "credits": ')
-    _write_credits(result.credits, out)
-    out.append(',\n "unresolved": ')
-    _write([{"deal_id": u.deal_id, "reason": u.reason} for u in result.unresolved], 1, out)
-    out.append("\n}")
+        part.append("\n  }")
+    out.append("".join(part))
+
+
+def _result_head(res: PeriodResult) -> str:
+    """A result at depth 2 up to its `lines` value: result_dict(res) as _write_dict writes it."""
+    string, period, draw = _string, res.period, res.draw
+    if res.components:
+        entries = ",".join(
+            f'\n    {string(name)}: "{_money(amount)}"' for name, amount in res.components
+        )
+        components = "{" + entries + "\n   }"
+    else:
+        components = "{}"
+    return (
+        f'{{\n   "rep_id": {string(res.rep_id)},\n   "plan_id": {string(res.plan_id)}'
+        f',\n   "period": {string(period.name)}'
+        f',\n   "period_start": "{period.start.isoformat()}"'
+        f',\n   "period_end": "{period.end.isoformat()}"'
+        f',\n   "quota": "{_money(res.quota)}",\n   "credit": "{_money(res.credit)}"'
+        f',\n   "attainment": "{res.attainment:.4f}"'
+        f',\n   "attainment_ytd": "{res.attainment_ytd:.4f}"'
+        f',\n   "components": {components},\n   "gross": "{_money(res.gross)}"'
+        f',\n   "draw": {{\n    "top_up": "{_money(draw.top_up)}"'
+        f',\n    "recovered": "{_money(draw.recovered)}"'
+        f',\n    "balance": "{_money(draw.balance)}"'
+        f',\n    "shortfall": "{_money(draw.shortfall)}"\n   }}'
+        f',\n   "net": "{_money(res.net)}",\n   "lines": '
+    )
 
 
 def _write(value: object, depth: int, out: list[str]) -> None:
@@ -186,10 +242,8 @@ def _write(value: object, depth: int, out: list[str]) -> None:
         raise _Unsupported
 
 
-def _write_dict(
-    value: dict[str, Any], depth: int, out: list[str], *, tail: tuple[Line, ...] | None = None
-) -> None:
-    if not value and tail is None:
+def _write_dict(value: dict[str, Any], depth: int, out: list[str]) -> None:
+    if not value:
         out.append("{}")
         return
     inner = "\n" + " " * (depth + 1)
@@ -202,10 +256,6 @@ def _write_dict(
         out.append(_string(key))
         out.append(": ")
         _write(item, depth + 1, out)
-    if tail is not None:
-        out.append(sep)
-        out.append('"lines": ')
-        _write_lines(tail, depth + 1, out)
     out.append("\n" + " " * depth + "}")
 
 
@@ -215,37 +265,39 @@ def _money(value: Decimal) -> str:
     return "0.00" if text == "-0.00" else text
 
 
-def _write_credits(credits: tuple[Credit, ...], out: list[str]) -> None:
-    """The credits list, each as credit_dict(credit) written by _write at depth 2."""
-    if not credits:
-        out.append("[]")
-        return
+def _credit_chunks(held: list[Sequence[Credit]]) -> Iterator[str]:
+    """The credits list at depth 1, each as credit_dict(credit) written by _write at depth 2."""
     sep = "[\n  "
-    string = _string
+    string, cent, up = _string, CENT, ROUND_HALF_UP
+    texts: dict[int, str] = {}  # text by object: most credits share 100%, a type, a period
     part: list[str] = []
-    for i, c in enumerate(credits):
-        if i % 4096 == 0:
-            out.append("".join(part))
+    append = part.append
+    for credits in held:
+        for c in credits:
+            percent, ctype, period = c.percent, c.credit_type, c.period
+            percent_text = texts.get(id(percent))
+            if percent_text is None:
+                percent_text = texts[id(percent)] = _money(percent)
+            type_text = texts.get(id(ctype))
+            if type_text is None:
+                type_text = texts[id(ctype)] = string(ctype)
+            period_text = texts.get(id(period))
+            if period_text is None:
+                period_text = texts[id(period)] = string(period.name)
+            amount = str(c.amount.quantize(cent, up))
+            append(
+                f'{sep}{{\n   "deal_id": {string(c.deal_id)},\n   "rep_id": {string(c.rep_id)}'
+                f',\n   "credit_type": {type_text},\n   "percent": "{percent_text}'
+                f'",\n   "amount": "{"0.00" if amount == "-0.00" else amount}'
+                f'",\n   "period": {period_text}\n  }}'
+            )
+            sep = ",\n  "
+        if len(part) > 16_384:
+            yield "".join(part)
             part = []
-        part += (
-            sep,
-            '{\n   "deal_id": ',
-            string(c.deal_id),
-            ',\n   "rep_id": ',
-            string(c.rep_id),
-            ',\n   "credit_type": ',
-            string(c.credit_type),
-            ',\n   "percent": "',
-            _money(c.percent),
-            '",\n   "amount": "',
-            _money(c.amount),
-            '",\n   "period": ',
-            string(c.period.name),
-            "\n  }",
-        )
-        sep = ",\n  "
-    out.append("".join(part))
-    out.append("\n ]")
+            append = part.append
+    part.append("[]" if sep == "[\n  " else "\n ]")
+    yield "".join(part)
 
 
 def _write_lines(lines: tuple[Line, ...], depth: int, out: list[str]) -> None:
@@ -255,56 +307,47 @@ def _write_lines(lines: tuple[Line, ...], depth: int, out: list[str]) -> None:
         return
     pad = "\n" + " " * (depth + 2)
     first = "{" + pad + '"component": '
-    keys = [
-        "," + pad + '"deal_id": ',
-        "," + pad + '"credit_type": ',
-        "," + pad + '"base": "',
-        '",' + pad + '"rate": "',
-        '",' + pad + '"amount": "',
-        '",' + pad + '"explain": ',
-        "\n" + " " * (depth + 1) + "}",
-        "," + pad + '"capped": "',
-    ]
-    k_deal, k_type, k_base, k_rate, k_amount, k_explain, close, k_capped = keys
+    k_deal, k_type = "," + pad + '"deal_id": ', "," + pad + '"credit_type": '
+    k_base, k_rate = "," + pad + '"base": "', '",' + pad + '"rate": "'
+    k_amount, k_explain = '",' + pad + '"amount": "', '",' + pad + '"explain": '
+    close, k_capped = "\n" + " " * (depth + 1) + "}", "," + pad + '"capped": "'
     k_currency, k_fx = "," + pad + '"currency": ', "," + pad + '"fx_rate": "'
     inner = "\n" + " " * (depth + 1)
     sep = "[" + inner
-    string = _string
+    string, cent, up = _string, CENT, ROUND_HALF_UP
     rates: dict[int, str] = {}  # rate text by object: lines share their tier's rate
+    append = out.append
     for line in lines:
         if line.plan_id is not None:
             raise _Unsupported  # a dated rep's lines name their plan: the general writer
         deal_id, ctype, rate = line.deal_id, line.credit_type, line.rate
         rate_text = rates.get(id(rate))
         if rate_text is None:
-            rate_text = rates[id(rate)] = _rate(rate)
-        out += (
-            sep,
-            first,
-            string(line.component),
-            k_deal,
-            "null" if deal_id is None else string(deal_id),
-            k_type,
-            "null" if ctype is None else string(ctype),
-            k_base,
-            _money(line.base),
-            k_rate,
-            rate_text,
-            k_amount,
-            _money(line.amount),
-            k_explain,
-            string(line.explain),
+            rate_text = rates[id(rate)] = _rate_text(rate)
+        base = str(line.base.quantize(cent, up))
+        amount = str(line.amount.quantize(cent, up))
+        text = (
+            f"{sep}{first}{string(line.component)}"
+            f"{k_deal}{'null' if deal_id is None else string(deal_id)}"
+            f"{k_type}{'null' if ctype is None else string(ctype)}"
+            f"{k_base}{'0.00' if base == '-0.00' else base}{k_rate}{rate_text}"
+            f"{k_amount}{'0.00' if amount == '-0.00' else amount}"
+            f"{k_explain}{string(line.explain)}"
         )
+        sep = "," + inner
+        if not line.capped and line.currency is None and line.adjustment is None:
+            append(text + close)
+            continue
+        append(text)
         if line.capped:
             out += (k_capped, _money(line.capped), '"')
         if line.currency is not None and line.fx_rate is not None:
             out += (k_currency, string(line.currency), k_fx, _rate(line.fx_rate), '"')
         if line.adjustment is not None:
-            out.append("," + pad + '"adjustment": ')
+            append("," + pad + '"adjustment": ')
             _write(adjustment_dict(line.adjustment), depth + 2, out)
-        out.append(close)
-        sep = "," + inner
-    out.append("\n" + " " * depth + "]")
+        append(close)
+    append("\n" + " " * depth + "]")
 
 
 def to_csv(result: CalcResult) -> str:

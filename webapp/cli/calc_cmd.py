@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import gc
+import shutil
 import sys
+import tempfile
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 
 def register(subparsers: Any) -> None:
@@ -84,24 +86,21 @@ def _load_plan(path: str) -> Any:
     return parse_plan_doc(data, source=path)
 
 
-def _compute(args: argparse.Namespace) -> str:
+def _inputs(args: argparse.Namespace) -> Any:
+    """Every input file read and checked, as calc's Book."""
     from calc import inputs
     from calc.adjustments import book_check, parse_adjustments
+    from calc.book import Book
     from calc.currency import parse_rates
-    from calc.engine import calculate
     from calc.plan_checks import check_deal_fields
-    from calc.render import to_csv, to_json
-    from webapp.cli import CliError
 
-    start, end = _day("--from", args.start), _day("--to", args.end)
-    if end < start:
-        raise CliError("--to must not be before --from")
     doc = _load_plan(args.plan)
     plan_ids = {p.id for p in doc.plans}
     reps = inputs.parse_reps(_read(args.reps), source=args.reps, plan_ids=plan_ids)
     deals_text = _read(args.deals)
     deals = inputs.parse_deals(deals_text, source=args.deals)
     check_deal_fields(doc, inputs.deal_columns(deals_text), source=args.plan)
+    del deals_text  # the text of a million deals is a hundred megabytes
     deal_ids = {d.id for d in deals}
     splits = (
         inputs.parse_splits(_read(args.splits), source=args.splits, deal_ids=deal_ids)
@@ -113,6 +112,7 @@ def _compute(args: argparse.Namespace) -> str:
         if args.team
         else []
     )
+    del deal_ids
     rates = parse_rates(_read(args.rates), source=args.rates) if args.rates else None
     adjustments = (
         parse_adjustments(
@@ -123,39 +123,71 @@ def _compute(args: argparse.Namespace) -> str:
         if args.adjustments
         else []
     )
-    # A large calculation builds millions of small acyclic objects; CPython's cyclic
-    # collector would re-scan them again and again for nothing (about 40% of the time at a
-    # million deals). This one-shot process pauses it while it calculates and renders.
-    gc.disable()
-    try:
-        result = calculate(
-            doc,
-            reps,
-            deals,
-            splits,
-            team,
-            start=start,
-            end=end,
-            adjustments=adjustments,
-            rates=rates,
-        )
-        return to_csv(result) if args.format == "csv" else to_json(result)
-    finally:
-        gc.enable()
+    return Book(doc, reps, deals, splits, team, adjustments=adjustments, rates=rates)
+
+
+def _compute(args: argparse.Namespace, out: IO[str]) -> None:
+    """Read, calculate and write the output to `out` (a temporary file until it is whole)."""
+    from calc.engine import stream_book
+    from calc.render import json_chunks
+    from webapp.cli import CliError
+
+    start, end = _day("--from", args.start), _day("--to", args.end)
+    if end < start:
+        raise CliError("--to must not be before --from")
+    book = _inputs(args)
+    if args.format == "csv":
+        _write_csv(book, start, end, out)
+        return
+    # Rep by rep: each rep's lines are written out and dropped before the next rep's.
+    streamed = stream_book(book, start=start, end=end)
+    for chunk in json_chunks(streamed.currency, streamed.reps, streamed.unresolved):
+        out.write(chunk)
+
+
+def _write_csv(book: Any, start: date, end: date, out: IO[str]) -> None:
+    from calc.engine import calculate_book
+    from calc.render import to_csv
+
+    out.write(to_csv(calculate_book(book, start=start, end=end)))
 
 
 def run(args: argparse.Namespace) -> int:
-    """Validate every input, calculate, then write the whole output at once (nothing on error)."""
+    """Validate every input, calculate, then write the whole output (nothing on error)."""
     from calc.errors import CalcError, PlanError
     from webapp.cli import CliError
 
+    # A large calculation builds millions of small acyclic objects; CPython's cyclic
+    # collector would re-scan them again and again for nothing (about 40% of the time at a
+    # million deals). This one-shot process pauses it while it reads, calculates and writes.
+    gc.disable()
     try:
-        output = _compute(args)
-    except PlanError as exc:
-        # A plan error found while calculating names the plan file, like one found loading it.
-        source = args.plan if exc.source == "plan" else exc.source
-        raise CliError(str(PlanError(exc.path, exc.reason, source=source))) from None
-    except CalcError as exc:
-        raise CliError(str(exc)) from None
-    sys.stdout.write(output)
+        with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as held:
+            try:
+                _compute(args, held)
+            except PlanError as exc:
+                # A plan error found while calculating names the plan file, like one found
+                # loading it.
+                source = args.plan if exc.source == "plan" else exc.source
+                raise CliError(str(PlanError(exc.path, exc.reason, source=source))) from None
+            except CalcError as exc:
+                raise CliError(str(exc)) from None
+            _copy_out(held)
+    finally:
+        gc.enable()
     return 0
+
+
+def _copy_out(held: IO[str]) -> None:
+    """The whole output, from its temporary file to standard output."""
+    held.flush()
+    binary = getattr(sys.stdout, "buffer", None)
+    if binary is not None:
+        sys.stdout.flush()
+        with open(held.fileno(), "rb", closefd=False) as raw:
+            raw.seek(0)
+            shutil.copyfileobj(raw, binary, 1 << 20)
+        binary.flush()
+        return
+    held.seek(0)
+    shutil.copyfileobj(held, sys.stdout, 1 << 20)

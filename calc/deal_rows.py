@@ -1,0 +1,158 @@
+"""The fast path of reading deal rows: plain values straight to a Deal, anything else refused.
+
+`calc.inputs.parse_deals` hands each CSV record here first; a row this reader cannot take
+whole (an empty id, a grouped or odd number, a bad date or flag, an invalid currency) comes
+back as None and goes through the careful per-field path, which reads it the same way or
+raises the error that names the line and column. A million-row file is mostly the same few
+dates, owners, flags and families: each column keeps the values it has already converted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
+
+from calc.model import DEAL_FIELDS, AttrValue, Deal
+
+LIMIT = Decimal("1e26")  # calc.inputs.LIMIT
+TRUE = frozenset({"true", "1", "yes", "y", "t"})
+FALSE = frozenset({"false", "0", "no", "n", "f", ""})
+NO_ATTRIBUTES: Mapping[str, AttrValue] = MappingProxyType({})
+_SEEN_LIMIT = 65_536  # distinct values a column remembers
+_BAD = object()  # a value the careful path must read
+NUMBERS = ("amount", "quantity", "acv", "tcv", "term_months")
+DATES = ("close_date", "cancel_date")
+TEXTS = ("owner_id", "stage", "type", "product_family")
+
+_new = object.__new__
+_SET = {name: Deal.__dict__[name].__set__ for name in (*DEAL_FIELDS, "attributes")}
+
+
+def _number(raw: str) -> object:
+    text = raw.strip()
+    if not text:
+        return None
+    if "," in text:
+        return _BAD
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return _BAD
+    if not number.is_finite() or not -LIMIT < number < LIMIT:
+        return _BAD
+    return number
+
+
+def _day(raw: str) -> object:
+    text = raw.strip()
+    if not text:
+        return None
+    if len(text) != 10:
+        return _BAD
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return _BAD
+
+
+def _flag(raw: str) -> object:
+    text = raw.strip().lower()
+    if not text:
+        return None  # the column's default
+    if text in TRUE:
+        return True
+    return False if text in FALSE else _BAD
+
+
+def _currency(raw: str) -> object:
+    text = raw.strip().upper()
+    if not text:
+        return None
+    return text if len(text) == 3 and text.isascii() and text.isalpha() else _BAD
+
+
+def _text(raw: str) -> object:
+    return raw.strip() or None
+
+
+def _name(raw: str) -> object:
+    return raw.strip()
+
+
+def _won(raw: str) -> object:
+    value = _flag(raw)
+    return False if value is None else value
+
+
+_CONVERT: dict[str, Callable[[str], object]] = {
+    **dict.fromkeys(NUMBERS, _number),
+    **dict.fromkeys(DATES, _day),
+    "name": _name,
+    **dict.fromkeys(TEXTS, _text),
+    "is_won": _won,
+    "currency": _currency,
+}
+_Read = tuple[Callable[[Deal, object], None], int, Callable[[str], object], dict[str, object]]
+
+
+class DealRows:
+    """Reads the records of a deals CSV with this header into Deals (None: not plainly)."""
+
+    def __init__(self, header: Sequence[str]) -> None:
+        where = {name: i for i, name in enumerate(header)}
+        self.id_index = where["id"]
+        # Each present column: its slot setter, index, converter and the values it has seen.
+        self.reads: list[_Read] = [
+            (_SET[name], where[name], convert, {})
+            for name, convert in _CONVERT.items()
+            if name in where
+        ]
+        # Absent columns: the model's default.
+        self.absent = [
+            (_SET[name], "" if name == "name" else False if name == "is_won" else None)
+            for name in _CONVERT
+            if name not in where
+        ]
+        self.closed: tuple[int, dict[str, object]] | None = (
+            (where["is_closed"], {}) if "is_closed" in where else None
+        )
+        self.extras = [(n, i) for i, n in enumerate(header) if n not in DEAL_FIELDS]
+
+    def read(self, values: Sequence[str]) -> Deal | None:
+        """The row's Deal, or None when the careful path must read it."""
+        deal_id = values[self.id_index].strip()
+        if not deal_id:
+            return None
+        deal: Deal = _new(Deal)
+        for put, index, convert, seen in self.reads:
+            raw = values[index]
+            value = seen.get(raw, _BAD)
+            if value is _BAD:
+                value = convert(raw)
+                if value is _BAD:
+                    return None
+                if len(seen) < _SEEN_LIMIT:
+                    seen[raw] = value
+            put(deal, value)
+        for put, default in self.absent:
+            put(deal, default)
+        closed = None
+        if self.closed is not None:
+            index, seen = self.closed
+            closed = seen.get(values[index], _BAD)
+            if closed is _BAD:
+                closed = _flag(values[index])
+                if closed is _BAD:
+                    return None
+                if len(seen) < _SEEN_LIMIT:
+                    seen[values[index]] = closed
+        _SET["id"](deal, deal_id)
+        _SET["is_closed"](deal, deal.is_won if closed is None else closed)
+        extras = self.extras
+        _SET["attributes"](
+            deal,
+            {n: values[i].strip() or None for n, i in extras} if extras else NO_ATTRIBUTES,
+        )
+        return deal
