@@ -438,6 +438,45 @@ def rep_results(
         return _results(calc, start=start, end=end)
 
 
+@dataclass(frozen=True, slots=True)
+class PeriodGross:
+    """One period's components, lines and gross (before draws), as `rep_results` has them."""
+
+    components: tuple[tuple[str, Decimal], ...]
+    lines: tuple[Line, ...]
+    gross: Decimal
+
+
+def period_gross(
+    plan: Plan,
+    rep: Rep,
+    credits: list[Credit],
+    period: Period,
+    *,
+    quota_cache: QuotaCache | None = None,
+) -> PeriodGross | None:
+    """One period of a rep on one plan (no assignments, no adjustments): the same components,
+    lines and gross `rep_results` gives it, computing only what that period's gross reads
+    (its credits, the year before it for year-to-date and annual caps, the periods clawbacks
+    look back at), not every period since the rep's first. None: not a period of the rep."""
+    if period_of(period.start, plan.period, plan.fiscal_year_start_month) != period:
+        return None
+    if not _employed(rep, period):
+        return None
+    cache: QuotaCache = {} if quota_cache is None else quota_cache
+    with localcontext(exact_context()):
+        calc = _RepCalc(plan, rep, credits, cache)
+        done = calc.compute(period)
+        components, lines = list(done.components), list(done.lines)
+        if plan.clawback is not None:
+            raw, _reversed = calc.clawbacks(period)
+            claw, claw_lines = finish(CLAWBACK, raw)
+            components.append((CLAWBACK, claw))
+            lines += claw_lines
+        gross = sum((a for _, a in components), ZERO)
+    return PeriodGross(tuple(components), tuple(lines), gross)
+
+
 def _first_on_plan(calc: _Pay) -> Period | None:
     """The rep's first period on the plan: the hire date's, but not before the data starts.
 
@@ -605,4 +644,11 @@ def calculate(
     return calculate_book(book, start=start, end=end, rep_ids=rep_ids)
 
 
-__all__ = ["calculate", "calculate_book", "period_of", "rep_results", "spiff_payouts"]
+__all__ = [
+    "calculate",
+    "calculate_book",
+    "period_gross",
+    "period_of",
+    "rep_results",
+    "spiff_payouts",
+]
