@@ -563,16 +563,62 @@ def _results(calc: _Pay, *, start: date, end: date) -> list[PeriodResult]:
     return out
 
 
+@dataclass(slots=True)
+class KeptPeriods:
+    """One rep's computed periods, kept for its next calculation (`calculate_book(kept=)`)."""
+
+    plan: Plan
+    rep: Rep
+    credits: list[Credit]  # in credit order, as the calculation used them
+    memo: dict[date, _Computed]
+
+
+def _reuse(calc: _RepCalc, found: KeptPeriods | None) -> None:
+    """Give the calculation the kept periods that end before the rep's first changed credit.
+
+    A period's components read only credits dated up to its end (its own, the year before
+    it, SPIFF order, cancellations within it), so when those are the same credits under the
+    same plan and rep, the period computes the same. Draws, clawbacks, adjustments and
+    year-to-date totals are settled afresh by `_results` from these.
+    """
+    if found is None or found.plan is not calc.plan or found.rep != calc.rep:
+        return
+    old, new = found.credits, calc.credits
+    i, n = 0, min(len(old), len(new))
+    while i < n and (old[i] is new[i] or old[i] == new[i]):
+        i += 1
+    dates = [c.credit_date for c in (*old[i : i + 1], *new[i : i + 1])]
+    first = min(dates) if dates else None  # None: the very same credits
+    plan = calc.plan
+    for start, done in found.memo.items():
+        if first is None or period_of(start, plan.period, plan.fiscal_year_start_month).end < first:
+            calc.memo[start] = done
+
+
 def calculate_book(
-    book: Book, *, start: date, end: date, rep_ids: Iterable[str] | None = None
+    book: Book,
+    *,
+    start: date,
+    end: date,
+    rep_ids: Iterable[str] | None = None,
+    kept: dict[str, KeptPeriods] | None = None,
 ) -> CalcResult:
-    """Calculate from an indexed Book, for every rep or only `rep_ids` (cheap for a few reps)."""
+    """Calculate from an indexed Book, for every rep or only `rep_ids` (cheap for a few reps).
+
+    With `kept`, each rep on one plan (no assignments) reuses the periods kept from its last
+    calculation that its changed credits cannot reach, and keeps its new ones there.
+    """
     with localcontext(exact_context()):
-        return _calculate_book(book, start=start, end=end, rep_ids=rep_ids)
+        return _calculate_book(book, start=start, end=end, rep_ids=rep_ids, kept=kept)
 
 
 def _calculate_book(
-    book: Book, *, start: date, end: date, rep_ids: Iterable[str] | None
+    book: Book,
+    *,
+    start: date,
+    end: date,
+    rep_ids: Iterable[str] | None,
+    kept: dict[str, KeptPeriods] | None = None,
 ) -> CalcResult:
     found = book.credits(rep_ids)
     results: list[PeriodResult] = []
@@ -614,7 +660,11 @@ def _calculate_book(
                 adjustments=book.adjustments.get(rep_id),
                 conversions=book.conversions,
             )
+            if kept is not None:
+                _reuse(calc, kept.get(rep_id))
             results += _results(calc, start=start, end=end)
+            if kept is not None:
+                kept[rep_id] = KeptPeriods(plan, rep, calc.credits, calc.memo)
     unresolved = sorted(
         {
             u

@@ -106,6 +106,7 @@ def calculate_stage(where: Where, plan: ActivePlan, pull: PullResult) -> Calcula
         start=window[0],
         end=window[1],
         credit_deals=None if rep_ids is None else deal_ids,
+        kept=None if rep_ids is None or scope.state is None else scope.state.periods,
     )
     with where.deps.unit(where.org_id) as unit:
         stored = unit.results.locked_results(rep_ids=list(computed.rep_ids), locked=locked)
