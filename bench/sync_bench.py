@@ -107,16 +107,20 @@ def _next_second() -> None:
     time.sleep(1.05 - (time.time() % 1.0) + 0.05)
 
 
+_PICK = random.Random(18)
+
+
 def _changes(org: Org, n: int) -> list[dict[str, Any]]:
-    """n won opportunities of this year get +1,000 on Amount (each changes its own commission)."""
+    """n won opportunities of this year get +1,000 on Amount (each changes its own commission):
+    a random n of the first 20n by Id, so successive runs touch other deals and owners."""
     year = datetime.now(UTC).year
     won = org.query(
         f"SELECT Id, Amount FROM Opportunity WHERE IsWon = true AND CloseDate >= {year}-01-01 "
-        f"ORDER BY Id LIMIT {n}"
+        f"ORDER BY Id LIMIT {20 * n}"
     )
     return [
         {"attributes": {"type": "Opportunity"}, "id": o["Id"], "Amount": (o["Amount"] or 0) + 1000}
-        for o in won
+        for o in sorted(_PICK.sample(won, min(n, len(won))), key=lambda o: str(o["Id"]))
     ]
 
 
