@@ -4,6 +4,7 @@ and change-to-CRM latency with the clock.
 .venv/bin/python bench/sync_bench.py demo                 # demo org: full, incremental, echo
 .venv/bin/python bench/sync_bench.py scaled --reps 2000 --deals 200000 [--devorg-dir DIR]
 .venv/bin/python bench/sync_bench.py latency --changes 20 --interval 10
+.venv/bin/python bench/sync_bench.py growth --sizes 100000,300000 [--lookback 60]
 Add --pg URL to use PostgreSQL instead of a SQLite file. `--devorg-dir` starts the devorg on
 a copy of an already seeded data directory (seeding 200k deals takes minutes).
 
@@ -11,6 +12,10 @@ a copy of an already seeded data directory (seeding 200k deals takes minutes).
 `query_all_iter` with the same SOQL on the same devorg in the same run; incremental runs
 after 100 changes: the first after the full sync's write-back (its echo is re-read), then
 steady state (state kept in the process), then one in a fresh process state (loaded).
+
+`growth` prints the cost growth table: for each org size (one rep per 100 deals), the full
+sync's calculate stage and the steady-state incremental run after 100 changes (total and
+calculate stage), so an incremental run that grows with the org shows at once.
 """
 
 from __future__ import annotations
@@ -102,16 +107,20 @@ def _next_second() -> None:
     time.sleep(1.05 - (time.time() % 1.0) + 0.05)
 
 
+_PICK = random.Random(18)
+
+
 def _changes(org: Org, n: int) -> list[dict[str, Any]]:
-    """n won opportunities of this year get +1,000 on Amount (each changes its own commission)."""
+    """n won opportunities of this year get +1,000 on Amount (each changes its own commission):
+    a random n of the first 20n by Id, so successive runs touch other deals and owners."""
     year = datetime.now(UTC).year
     won = org.query(
         f"SELECT Id, Amount FROM Opportunity WHERE IsWon = true AND CloseDate >= {year}-01-01 "
-        f"ORDER BY Id LIMIT {n}"
+        f"ORDER BY Id LIMIT {20 * n}"
     )
     return [
         {"attributes": {"type": "Opportunity"}, "id": o["Id"], "Amount": (o["Amount"] or 0) + 1000}
-        for o in won
+        for o in sorted(_PICK.sample(won, min(n, len(won))), key=lambda o: str(o["Id"]))
     ]
 
 
@@ -202,6 +211,53 @@ def bench_sync(
         deps.engine.dispose()
 
 
+def _steady(deps: SyncDeps, org: Org, *, lookback: int) -> tuple[SyncSummary, SyncSummary]:
+    """The first full sync, then the second steady-state incremental run after 100 changes."""
+    _next_second()
+    full = run_sync(deps, mode="full")
+    _report("first full sync", full)
+    org.update(_changes(org, 100))
+    _next_second()
+    _report("incr. 100 changes, after write-back", run_sync(deps, mode="incremental"))
+    time.sleep(lookback + 1)  # the write-back's echo leaves the lookback window
+    steady = full
+    for i in (1, 2):
+        org.update(_changes(org, 100))
+        _next_second()
+        steady = run_sync(deps, mode="incremental")
+        _report(f"incr. 100 changes, steady state {i}", steady)
+    return full, steady
+
+
+def bench_growth(tmp: Path, *, pg: str | None, sizes: list[int], lookback: int) -> None:
+    """Full calculation and steady-state incremental time at each org size."""
+    rows = []
+    for deals in sizes:
+        reps = max(10, deals // 100)
+        print(f"--- {deals:,} deals, {reps:,} reps", flush=True)
+        here = tmp / f"org-{deals}"
+        here.mkdir()
+        data = here / "devorg"
+        with start_devorg(data, timeout=3600, seed="demo", reps=reps, deals=deals) as info:
+            deps = build_sync_deps(
+                _settings(info, pg or f"sqlite:///{here / 'qf.db'}"),
+                pull_options=PullOptions(lookback=timedelta(seconds=lookback)),
+            )
+            upgrade(deps.engine)
+            ensure_demo_plan(deps.sessions, org_id=deps.gateway.org_id(), now=datetime.now(UTC))
+            full, steady = _steady(deps, Org(info), lookback=lookback)
+            deps.engine.dispose()
+        rows.append((deals, reps, full, steady))
+    print(f"\n{'deals':>9} {'reps':>6} {'full calculate s':>17} {'incremental s':>14} "
+          f"{'incr. calculate s':>18} {'incr. store s':>14} {'incr. reps':>10}")  # fmt: skip
+    for deals, reps, full, steady in rows:
+        print(
+            f"{deals:>9,} {reps:>6,} {full.stage_seconds.get('calculate', 0.0):>17.2f} "
+            f"{steady.seconds:>14.2f} {steady.stage_seconds.get('calculate', 0.0):>18.2f} "
+            f"{steady.stage_seconds.get('store', 0.0):>14.2f} {steady.reps_recomputed:>10,}"
+        )
+
+
 def bench_latency(tmp: Path, *, pg: str | None, changes: int, interval: int) -> None:
     """Change a deal, wait for its corrected Estimated_Commission__c: p50 and p95 seconds."""
     with start_devorg(tmp / "devorg", timeout=600) as info:
@@ -244,7 +300,8 @@ def bench_latency(tmp: Path, *, pg: str | None, changes: int, interval: int) -> 
 def main(argv: list[str] | None = None) -> None:
     """Parse the command line and run one benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["demo", "scaled", "latency"])
+    parser.add_argument("what", choices=["demo", "scaled", "latency", "growth"])
+    parser.add_argument("--sizes", default="100000,300000", help="growth: deal counts")
     parser.add_argument("--reps", type=int, default=10_000)
     parser.add_argument("--deals", type=int, default=1_000_000)
     parser.add_argument("--changes", type=int, default=20)
@@ -261,6 +318,9 @@ def main(argv: list[str] | None = None) -> None:
                 Path(tmp), pg=args.pg, devorg_dir=args.devorg_dir, lookback=args.lookback,
                 seed="demo", reps=args.reps, deals=args.deals,
             )  # fmt: skip
+        elif args.what == "growth":
+            sizes = [int(n) for n in args.sizes.split(",")]
+            bench_growth(Path(tmp), pg=args.pg, sizes=sizes, lookback=args.lookback)
         else:
             bench_latency(Path(tmp), pg=args.pg, changes=args.changes, interval=args.interval)
 

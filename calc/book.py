@@ -461,6 +461,10 @@ class Book:
             out[rep_id] = (rep_id, ctx, memo)
         return out
 
+    def naming(self, rep_id: str) -> set[str]:
+        """Ids of deals that name this rep: as owner, split holder or team member."""
+        return set(self._index().get(rep_id, ()))
+
     def touching(self, rep_id: str) -> set[str]:
         """Ids of deals that may credit this rep (directly, or through reports for rollup)."""
         index = self._index()

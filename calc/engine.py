@@ -438,6 +438,45 @@ def rep_results(
         return _results(calc, start=start, end=end)
 
 
+@dataclass(frozen=True, slots=True)
+class PeriodGross:
+    """One period's components, lines and gross (before draws), as `rep_results` has them."""
+
+    components: tuple[tuple[str, Decimal], ...]
+    lines: tuple[Line, ...]
+    gross: Decimal
+
+
+def period_gross(
+    plan: Plan,
+    rep: Rep,
+    credits: list[Credit],
+    period: Period,
+    *,
+    quota_cache: QuotaCache | None = None,
+) -> PeriodGross | None:
+    """One period of a rep on one plan (no assignments, no adjustments): the same components,
+    lines and gross `rep_results` gives it, computing only what that period's gross reads
+    (its credits, the year before it for year-to-date and annual caps, the periods clawbacks
+    look back at), not every period since the rep's first. None: not a period of the rep."""
+    if period_of(period.start, plan.period, plan.fiscal_year_start_month) != period:
+        return None
+    if not _employed(rep, period):
+        return None
+    cache: QuotaCache = {} if quota_cache is None else quota_cache
+    with localcontext(exact_context()):
+        calc = _RepCalc(plan, rep, credits, cache)
+        done = calc.compute(period)
+        components, lines = list(done.components), list(done.lines)
+        if plan.clawback is not None:
+            raw, _reversed = calc.clawbacks(period)
+            claw, claw_lines = finish(CLAWBACK, raw)
+            components.append((CLAWBACK, claw))
+            lines += claw_lines
+        gross = sum((a for _, a in components), ZERO)
+    return PeriodGross(tuple(components), tuple(lines), gross)
+
+
 def _first_on_plan(calc: _Pay) -> Period | None:
     """The rep's first period on the plan: the hire date's, but not before the data starts.
 
@@ -524,11 +563,52 @@ def _results(calc: _Pay, *, start: date, end: date) -> list[PeriodResult]:
     return out
 
 
+@dataclass(slots=True)
+class KeptPeriods:
+    """One rep's computed periods, kept for its next calculation (`calculate_book(kept=)`)."""
+
+    plan: Plan
+    rep: Rep
+    credits: list[Credit]  # in credit order, as the calculation used them
+    memo: dict[date, _Computed]
+
+
+def _reuse(calc: _RepCalc, found: KeptPeriods | None) -> None:
+    """Give the calculation the kept periods that end before the rep's first changed credit.
+
+    A period's components read only credits dated up to its end (its own, the year before
+    it, SPIFF order, cancellations within it), so when those are the same credits under the
+    same plan and rep, the period computes the same. Draws, clawbacks, adjustments and
+    year-to-date totals are settled afresh by `_results` from these.
+    """
+    if found is None or found.plan is not calc.plan or found.rep != calc.rep:
+        return
+    old, new = found.credits, calc.credits
+    i, n = 0, min(len(old), len(new))
+    while i < n and (old[i] is new[i] or old[i] == new[i]):
+        i += 1
+    dates = [c.credit_date for c in (*old[i : i + 1], *new[i : i + 1])]
+    first = min(dates) if dates else None  # None: the very same credits
+    plan = calc.plan
+    for start, done in found.memo.items():
+        if first is None or period_of(start, plan.period, plan.fiscal_year_start_month).end < first:
+            calc.memo[start] = done
+
+
 def calculate_book(
-    book: Book, *, start: date, end: date, rep_ids: Iterable[str] | None = None
+    book: Book,
+    *,
+    start: date,
+    end: date,
+    rep_ids: Iterable[str] | None = None,
+    kept: dict[str, KeptPeriods] | None = None,
 ) -> CalcResult:
-    """Calculate from an indexed Book, for every rep or only `rep_ids` (cheap for a few reps)."""
-    streamed = stream_book(book, start=start, end=end, rep_ids=rep_ids)
+    """Calculate from an indexed Book, for every rep or only `rep_ids` (cheap for a few reps).
+
+    With `kept`, each rep on one plan (no assignments) reuses the periods kept from its last
+    calculation that its changed credits cannot reach, and keeps its new ones there.
+    """
+    streamed = stream_book(book, start=start, end=end, rep_ids=rep_ids, kept=kept)
     results: list[PeriodResult] = []
     credits: list[Credit] = []
     for rep_results_, rep_credits in streamed.reps:
@@ -549,7 +629,12 @@ class StreamedResult:
 
 
 def stream_book(
-    book: Book, *, start: date, end: date, rep_ids: Iterable[str] | None = None
+    book: Book,
+    *,
+    start: date,
+    end: date,
+    rep_ids: Iterable[str] | None = None,
+    kept: dict[str, KeptPeriods] | None = None,
 ) -> StreamedResult:
     """`calculate_book`, rep by rep: each rep is calculated when `reps` reaches it."""
     with localcontext(exact_context()):
@@ -563,12 +648,18 @@ def stream_book(
         key=lambda u: (u.deal_id, u.reason),
     )
     wanted = sorted(book.reps) if rep_ids is None else sorted(set(rep_ids) & set(book.reps))
-    reps = _rep_parts(book, found.by_rep, wanted, start=start, end=end)
+    reps = _rep_parts(book, found.by_rep, wanted, start=start, end=end, kept=kept)
     return StreamedResult(book.doc.plans[0].currency, reps, tuple(unresolved))
 
 
 def _rep_parts(
-    book: Book, by_rep: dict[str, list[Credit]], wanted: list[str], *, start: date, end: date
+    book: Book,
+    by_rep: dict[str, list[Credit]],
+    wanted: list[str],
+    *,
+    start: date,
+    end: date,
+    kept: dict[str, KeptPeriods] | None = None,
 ) -> Iterator[tuple[list[PeriodResult], list[Credit]]]:
     quotas: QuotaCache = {}
     paths = {plan.id: f"plans[{i}]" for i, plan in enumerate(book.doc.plans)}
@@ -577,7 +668,9 @@ def _rep_parts(
         mine = by_rep.pop(rep_id, [])
         # The exact context per rep, so that it never leaks to the caller between reps.
         with localcontext(exact_context()):
-            results = _rep_results(book, rep_id, mine, quotas, paths, start=start, end=end)
+            results = _rep_results(
+                book, rep_id, mine, quotas, paths, start=start, end=end, kept=kept
+            )
         if mine and start <= mine[0].credit_date and mine[-1].credit_date <= end:
             # Sorted by credit date, each inside its period: every period is in the range.
             yield results, mine
@@ -594,6 +687,7 @@ def _rep_results(
     *,
     start: date,
     end: date,
+    kept: dict[str, KeptPeriods] | None = None,
 ) -> list[PeriodResult]:
     rep = book.reps[rep_id]
     mine.sort(key=CREDIT_ORDER)
@@ -626,7 +720,12 @@ def _rep_results(
         adjustments=book.adjustments.get(rep_id),
         conversions=book.conversions,
     )
-    return _results(calc, start=start, end=end)
+    if kept is not None:
+        _reuse(calc, kept.get(rep_id))
+    results = _results(calc, start=start, end=end)
+    if kept is not None:
+        kept[rep_id] = KeptPeriods(plan, rep, calc.credits, calc.memo)
+    return results
 
 
 def calculate(
@@ -651,6 +750,7 @@ __all__ = [
     "StreamedResult",
     "calculate",
     "calculate_book",
+    "period_gross",
     "period_of",
     "rep_results",
     "spiff_payouts",

@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from calc.book import Book
 from calc.crediting import Credit
-from calc.engine import rep_results
+from calc.engine import PeriodGross, QuotaCache, period_gross, rep_results
 from calc.model import Deal, Rep, Split, TeamMember
 from calc.money import ZERO, money_str
 from calc.periods import Period
@@ -30,7 +30,7 @@ from calc.results import Line, PeriodResult
 
 # (rep id, period name) -> the period's result with none of the open deals: an open deal
 # gives no credit, so the period as it stands is the baseline for every open deal in it.
-Baselines = dict[tuple[str, str], PeriodResult | None]
+Baselines = dict[tuple[str, str], PeriodResult | PeriodGross | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +86,21 @@ def period_result(
     return next((r for r in results if r.period.name == period.name), None)
 
 
+def _gross(
+    plan: Plan,
+    rep: Rep,
+    credits: list[Credit],
+    period: Period,
+    *,
+    plans: Mapping[str, Plan] | None,
+    quota_cache: QuotaCache | None,
+) -> PeriodResult | PeriodGross | None:
+    """The period's gross and lines: of that period alone, unless effective-dated."""
+    if rep.assignments and plans is not None:
+        return period_result(plan, rep, credits, period, plans=plans)
+    return period_gross(plan, rep, credits, period, quota_cache=quota_cache)
+
+
 def estimate_credits(
     plan: Plan,
     rep: Rep,
@@ -94,6 +109,7 @@ def estimate_credits(
     *,
     baselines: Baselines | None = None,
     plans: Mapping[str, Plan] | None = None,
+    quota_cache: QuotaCache | None = None,
 ) -> RepEstimate:
     """What one deal's credits `mine` (hypothetical if open) add to the rep's period gross.
 
@@ -104,19 +120,24 @@ def estimate_credits(
     """
     period, deal_id = mine[0].period, mine[0].deal_id
     others = [c for c in current if c.deal_id != deal_id]
-    with_deal = period_result(plan, rep, [*others, *mine], period, plans=plans)
+    cache = {} if quota_cache is None else quota_cache
+    with_deal = _gross(plan, rep, [*others, *mine], period, plans=plans, quota_cache=cache)
     if baselines is not None and len(others) == len(current):
         key = (rep.id, period.name)
         if key not in baselines:
-            baselines[key] = period_result(plan, rep, list(current), period, plans=plans)
+            baselines[key] = _gross(
+                plan, rep, list(current), period, plans=plans, quota_cache=cache
+            )
         without = baselines[key]
     else:  # no cache, or credited while open (a custom `eligible`)
-        without = period_result(plan, rep, others, period, plans=plans)
+        without = _gross(plan, rep, others, period, plans=plans, quota_cache=cache)
     return _explained(deal_id, with_deal, without)
 
 
 def _explained(
-    deal_id: str, with_deal: PeriodResult | None, without: PeriodResult | None
+    deal_id: str,
+    with_deal: PeriodResult | PeriodGross | None,
+    without: PeriodResult | PeriodGross | None,
 ) -> RepEstimate:
     """The difference in gross and the lines explaining it (the deal's own, then the rest)."""
     amount = (with_deal.gross if with_deal else ZERO) - (without.gross if without else ZERO)
@@ -177,6 +198,8 @@ def owner_estimates(book: Book, deal_ids: Iterable[str], *, as_of: date) -> dict
     credits_of: dict[str, list[Credit]] = {}
     baselines: Baselines = {}
     out: dict[str, Decimal] = {}
+    plans = _plans(book)
+    quotas: QuotaCache = {}
     for deal_id in deal_ids:
         original = book.deals[deal_id]
         owner = original.owner_id
@@ -192,7 +215,7 @@ def owner_estimates(book: Book, deal_ids: Iterable[str], *, as_of: date) -> dict
         if owner not in credits_of:
             credits_of[owner] = list(book.credits([owner]).by_rep.get(owner, []))
         found = estimate_credits(
-            plan, rep, credits_of[owner], mine, baselines=baselines, plans=_plans(book)
+            plan, rep, credits_of[owner], mine, baselines=baselines, plans=plans, quota_cache=quotas
         )
         out[deal_id] = found.amount
     return out

@@ -19,8 +19,9 @@ def owe_plan_tasks(unit: OrgUnit, *, now: datetime) -> int:
     if version is None:
         return 0
     added = 0
+    by_person = unit.tasks.by_person(source=SOURCE)
     for row in rows:
-        owed = unit.tasks.for_person(source=SOURCE, assignee_id=row.rep_id)
+        owed = by_person.get(row.rep_id, [])
         for task in owed:
             if task.status == "open" and (row.current or task.source_id != version):
                 task.status, task.delivery, task.updated_at = "done", "pending", now

@@ -153,6 +153,17 @@ def tasks_for(session: Session, *, org_id: str, source: str, assignee_id: str) -
     ).all()
 
 
+def tasks_by_person(session: Session, *, org_id: str, source: str) -> dict[str, list[SfTask]]:
+    """Every Task row of one source kind, by assignee, oldest first (one query)."""
+    out: dict[str, list[SfTask]] = {}
+    rows = session.scalars(
+        select(SfTask).where(SfTask.org_id == org_id, SfTask.source == source).order_by(SfTask.id)
+    )
+    for row in rows:
+        out.setdefault(row.assignee_id, []).append(row)
+    return out
+
+
 def complete_for(
     session: Session, *, org_id: str, source: str, assignee_id: str, now: datetime
 ) -> int:

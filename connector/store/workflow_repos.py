@@ -111,6 +111,10 @@ class TaskRepository(_Bound):
             self._session, org_id=self._org_id, source=source, assignee_id=assignee_id
         )
 
+    def by_person(self, *, source: str) -> dict[str, list[SfTask]]:
+        """Every Task row of one source kind, by assignee (one query)."""
+        return _tasks.tasks_by_person(self._session, org_id=self._org_id, source=source)
+
     def complete_for(self, *, source: str, assignee_id: str, now: datetime) -> int:
         """Mark one person's open Tasks of a source kind done."""
         return _tasks.complete_for(

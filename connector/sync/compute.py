@@ -14,7 +14,7 @@ from typing import Any
 
 from calc.adjustments import book_problem
 from calc.book import Book
-from calc.engine import calculate_book
+from calc.engine import KeptPeriods, calculate_book
 from calc.money import money_str
 from calc.render import credit_dict, result_dict
 from connector.sync.desired import (
@@ -60,10 +60,11 @@ def compute_results(
     start: date,
     end: date,
     credit_deals: Iterable[str] | None = None,
+    kept: dict[str, KeptPeriods] | None = None,
 ) -> Computed:
     """Calculate every period of start..end for `rep_ids` (None: every rep); credits of
-    `credit_deals` only when given."""
-    result = calculate_book(book, start=start, end=end, rep_ids=rep_ids)
+    `credit_deals` only when given; `kept`: the reps' periods kept from their last run."""
+    result = calculate_book(book, start=start, end=end, rep_ids=rep_ids, kept=kept)
     by_rep: dict[str, list[dict[str, Any]]] = {}
     for period_result in result.results:
         by_rep.setdefault(period_result.rep_id, []).append(result_dict(period_result))

@@ -60,5 +60,7 @@ def touched_reps(
 
 def owned_deals(book: Book, rep_ids: Iterable[str]) -> set[str]:
     """Deals owned by these reps (their Opportunity values depend on the owner's results)."""
-    wanted = set(rep_ids)
-    return {d.id for d in book.deals.values() if d.owner_id in wanted}
+    out: set[str] = set()
+    for rep_id in set(rep_ids):
+        out |= {d for d in book.naming(rep_id) if book.deals[d].owner_id == rep_id}
+    return out

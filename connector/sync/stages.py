@@ -107,6 +107,7 @@ def calculate_stage(where: Where, plan: ActivePlan, pull: PullResult) -> Calcula
         start=window[0],
         end=window[1],
         credit_deals=None if rep_ids is None else deal_ids,
+        kept=None if rep_ids is None or scope.state is None else scope.state.periods,
     )
     with where.deps.unit(where.org_id) as unit:
         stored = unit.results.locked_results(rep_ids=list(computed.rep_ids), locked=locked)
@@ -173,12 +174,17 @@ def _scope(
         applied = apply_changes(kept, deps, changed_in=changed_in)
         state, changes, before = kept, applied.changes, applied.touched_before
         moved = applied.start_moved
+        # The kept reps were all seen by the run that committed the state, and their stored
+        # history moves only with a sighting or an admin's correction (which recomputes
+        # everything): unless a rep changed, there is nothing new to keep or to date.
+        if changes.reps:
+            _with_history(where, state)
     else:
         state, changes = load_state(
             deps, org_id=org_id, doc=plan.doc, changed_in=changed_in, **versions
         )
         before, moved = frozenset(), False
-    _with_history(where, state)
+        _with_history(where, state)
     deal_ids, reps = _touched(where, state.book, changes, before)
     # The first close date moved: what happened before it was unknown, so every rep's
     # history (draws, carried negatives) may read differently.

@@ -17,6 +17,7 @@ from typing import Any, cast
 from calc.adjustments import Adjustment
 from calc.book import Book
 from calc.currency import Rates
+from calc.engine import KeptPeriods
 from calc.model import Deal, Rep, Split, TeamMember
 from calc.plan import PlanDoc
 from connector.deps import SyncDeps
@@ -49,6 +50,9 @@ class CalcState:
     # The reps with their kept assignment history (connector.sync.assignments), when it
     # differs from the records as they stand; the Book is built from these.
     dated_reps: list[Rep] | None = None
+    # The computed periods of the reps incremental runs recomputed, reused by their next
+    # recomputation for the periods before their first changed credit (calc.engine).
+    periods: dict[str, KeptPeriods] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.book = self.build()

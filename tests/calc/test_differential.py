@@ -313,7 +313,8 @@ def _rep(case: dict[str, Any], r: dict[str, Any]) -> Rep:
     )
 
 
-def _engine(case: dict[str, Any], start: date) -> dict[tuple[str, str], dict[str, Fraction]]:
+def inputs(case: dict[str, Any]) -> dict[str, Any]:
+    """The case as calc's inputs: keyword arguments of `calculate` (and of `Book`)."""
     reps = [_rep(case, r) for r in case["reps"]]
     deals = [
         Deal(
@@ -340,16 +341,18 @@ def _engine(case: dict[str, Any], start: date) -> dict[tuple[str, str], dict[str
         for deal_id, holders in case["splits"].items()
         for rep, pct in holders
     ]
-    result = calculate(
-        parse_plan_doc(_doc(case)),
-        reps,
-        deals,
-        splits,
-        start=start,
-        end=LAST,
-        adjustments=adjustments,
-        rates=rates,
-    )
+    return {
+        "doc": parse_plan_doc(_doc(case)),
+        "reps": reps,
+        "deals": deals,
+        "splits": splits,
+        "adjustments": adjustments,
+        "rates": rates,
+    }
+
+
+def _engine(case: dict[str, Any], start: date) -> dict[tuple[str, str], dict[str, Fraction]]:
+    result = calculate(**inputs(case), start=start, end=LAST)
     for r in result.results:
         # Lines add up to their component, true-ups and capped lines included.
         for name, amount in r.components:

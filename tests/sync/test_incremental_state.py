@@ -3,6 +3,7 @@ full run's check of the stored state against a full recompute (drift is an issue
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, delete, insert, select, text, update
 
 from connector.store.models import RecordIssue
-from connector.store.results import PeriodResult, StoredCredit
+from connector.store.results import PeriodResult, StoredCredit, WritebackValue
 from connector.sync import run_sync
 
 from .conftest import Org, next_second, running_org  # type: ignore[import-not-found]
@@ -33,6 +34,17 @@ def org(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         engine.dispose()
     with running_org(tmp_path_factory.mktemp("incr"), database_url=url) as running:
         yield running
+
+
+def _wanted(org: Org) -> dict[tuple[str, str], Any]:
+    """The desired CRM values (deal estimates included) of every record."""
+    with org.deps.sessions() as session:
+        return {
+            (r.object_name, r.record_id): r.fields
+            for r in session.execute(
+                select(WritebackValue).where(WritebackValue.org_id == org.org_id)
+            ).scalars()
+        }
 
 
 def _snapshot(org: Org) -> tuple[dict[Any, Any], dict[Any, Any]]:
@@ -96,11 +108,39 @@ def test_kept_state_follows_changes_and_equals_a_full_recompute(org: Org) -> Non
     url = f"{org.info.instance_url}/services/data/v62.0/sobjects/Opportunity/{opps[2]['Id']}"
     assert org.client.http.delete(url).status_code == 204
     _run(org)
-    before = _snapshot(org)
+    before, wanted = _snapshot(org), _wanted(org)
     # The nightly full run recomputes everything and finds nothing to correct.
     _run(org, "full")
     assert _drift_issues(org) == []
     assert _snapshot(org) == before
+    assert _wanted(org) == wanted
+
+
+@pytest.mark.slow
+def test_incremental_runs_after_random_changes_equal_a_full_recompute(org: Org) -> None:
+    # Won and open deals change amount and close date at random, a few per run; after the
+    # runs the stored credits, results and desired values (open-deal estimates included)
+    # are exactly what a full recompute gives.
+    _run(org, "full")
+    rng = random.Random(18)
+    opps = org.client.query(
+        "SELECT Id, Amount, CloseDate, IsWon, IsClosed FROM Opportunity ORDER BY Id"
+    )
+    won = [o for o in opps if o["IsWon"]]
+    open_ = [o for o in opps if not o["IsClosed"]]
+    assert won and open_
+    for _ in range(3):
+        for opp in rng.sample(won, min(4, len(won))) + rng.sample(open_, min(3, len(open_))):
+            fields: dict[str, Any] = {"Amount": (opp["Amount"] or 0) + rng.randint(1, 90) * 500}
+            if opp["IsWon"] and rng.random() < 0.5:
+                fields["CloseDate"] = f"{opp['CloseDate'][:8]}{rng.randint(1, 28):02d}"
+            org.client.patch("Opportunity", opp["Id"], fields)
+        _run(org)
+    before, wanted = _snapshot(org), _wanted(org)
+    _run(org, "full")
+    assert _drift_issues(org) == []
+    assert _snapshot(org) == before
+    assert _wanted(org) == wanted
 
 
 @pytest.mark.slow

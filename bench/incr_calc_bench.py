@@ -1,0 +1,87 @@
+"""The calculate stage of a steady-state incremental run, in process, at growing org sizes.
+
+.venv/bin/python bench/incr_calc_bench.py --sizes 100000,300000 [--changes 100] [--runs 3]
+
+For each size: calc_bench's generated org (one rep per 100 deals, a manager per 20 reps
+with rollup, deals across 2026), the full calculation of the sync's window, then `--runs`
+incremental steps of `--changes` random won deals each getting +1,000: the deals are put
+into the kept Book and the calculate stage's work is timed as the sync does it (touched
+reps, their results with kept periods, the owners' open-deal estimates, desired values).
+No devorg and no database: the pull and store stages are measured by sync_bench.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import sys
+import time
+from dataclasses import replace
+from datetime import date
+
+from calc_bench import generate
+
+from calc.book import Book
+from calc.engine import KeptPeriods
+from calc.estimate import owner_estimates
+from connector.sync.compute import affected_deals, compute_results, open_deals
+from connector.sync.scope import current_recipients
+from connector.sync.stages import calc_window
+
+AS_OF = date(2026, 11, 16)
+
+
+def _step(
+    book: Book, rng: random.Random, kept: dict[str, KeptPeriods], n: int
+) -> tuple[float, int]:
+    """One incremental calculation after n changed won deals: seconds and reps recomputed."""
+    won = [d for d in book.deals.values() if d.is_won]
+    changed = rng.sample(won, n)
+    before = current_recipients(book, [d.id for d in changed])
+    started = time.perf_counter()
+    for deal in changed:
+        book.put_deal(replace(deal, amount=(deal.amount or 0) + 1000))
+    ids = {d.id for d in changed}
+    reps = before | current_recipients(book, ids)
+    window = calc_window(AS_OF, 1)
+    computed = compute_results(
+        book, reps, start=window[0], end=window[1], credit_deals=ids, kept=kept
+    )
+    deals = affected_deals(book, computed, extra=ids, window=window)
+    owner_estimates(book, open_deals(book, deals), as_of=AS_OF)
+    return time.perf_counter() - started, len(reps)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print the growth table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,300000")
+    parser.add_argument("--changes", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args(argv)
+    rows = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        doc, reps, deals, splits = generate(max(20, size // 100), size, rollup=True)
+        book = Book(doc, reps, deals, splits)
+        window = calc_window(AS_OF, 1)
+        gc.disable()
+        started = time.perf_counter()
+        compute_results(book, None, start=window[0], end=window[1])
+        full = time.perf_counter() - started
+        gc.enable()
+        rng = random.Random(18)
+        kept: dict[str, KeptPeriods] = {}
+        steps = [_step(book, rng, kept, args.changes) for _ in range(args.runs)]
+        rows.append((size, len(reps), full, steps))
+        print(f"{size:>9,} deals: full {full:.2f} s; incremental "
+              + ", ".join(f"{s:.2f} s ({r} reps)" for s, r in steps), flush=True)  # fmt: skip
+    head = f"{'deals':>9} {'reps':>6} {'full calc s':>12}"
+    print(f"\n{head} {'incr. first s':>14} {'incr. later s':>14}")
+    for size, n_reps, full, steps in rows:
+        later = sum(s for s, _ in steps[1:]) / max(1, len(steps) - 1)
+        print(f"{size:>9,} {n_reps:>6,} {full:>12.2f} {steps[0][0]:>14.2f} {later:>14.2f}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
