@@ -846,6 +846,10 @@ class WritebackBatchRepository(_Repository):
         """(id, object, {record id: values sent}) of the batches not settled, oldest first."""
         return _writeback_batches.unsettled_batches(self._session, org_id=self._org_id)
 
+    def prune_settled(self, *, before: datetime) -> None:
+        """Forget batches settled before `before`."""
+        _writeback_batches.prune_settled(self._session, org_id=self._org_id, before=before)
+
     def calls_made(self, *, run_id: int) -> int:
         """Write calls made and counted for `run_id` (earlier attempts included)."""
         return _writeback_batches.calls_made(self._session, org_id=self._org_id, run_id=run_id)

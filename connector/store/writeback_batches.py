@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, func, select, update
+from sqlalchemy import JSON, Boolean, Index, Integer, delete, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from connector.store.base import Base, UtcDateTime
@@ -137,3 +137,14 @@ def calls_made(session: Session, *, org_id: str, run_id: int) -> int:
         )
     )
     return int(found or 0)
+
+
+def prune_settled(session: Session, *, org_id: str, before: datetime) -> None:
+    """Forget batches settled before `before` (a run's attempts are minutes apart, not days)."""
+    session.execute(
+        delete(WritebackBatch).where(
+            WritebackBatch.org_id == org_id,
+            WritebackBatch.settled_at.is_not(None),
+            WritebackBatch.settled_at < before,
+        )
+    )

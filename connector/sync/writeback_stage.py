@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from calc.writeback import Desired, FieldTarget, diff_writeback, group_by_record
@@ -38,6 +38,8 @@ from connector.sync.summary import PlannedWrite
 from mappings.writeback_rules import FieldKey, is_allowed_target
 
 Key = tuple[str, str]
+# How long settled write-back calls stay journaled (a killed run resumes within minutes).
+JOURNAL_DAYS = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +291,7 @@ def run_writeback(
         unit.writeback_batches.settle_batches(
             ids=recovered.lost, counted_run_id=run_id, made=False, now=now
         )
+        unit.writeback_batches.prune_settled(before=now - JOURNAL_DAYS)
         # The CRM already holds what we want (someone fixed the record, or a retried value
         # was written meanwhile): a write-back issue about it is over.
         unit.issues.resolve_issues(stage="writeback", keys=already_there, now=now)
