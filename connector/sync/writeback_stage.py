@@ -15,6 +15,7 @@ against those values: what landed is settled and counted as a call made, the res
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,6 +38,7 @@ from connector.sync.progress import Progress
 from connector.sync.summary import PlannedWrite
 from mappings.writeback_rules import FieldKey, is_allowed_target
 
+log = logging.getLogger(__name__)
 Key = tuple[str, str]
 # How long settled write-back calls stay journaled (a killed run resumes within minutes).
 JOURNAL_DAYS = timedelta(days=7)
@@ -271,6 +273,17 @@ def run_writeback(
             if (obj, rid) in current:
                 current[(obj, rid)] = {**current[(obj, rid)], **values}
     recovered = recover_batches(gateway, unsettled, allowed)
+    if unsettled:
+        log.warning(
+            "org %s run %s: %d write-back call(s) left unsettled by a killed run: %d landed "
+            "(%d records already hold the values sent), %d not",
+            org_id,
+            run_id,
+            len(unsettled),
+            len(recovered.landed),
+            recovered.records,
+            len(recovered.lost),
+        )
     for key, values in recovered.fresh.items():
         if key in current:
             current[key] = {**current[key], **values}
