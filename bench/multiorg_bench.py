@@ -17,8 +17,8 @@ last successful run, sampled every 5 s after the first minute) p50/p95/max, fini
 minute, the workers' CPU seconds per run, the load average, the broken orgs' runs, and the
 checks: no two runs of an org overlapped, none ended "interrupted". After the last phase the
 settle runs workers without the minute tick until every run has finished (the interrupted ones
-resume), then: no run left unfinished, and the devorgs' write counters (composite update calls)
-equal the write calls the runs recorded.
+resume), then: no run left unfinished, the devorgs' write counters (composite update calls)
+equal the write calls the runs recorded, and no record update was a no-op (sent twice).
 """
 
 from __future__ import annotations
@@ -313,14 +313,23 @@ def summarize(
     }
 
 
-def write_check(orgs: list[DevorgInfo], sessions: Any) -> dict[str, int]:
-    """Composite update calls the devorgs counted vs. write calls the runs recorded."""
-    counted = 0
+def write_check(orgs: list[DevorgInfo], sessions: Any) -> dict[str, Any]:
+    """Composite update calls the devorgs counted vs. write calls the runs recorded (equal:
+    a killed attempt's calls are recorded by its resumed run, a batch that landed before the
+    kill once, when the resumed run settles its journal), and the record updates that set
+    every field to the value it already held (a write sent twice: must be 0)."""
+    counted = noop = 0
     for info in orgs:
         stats = _http(info).get(f"{info.instance_url}/__devorg/stats").json()
         counted += int(stats["by_kind"].get("composite_update", 0))
+        noop += int(stats.get("noop_updates", 0))
     recorded = sum(int((r.counts or {}).get("write_calls", 0)) for r in runs(sessions))
-    return {"devorg_write_calls": counted, "recorded_write_calls": recorded}
+    return {
+        "devorg_write_calls": counted,
+        "recorded_write_calls": recorded,
+        "write_calls_equal": counted == recorded,
+        "devorg_noop_updates": noop,
+    }
 
 
 def main() -> None:

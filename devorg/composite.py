@@ -168,13 +168,15 @@ def _update_one(conn: sqlite3.Connection, item: Any) -> str:
     if record_id is None or not record_id.startswith(obj.key_prefix):
         raise ApiError(400, "MALFORMED_ID", f"malformed id {raw}", fields=[])
     try:
-        records.update(conn, obj, record_id, fields, write_context())
+        changed = records.update(conn, obj, record_id, fields, write_context())
     except ApiError as exc:
         if exc.error_code == "NOT_FOUND":
             raise ApiError(
                 400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", fields=[]
             ) from exc
         raise
+    if not changed:
+        org().stats.noop_update()
     return record_id
 
 

@@ -220,18 +220,22 @@ def update(
     record_id: str,
     body: dict[str, Any],
     ctx: WriteContext,
-) -> None:
-    """Apply a PATCH body to an existing, undeleted record."""
+) -> bool:
+    """Apply a PATCH body to an existing, undeleted record; False when every field it sets
+    already held that value (a no-op update: for a client that only writes differences, a
+    write sent twice)."""
     current = _live_row(conn, obj, record_id)
     if not ctx.access.can(obj, "edit"):
         raise insufficient_access()
     fields = parse_fields(obj, body, creating=False, access=ctx.access)
+    changes = any(current.get(name) != value for name, value in fields.items())
     _check_faults(ctx, current["Id"])
     _derive(conn, obj, fields, current=current)
     _audit(obj, fields, ctx)
     _update_row(conn, obj, current["Id"], fields)
     if obj.name == "Opportunity" and "Amount" in fields:
         _recompute_splits(conn, current["Id"], fields["Amount"], ctx)
+    return changes
 
 
 def delete(

@@ -62,11 +62,17 @@ class Stats:
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
         self.rejected: Counter[str] = Counter()
+        self.noop_updates = 0
 
     def count(self, kind: str) -> None:
         """One API call of this kind."""
         with self._lock:
             self.calls[kind] += 1
+
+    def noop_update(self) -> None:
+        """One record updated to the values it already held (a write sent twice)."""
+        with self._lock:
+            self.noop_updates += 1
 
     def reject(self, error_code: str) -> None:
         """One call refused before it ran (401, 403, 503)."""
@@ -80,6 +86,7 @@ class Stats:
                 "api_calls": sum(self.calls.values()),
                 "by_kind": dict(sorted(self.calls.items())),
                 "rejected": dict(sorted(self.rejected.items())),
+                "noop_updates": self.noop_updates,
             }
 
     def reset(self) -> None:
@@ -87,6 +94,7 @@ class Stats:
         with self._lock:
             self.calls.clear()
             self.rejected.clear()
+            self.noop_updates = 0
 
 
 @dataclass

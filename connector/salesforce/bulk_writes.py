@@ -34,6 +34,7 @@ from connector.salesforce.errors import BulkJobTimeout, SalesforceApiError
 from connector.salesforce.gateway import Gateway
 from connector.salesforce.write_batches import (
     TRANSIENT_CODES,
+    BatchJournal,
     BatchOutcome,
     OnBatch,
     Record,
@@ -79,13 +80,15 @@ def send_records(
     options: WriteOptions | None = None,
     on_batch: OnBatch | None = None,
     journal: JobJournal | None = None,
+    batch_journal: BatchJournal | None = None,
 ) -> WriteStats:
     """Write every record: objects at or above the ingest threshold through Bulk API 2.0
     ingest jobs, the rest (and what a job sends back) through sObject Collections.
 
     `journal` remembers the jobs opened until their results are applied: jobs an earlier
     run left unsettled (killed, or gave up on a stuck job) are finished first, and what they
-    wrote is not sent again (`finish_earlier_jobs`)."""
+    wrote is not sent again (`finish_earlier_jobs`). `batch_journal` remembers each REST call
+    before it is sent (connector.salesforce.write_batches)."""
     options = options or WriteOptions()
     bulk = gateway.options.bulk
     calls_before = gateway.calls
@@ -117,7 +120,9 @@ def send_records(
             if journal is not None:
                 journal.settled(done.job_id)
             through_rest.extend(done.again)
-    rest = write_records(gateway, through_rest, options=options, on_batch=on_batch)
+    rest = write_records(
+        gateway, through_rest, options=options, on_batch=on_batch, journal=batch_journal
+    )
     stats.written += rest.written
     stats.issues.extend(rest.issues)
     stats.retried += rest.retried

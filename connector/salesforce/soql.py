@@ -9,6 +9,8 @@ from datetime import datetime
 
 from simple_salesforce.format import format_soql
 
+from connector.salesforce.ids import is_id
+
 _PATH = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*")
 
 
@@ -56,6 +58,22 @@ def ids_query(object_name: str, ids: Sequence[str]) -> str:
     """`SELECT Id FROM object WHERE Id IN (...)`: which of these records still exist."""
     return format_soql(
         "SELECT Id FROM {obj:literal} WHERE Id IN {ids}", obj=_checked(object_name), ids=list(ids)
+    )
+
+
+def fields_by_ids_query(object_name: str, fields: Sequence[str], ids: Sequence[str]) -> str:
+    """`SELECT Id, fields FROM object WHERE Id IN (...)`: the current values of these records.
+
+    Every id must be a well-formed Salesforce id (they come from the store's journal)."""
+    bad = [i for i in ids if not is_id(i)]
+    if bad:
+        raise ValueError(f"{bad[0]!r} is not a Salesforce id")
+    select = ", ".join(["Id", *(_checked(f) for f in fields if f.casefold() != "id")])
+    return format_soql(
+        "SELECT {fields:literal} FROM {obj:literal} WHERE Id IN {ids}",
+        fields=select,
+        obj=_checked(object_name),
+        ids=list(ids),
     )
 
 

@@ -18,11 +18,13 @@ per-record failures are sorted into two kinds:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 from connector.salesforce.gateway import Gateway
+from connector.salesforce.ids import normalize_id
 from connector.salesforce.retry import RetryPolicy
+from connector.salesforce.soql import fields_by_ids_query
 from connector.salesforce.writes import MAX_COLLECTION, SaveResult, update_collection
 
 TRANSIENT_CODES = frozenset({"UNABLE_TO_LOCK_ROW"})
@@ -47,6 +49,8 @@ class BatchOutcome:
 
     written: tuple[Key, ...]
     issues: tuple[WriteIssue, ...]
+    # The call's entry in the batch journal, to settle together with its records.
+    journal_id: int | None = None
 
 
 @dataclass
@@ -69,6 +73,13 @@ class WriteOptions:
 
 
 OnBatch = Callable[[BatchOutcome], None]
+
+
+class BatchJournal(Protocol):
+    """Where a write-back remembers each call before sending it (the store, in the sync stage)."""
+
+    def sending(self, batch: Sequence[Record]) -> int:
+        """Remember (durably) a batch about to be sent; its journal id."""
 
 
 def _issue(record: Record, result: SaveResult, *, attempts: int | None = None) -> WriteIssue:
@@ -104,6 +115,28 @@ def _send(
     return BatchOutcome(tuple(written), tuple(issues)), again
 
 
+def read_back(
+    gateway: Gateway, object_name: str, ids: Sequence[str], fields: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """The records' current values of `fields`, by id as given (one SOQL query; deleted
+    records are not returned)."""
+    wanted = {normalize_id(i): i for i in ids}
+    soql = fields_by_ids_query(object_name, fields, list(wanted))
+    page = gateway.query(soql, include_deleted=False)
+    rows = list(page.records)
+    while page.next_url is not None:
+        page = gateway.query_more(page.next_url)
+        rows.extend(page.records)
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        rid = wanted.get(normalize_id(str(row.get("Id"))))
+        if rid is not None:
+            # Salesforce answers with each field's own API name, whatever case was asked.
+            by_name = {str(k).casefold(): v for k, v in row.items()}
+            out[rid] = {f: by_name.get(f.casefold()) for f in fields}
+    return out
+
+
 def batches(records: Sequence[Record], size: int) -> list[list[Record]]:
     """Records cut into calls of at most `size`, each of one object type (in first-seen order)."""
     by_object: dict[str, list[Record]] = {}
@@ -122,8 +155,12 @@ def write_records(
     *,
     options: WriteOptions | None = None,
     on_batch: OnBatch | None = None,
+    journal: BatchJournal | None = None,
 ) -> WriteStats:
-    """Write every record; `on_batch` is told after each call (to commit progress)."""
+    """Write every record; `on_batch` is told after each call (to commit progress).
+
+    `journal` remembers each call before it is sent: the outcome handed to `on_batch` carries
+    its journal id, to be settled in the same commit as the records."""
     options = options or WriteOptions()
     stats = WriteStats()
     pending = list(records)
@@ -133,7 +170,10 @@ def write_records(
             options.retry.wait(attempt - 1)
         retry_next: list[Record] = []
         for batch in batches(pending, options.batch_size):
+            journal_id = journal.sending(batch) if journal is not None else None
             outcome, again = _send(gateway, batch, attempt, options)
+            if journal_id is not None:
+                outcome = replace(outcome, journal_id=journal_id)
             stats.calls += 1
             stats.written += len(outcome.written)
             stats.issues.extend(outcome.issues)

@@ -47,6 +47,7 @@ from connector.store import roles as _roles
 from connector.store import run_queue as _run_queue
 from connector.store import run_reads as _run_reads
 from connector.store import team_reads as _team_reads
+from connector.store import writeback_batches as _writeback_batches
 from connector.store import writeback_fields as _writeback_fields
 from connector.store.adjustments import StoredAdjustment
 from connector.store.assignments import NewAssignment, RepAssignment, RepAssignmentEvent
@@ -798,6 +799,63 @@ class BulkJobRepository(_Repository):
         return _bulk_jobs.unsettled_jobs(self._session, org_id=self._org_id)
 
 
+class WritebackBatchRepository(_Repository):
+    """The journal of REST write-back calls (connector/store/writeback_batches.py)."""
+
+    def record_batch(
+        self,
+        *,
+        run_id: int | None,
+        object_name: str,
+        records: Mapping[str, Mapping[str, Any]],
+        now: datetime,
+    ) -> int:
+        """Journal a batch about to be sent; its id (commit before sending)."""
+        return _writeback_batches.record_batch(
+            self._session,
+            org_id=self._org_id,
+            run_id=run_id,
+            object_name=object_name,
+            records=records,
+            now=now,
+        )
+
+    def settle_batches(
+        self, *, ids: Sequence[int], counted_run_id: int | None, made: bool, now: datetime
+    ) -> None:
+        """The batches' outcomes were applied (`made`: count their calls for the run)."""
+        _writeback_batches.settle_batches(
+            self._session,
+            org_id=self._org_id,
+            ids=ids,
+            counted_run_id=counted_run_id,
+            made=made,
+            now=now,
+        )
+
+    def keep_written(self, *, batch_id: int, written: Sequence[str]) -> None:
+        """Keep in the batch's values only the records Salesforce accepted."""
+        _writeback_batches.keep_written(
+            self._session, org_id=self._org_id, batch_id=batch_id, written=written
+        )
+
+    def written_by_run(self, *, run_id: int) -> list[tuple[str, dict[str, Any]]]:
+        """(object, {record id: values}) the run's settled calls wrote, oldest first."""
+        return _writeback_batches.written_by_run(self._session, org_id=self._org_id, run_id=run_id)
+
+    def unsettled_batches(self) -> list[tuple[int, str, dict[str, dict[str, Any]]]]:
+        """(id, object, {record id: values sent}) of the batches not settled, oldest first."""
+        return _writeback_batches.unsettled_batches(self._session, org_id=self._org_id)
+
+    def prune_settled(self, *, before: datetime) -> None:
+        """Forget batches settled before `before`."""
+        _writeback_batches.prune_settled(self._session, org_id=self._org_id, before=before)
+
+    def calls_made(self, *, run_id: int) -> int:
+        """Write calls made and counted for `run_id` (earlier attempts included)."""
+        return _writeback_batches.calls_made(self._session, org_id=self._org_id, run_id=run_id)
+
+
 class MappingRepository(_Repository):
     """Mapping versions."""
 
@@ -1016,6 +1074,7 @@ class OrgUnit:
         self.periods = PeriodRepository(session, org)
         self.writeback_fields = WritebackFieldRepository(session, org)
         self.bulk_jobs = BulkJobRepository(session, org)
+        self.writeback_batches = WritebackBatchRepository(session, org)
         self.mappings = MappingRepository(session, org)
         self.hosts = HostRepository(session, org)
         self.assignments = AssignmentRepository(session, org)

@@ -5,26 +5,43 @@ diffs them against the values read in the pull (rounded to each field's describe
 writes only real differences, and settles each record as its batch returns. A process
 killed mid-way leaves the unsettled records pending: the next run pulls the echo of what
 was written (now equal, so not written again) and writes the rest.
+
+A process killed between a call Salesforce applied and the commit settling it would leave
+records whose values in the store's pull predate that call. So each REST call is journaled
+(connector/store/writeback_batches.py) before it is sent and settled with its records; a run
+finding one unsettled re-reads its records from Salesforce (one query per batch) and diffs
+against those values: what landed is settled and counted as a call made, the rest is sent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import logging
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from calc.writeback import Desired, FieldTarget, diff_writeback, group_by_record
 from connector.salesforce.bulk_writes import send_records
 from connector.salesforce.gateway import Gateway
-from connector.salesforce.write_batches import TRANSIENT_CODES, BatchOutcome, WriteOptions
+from connector.salesforce.ids import is_id
+from connector.salesforce.write_batches import (
+    TRANSIENT_CODES,
+    BatchOutcome,
+    Record,
+    WriteOptions,
+    read_back,
+)
 from connector.store.results import SessionFactory
 from connector.store.unit import OrgUnit
 from connector.sync.progress import Progress
 from connector.sync.summary import PlannedWrite
 from mappings.writeback_rules import FieldKey, is_allowed_target
 
+log = logging.getLogger(__name__)
 Key = tuple[str, str]
+# How long settled write-back calls stay journaled (a killed run resumes within minutes).
+JOURNAL_DAYS = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +154,82 @@ class StoredJournal:
             return unit.bulk_jobs.unsettled_jobs()
 
 
+@dataclass(frozen=True, slots=True)
+class StoredBatchJournal:
+    """Each REST write-back call, remembered (committed) in the store before it is sent."""
+
+    sessions: SessionFactory
+    org_id: str
+    run_id: int
+    now: datetime
+
+    def sending(self, batch: Sequence[Record]) -> int:
+        """Journal a batch about to be sent: object, record ids and the values sent."""
+        with OrgUnit(self.sessions, self.org_id) as unit:
+            found = unit.writeback_batches.record_batch(
+                run_id=self.run_id,
+                object_name=batch[0][0],
+                records={rid: dict(values) for _obj, rid, values in batch},
+                now=self.now,
+            )
+            unit.commit()
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class Recovered:
+    """What the batches an earlier (killed) attempt left unsettled turned out to be."""
+
+    landed: tuple[tuple[int, tuple[str, ...]], ...]  # batches applied (calls made): ids held
+    lost: tuple[int, ...]  # journal ids of batches never applied (killed before sending)
+    records: int  # records that hold the values a landed batch sent
+    fresh: dict[Key, dict[str, Any]]  # the records' values read back from Salesforce
+
+
+def recover_batches(
+    gateway: Gateway,
+    unsettled: Sequence[tuple[int, str, Mapping[str, Mapping[str, Any]]]],
+    allowed: Collection[FieldKey],
+) -> Recovered:
+    """Read back each unsettled batch's records (one SOQL query per batch, allow-listed fields
+    and well-formed ids only) and tell the batches that landed from those that did not.
+
+    A record holding every value the batch sent (compared as the diff compares: rounded to
+    the field's describe scale) landed; a batch with any such record was applied, so its call
+    counts as made. A record that differs was either never written or changed in Salesforce
+    since; either way the fresh values are what the diff must compare against."""
+    landed: list[tuple[int, tuple[str, ...]]] = []
+    lost: list[int] = []
+    held = 0
+    fresh: dict[Key, dict[str, Any]] = {}
+    for batch_id, obj, records in unsettled:
+        sent = {
+            rid: {f: v for f, v in values.items() if is_allowed_target((obj, f), allowed)}
+            for rid, values in records.items()
+            if is_id(rid)
+        }
+        fields = sorted({f for values in sent.values() for f in values})
+        if not fields:
+            lost.append(batch_id)
+            continue
+        targets = field_targets(gateway, {(obj, f) for f in fields})
+        if not targets:
+            lost.append(batch_id)
+            continue
+        read = read_back(gateway, obj, sorted(sent), fields)
+        now_there = {(obj, rid): values for rid, values in read.items()}
+        fresh.update(now_there)
+        was_sent = {(obj, rid): values for rid, values in sent.items()}
+        differ = {(o, r) for o, r, _f in plan_writes(was_sent, now_there, targets)}
+        holding = [rid for rid in sent if (obj, rid) in now_there and (obj, rid) not in differ]
+        held += len(holding)
+        if holding:
+            landed.append((batch_id, tuple(holding)))
+        else:
+            lost.append(batch_id)
+    return Recovered(tuple(landed), tuple(lost), held, fresh)
+
+
 def run_writeback(
     gateway: Gateway,
     sessions: SessionFactory,
@@ -168,6 +261,32 @@ def run_writeback(
     )
     with OrgUnit(sessions, org_id) as unit:
         current = _current(unit, list(to_write))
+        unsettled = [] if dry_run else unit.writeback_batches.unsettled_batches()
+        # Calls an earlier attempt of this run made and settled (its counts were never
+        # recorded: it was killed before finishing).
+        earlier_calls = 0 if dry_run else unit.writeback_batches.calls_made(run_id=run_id)
+        # A resumed run does not pull again: its pages predate what its earlier attempts
+        # wrote, so those values are taken as the CRM's (the calculation pends them again).
+        earlier = [] if dry_run else unit.writeback_batches.written_by_run(run_id=run_id)
+    for obj, written in earlier:
+        for rid, values in written.items():
+            if (obj, rid) in current:
+                current[(obj, rid)] = {**current[(obj, rid)], **values}
+    recovered = recover_batches(gateway, unsettled, allowed)
+    if unsettled:
+        log.warning(
+            "org %s run %s: %d write-back call(s) left unsettled by a killed run: %d landed "
+            "(%d records already hold the values sent), %d not",
+            org_id,
+            run_id,
+            len(unsettled),
+            len(recovered.landed),
+            recovered.records,
+            len(recovered.lost),
+        )
+    for key, values in recovered.fresh.items():
+        if key in current:
+            current[key] = {**current[key], **values}
     records = plan_writes(to_write, current, targets)
     planned = tuple(PlannedWrite(o, r, dict(f)) for o, r, f in records)
     if dry_run:
@@ -176,6 +295,16 @@ def run_writeback(
     already_there = [k for k in to_write if k not in to_send]
     with OrgUnit(sessions, org_id) as unit:
         unit.results.settle_writeback(keys=already_there)
+        # In the same commit: a landed batch's call is counted once, for this run.
+        for batch_id, holding in recovered.landed:
+            unit.writeback_batches.keep_written(batch_id=batch_id, written=holding)
+        unit.writeback_batches.settle_batches(
+            ids=[b for b, _held in recovered.landed], counted_run_id=run_id, made=True, now=now
+        )
+        unit.writeback_batches.settle_batches(
+            ids=recovered.lost, counted_run_id=run_id, made=False, now=now
+        )
+        unit.writeback_batches.prune_settled(before=now - JOURNAL_DAYS)
         # The CRM already holds what we want (someone fixed the record, or a retried value
         # was written meanwhile): a write-back issue about it is over.
         unit.issues.resolve_issues(stage="writeback", keys=already_there, now=now)
@@ -198,11 +327,30 @@ def run_writeback(
                 stage="writeback", keys=[*outcome.written, *issue_keys], now=now
             )
             unit.issues.add_issues(run_id=run_id, stage="writeback", issues=issues, now=now)
+            if outcome.journal_id is not None:
+                unit.writeback_batches.keep_written(
+                    batch_id=outcome.journal_id, written=[rid for _o, rid in outcome.written]
+                )
+                unit.writeback_batches.settle_batches(
+                    ids=[outcome.journal_id], counted_run_id=run_id, made=True, now=now
+                )
             unit.commit()
         done += len(outcome.written) + len(issues)
         progress.advance(done, len(records))
 
     # Many records of one object go through a Bulk API 2.0 ingest job, the rest 200 a call.
     journal = StoredJournal(sessions, org_id=org_id, run_id=run_id, now=now)
-    stats = send_records(gateway, records, options=options, on_batch=settle, journal=journal)
-    return WriteResult(planned, stats.written, stats.calls, len(stats.issues) + len(refused))
+    stats = send_records(
+        gateway,
+        records,
+        options=options,
+        on_batch=settle,
+        journal=journal,
+        batch_journal=StoredBatchJournal(sessions, org_id=org_id, run_id=run_id, now=now),
+    )
+    return WriteResult(
+        planned,
+        stats.written + recovered.records,
+        earlier_calls + len(recovered.landed) + stats.calls,
+        len(stats.issues) + len(refused),
+    )
