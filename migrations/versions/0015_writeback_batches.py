@@ -1,8 +1,8 @@
 """the journal of REST write-back batches, so a run killed after a call and before settling
 it does not send it again
 
-Revision ID: 0017
-Revises: 0013 (on this branch; 0014 once merged after it)
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-03
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
