@@ -1,7 +1,7 @@
 """Many orgs on the distributed workers: per-org lag and runs per minute for 1, 2, 4 workers.
 
 Run: .venv/bin/python bench/multiorg_bench.py [--orgs 200] [--workers 1,2,4] [--minutes 3]
-       [--concurrency 4] [--kill-every 45] [--latency-ms 100 --jitter-ms 200]
+       [--concurrency 4] [--kill-every 45] [--latency-ms 100 --jitter-ms 200] [--without-broken]
        [--orgs-per-devorg 50] [--drain 90] [--settle 600]
 Needs the local PostgreSQL (a throwaway database is created and dropped).
 
@@ -346,6 +346,12 @@ def main() -> None:
     parser.add_argument(
         "--orgs-per-devorg", type=int, default=50, help="orgs served by one devorg process"
     )
+    parser.add_argument(
+        "--without-broken",
+        action="store_true",
+        help="the baseline: register only the healthy orgs (not the limit-exhausted and the "
+        "revoked one), to compare the healthy orgs' lag with and without them",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="qf-multiorg-") as tmp_dir, ExitStack() as stack:
         tmp = Path(tmp_dir)
@@ -365,8 +371,14 @@ def main() -> None:
         upgrade(engine)
         ensure_schema(settings)
         sessions = make_session_factory(engine)
-        register(settings, sessions, orgs)
-        broken = break_two(orgs, settings, sessions)
+        if args.without_broken:
+            # The same healthy orgs as a run with the broken two, and no broken ones.
+            orgs = orgs[:-2]
+            register(settings, sessions, orgs)
+            broken: tuple[str, str] = ("", "")
+        else:
+            register(settings, sessions, orgs)
+            broken = break_two(orgs, settings, sessions)
         time.sleep(1.1)
         log = stack.enter_context((tmp / "workers.log").open("w"))
         ctx = {
