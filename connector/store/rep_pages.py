@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import JSON, Date, Integer, String, Text, delete, func, select, update
+from sqlalchemy import JSON, Date, Integer, String, Text, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -27,10 +26,8 @@ from connector.store.canonical import (
     CanonicalTeamMember,
 )
 from connector.store.models import ORG_ID, SF_ID
-from connector.store.plans import PlanVersion
 from connector.store.repositories import chunks
-from connector.store.result_reads import open_deal_filter
-from connector.store.results import CalcRun
+from connector.store.result_reads import open_deal_filter, page_version_columns
 
 PageVersion = tuple[int | None, str | None]  # (committed calc run id, active plan checksum)
 
@@ -51,26 +48,11 @@ class RepPage(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-def _version(org_id: str) -> tuple[Any, Any]:
-    calc = (
-        select(func.max(CalcRun.id))
-        .where(CalcRun.org_id == org_id, CalcRun.status == "committed")
-        .scalar_subquery()
-    )
-    plan = (
-        select(PlanVersion.checksum)
-        .where(PlanVersion.org_id == org_id, PlanVersion.is_active.is_(True))
-        .limit(1)
-        .scalar_subquery()
-    )
-    return calc, plan
-
-
 def stored_page(
     session: Session, *, org_id: str, rep_id: str, as_of: date
 ) -> tuple[str | None, PageVersion]:
     """(the rep's stored page body if it is current, else None; the page version), one query."""
-    calc, plan = _version(org_id)
+    calc, plan = page_version_columns(org_id)
     body = (
         select(RepPage.body)
         .where(

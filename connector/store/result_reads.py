@@ -205,6 +205,12 @@ def page_version(session: Session, *, org_id: str) -> tuple[int | None, str | No
 
     Every sync run commits a calculation, so a page computed from the stored results is
     current for as long as both stay the same."""
+    row = session.execute(select(*page_version_columns(org_id))).one()
+    return row[0], row[1]
+
+
+def page_version_columns(org_id: str) -> tuple[Any, Any]:
+    """The two scalar subqueries of `page_version`, to select or compare in one statement."""
     calc = (
         select(func.max(CalcRun.id))
         .where(CalcRun.org_id == org_id, CalcRun.status == "committed")
@@ -216,8 +222,7 @@ def page_version(session: Session, *, org_id: str) -> tuple[int | None, str | No
         .limit(1)
         .scalar_subquery()
     )
-    row = session.execute(select(calc, plan)).one()
-    return row[0], row[1]
+    return calc, plan
 
 
 def _related(
