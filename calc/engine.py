@@ -16,6 +16,7 @@ from datetime import date
 from decimal import Decimal, localcontext
 from operator import attrgetter
 from typing import Protocol
+from weakref import proxy
 
 from calc.adjustments import Adjustment, paid_lines
 from calc.balance import Balance
@@ -187,15 +188,19 @@ class _RepCalc:
         self.tables: dict[tuple[object, ...], Table | None] = {}
         self.cancelled: list[Credit] | None = None
         self.ytd_ids = frozenset(c.id for c in plan.components if c.ytd is not None)
+        # Through a weak reference: the measure lives inside this object, and a reference
+        # cycle would keep every rep's lines alive while a one-shot run (`quotaflow calc`)
+        # pauses the cyclic collector.
+        me = proxy(self)
         self.ytd = YearToDate(
             RepYear(
                 plan.id,
                 rep.id,
                 # Through methods: an effective-dated rep's plan measures its own dates only.
-                lambda p: self.in_force(p),
-                lambda p: self.by_period.get(p.start, []),
-                lambda p: self.period_quota(p),
-                self.target,
+                lambda p: me.in_force(p),
+                lambda p: me.by_period.get(p.start, []),
+                lambda p: me.period_quota(p),
+                lambda comp: me.target(comp),
                 plan_types,
                 self.comp_types,
                 self.tables,
