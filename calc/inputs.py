@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
@@ -17,6 +18,9 @@ from calc.model import DEAL_FIELDS, Assignment, AttrValue, Deal, Rep, Split, Tea
 
 T = TypeVar("T")
 Row = dict[str, str]
+# A CSV file's whole text, or its lines as a file opened with newline="" gives them (a
+# million deals are read line by line, never held whole).
+Text = str | Iterable[str]
 
 REP_COLUMNS = ("id", "plan_id")
 DEAL_COLUMNS = ("id", "owner_id", "amount", "close_date", "is_won")
@@ -112,7 +116,7 @@ class _Cursor:
         raise self.fail(column, f"not true or false: {value!r}")
 
 
-def _rows(text: str, source: str, required: tuple[str, ...]) -> Iterator[_Cursor]:
+def _rows(text: Text, source: str, required: tuple[str, ...]) -> Iterator[_Cursor]:
     header, records = _records(text, source, required)
     cursor = _Cursor(source)
     for line, values in records:
@@ -122,12 +126,16 @@ def _rows(text: str, source: str, required: tuple[str, ...]) -> Iterator[_Cursor
 
 
 def _records(
-    text: str, source: str, required: tuple[str, ...]
+    text: Text, source: str, required: tuple[str, ...]
 ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """The header, and each non-blank record with the line it starts on (checked length)."""
-    if not text.strip():
-        raise InputError(source, 1, None, "empty file (expected a header row)")
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), strict=True)
+    if isinstance(text, str):
+        if not text.strip():
+            raise InputError(source, 1, None, "empty file (expected a header row)")
+        lines: Iterable[str] = io.StringIO(text.lstrip("\ufeff"), newline="")
+    else:
+        lines = _started(iter(text), source)
+    reader = csv.reader(lines, strict=True)
     header = [h.strip() for h in _next(reader, source, 1) or []]
     for i, column in enumerate(header):
         if column in header[:i]:
@@ -136,6 +144,20 @@ def _records(
         if column not in header:
             raise InputError(source, 1, column, "missing column")
     return header, _checked(reader, source, header)
+
+
+def _started(lines: Iterator[str], source: str) -> Iterator[str]:
+    """Lines read one by one (a file), as `_records` reads a whole text: an error if there is
+    nothing but white space, a byte order mark dropped from the start."""
+    skipped: list[str] = []
+    for line in lines:
+        skipped.append(line)
+        if line.strip():
+            break
+    else:
+        raise InputError(source, 1, None, "empty file (expected a header row)")
+    skipped[0] = skipped[0].lstrip("\ufeff")
+    return itertools.chain(skipped, lines)
 
 
 def _checked(reader: Any, source: str, header: list[str]) -> Iterator[tuple[int, list[str]]]:
@@ -174,7 +196,7 @@ def _next(reader: Iterator[list[str]], source: str, line: int) -> list[str] | No
 
 
 def _parse(
-    text: str, source: str, required: tuple[str, ...], build: Callable[[_Cursor], T]
+    text: Text, source: str, required: tuple[str, ...], build: Callable[[_Cursor], T]
 ) -> list[T]:
     return [build(cursor) for cursor in _rows(text, source, required)]
 
@@ -186,7 +208,7 @@ def _unique(cursor: _Cursor, seen: set[str], value: str, column: str) -> None:
 
 
 def parse_reps(
-    text: str, *, source: str = "reps.csv", plan_ids: Collection[str] | None = None
+    text: Text, *, source: str = "reps.csv", plan_ids: Collection[str] | None = None
 ) -> list[Rep]:
     """Reps from CSV text; with `plan_ids`, a rep naming another plan is an error.
 
@@ -292,7 +314,7 @@ def deal_builder(seen: set[str]) -> Callable[[_Cursor], Deal]:
     return build
 
 
-def parse_deals(text: str, *, source: str = "deals.csv", careful: bool = False) -> list[Deal]:
+def parse_deals(text: Text, *, source: str = "deals.csv", careful: bool = False) -> list[Deal]:
     """Deals from CSV text; columns beyond the contract become `attributes` for criteria.
 
     Rows of plain values take the fast path (calc.deal_rows); `careful` reads every row
@@ -321,7 +343,7 @@ def parse_deals(text: str, *, source: str = "deals.csv", careful: bool = False) 
 
 
 def parse_splits(
-    text: str, *, source: str = "splits.csv", deal_ids: Collection[str] | None = None
+    text: Text, *, source: str = "splits.csv", deal_ids: Collection[str] | None = None
 ) -> list[Split]:
     """Splits from CSV text; with `deal_ids`, a split for an unknown deal is an error."""
 
@@ -346,7 +368,7 @@ def parse_splits(
 
 
 def parse_team(
-    text: str, *, source: str = "team.csv", deal_ids: Collection[str] | None = None
+    text: Text, *, source: str = "team.csv", deal_ids: Collection[str] | None = None
 ) -> list[TeamMember]:
     """Opportunity team members from CSV text."""
 

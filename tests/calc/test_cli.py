@@ -261,3 +261,51 @@ def test_real_subprocess_run_matches_the_in_process_bytes(
     absolute = [str(ROOT / a) if a.startswith("calc/") else a for a in argv]
     assert main(absolute) == 0
     assert capsys.readouterr().out.encode() == done.stdout
+
+
+def _big_deals(files: dict[str, Path], rows: int) -> None:
+    """The example deals followed by `rows` more (past any read-ahead buffer of a file)."""
+    text = files["deals.csv"].read_text()
+    header = text.splitlines()[0].split(",")
+    extra = [
+        ",".join(
+            {"id": f"X{i}", "owner_id": "R1", "amount": "10", "close_date": "2026-02-01"}.get(
+                column, ""
+            )
+            for column in header
+        )
+        for i in range(rows)
+    ]
+    files["deals.csv"].write_text(text.rstrip("\n") + "\n" + "\n".join(extra) + "\n")
+
+
+def test_bad_utf8_deep_in_a_file_gives_the_error_of_reading_it_whole(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Deals are read line by line; a byte that is not UTF-8 far down the file still gives
+    # the message (and byte position) of decoding the whole file, even after a bad row.
+    _big_deals(files, 20_000)
+    data = files["deals.csv"].read_bytes().replace(b"X19990,", b"X19990\xff,")
+    # As it is, and with a bad amount on an early line, long before the bad byte.
+    for spoiled in (data, data.replace(b"X3,,R1,10,", b"X3,,R1,abc,")):
+        files["deals.csv"].write_bytes(spoiled)
+        with pytest.raises(UnicodeDecodeError) as whole:
+            files["deals.csv"].read_text(encoding="utf-8-sig")
+        expected = f"quotaflow calc: error: {files['deals.csv']}: cannot read: {whole.value}\n"
+        assert main(_argv(files)) == 2
+        assert capsys.readouterr() == ("", expected)
+
+
+def test_a_bad_row_deep_in_a_big_file_names_its_line(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _big_deals(files, 20_000)
+    data = files["deals.csv"].read_bytes()
+    files["deals.csv"].write_bytes(data.replace(b"X19000,,R1,10,", b"X19000,,R1,1O,"))
+    line = data[: data.index(b"X19000,")].count(b"\n") + 1
+    assert main(_argv(files)) == 2
+    assert capsys.readouterr() == (
+        "",
+        f"quotaflow calc: error: {files['deals.csv']}, line {line}, column amount: "
+        "not a number: '1O'\n",
+    )

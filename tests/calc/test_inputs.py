@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from decimal import Decimal
 
@@ -100,3 +101,29 @@ def test_bad_input_names_file_line_and_column(parse: object, text: str, message:
     with pytest.raises(InputError) as info:
         parse(text, **kwargs)  # type: ignore[operator]
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "id,name,owner_id,amount,close_date,is_won,segment\n"
+        'D1,"Acme\nrenewal",R1,"1,250.50",2026-01-31,TRUE,SMB\n\n  \nD2,,R2,10,2026-02-01,,\n',
+        "\ufeff\n \nid,owner_id,amount,close_date,is_won\nD1,R1,12,2026-01-01,true\n",
+        "id,owner_id,amount,close_date,is_won\nD1,R1,12k,2026-01-01,true\n",
+        "id,owner_id,amount,close_date,is_won\nD1,R1,1,2026-01-01,true\nD1,R1,1,2026-01-01,no\n",
+        "\n  \n\n",
+        "",
+    ],
+)
+def test_lines_of_a_file_parse_as_its_whole_text(text: str) -> None:
+    # The CLI hands a file's lines (a million deals are never held whole): the same deals, or
+    # the same error on the same line.
+    def parsed(given: object) -> object:
+        try:
+            return parse_deals(given)  # type: ignore[arg-type]
+        except InputError as exc:
+            return str(exc)
+
+    whole = parsed(text)
+    assert parsed(io.StringIO(text)) == whole
+    assert parsed(text.splitlines(keepends=True)) == whole

@@ -7,6 +7,8 @@ import gc
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import IO, Any
@@ -60,6 +62,40 @@ def _read(path: str) -> str:
         raise CliError(f"{path}: cannot read: {exc}") from None
 
 
+@contextmanager
+def _lines(path: str) -> Iterator[IO[str]]:
+    """A CSV file opened to be read line by line (a million deals are never held whole), with
+    the errors of reading it whole (`_read`): its decoding error before any error in a row."""
+    from calc.errors import CalcError
+    from webapp.cli import CliError
+
+    try:
+        f = open(path, encoding="utf-8-sig")  # noqa: SIM115  (closed below)
+    except FileNotFoundError:
+        raise CliError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise CliError(f"{path}: cannot read: {exc}") from None
+    with f:
+        try:
+            yield f
+        except UnicodeDecodeError:
+            _read(path)  # raises the error reading the whole file gives
+            raise
+        except CalcError:
+            try:
+                for _line in f:
+                    pass
+            except UnicodeDecodeError:
+                _read(path)
+            raise
+
+
+def _header(path: str) -> str:
+    """The first line of a file (what `calc.inputs.deal_columns` reads)."""
+    with _lines(path) as f:
+        return f.readline()
+
+
 def _day(option: str, value: str) -> date:
     from webapp.cli import CliError
 
@@ -96,22 +132,21 @@ def _inputs(args: argparse.Namespace) -> Any:
 
     doc = _load_plan(args.plan)
     plan_ids = {p.id for p in doc.plans}
-    reps = inputs.parse_reps(_read(args.reps), source=args.reps, plan_ids=plan_ids)
-    deals_text = _read(args.deals)
-    deals = inputs.parse_deals(deals_text, source=args.deals)
-    check_deal_fields(doc, inputs.deal_columns(deals_text), source=args.plan)
-    del deals_text  # the text of a million deals is a hundred megabytes
+    with _lines(args.reps) as f:
+        reps = inputs.parse_reps(f, source=args.reps, plan_ids=plan_ids)
+    # Read line by line: the text of a million deals is a hundred megabytes.
+    with _lines(args.deals) as f:
+        deals = inputs.parse_deals(f, source=args.deals)
+    check_deal_fields(doc, inputs.deal_columns(_header(args.deals)), source=args.plan)
     deal_ids = {d.id for d in deals}
-    splits = (
-        inputs.parse_splits(_read(args.splits), source=args.splits, deal_ids=deal_ids)
-        if args.splits
-        else []
-    )
-    team = (
-        inputs.parse_team(_read(args.team), source=args.team, deal_ids=deal_ids)
-        if args.team
-        else []
-    )
+    splits: list[Any] = []
+    if args.splits:
+        with _lines(args.splits) as f:
+            splits = inputs.parse_splits(f, source=args.splits, deal_ids=deal_ids)
+    team: list[Any] = []
+    if args.team:
+        with _lines(args.team) as f:
+            team = inputs.parse_team(f, source=args.team, deal_ids=deal_ids)
     del deal_ids
     rates = parse_rates(_read(args.rates), source=args.rates) if args.rates else None
     adjustments = (
