@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
-from connector.salesforce.identity import IdentityClient
-from connector.settings import Settings, load_settings
-from webapp.auth.identity import IdentityCache
-from webapp.auth.session import SessionTokens
-from webapp.db import init_db
-from webapp.errors import init_errors
-from webapp.params import init_params
-from webapp.render import init_render
-from webapp.security import init_security
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from connector.settings import Settings
 
 MAX_REQUEST_BYTES = 2 * 1024 * 1024  # a mapping or plan document is a few KB
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the app for `settings` (read from the environment when not given)."""
+    # Imported here, not with the package: every `quotaflow` command imports `webapp` (the
+    # CLI lives in webapp.cli), and `quotaflow calc` needs neither Flask nor the database.
+    from flask import Flask
+
+    from connector.salesforce.identity import IdentityClient
+    from connector.settings import load_settings
+    from webapp.auth.identity import IdentityCache
+    from webapp.auth.session import SessionTokens
+    from webapp.db import init_db
+    from webapp.errors import init_errors
+    from webapp.params import init_params
+    from webapp.render import init_render
+    from webapp.security import init_security
+
     settings = settings if settings is not None else load_settings()
     app = Flask(__name__)
     app.config["SECRET_KEY"] = settings.require_secret_key()

@@ -309,3 +309,22 @@ def test_a_bad_row_deep_in_a_big_file_names_its_line(
         f"quotaflow calc: error: {files['deals.csv']}, line {line}, column amount: "
         "not a number: '1O'\n",
     )
+
+
+def test_calc_loads_neither_flask_nor_the_database_layer() -> None:
+    # Every command imports the `webapp` package (the CLI is webapp.cli); the offline
+    # calculation must not pay for the web app's and the store's imports on each run.
+    code = (
+        "import sys, contextlib, io\n"
+        "from webapp.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    status = main(sys.argv[1:])\n"
+        "heavy = ('flask', 'sqlalchemy', 'simple_salesforce', 'requests', 'connector.store')\n"
+        "print(status, sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    argv = ["calc", "--plan", "calc/examples/plan.yaml", "--reps", "calc/examples/reps.csv"]
+    argv += ["--deals", "calc/examples/deals.csv", "--from", "2026-01-01", "--to", "2026-12-31"]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *argv], cwd=ROOT, capture_output=True, check=True, timeout=60
+    )
+    assert done.stdout.decode().split("\n")[-2] == "0 []"
