@@ -162,20 +162,22 @@ def _started(lines: Iterator[str], source: str) -> Iterator[str]:
 
 def _checked(reader: Any, source: str, header: list[str]) -> Iterator[tuple[int, list[str]]]:
     width = len(header)
-    while True:
-        first: int = reader.line_num + 1
-        values = _next(reader, source, first)
-        if values is None:
-            return
-        if len(values) != width or not values[0].strip():
-            if not any(v.strip() for v in values):
-                continue
-            if len(values) > width:
-                raise InputError(source, first, None, "more values than header columns")
-            if len(values) < width:
-                reason = f"{len(values)} values for {width} header columns"
-                raise InputError(source, first, header[len(values)], f"row too short: {reason}")
-        yield first, values
+    first: int = reader.line_num + 1  # the line the next record starts on
+    try:
+        for values in reader:
+            if len(values) != width or not values[0].strip():
+                if not any(v.strip() for v in values):
+                    first = reader.line_num + 1
+                    continue
+                if len(values) > width:
+                    raise InputError(source, first, None, "more values than header columns")
+                if len(values) < width:
+                    reason = f"{len(values)} values for {width} header columns"
+                    raise InputError(source, first, header[len(values)], f"row too short: {reason}")
+            yield first, values
+            first = reader.line_num + 1
+    except csv.Error as exc:
+        raise _csv_error(exc, source, first) from None
 
 
 def _next(reader: Iterator[list[str]], source: str, line: int) -> list[str] | None:
@@ -185,14 +187,19 @@ def _next(reader: Iterator[list[str]], source: str, line: int) -> list[str] | No
     except StopIteration:
         return None
     except csv.Error as exc:
-        text = str(exc)
-        if "field larger than field limit" in text:
-            reason = f"a value longer than {FIELD_LIMIT:,} characters"
-        elif "unexpected end of data" in text:
-            reason = "unclosed quote: the value starting on this line never ends"
-        else:
-            reason = f"not valid CSV: {text}"
-        raise InputError(source, line, None, reason) from None
+        raise _csv_error(exc, source, line) from None
+
+
+def _csv_error(exc: csv.Error, source: str, line: int) -> InputError:
+    """A broken record as an InputError naming the line it starts on."""
+    text = str(exc)
+    if "field larger than field limit" in text:
+        reason = f"a value longer than {FIELD_LIMIT:,} characters"
+    elif "unexpected end of data" in text:
+        reason = "unclosed quote: the value starting on this line never ends"
+    else:
+        reason = f"not valid CSV: {text}"
+    return InputError(source, line, None, reason)
 
 
 def _parse(

@@ -127,3 +127,31 @@ def test_lines_of_a_file_parse_as_its_whole_text(text: str) -> None:
     whole = parsed(text)
     assert parsed(io.StringIO(text)) == whole
     assert parsed(text.splitlines(keepends=True)) == whole
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            'id,owner_id,amount,close_date,is_won\nD1,"R\n1",10,2026-01-01,true\n\n , \n'
+            'D2,R1,5,2026-01-01,true\nD3,R1,"7\n',
+            "deals.csv, line 7: unclosed quote: the value starting on this line never ends",
+        ),
+        (
+            'id,owner_id,amount,close_date,is_won\nD1,"R\n1",10,2026-01-01,true\n\n'
+            "D2,R1,5,2026-01-01\n",
+            "deals.csv, line 5, column is_won: row too short: 4 values for 5 header columns",
+        ),
+        (
+            'id,owner_id,amount,close_date,is_won\n\n\nD1,R1,"1\n0",2026-01-01,true,x\n',
+            "deals.csv, line 4: more values than header columns",
+        ),
+    ],
+)
+def test_errors_after_blank_and_multi_line_records_name_the_right_line(
+    text: str, message: str
+) -> None:
+    for given in (text, io.StringIO(text)):
+        with pytest.raises(InputError) as info:
+            parse_deals(given)
+        assert str(info.value) == message
