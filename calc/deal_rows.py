@@ -18,6 +18,7 @@ from typing import Any, cast
 from calc.model import DEAL_FIELDS, AttrValue, Deal
 
 LIMIT = Decimal("1e26")  # calc.inputs.LIMIT
+NEG_LIMIT = -LIMIT
 TRUE = frozenset({"true", "1", "yes", "y", "t"})
 FALSE = frozenset({"false", "0", "no", "n", "f", ""})
 NO_ATTRIBUTES: Mapping[str, AttrValue] = MappingProxyType({})
@@ -66,7 +67,7 @@ def _number(raw: str) -> object:
         number = Decimal(text)
     except InvalidOperation:
         return _BAD
-    if not number.is_finite() or not -LIMIT < number < LIMIT:
+    if not number.is_finite() or not NEG_LIMIT < number < LIMIT:
         return _BAD
     return number
 
@@ -129,12 +130,14 @@ class DealRows:
     def __init__(self, header: Sequence[str]) -> None:
         where = {name: i for i, name in enumerate(header)}
         self.id_index = where["id"]
-        # Each present column: its slot, index, converter and the values it has seen.
+        # Each present column: its slot, index, converter and the values it has seen; a
+        # deal's name is its own (nothing to remember), read apart.
         self.reads: list[_Read] = [
             (_AT[name], where[name], convert, {})
             for name, convert in _CONVERT.items()
-            if name in where
+            if name in where and name != "name"
         ]
+        self.name_index = where.get("name")
         # Absent columns keep the model's default.
         self.defaults: list[object] = [None] * len(SLOTS)
         self.defaults[_AT["name"]] = ""
@@ -150,6 +153,8 @@ class DealRows:
         if not deal_id:
             return None
         row = self.defaults.copy()
+        if self.name_index is not None:
+            row[_NAME] = values[self.name_index].strip()
         for slot, index, convert, seen in self.reads:
             raw = values[index]
             value = seen.get(raw, _BAD)
@@ -179,6 +184,6 @@ class DealRows:
         return _made(row)
 
 
-_ID, _IS_WON, _IS_CLOSED, _ATTRIBUTES = (
-    _AT[n] for n in ("id", "is_won", "is_closed", "attributes")
+_ID, _NAME, _IS_WON, _IS_CLOSED, _ATTRIBUTES = (
+    _AT[n] for n in ("id", "name", "is_won", "is_closed", "attributes")
 )

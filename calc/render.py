@@ -261,7 +261,11 @@ def _write_dict(value: dict[str, Any], depth: int, out: list[str]) -> None:
 
 def _money(value: Decimal) -> str:
     """money_str without the extra call (several million per big book)."""
-    text = str(value.quantize(CENT, ROUND_HALF_UP))
+    if not value:
+        return "0.00"  # a draw's figures, mostly
+    text = str(value)
+    if text[-3:-2] != ".":  # not already in cents (most amounts are: no rounding to do)
+        text = str(value.quantize(CENT, ROUND_HALF_UP))
     return "0.00" if text == "-0.00" else text
 
 
@@ -284,9 +288,15 @@ def _credit_chunks(held: list[Sequence[Credit]]) -> Iterator[str]:
             period_text = texts.get(id(period))
             if period_text is None:
                 period_text = texts[id(period)] = string(period.name)
-            amount = str(c.amount.quantize(cent, up))
+            rep_id = c.rep_id
+            rep_text = texts.get(id(rep_id))
+            if rep_text is None:
+                rep_text = texts[id(rep_id)] = string(rep_id)
+            amount = str(c.amount)
+            if amount[-3:-2] != ".":  # _money inlined: most amounts are in cents already
+                amount = str(c.amount.quantize(cent, up))
             append(
-                f'{sep}{{\n   "deal_id": {string(c.deal_id)},\n   "rep_id": {string(c.rep_id)}'
+                f'{sep}{{\n   "deal_id": {string(c.deal_id)},\n   "rep_id": {rep_text}'
                 f',\n   "credit_type": {type_text},\n   "percent": "{percent_text}'
                 f'",\n   "amount": "{"0.00" if amount == "-0.00" else amount}'
                 f'",\n   "period": {period_text}\n  }}'
@@ -324,8 +334,13 @@ def _write_lines(lines: tuple[Line, ...], depth: int, out: list[str]) -> None:
         rate_text = rates.get(id(rate))
         if rate_text is None:
             rate_text = rates[id(rate)] = _rate_text(rate)
-        base = str(line.base.quantize(cent, up))
-        amount = str(line.amount.quantize(cent, up))
+        # _money inlined: most bases and every rounded amount are in cents already.
+        base = str(line.base)
+        if base[-3:-2] != ".":
+            base = str(line.base.quantize(cent, up))
+        amount = str(line.amount)
+        if amount[-3:-2] != ".":
+            amount = str(line.amount.quantize(cent, up))
         text = (
             f"{sep}{first}{string(line.component)}"
             f"{k_deal}{'null' if deal_id is None else string(deal_id)}"

@@ -87,3 +87,24 @@ def test_csv_rows_carry_the_line_values() -> None:
     assert rows[1].startswith("R\u00e9,p,2026-Q1,2026-01-01,2026-03-31,c\u00e9,")
     assert ",0.00,0.08,0.00," in rows[1]
     assert ",,,5000.00,1.00,5000.00," in rows[-1]
+
+
+MONEY = ["12.34", "-0.00", "0.00", "-0.001", "0.005", "-0.005", "1.2", "12", "1E+2", "1.5E-7"]
+MONEY += ["123.455", "99999999999999999999999.99", "-12.30", "0E-8", "7.10E+1", "-1", "0.10"]
+
+
+@pytest.mark.parametrize("text", MONEY)
+def test_amounts_already_in_cents_and_not_render_as_json_dumps(text: str) -> None:
+    # The writer skips rounding amounts that are already in cents: every other form of a
+    # number (more places, fewer, an exponent, negative zero) is still rounded half up.
+    value = D(text)
+    period = period_of(date(2026, 2, 3), "month")
+    line = Line("c", "D1", "owner", value, D("0.05"), value, "x", capped=value)
+    draw = DrawState(value, value, value, value)
+    res = PeriodResult(
+        "R1", "p", period, value, value, D(0), D(0), (("c", value),), value, draw, value,
+        (line,), value,
+    )  # fmt: skip
+    credit = Credit(Deal("D1"), "D1", "R1", "owner", value, value, period.start, period)
+    result = CalcResult("USD", (res,), (credit,), ())
+    assert to_json(result) == _reference(result)
