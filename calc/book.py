@@ -33,7 +33,7 @@ from calc.crediting import (
 from calc.criteria import Criterion, Eq, Predicate, compile_all, date_value, numeric_value
 from calc.currency import MONEY_FIELDS, Conversion, Rates, convert_deal
 from calc.model import DEAL_FIELD_TYPES, Deal, Rep, Split, TeamMember
-from calc.money import CENT, HUNDRED, Exact, allocate, cents, exact_sum, round_cents
+from calc.money import CENT, HUNDRED, ZERO, Exact, allocate, cents, exact_sum, round_cents
 from calc.periods import Period, PeriodKind, period_of
 from calc.plan import Plan, PlanDoc
 
@@ -423,14 +423,20 @@ class Book:
         currency = self._currency
         special = self.splits.keys() | self.team.keys() | self.conversions.keys()
         owners = self._owner_infos()
+        splits = self.splits
         for deal in self.deals.values():
             deal_id = deal.id
             info = owners.get(deal.owner_id)
-            if (
-                info is None
-                or deal_id in special
-                or (deal.currency is not None and deal.currency != currency)
-            ):
+            if deal_id in special and (deal.currency is None or deal.currency == currency):
+                if deal_id in splits and not (deal_id in self.team or deal_id in self.conversions):
+                    found = _revenue_split_credits(deal, splits[deal_id], owners)
+                    if found is not None:
+                        for credit in found:
+                            by_rep[credit.rep_id].append(credit)
+                        continue
+                rest.append(deal_id)
+                continue
+            if info is None or (deal.currency is not None and deal.currency != currency):
                 rest.append(deal_id)
                 continue
             owner, ctx, periods = info
@@ -546,3 +552,51 @@ class Book:
         if not keep_related:
             self.splits.pop(deal_id, None)
             self.team.pop(deal_id, None)
+
+
+def _revenue_split_credits(
+    deal: Deal,
+    splits: list[Split],
+    owners: dict[str | None, tuple[str, PlanCtx, dict[date, Period]]],
+) -> list[Credit] | None:
+    """The credits of a deal shared by revenue splits alone, in one pass (a tenth of a big
+    book's deals): what `Book._deal_credits` gives it. None when the deal needs the general
+    path: an overlay, a share outside 0..100 or not adding up to 100, a holder who is not a
+    plain rep (unknown, effective-dated), a holder's plan without the measure or date on the
+    deal, or holders measured on different fields."""
+    revenue: dict[str, Decimal] = {}
+    for split in splits:
+        pct = split.percent
+        if split.split_type != "revenue" or not ZERO <= pct <= HUNDRED:
+            return None
+        revenue[split.rep_id] = revenue[split.rep_id] + pct if split.rep_id in revenue else pct
+    if not revenue or sum(revenue.values(), ZERO) != HUNDRED:
+        return None
+    parts: list[tuple[str, Decimal, Decimal, date, Period, bool]] = []
+    measure = None
+    for rep_id in sorted(revenue):
+        info = owners.get(rep_id)
+        if info is None:
+            return None
+        _rep, ctx, periods = info
+        value, day = ctx.value(deal), ctx.day(deal)
+        if value is None or day is None or (measure is not None and ctx.measure != measure):
+            return None
+        measure = ctx.measure
+        pct = revenue[rep_id]
+        period = periods.get(day)
+        if period is None:
+            period = periods[day] = period_of(day, ctx.kind, ctx.fy_start_month)
+        part = value if pct == HUNDRED else value * pct / HUNDRED
+        parts.append((rep_id, pct, part, day, period, ctx.eligible(deal)))
+    if len(parts) > 1:
+        exact = [p[2] for p in parts]
+        amounts = allocate(exact_sum(exact), exact)
+    else:
+        amounts = [parts[0][2].quantize(CENT, ROUND_HALF_UP)]
+    deal_id = deal.id
+    return [
+        new_credit(deal, deal_id, rep_id, "split", pct, amount, day, period)
+        for (rep_id, pct, _, day, period, eligible), amount in zip(parts, amounts, strict=True)
+        if eligible
+    ]

@@ -16,8 +16,8 @@ Business rules (docs/plan-ytd-and-caps.md has the worked examples):
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from calc.money import Exact, as_decimal, exact_div, exact_mul, exact_sum, money_str
 from calc.plan import Cap
@@ -27,9 +27,10 @@ from calc.results import Line
 RawLine = tuple[str | None, str | None, Decimal, Exact, Exact, str]
 
 
-@dataclass(frozen=True, slots=True)
-class Capped:
-    """Raw lines after caps, and their amounts before any cap (None when nothing was capped)."""
+class Capped(NamedTuple):
+    """Raw lines after caps, and their amounts before any cap (None when nothing was capped).
+
+    A named tuple, not a frozen dataclass: every component of every period makes one."""
 
     raw: list[RawLine]
     before: list[Exact] | None = None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
+import pytest
 from calc_testkit import by_deal, comp, deal, res, run
 
+from calc.crediting import CREDIT_ORDER
 from calc.model import Rep, Split, TeamMember
 
 D = Decimal
@@ -180,3 +182,92 @@ def test_a_deal_in_another_currency_is_unresolved_not_credited() -> None:
     assert [(u.deal_id, u.reason) for u in result.unresolved] == [
         ("D1", "deal currency EUR is not the plan currency USD")
     ]
+
+
+def test_a_full_run_credits_split_deals_as_the_deal_by_deal_path_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A full run credits plain revenue splits in one pass (calc.book); every deal must get
+    # exactly the credits and problems of the general deal-by-deal path: odd percents,
+    # overlays, unknown and effective-dated holders, holders whose plan does not take the
+    # deal, plans measured on another field, deals without a value or a date.
+    import random
+    from datetime import date
+
+    from calc.book import Book
+    from calc.model import Assignment, Deal
+    from calc.money import exact_context
+    from calc.plan import parse_plan_doc
+
+    doc = parse_plan_doc(
+        {
+            "plans": [
+                {"id": "p", "period": "month", "components": [FLAT]},
+                {"id": "q", "period": "quarter", "components": [FLAT]},
+                {"id": "acv", "period": "month", "measure": "acv", "components": [FLAT]},
+                {
+                    "id": "analytics",
+                    "period": "month",
+                    "eligible": [{"field": "product_family", "value": "Analytics"}],
+                    "components": [FLAT],
+                },
+            ]
+        }
+    )
+    rng = random.Random(18)
+    plan_of = ["p", "p", "q", "acv", "analytics", None]
+    reps = [Rep(id=f"R{i}", plan_id=plan_of[i % len(plan_of)]) for i in range(12)]
+    dated = Assignment(None, date(2026, 3, 31), "p"), Assignment(date(2026, 4, 1), None, "q")
+    reps.append(Rep(id="RD", plan_id="q", assignments=dated))
+    holders = [r.id for r in reps] + ["NOBODY"]
+    percents = [D(50), D(50), D("33.33"), D("33.34"), D(100), D(0), D(60), D(40), D(-5), D(120)]
+    deals, splits = [], []
+    for i in range(3000):
+        amount = rng.choice([D("1000.01"), D("99.99"), D("0.03"), D(-250), None])
+        day = rng.choice([date(2026, 1, 31), date(2026, 5, 2), None])
+        deals.append(
+            Deal(
+                id=f"D{i:04d}",
+                owner_id=rng.choice(holders),
+                amount=amount,
+                acv=rng.choice([amount, D("12.345"), None]),
+                close_date=day,
+                is_won=rng.random() < 0.8,
+                product_family=rng.choice(["Analytics", "Core"]),
+            )
+        )
+        if rng.random() < 0.2:
+            continue  # no splits: the owner's
+        pcts = rng.choice([[D(60), D(40)], [D("33.33"), D("33.33"), D("33.34")], [D(100)]])
+        if rng.random() < 0.2:
+            pcts = [rng.choice(percents) for _ in range(rng.randint(1, 3))]
+        for pct in pcts:
+            kind = "overlay" if rng.random() < 0.05 else "revenue"
+            splits.append(Split(f"D{i:04d}", rng.choice(holders), pct, kind))  # type: ignore[arg-type]
+    book = Book(doc, reps, deals, splits)
+    import calc.book
+
+    one_pass = calc.book._revenue_split_credits
+    taken: list[object] = []
+
+    def counted(*args: object) -> object:
+        found = one_pass(*args)  # type: ignore[arg-type]
+        if found is not None:
+            taken.append(found)
+        return found
+
+    monkeypatch.setattr(calc.book, "_revenue_split_credits", counted)
+    with localcontext(exact_context()):
+        full = book.credits()
+        expected: dict[str, list[object]] = {}
+        problems: list[object] = []
+        for d in deals:
+            credits, notes = book.deal_credits(d)
+            problems += notes
+            for c in credits:
+                expected.setdefault(c.rep_id, []).append(c)
+    assert len(taken) > 300  # the one pass took many of the deals, not the general path
+    assert {r: sorted(v, key=CREDIT_ORDER) for r, v in full.by_rep.items()} == {
+        r: sorted(v, key=CREDIT_ORDER) for r, v in expected.items()
+    }
+    assert sorted(full.unresolved, key=str) == sorted(problems, key=str)
