@@ -22,6 +22,8 @@ from calc.money import ZERO
 from calc.plan import Plan
 from calc.results import DrawState
 
+NOTHING = DrawState(ZERO, ZERO, ZERO, ZERO)
+
 
 @dataclass(slots=True)
 class Balance:
@@ -40,6 +42,8 @@ class Balance:
     ) -> DrawState:
         """Apply this period's gross (of which `clawback` is clawed back) to the balance."""
         draw = plan.draw if with_draw else None
+        if draw is None and not self.negative and not self.draw and gross >= 0:
+            return NOTHING  # no draw, nothing owed, nothing negative: what the rules give
         floor = draw.amount if draw is not None else ZERO
         earned = gross - clawback
         top_up = max(ZERO, floor - earned) if draw is not None else ZERO
