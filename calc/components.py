@@ -386,6 +386,12 @@ def finish(
         return ZERO_CENTS, []
     if before is not None:
         return _finish_capped(component_id, raw, before)
+    if len(raw) == 1:  # a bonus, a gate, a single deal: nothing to share out
+        d, t, b, r, a, why = raw[0]
+        if type(a) is Decimal and type(r) is Decimal:
+            total = (ZERO + a).quantize(CENT, ROUND_HALF_UP)  # as the sum below gives it
+            one = (component_id, d, t, b, r, a.quantize(CENT, ROUND_HALF_UP), why, ZERO)
+            return total, [_tuple(Line, (*one, None, None, None, None, None))]
     amounts: list[Decimal] = [r[4] for r in raw]  # type: ignore[misc]
     if not _DECIMALS.issuperset(map(type, amounts)) or not _DECIMALS.issuperset(
         map(type, map(_RATE, raw))
