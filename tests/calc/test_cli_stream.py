@@ -187,3 +187,27 @@ def test_a_plan_error_found_midway_leaves_nothing_on_stdout(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "target incentive" in captured.err
+
+
+def test_a_streamed_calculation_leaves_no_reference_cycles() -> None:
+    # `quotaflow calc` pauses the cyclic collector: each rep's lines must be freed by
+    # reference counting alone as soon as they are written, or a million deals' lines pile up.
+    import gc
+
+    book = Book(
+        parse_plan_doc(yaml.safe_load((EXAMPLES / "plan.yaml").read_text())),
+        inputs.parse_reps((EXAMPLES / "reps.csv").read_text()),
+        inputs.parse_deals((EXAMPLES / "deals.csv").read_text()),
+        inputs.parse_splits((EXAMPLES / "splits.csv").read_text()),
+        inputs.parse_team((EXAMPLES / "team.csv").read_text()),
+    )
+    gc.collect()
+    gc.disable()
+    try:
+        streamed = stream_book(book, start=date(2026, 1, 1), end=date(2026, 12, 31))
+        text = "".join(json_chunks(streamed.currency, streamed.reps, streamed.unresolved))
+        del streamed
+        assert '"lines"' in text
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
