@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import orjson
 from flask import Blueprint, Response, render_template, request
 from markupsafe import Markup, escape
 
@@ -20,14 +21,16 @@ from connector.reports.earnings import RepSummary, rep_summary
 from connector.reports.estimate import deal_report
 from connector.reports.open_deals import open_deal_estimates
 from connector.reports.page_cache import PageCache
-from connector.reports.rep_page import Page, build_page, current_page
+from connector.reports.rep_page import Page, build_page, current_page, decode
 from connector.reports.spiffs import deal_spiff
 from connector.store.people import Person
-from webapp.access import get_deal_or_404, get_rep_or_404, visible_people
-from webapp.auth.guard import current_viewer, not_found, require
+from connector.store.rep_pages import PageVersion
+from webapp.access import get_deal_or_404, get_rep_or_404, stored_rep_page, visible_people
+from webapp.auth.guard import check_roles, current_viewer, not_found, require
+from webapp.auth.session import Viewer
 from webapp.charts.gauge import attainment_gauge
 from webapp.db import viewer_unit
-from webapp.params import period_param
+from webapp.params import period_given, period_param
 from webapp.render import fresh_token
 from webapp.rendered import RenderedBodies
 
@@ -72,22 +75,36 @@ def _summary(person: Person, *, deal_limit: int | None = 100) -> RepSummary:
         )
 
 
-def _rep_page(person: Person) -> str:
-    viewer = current_viewer()
-    as_of, period = today(), period_param()
-    with viewer_unit() as unit:
-        if period is None:  # the current period: the stored page, one indexed read
-            page, version = current_page(unit, rep_id=person.id, as_of=as_of, now=datetime.now(UTC))
-            unit.commit()
-        else:
-            version = None
+def _rep_page(rep_id: str | None, *, roles: tuple[str, ...]) -> str:
+    """The rep page of `rep_id` (None: the viewer's own), for viewers holding one of `roles`."""
+    as_of = today()
+    if period_given():  # another period: computed once per committed calculation
+        viewer = current_viewer()
+        check_roles(viewer, roles)
+        person = get_rep_or_404(rep_id or viewer.user_id)
+        period = period_param()
+        with viewer_unit() as unit:
             page = PAGES.page(
                 unit,
                 key=("page", person.id, as_of, period),
                 compute=lambda: build_page(unit, rep_id=person.id, as_of=as_of, period=period),
             )
+        return _render(viewer, person, page, None)
+    # The current period: the access check and the stored page in one statement.
+    found = stored_rep_page(rep_id, roles=roles, as_of=as_of)
+    viewer, person, version = found.viewer, found.rep, found.version
+    if found.body is not None:
+        page = decode(Page, orjson.loads(found.body))
+    else:  # not stored for this calculation yet: computed, stored and served
+        with viewer_unit() as unit:
+            page, version = current_page(unit, rep_id=person.id, as_of=as_of, now=datetime.now(UTC))
+            unit.commit()
+    return _render(viewer, person, page, version)
+
+
+def _render(viewer: Viewer, person: Person, page: Page, version: PageVersion | None) -> str:
     own = person.id == viewer.user_id
-    kind = (viewer.org_id, person.id, version, as_of, own, request.endpoint)
+    kind = (viewer.org_id, person.id, version, page.as_of, own, request.endpoint)
     body = BODIES.body(None if version is None else kind, lambda: _body(page, own=own))
     return render_template(
         "rep/home.html",
@@ -111,17 +128,15 @@ def _body(page: Page, *, own: bool) -> str:
 
 
 @bp.route("/rep", methods=METHODS)
-@require("rep", "manager")
 def home() -> str:
-    """The viewer's own earnings."""
-    return _rep_page(get_rep_or_404(current_viewer().user_id))
+    """The viewer's own earnings (reps and managers)."""
+    return _rep_page(None, roles=("rep", "manager"))
 
 
 @bp.route("/reps/<rep_id>", methods=METHODS)
-@require()
 def person(rep_id: str) -> str:
-    """A visible rep's earnings (the User page, and managers' drill-down)."""
-    return _rep_page(get_rep_or_404(rep_id))
+    """A visible rep's earnings (the User page, and managers' drill-down): any viewer."""
+    return _rep_page(rep_id, roles=())
 
 
 @bp.route("/reps/<rep_id>/statement", methods=METHODS)

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Date, Integer, String, Text, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from connector.store.access_reads import AccessFacts, access_columns, facts_of
 from connector.store.base import Base, UtcDateTime
 from connector.store.canonical import (
     CanonicalDeal,
@@ -53,7 +55,29 @@ def stored_page(
 ) -> tuple[str | None, PageVersion]:
     """(the rep's stored page body if it is current, else None; the page version), one query."""
     calc, plan = page_version_columns(org_id)
-    body = (
+    row = session.execute(select(calc, plan, _current_body(org_id, rep_id, as_of))).one()
+    return row[2], (row[0], row[1])
+
+
+def stored_page_access(
+    session: Session, *, org_id: str, rep_id: str, as_of: date, holder_id: str, viewer_id: str
+) -> tuple[str | None, PageVersion, AccessFacts]:
+    """`stored_page` and the viewer's access facts (their view of `rep_id` included), read in
+    one statement: a warm rep page costs this one query."""
+    calc, plan = page_version_columns(org_id)
+    access = access_columns(
+        session.get_bind().dialect.name, org_id=org_id, holder_id=holder_id,
+        viewer_id=viewer_id, rep_id=rep_id,
+    )  # fmt: skip
+    row = session.execute(select(calc, plan, _current_body(org_id, rep_id, as_of), *access)).one()
+    facts = facts_of(tuple(row)[3:], rep_id=rep_id, holder_id=holder_id)
+    return row[2], (row[0], row[1]), facts
+
+
+def _current_body(org_id: str, rep_id: str, as_of: date) -> Any:
+    """The stored body while the calc run, plan checksum and as-of day are current, else NULL."""
+    calc, plan = page_version_columns(org_id)
+    return (
         select(RepPage.body)
         .where(
             RepPage.org_id == org_id,
@@ -64,8 +88,6 @@ def stored_page(
         )
         .scalar_subquery()
     )
-    row = session.execute(select(calc, plan, body)).one()
-    return row[2], (row[0], row[1])
 
 
 def save_page(
@@ -186,6 +208,15 @@ class RepPageRepository:
     def stored_page(self, *, rep_id: str, as_of: date) -> tuple[str | None, PageVersion]:
         """The rep's stored page body if current (else None) and the page version."""
         return stored_page(self._session, org_id=self._org_id, rep_id=rep_id, as_of=as_of)
+
+    def stored_page_access(
+        self, *, rep_id: str, as_of: date, holder_id: str, viewer_id: str
+    ) -> tuple[str | None, PageVersion, AccessFacts]:
+        """The stored page (if current), its version and the viewer's access facts; one query."""
+        return stored_page_access(
+            self._session, org_id=self._org_id, rep_id=rep_id, as_of=as_of, holder_id=holder_id,
+            viewer_id=viewer_id,
+        )  # fmt: skip
 
     def save_page(
         self,
