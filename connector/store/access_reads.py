@@ -105,6 +105,7 @@ def _below(org_id: str, *, manager_id: str, rep_id: str) -> ColumnElement[bool]:
         .where(
             CanonicalRep.org_id == org_id,
             CanonicalRep.id == rep_id,
+            CanonicalRep.id != manager_id,  # nobody is below themself
             CanonicalRep.deleted.is_(False),
         )
         .cte("chain_up", recursive=True)
