@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import orjson
 from flask import Blueprint, Response, render_template, request
 from markupsafe import Markup, escape
 
@@ -21,7 +20,7 @@ from connector.reports.earnings import RepSummary, rep_summary
 from connector.reports.estimate import deal_report
 from connector.reports.open_deals import open_deal_estimates
 from connector.reports.page_cache import PageCache
-from connector.reports.rep_page import Page, build_page, current_page, decode
+from connector.reports.rep_page import Page, build_page, current_page, stored
 from connector.reports.spiffs import deal_spiff
 from connector.store.people import Person
 from connector.store.rep_pages import PageVersion
@@ -94,7 +93,7 @@ def _rep_page(rep_id: str | None, *, roles: tuple[str, ...]) -> str:
     found = stored_rep_page(rep_id, roles=roles, as_of=as_of)
     viewer, person, version = found.viewer, found.rep, found.version
     if found.body is not None:
-        page = decode(Page, orjson.loads(found.body))
+        page = stored(found.body)
     else:  # not stored for this calculation yet: computed, stored and served
         with viewer_unit() as unit:
             page, version = current_page(unit, rep_id=person.id, as_of=as_of, now=datetime.now(UTC))

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, exists, func, literal, select
+from sqlalchemy import ColumnElement, Select, String, bindparam, exists, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from connector.store.canonical import CanonicalRep
@@ -24,6 +25,7 @@ from connector.store.people import MAX_DEPTH, Person, person_of
 from connector.store.roles import Grant, Holder, RoleGrant, default_grants, granted_roles
 
 ACCESS_COLUMNS = 7  # how many columns `access_columns` adds to a statement
+PARAMS = ("org_id", "holder_id", "viewer_id", "rep_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +58,17 @@ def roles_of(facts: AccessFacts, holder: Holder) -> tuple[str, set[str]]:
     return me.id, roles
 
 
+def access_params() -> dict[str, Any]:
+    """The bind parameters `access_columns` takes in a statement built once per dialect (a
+    request then sends only their values: no statement is built or cache-keyed per request)."""
+    return {name: bindparam(name, type_=String) for name in PARAMS}
+
+
 def access_columns(
-    dialect: str, *, org_id: str, holder_id: str, viewer_id: str, rep_id: str | None
+    dialect: str, *, org_id: Any, holder_id: Any, viewer_id: Any, rep_id: Any | None
 ) -> list[ColumnElement[Any]]:
-    """The ACCESS_COLUMNS scalar subqueries `facts_of` reads, to select in any statement."""
+    """The ACCESS_COLUMNS scalar subqueries `facts_of` reads, to select in any statement;
+    each value is given or a bind parameter of `access_params`."""
     grant = (RoleGrant.id, RoleGrant.role, RoleGrant.principal_kind, RoleGrant.match_kind,
              RoleGrant.principal, RoleGrant.label, RoleGrant.created_by)  # fmt: skip
     if dialect == "postgresql":
@@ -84,7 +93,7 @@ def access_columns(
     return [grants, *me, manages, *target, below]
 
 
-def _rep_column(column: Any, org_id: str, rep_id: str) -> ColumnElement[Any]:
+def _rep_column(column: Any, org_id: Any, rep_id: Any) -> ColumnElement[Any]:
     """One column of a live rep's row (NULL when there is none)."""
     return (
         select(column)
@@ -97,7 +106,7 @@ def _rep_column(column: Any, org_id: str, rep_id: str) -> ColumnElement[Any]:
     )
 
 
-def _below(org_id: str, *, manager_id: str, rep_id: str) -> ColumnElement[bool]:
+def _below(org_id: Any, *, manager_id: Any, rep_id: Any) -> ColumnElement[bool]:
     """Whether `rep_id` is below `manager_id`: the rep's chain of live managers, walked up at
     most MAX_DEPTH steps (what `people.team_below` walks down), reaches the manager."""
     chain = (
@@ -153,12 +162,21 @@ def access_facts(
     session: Session, *, org_id: str, holder_id: str, viewer_id: str, rep_id: str | None
 ) -> AccessFacts:
     """The access facts of a viewer (and of their view of `rep_id`), one statement."""
-    dialect = session.get_bind().dialect.name
-    columns = access_columns(
-        dialect, org_id=org_id, holder_id=holder_id, viewer_id=viewer_id, rep_id=rep_id
-    )
-    row = session.execute(select(*columns)).one()
+    statement = _facts_statement(session.get_bind().dialect.name, with_rep=rep_id is not None)
+    values = {"org_id": org_id, "holder_id": holder_id, "viewer_id": viewer_id, "rep_id": rep_id}
+    row = session.execute(statement, values).one()
     return facts_of(tuple(row), rep_id=rep_id, holder_id=holder_id)
+
+
+@cache
+def _facts_statement(dialect: str, *, with_rep: bool) -> Select[Any]:
+    p = access_params()
+    return select(
+        *access_columns(
+            dialect, org_id=p["org_id"], holder_id=p["holder_id"], viewer_id=p["viewer_id"],
+            rep_id=p["rep_id"] if with_rep else None,
+        )
+    )  # fmt: skip
 
 
 class AccessRepository:
