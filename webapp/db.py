@@ -16,6 +16,10 @@ def init_db(app: Flask, settings: Settings) -> None:
     engine = make_engine(settings)
     app.extensions["quotaflow.engine"] = engine
     app.extensions["quotaflow.sessions"] = make_session_factory(engine)
+    # Sessions for one read-only statement (the warm rep page): no BEGIN and no ROLLBACK
+    # around it, two round trips fewer; a single statement reads one consistent snapshot.
+    reads = engine.execution_options(isolation_level="AUTOCOMMIT")
+    app.extensions["quotaflow.read_sessions"] = make_session_factory(reads)
 
 
 def engine() -> Engine:
@@ -27,6 +31,12 @@ def engine() -> Engine:
 def org_unit(org_id: str) -> OrgUnit:
     """A unit of work of one org on the current app's database (sign-in, before a viewer)."""
     factory: sessionmaker[Session] = current_app.extensions["quotaflow.sessions"]
+    return OrgUnit(factory, org_id)
+
+
+def org_reader(org_id: str) -> OrgUnit:
+    """A unit of one org for a single read-only statement (autocommit: it cannot commit)."""
+    factory: sessionmaker[Session] = current_app.extensions["quotaflow.read_sessions"]
     return OrgUnit(factory, org_id)
 
 

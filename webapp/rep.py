@@ -9,11 +9,12 @@ from __future__ import annotations
 import csv
 import io
 import secrets
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from markupsafe import Markup, escape
 
 from connector.reports.earnings import RepSummary, rep_summary
@@ -53,9 +54,20 @@ def rep_num(value: Any) -> str:
 
 
 # The rendered body of a stored page, per page version and viewer kind (own page or not, the
-# route): the same for every request but for the session token, put in at the placeholder.
+# route), with its title: the same for every request but for the session token, put in at the
+# placeholder. The frame around it (title, tabs, the viewer's name) is kept per viewer kind.
 TOKEN_SLOT = "qf-token-" + secrets.token_hex(16)
-BODIES = RenderedBodies()
+BODY_SLOT = "qf-body-" + secrets.token_hex(16)
+
+
+def _kept(name: str) -> RenderedBodies[tuple[str, str]]:
+    """The app's rendered parts of one kind (bodies, frames): each app keeps its own."""
+    key = "quotaflow.rendered." + name
+    kept: RenderedBodies[tuple[str, str]] | None = current_app.extensions.get(key)
+    if kept is None:
+        kept = current_app.extensions.setdefault(key, RenderedBodies())
+    return kept
+
 
 # Statements and pages of other periods are computed once per committed calculation (and
 # request) in each process; the current period's page is stored (connector/reports/rep_page.py).
@@ -88,29 +100,57 @@ def _rep_page(rep_id: str | None, *, roles: tuple[str, ...]) -> str:
                 key=("page", person.id, as_of, period),
                 compute=lambda: build_page(unit, rep_id=person.id, as_of=as_of, period=period),
             )
-        return _render(viewer, person, page, None)
+        return _render(viewer, person, lambda: page, None, as_of=as_of)
     # The current period: the access check and the stored page in one statement.
     found = stored_rep_page(rep_id, roles=roles, as_of=as_of)
-    viewer, person, version = found.viewer, found.rep, found.version
-    if found.body is not None:
-        page = stored(found.body)
-    else:  # not stored for this calculation yet: computed, stored and served
-        with viewer_unit() as unit:
-            page, version = current_page(unit, rep_id=person.id, as_of=as_of, now=datetime.now(UTC))
-            unit.commit()
-    return _render(viewer, person, page, version)
+    viewer, person, version, body = found.viewer, found.rep, found.version, found.body
+    if body is not None:
+        return _render(viewer, person, lambda: stored(body), version, as_of=as_of)
+    # Not stored for this calculation yet: computed, stored and served.
+    with viewer_unit() as unit:
+        page, version = current_page(unit, rep_id=person.id, as_of=as_of, now=datetime.now(UTC))
+        unit.commit()
+    return _render(viewer, person, lambda: page, version, as_of=as_of)
 
 
-def _render(viewer: Viewer, person: Person, page: Page, version: PageVersion | None) -> str:
+def _render(
+    viewer: Viewer,
+    person: Person,
+    load: Callable[[], Page],
+    version: PageVersion | None,
+    *,
+    as_of: date,
+) -> str:
+    """The page: its body (kept per stored page version) in its frame (kept per viewer kind),
+    with this request's renewed session token put in."""
     own = person.id == viewer.user_id
-    kind = (viewer.org_id, person.id, version, page.as_of, own, request.endpoint)
-    body = BODIES.body(None if version is None else kind, lambda: _body(page, own=own))
-    return render_template(
-        "rep/home.html",
-        s=page,
-        own=own,
-        body=Markup(body.replace(TOKEN_SLOT, str(escape(fresh_token(viewer))))),
+    token = str(escape(fresh_token(viewer)))
+    if version is None:  # not a stored page: rendered for this request alone
+        page = load()
+        title, body = _title(page, own=own), _body(page, own=own)
+    else:
+        kind = (viewer.org_id, person.id, version, as_of, own, request.endpoint)
+        title, body = _kept("bodies").body(kind, lambda: _titled_body(load(), own=own))
+    frame = (viewer.org_id, viewer.name, viewer.roles, request.endpoint, request.script_root)
+    head, tail = _kept("frames").body((*frame, title), lambda: _frame(title))
+    return "".join((head, body, tail)).replace(TOKEN_SLOT, token)
+
+
+def _title(page: Page, *, own: bool) -> str:
+    return "My earnings" if own else page.name
+
+
+def _titled_body(page: Page, *, own: bool) -> tuple[str, str]:
+    return _title(page, own=own), _body(page, own=own)
+
+
+def _frame(title: str) -> tuple[str, str]:
+    """The page around its body (the request's viewer and route), split where the body goes."""
+    html = render_template(
+        "rep/home.html", title=title, body=Markup(BODY_SLOT), qf_token=TOKEN_SLOT
     )
+    head, _slot, tail = html.partition(BODY_SLOT)
+    return head, tail
 
 
 def _body(page: Page, *, own: bool) -> str:
