@@ -19,7 +19,7 @@ from connector.store.people import Person
 from connector.store.rep_pages import PageVersion
 from webapp.auth.guard import adopt, check_roles, current_viewer, not_found, session_viewer
 from webapp.auth.session import Viewer
-from webapp.db import org_reader, org_unit, viewer_unit
+from webapp.db import org_unit, read_once, viewer_unit
 
 
 def team_of(viewer: Viewer) -> dict[str, Person]:
@@ -81,10 +81,13 @@ def stored_rep_page(rep_id: str | None, *, roles: tuple[str, ...], as_of: date) 
     if viewer is None:
         viewer, now, stale = session_viewer()
     rep = rep_id or viewer.user_id
-    with org_reader(viewer.org_id) as unit:
-        body, version, facts = unit.rep_pages.stored_page_access(
-            rep_id=rep, as_of=as_of, holder_id=viewer.holder.user_id, viewer_id=viewer.user_id
-        )
+    holder_id, viewer_id = viewer.holder.user_id, viewer.user_id
+    body, version, facts = read_once(
+        viewer.org_id,
+        lambda unit: unit.rep_pages.stored_page_access(
+            rep_id=rep, as_of=as_of, holder_id=holder_id, viewer_id=viewer_id
+        ),
+    )
     if stale:
         viewer = adopt(viewer, facts, now=now)
     g.viewer = viewer

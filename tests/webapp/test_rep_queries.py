@@ -29,16 +29,19 @@ from .conftest import Web
 @contextmanager
 def _queries(app: Flask) -> Iterator[list[str]]:
     seen: list[str] = []
-    engine = app.extensions["quotaflow.engine"]
+    # The app's engine, and the pool of its single read-only statements.
+    engines = [app.extensions["quotaflow.engine"], app.extensions["quotaflow.read_engine"]]
 
     def count(*args: object) -> None:
         seen.append(str(args[2]))
 
-    event.listen(engine, "before_cursor_execute", count)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", count)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
 
 
 def _get(app: Flask, rep_id: str, token: str) -> tuple[str, list[str]]:
