@@ -10,6 +10,7 @@ import csv
 import io
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -58,6 +59,7 @@ def rep_num(value: Any) -> str:
 # placeholder. The frame around it (title, tabs, the viewer's name) is kept per viewer kind.
 TOKEN_SLOT = "qf-token-" + secrets.token_hex(16)
 BODY_SLOT = "qf-body-" + secrets.token_hex(16)
+NAME_SLOT = "qf-name-" + secrets.token_hex(16)
 
 
 def _kept(name: str) -> RenderedBodies[tuple[str, str]]:
@@ -131,8 +133,11 @@ def _render(
     else:
         kind = (viewer.org_id, person.id, version, as_of, own, request.endpoint)
         title, body = _kept("bodies").body(kind, lambda: _titled_body(load(), own=own))
-    frame = (viewer.org_id, viewer.name, viewer.roles, request.endpoint, request.script_root)
-    head, tail = _kept("frames").body((*frame, title), lambda: _frame(title))
+    # The frame shows the viewer's name and their roles' tabs: kept per roles and route, the
+    # name put in like the token (escaped as the template would).
+    frame = (viewer.org_id, viewer.roles, request.endpoint, request.script_root, title)
+    head, tail = _kept("frames").body(frame, lambda: _frame(viewer, title))
+    head = head.replace(NAME_SLOT, str(escape(viewer.name)))
     return "".join((head, body, tail)).replace(TOKEN_SLOT, token)
 
 
@@ -144,10 +149,14 @@ def _titled_body(page: Page, *, own: bool) -> tuple[str, str]:
     return _title(page, own=own), _body(page, own=own)
 
 
-def _frame(title: str) -> tuple[str, str]:
-    """The page around its body (the request's viewer and route), split where the body goes."""
+def _frame(viewer: Viewer, title: str) -> tuple[str, str]:
+    """The page around its body (the viewer's roles, the route), split where the body goes."""
     html = render_template(
-        "rep/home.html", title=title, body=Markup(BODY_SLOT), qf_token=TOKEN_SLOT
+        "rep/home.html",
+        title=title,
+        body=Markup(BODY_SLOT),
+        qf_token=TOKEN_SLOT,
+        viewer=replace(viewer, name=NAME_SLOT),
     )
     head, _slot, tail = html.partition(BODY_SLOT)
     return head, tail

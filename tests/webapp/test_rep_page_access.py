@@ -5,6 +5,7 @@ counts on the very next request, however warm the page is."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -88,3 +89,24 @@ def test_a_deactivated_or_deleted_user_counts_on_the_next_request(web: Web, tmp_
     assert _page(app, "/rep", token)[0] == 403  # no role at all
     assert _page(app, f"/reps/{cast.rep_a}", token)[0] == 403
     assert _page(app, f"/reps/{cast.rep_a2}", boss)[0] == 404  # gone from the org
+
+
+def test_the_kept_frame_shows_each_viewer_their_own_name(web: Web, tmp_path: Path) -> None:
+    app = web.fresh(tmp_path)
+    cast = web.cast
+    tokens = app.extensions["quotaflow.tokens"]
+    names = {cast.rep_a: "<b>O'Neil & Co</b>", cast.rep_b: "Bea Rep"}
+    pages = {}
+    for _ in range(2):  # the second view is served from the kept body and frame
+        for rep, name in names.items():
+            viewer = replace(web.viewer(rep, app=app), name=name)
+            status, _token = _page(app, "/rep", tokens.issue(viewer))
+            assert status == 200
+            response = app.test_client().post("/rep", data={"qf_token": tokens.issue(viewer)})
+            pages[rep] = response.text
+        assert (
+            '<span class="qf-who" title="rep">&lt;b&gt;O&#39;Neil &amp; Co&lt;/b&gt;</span>'
+            in (pages[cast.rep_a])
+        )
+        assert '<span class="qf-who" title="rep">Bea Rep</span>' in pages[cast.rep_b]
+        assert "Bea Rep" not in pages[cast.rep_a] and "Neil" not in pages[cast.rep_b]
