@@ -317,17 +317,18 @@ def profile(url: str, secret: str, targets: list[Target], *, requests: int = 50)
     """Requests through the Flask test client under cProfile: hot functions and slowest SQL."""
     app = create_app(Settings(database_url=url, secret_key=secret))
     sql: dict[str, list[float]] = {}
-    engine = app.extensions["quotaflow.engine"]
 
-    @event.listens_for(engine, "before_cursor_execute")
     def _start(conn: Any, _cur: Any, _stmt: str, _params: Any, _ctx: Any, _many: bool) -> None:
         conn.info["t0"] = time.perf_counter()
 
-    @event.listens_for(engine, "after_cursor_execute")
     def _end(conn: Any, _cur: Any, stmt: str, _params: Any, _ctx: Any, _many: bool) -> None:
         sql.setdefault(" ".join(stmt.split())[:220], []).append(
             time.perf_counter() - conn.info["t0"]
         )
+
+    for name in ("quotaflow.engine", "quotaflow.read_engine"):  # the app's two pools
+        event.listen(app.extensions[name], "before_cursor_execute", _start)
+        event.listen(app.extensions[name], "after_cursor_execute", _end)
 
     client, rng = app.test_client(), random.Random(5)
     picks = [rng.choice(targets) for _ in range(requests)]

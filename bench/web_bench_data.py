@@ -17,9 +17,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import yaml
 from calc_bench import PLAN, generate
-from sqlalchemy import Engine, create_engine, event, func, insert, make_url, select, text
+from sqlalchemy import Engine, create_engine, event, func, make_url, select, text
 from sqlalchemy.orm import Session
 
 from calc.book import Book
@@ -27,7 +28,9 @@ from calc.estimate import owner_estimates
 from calc.model import Deal, Rep
 from calc.money import money_str
 from connector.pull.codec import Canonical, encode
+from connector.store.bulk import insert_rows
 from connector.store.canonical import CANONICAL_TABLES, KEY_COLUMNS, CanonicalDeal, CanonicalRep
+from connector.store.engine import dump_json
 from connector.store.mapping_versions import ensure_active
 from connector.store.migrate import upgrade
 from connector.store.models import SyncRun
@@ -45,7 +48,7 @@ from connector.sync.plans import parse_plan_text
 from connector.sync.stages import calc_window
 
 ORG_ID = "00DWEBBENCH000000A"
-_CHUNK = 5000
+_CHUNK = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +83,7 @@ def prepare_database(url: str, *, rebuild: bool) -> None:
 
 def bench_engine(url: str) -> Engine:
     """An engine like the app's (SQLite in WAL mode), synchronous writes off while building."""
-    engine = create_engine(url)
+    engine = create_engine(url, json_serializer=dump_json, json_deserializer=orjson.loads)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
@@ -204,12 +207,12 @@ def _versions(session: Session, *, now: datetime) -> tuple[int, int]:
 def _insert_canonical(
     session: Session, kind: str, records: Sequence[Canonical], audit: dict[str, Any]
 ) -> None:
+    """The canonical rows through the store's bulk writer (`COPY` on PostgreSQL)."""
     table = CANONICAL_TABLES[kind]
     keys = KEY_COLUMNS[kind]
     for chunk in _chunks(records):
         rows = [
             {
-                "org_id": ORG_ID,
                 "id": _record_id(r),
                 "payload": encode(r),
                 "deleted": False,
@@ -218,7 +221,7 @@ def _insert_canonical(
             }
             for r in chunk
         ]
-        session.execute(insert(table), rows)
+        insert_rows(session, table, org_id=ORG_ID, rows=rows)
 
 
 def _record_id(record: Canonical) -> str:

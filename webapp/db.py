@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import Flask, current_app
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from connector.settings import Settings
 from connector.store.engine import make_engine, make_session_factory
 from connector.store.unit import OrgDirectory, OrgUnit
+
+T = TypeVar("T")
 
 
 def init_db(app: Flask, settings: Settings) -> None:
@@ -16,6 +22,12 @@ def init_db(app: Flask, settings: Settings) -> None:
     engine = make_engine(settings)
     app.extensions["quotaflow.engine"] = engine
     app.extensions["quotaflow.sessions"] = make_session_factory(engine)
+    # Single read-only statements (the warm rep page) on a pool of their own: autocommit (no
+    # BEGIN and no ROLLBACK around the statement, which reads one consistent snapshot) and no
+    # ping before each use; `read_once` retries on a fresh connection when one was dropped.
+    reads = make_engine(settings, isolation_level="AUTOCOMMIT", pool_pre_ping=False)
+    app.extensions["quotaflow.read_engine"] = reads
+    app.extensions["quotaflow.read_sessions"] = make_session_factory(reads)
 
 
 def engine() -> Engine:
@@ -28,6 +40,20 @@ def org_unit(org_id: str) -> OrgUnit:
     """A unit of work of one org on the current app's database (sign-in, before a viewer)."""
     factory: sessionmaker[Session] = current_app.extensions["quotaflow.sessions"]
     return OrgUnit(factory, org_id)
+
+
+def read_once(org_id: str, read: Callable[[OrgUnit], T]) -> T:
+    """`read(unit)`: one read-only statement of one org in autocommit, run again once on a
+    fresh connection if the pooled one turned out dead (the database restarted)."""
+    factory: sessionmaker[Session] = current_app.extensions["quotaflow.read_sessions"]
+    for attempt in (1, 2):
+        try:
+            with OrgUnit(factory, org_id) as unit:
+                return read(unit)
+        except DBAPIError as exc:
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
+    raise AssertionError("unreachable")
 
 
 def org_directory() -> OrgDirectory:

@@ -58,6 +58,11 @@ def form_ints(name: str, *, low: int = 1, high: int = MAX_INT) -> list[int]:
     return [parse_int(raw, field=name, low=low, high=high) for raw in request.form.getlist(name)]
 
 
+def period_given() -> bool:
+    """Whether the request names a `period` (query or form), valid or not."""
+    return bool((request.values.get("period") or "").strip())
+
+
 def period_param() -> str | None:
     """The `period` parameter (query or form), validated; None when not given."""
     raw = (request.values.get("period") or "").strip()

@@ -9,25 +9,29 @@ from __future__ import annotations
 import csv
 import io
 import secrets
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from markupsafe import Markup, escape
 
 from connector.reports.earnings import RepSummary, rep_summary
 from connector.reports.estimate import deal_report
 from connector.reports.open_deals import open_deal_estimates
 from connector.reports.page_cache import PageCache
-from connector.reports.rep_page import Page, build_page, current_page
+from connector.reports.rep_page import Page, build_page, current_page, stored
 from connector.reports.spiffs import deal_spiff
 from connector.store.people import Person
-from webapp.access import get_deal_or_404, get_rep_or_404, visible_people
-from webapp.auth.guard import current_viewer, not_found, require
+from connector.store.rep_pages import PageVersion
+from webapp.access import get_deal_or_404, get_rep_or_404, stored_rep_page, visible_people
+from webapp.auth.guard import check_roles, current_viewer, not_found, require
+from webapp.auth.session import Viewer
 from webapp.charts.gauge import attainment_gauge
 from webapp.db import viewer_unit
-from webapp.params import period_param
+from webapp.params import period_given, period_param
 from webapp.render import fresh_token
 from webapp.rendered import RenderedBodies
 
@@ -51,9 +55,21 @@ def rep_num(value: Any) -> str:
 
 
 # The rendered body of a stored page, per page version and viewer kind (own page or not, the
-# route): the same for every request but for the session token, put in at the placeholder.
+# route), with its title: the same for every request but for the session token, put in at the
+# placeholder. The frame around it (title, tabs, the viewer's name) is kept per viewer kind.
 TOKEN_SLOT = "qf-token-" + secrets.token_hex(16)
-BODIES = RenderedBodies()
+BODY_SLOT = "qf-body-" + secrets.token_hex(16)
+NAME_SLOT = "qf-name-" + secrets.token_hex(16)
+
+
+def _kept(name: str) -> RenderedBodies[tuple[str, str]]:
+    """The app's rendered parts of one kind (bodies, frames): each app keeps its own."""
+    key = "quotaflow.rendered." + name
+    kept: RenderedBodies[tuple[str, str]] | None = current_app.extensions.get(key)
+    if kept is None:
+        kept = current_app.extensions.setdefault(key, RenderedBodies())
+    return kept
+
 
 # Statements and pages of other periods are computed once per committed calculation (and
 # request) in each process; the current period's page is stored (connector/reports/rep_page.py).
@@ -72,29 +88,78 @@ def _summary(person: Person, *, deal_limit: int | None = 100) -> RepSummary:
         )
 
 
-def _rep_page(person: Person) -> str:
-    viewer = current_viewer()
-    as_of, period = today(), period_param()
-    with viewer_unit() as unit:
-        if period is None:  # the current period: the stored page, one indexed read
-            page, version = current_page(unit, rep_id=person.id, as_of=as_of, now=datetime.now(UTC))
-            unit.commit()
-        else:
-            version = None
+def _rep_page(rep_id: str | None, *, roles: tuple[str, ...]) -> str:
+    """The rep page of `rep_id` (None: the viewer's own), for viewers holding one of `roles`."""
+    as_of = today()
+    if period_given():  # another period: computed once per committed calculation
+        viewer = current_viewer()
+        check_roles(viewer, roles)
+        person = get_rep_or_404(rep_id or viewer.user_id)
+        period = period_param()
+        with viewer_unit() as unit:
             page = PAGES.page(
                 unit,
                 key=("page", person.id, as_of, period),
                 compute=lambda: build_page(unit, rep_id=person.id, as_of=as_of, period=period),
             )
+        return _render(viewer, person, lambda: page, None, as_of=as_of)
+    # The current period: the access check and the stored page in one statement.
+    found = stored_rep_page(rep_id, roles=roles, as_of=as_of)
+    viewer, person, version, body = found.viewer, found.rep, found.version, found.body
+    if body is not None:
+        return _render(viewer, person, lambda: stored(body), version, as_of=as_of)
+    # Not stored for this calculation yet: computed, stored and served.
+    with viewer_unit() as unit:
+        page, version = current_page(unit, rep_id=person.id, as_of=as_of, now=datetime.now(UTC))
+        unit.commit()
+    return _render(viewer, person, lambda: page, version, as_of=as_of)
+
+
+def _render(
+    viewer: Viewer,
+    person: Person,
+    load: Callable[[], Page],
+    version: PageVersion | None,
+    *,
+    as_of: date,
+) -> str:
+    """The page: its body (kept per stored page version) in its frame (kept per viewer kind),
+    with this request's renewed session token put in."""
     own = person.id == viewer.user_id
-    kind = (viewer.org_id, person.id, version, as_of, own, request.endpoint)
-    body = BODIES.body(None if version is None else kind, lambda: _body(page, own=own))
-    return render_template(
+    token = str(escape(fresh_token(viewer)))
+    if version is None:  # not a stored page: rendered for this request alone
+        page = load()
+        title, body = _title(page, own=own), _body(page, own=own)
+    else:
+        kind = (viewer.org_id, person.id, version, as_of, own, request.endpoint)
+        title, body = _kept("bodies").body(kind, lambda: _titled_body(load(), own=own))
+    # The frame shows the viewer's name and their roles' tabs: kept per roles and route, the
+    # name put in like the token (escaped as the template would).
+    frame = (viewer.org_id, viewer.roles, request.endpoint, request.script_root, title)
+    head, tail = _kept("frames").body(frame, lambda: _frame(viewer, title))
+    head = head.replace(NAME_SLOT, str(escape(viewer.name)))
+    return "".join((head, body, tail)).replace(TOKEN_SLOT, token)
+
+
+def _title(page: Page, *, own: bool) -> str:
+    return "My earnings" if own else page.name
+
+
+def _titled_body(page: Page, *, own: bool) -> tuple[str, str]:
+    return _title(page, own=own), _body(page, own=own)
+
+
+def _frame(viewer: Viewer, title: str) -> tuple[str, str]:
+    """The page around its body (the viewer's roles, the route), split where the body goes."""
+    html = render_template(
         "rep/home.html",
-        s=page,
-        own=own,
-        body=Markup(body.replace(TOKEN_SLOT, str(escape(fresh_token(viewer))))),
+        title=title,
+        body=Markup(BODY_SLOT),
+        qf_token=TOKEN_SLOT,
+        viewer=replace(viewer, name=NAME_SLOT),
     )
+    head, _slot, tail = html.partition(BODY_SLOT)
+    return head, tail
 
 
 def _body(page: Page, *, own: bool) -> str:
@@ -111,17 +176,15 @@ def _body(page: Page, *, own: bool) -> str:
 
 
 @bp.route("/rep", methods=METHODS)
-@require("rep", "manager")
 def home() -> str:
-    """The viewer's own earnings."""
-    return _rep_page(get_rep_or_404(current_viewer().user_id))
+    """The viewer's own earnings (reps and managers)."""
+    return _rep_page(None, roles=("rep", "manager"))
 
 
 @bp.route("/reps/<rep_id>", methods=METHODS)
-@require()
 def person(rep_id: str) -> str:
-    """A visible rep's earnings (the User page, and managers' drill-down)."""
-    return _rep_page(get_rep_or_404(rep_id))
+    """A visible rep's earnings (the User page, and managers' drill-down): any viewer."""
+    return _rep_page(rep_id, roles=())
 
 
 @bp.route("/reps/<rep_id>/statement", methods=METHODS)

@@ -123,13 +123,18 @@ def current_page(
     current, else computed and stored (committed with the unit)."""
     body, version = unit.rep_pages.stored_page(rep_id=rep_id, as_of=as_of)
     if body is not None:
-        return decode(Page, orjson.loads(body)), version
+        return stored(body), version
     page = build_page(unit, rep_id=rep_id, as_of=as_of)
     unit.rep_pages.save_page(
         rep_id=rep_id, version=version, as_of=as_of, body=orjson.dumps(encode(page)).decode(),
         deal_ids=page.deal_ids, now=now,
     )  # fmt: skip
     return page, version
+
+
+def stored(body: str) -> Page:
+    """The page a stored body holds (`rep_pages.stored_page`)."""
+    return decode(Page, orjson.loads(body))
 
 
 def encode(value: Any) -> Any:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,11 +27,15 @@ class Person:
 
 
 def _person(row: CanonicalRep) -> Person:
-    payload = row.payload
+    return person_of(row.id, row.manager_id, row.payload)
+
+
+def person_of(rep_id: str, manager_id: str | None, payload: Mapping[str, Any]) -> Person:
+    """The person a canonical rep row stands for (its id, manager column and payload)."""
     return Person(
-        id=row.id,
-        name=str(payload.get("name") or row.id),
-        manager_id=row.manager_id,
+        id=rep_id,
+        name=str(payload.get("name") or rep_id),
+        manager_id=manager_id,
         plan_id=payload.get("plan_id"),
         is_active=bool(payload.get("is_active", True)),
     )

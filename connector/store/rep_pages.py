@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import JSON, Date, Integer, String, Text, delete, select, update
+from sqlalchemy import JSON, Date, Integer, Select, String, Text, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from connector.store.access_reads import AccessFacts, access_columns, access_params, facts_of
 from connector.store.base import Base, UtcDateTime
 from connector.store.canonical import (
     CanonicalDeal,
@@ -53,7 +56,40 @@ def stored_page(
 ) -> tuple[str | None, PageVersion]:
     """(the rep's stored page body if it is current, else None; the page version), one query."""
     calc, plan = page_version_columns(org_id)
-    body = (
+    row = session.execute(select(calc, plan, _current_body(org_id, rep_id, as_of))).one()
+    return row[2], (row[0], row[1])
+
+
+def stored_page_access(
+    session: Session, *, org_id: str, rep_id: str, as_of: date, holder_id: str, viewer_id: str
+) -> tuple[str | None, PageVersion, AccessFacts]:
+    """`stored_page` and the viewer's access facts (their view of `rep_id` included), read in
+    one statement: a warm rep page costs this one query."""
+    values = {"org_id": org_id, "rep_id": rep_id, "as_of": as_of, "holder_id": holder_id,
+              "viewer_id": viewer_id}  # fmt: skip
+    statement = _page_access_statement(session.get_bind().dialect.name)
+    row = tuple(session.execute(statement, values).one())
+    facts = facts_of(row[3:], rep_id=rep_id, holder_id=holder_id)
+    return row[2], (row[0], row[1]), facts
+
+
+@cache
+def _page_access_statement(dialect: str) -> Select[Any]:
+    """The statement of `stored_page_access`, built once per dialect (bind parameters)."""
+    p = access_params()
+    org_id, rep_id = p["org_id"], p["rep_id"]
+    calc, plan = page_version_columns(org_id)
+    body = _current_body(org_id, rep_id, bindparam("as_of", type_=Date()))
+    access = access_columns(
+        dialect, org_id=org_id, holder_id=p["holder_id"], viewer_id=p["viewer_id"], rep_id=rep_id
+    )
+    return select(calc, plan, body, *access)
+
+
+def _current_body(org_id: Any, rep_id: Any, as_of: Any) -> Any:
+    """The stored body while the calc run, plan checksum and as-of day are current, else NULL."""
+    calc, plan = page_version_columns(org_id)
+    return (
         select(RepPage.body)
         .where(
             RepPage.org_id == org_id,
@@ -64,8 +100,6 @@ def stored_page(
         )
         .scalar_subquery()
     )
-    row = session.execute(select(calc, plan, body)).one()
-    return row[2], (row[0], row[1])
 
 
 def save_page(
@@ -186,6 +220,15 @@ class RepPageRepository:
     def stored_page(self, *, rep_id: str, as_of: date) -> tuple[str | None, PageVersion]:
         """The rep's stored page body if current (else None) and the page version."""
         return stored_page(self._session, org_id=self._org_id, rep_id=rep_id, as_of=as_of)
+
+    def stored_page_access(
+        self, *, rep_id: str, as_of: date, holder_id: str, viewer_id: str
+    ) -> tuple[str | None, PageVersion, AccessFacts]:
+        """The stored page (if current), its version and the viewer's access facts; one query."""
+        return stored_page_access(
+            self._session, org_id=self._org_id, rep_id=rep_id, as_of=as_of, holder_id=holder_id,
+            viewer_id=viewer_id,
+        )  # fmt: skip
 
     def save_page(
         self,

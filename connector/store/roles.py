@@ -97,6 +97,11 @@ class GrantError(ValueError):
     """A grant that cannot be stored; the message names the field."""
 
 
+def default_grants() -> list[Grant]:
+    """The built-in grants, which hold while an org has none stored."""
+    return _defaults()
+
+
 def _defaults() -> list[Grant]:
     return [Grant(None, r, k, "name", v, v, None) for r, k, v in DEFAULT_GRANTS]
 
@@ -273,17 +278,9 @@ def resolve_roles(session: Session, *, org_id: str, holder: Holder) -> tuple[str
 
     A user the last sync saw deactivated (User.IsActive = false) holds no role at all.
     """
-    from connector.store.people import manages_anyone, person
+    from connector.store.access_reads import access_facts, roles_of
 
-    roles = granted_roles(grants(session, org_id=org_id), holder)
-    me = person(session, org_id=org_id, rep_id=holder.user_id)
-    if me is None:
-        return holder.user_id, roles
-    if not me.is_active:
-        return me.id, set()
-    # Every User is mapped, but only one on a comp plan has earnings to show.
-    if me.plan_id:
-        roles.add("rep")
-    if manages_anyone(session, org_id=org_id, rep_id=me.id):
-        roles.add("manager")
-    return me.id, roles
+    facts = access_facts(
+        session, org_id=org_id, holder_id=holder.user_id, viewer_id=holder.user_id, rep_id=None
+    )
+    return roles_of(facts, holder)

@@ -49,6 +49,7 @@ from connector.store import run_reads as _run_reads
 from connector.store import team_reads as _team_reads
 from connector.store import writeback_batches as _writeback_batches
 from connector.store import writeback_fields as _writeback_fields
+from connector.store.access_reads import AccessRepository
 from connector.store.adjustments import StoredAdjustment
 from connector.store.assignments import NewAssignment, RepAssignment, RepAssignmentEvent
 from connector.store.currency_rates import CurrencyRateSync
@@ -1084,6 +1085,7 @@ class OrgUnit:
         self.tasks = TaskRepository(session, org)
         self.close = CloseRepository(session, org)
         self.rep_pages = RepPageRepository(session, org)
+        self.access = AccessRepository(session, org)
         return self
 
     def __exit__(

@@ -12,6 +12,7 @@ from typing import Any, TypeVar, cast
 
 from flask import current_app, g, request
 
+from connector.store.access_reads import AccessFacts, roles_of
 from webapp.auth.session import ROLES_MAX_AGE_SECONDS, SessionRefused, SessionTokens, Viewer
 from webapp.db import org_unit
 
@@ -58,34 +59,55 @@ def current_viewer() -> Viewer:
     """The viewer of this request (set by `require` or by /canvas), with current roles."""
     viewer: Viewer | None = g.get("viewer")
     if viewer is None:
-        found = _raw_token()
-        if found is None:
-            raise Refused(401, "Open Quotaflow from Salesforce: this page needs a session.")
-        raw, source = found
-        issuer = tokens()
-        now = issuer.clock()
-        try:
-            viewer = issuer.verify(raw, now=now)
-        except SessionRefused as exc:
-            raise Refused(401, str(exc)) from None
-        # A page renews the session token, so its roles are resolved again; an API call's
-        # roles are at most ROLES_MAX_AGE_SECONDS old.
-        renews = not request.path.startswith("/api/")
-        if renews or now - viewer.roles_at >= ROLES_MAX_AGE_SECONDS:
+        viewer, now, stale = session_viewer()
+        if stale:
             viewer = refreshed(viewer, now=now)
         g.viewer = viewer
-        g.session_source = source
     return viewer
+
+
+def session_viewer() -> tuple[Viewer, float, bool]:
+    """The viewer the request's session token stands for, with the roles the token carries;
+    the time; whether those roles must be resolved again before use (`adopt`). 401 without
+    a valid token."""
+    found = _raw_token()
+    if found is None:
+        raise Refused(401, "Open Quotaflow from Salesforce: this page needs a session.")
+    raw, source = found
+    issuer = tokens()
+    now = issuer.clock()
+    try:
+        viewer = issuer.verify(raw, now=now)
+    except SessionRefused as exc:
+        raise Refused(401, str(exc)) from None
+    g.session_source = source
+    # A page renews the session token, so its roles are resolved again; an API call's
+    # roles are at most ROLES_MAX_AGE_SECONDS old.
+    renews = not request.path.startswith("/api/")
+    return viewer, now, renews or now - viewer.roles_at >= ROLES_MAX_AGE_SECONDS
 
 
 def refreshed(viewer: Viewer, *, now: float) -> Viewer:
     """The viewer with roles resolved again from the stored grants and synced users; a viewer
     left with no role at all is refused."""
     with org_unit(viewer.org_id) as unit:
-        _, roles = unit.roles.resolve_roles(holder=viewer.holder)
+        facts = unit.access.facts(holder_id=viewer.holder.user_id, viewer_id=viewer.user_id)
+    return adopt(viewer, facts, now=now)
+
+
+def adopt(viewer: Viewer, facts: AccessFacts, *, now: float) -> Viewer:
+    """The viewer with the roles `facts` give them (read in this request); a viewer left with
+    no role at all is refused."""
+    _, roles = roles_of(facts, viewer.holder)
     if not roles:
         raise Refused(403, NO_ACCESS)
     return viewer.with_roles(roles, at=int(now))
+
+
+def check_roles(viewer: Viewer, roles: tuple[str, ...]) -> None:
+    """403 unless the viewer holds one of `roles` (any viewer if none)."""
+    if roles and not viewer.has(*roles):
+        raise Refused(403, "Your Quotaflow roles do not include this page.")
 
 
 def require(*roles: str, csrf: bool = False) -> Callable[[F], F]:
@@ -95,8 +117,7 @@ def require(*roles: str, csrf: bool = False) -> Callable[[F], F]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             viewer = current_viewer()
-            if roles and not viewer.has(*roles):
-                raise Refused(403, "Your Quotaflow roles do not include this page.")
+            check_roles(viewer, roles)
             if csrf and not g.get("canvas") and not _csrf_ok(viewer):
                 raise Refused(403, "This form is out of date (CSRF check failed): reload, retry.")
             return view(*args, **kwargs)
