@@ -56,7 +56,9 @@ def parse_modstamp(value: object) -> datetime:
 
 
 def _payload(record: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if k != "attributes"}
+    payload = dict(record)  # a copy keeps the key order; only `attributes` goes
+    payload.pop("attributes", None)
+    return payload
 
 
 # Fields every save moves, whatever changed: left out of the payload hash, so a record
@@ -66,7 +68,9 @@ STAMP_FIELDS = frozenset({"SystemModstamp", "LastModifiedDate", "LastModifiedByI
 
 def payload_hash(payload: Mapping[str, Any]) -> str:
     """SHA-256 of a raw payload without its modification stamps (key order ignored)."""
-    kept = {k: v for k, v in payload.items() if k not in STAMP_FIELDS}
+    kept = dict(payload)
+    for name in STAMP_FIELDS:
+        kept.pop(name, None)
     data = orjson.dumps(kept, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
     return hashlib.sha256(data).hexdigest()
 
