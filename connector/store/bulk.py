@@ -159,7 +159,9 @@ def _converter(
     dialect: Dialect, table: Table, columns: Sequence[str]
 ) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
     """Values to the driver's form, by each column type's bind processor."""
-    processors = [table.c[name].type.bind_processor(dialect) for name in columns]
+    processors: list[Callable[[Any], Any] | None] = [
+        table.c[name].type.bind_processor(dialect) for name in columns
+    ]
     if dialect.name == "sqlite":
         processors = [_sqlite_text(p) if _is_temporal(table.c[name].type) else p
                       for name, p in zip(columns, processors, strict=True)]  # fmt: skip

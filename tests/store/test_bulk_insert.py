@@ -105,8 +105,6 @@ def test_sqlite_stores_the_text_the_driver_adapters_wrote(store_settings: Settin
     with engine.connect() as connection:
         raw = connection.exec_driver_sql("SELECT system_modstamp, updated_at FROM raw_records")
         assert list(raw) == [("2026-03-01 12:30:05.123000", "2026-03-01 12:30:05.123000")]
-        canonical = connection.exec_driver_sql(
-            "SELECT close_date, updated_at FROM canonical_deals"
-        )
+        canonical = connection.exec_driver_sql("SELECT close_date, updated_at FROM canonical_deals")
         assert list(canonical) == [("2026-02-28", "2026-03-01 12:30:05")]
     engine.dispose()
