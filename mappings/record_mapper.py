@@ -11,8 +11,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from calc.model import Deal, Rep, Split, TeamMember
 from mappings import schema as s
 from mappings.convert import Convert, Raw, TransformFailure, coerce, path_getter, to_bool
@@ -229,32 +227,17 @@ class RecordMapper:
 
     def input_hash(self, raw: Raw) -> str:
         """sha256 of only the mapped input fields: unchanged when only our write-back changed."""
-        pairs = [[path, get(raw)] for path, get in self._getters]
-        return hashlib.sha256(hash_json(pairs)).hexdigest()
+        return hashlib.sha256(_HASH_JSON.encode(self.input_pairs(raw)).encode()).hexdigest()
+
+    def input_pairs(self, raw: Raw) -> list[list[object]]:
+        """`[path, value]` of every mapped input field, in path order: what the input hash is
+        taken of (its JSON as `_HASH_JSON` writes it)."""
+        return [[path, get(raw)] for path, get in self._getters]
 
 
 # The input hash's JSON, as `json.dumps(pairs, separators=(",", ":"), default=str,
 # ensure_ascii=False)` writes it (stored hashes stay valid), built once, not per record.
 _HASH_JSON = json.JSONEncoder(separators=(",", ":"), default=str, ensure_ascii=False)
-# Values orjson writes byte for byte as that encoder does: strings (it escapes the same
-# characters), 64-bit integers, booleans, null, and finite floats Python writes without an
-# exponent (Python switches to `1e-05` below 1e-4, orjson writes `0.00001`).
-_SAME_AS_JSON = frozenset({str, int, bool, type(None)})
-
-
-def hash_json(pairs: list[list[object]]) -> bytes:
-    """The UTF-8 JSON of `[path, value]` pairs the input hash is taken of."""
-    for _path, value in pairs:
-        kind = type(value)
-        if kind in _SAME_AS_JSON:
-            continue
-        if kind is float and (value == 0 or 1e-4 <= abs(value) < 1e16):  # type: ignore[arg-type]
-            continue
-        return _HASH_JSON.encode(pairs).encode()
-    try:
-        return orjson.dumps(pairs)
-    except orjson.JSONEncodeError:  # an integer beyond 64 bits, a lone surrogate
-        return _HASH_JSON.encode(pairs).encode()
 
 
 def _model_default(target: TargetName, name: str) -> object:
