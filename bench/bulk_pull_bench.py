@@ -21,6 +21,7 @@ import csv
 import io
 import json
 import math
+import os
 import re
 import sys
 import tempfile
@@ -113,7 +114,7 @@ def _connector_pull(label: str, deps: SyncDeps, org_id: str) -> PullOutcome:
     stored = sum(c.stored for c in result.objects.values())
     print(
         f"connector full pull, {label}: {stored:,} rows in {result.seconds:.1f} s = "
-        f"{stored / result.seconds:,.0f} rows/s; {result.api_calls} API calls"
+        f"{stored / result.seconds:,.0f} rows/s; {result.api_calls} API calls; {_load()}"
     )
     for name, counts in result.objects.items():
         print(
@@ -146,7 +147,16 @@ def _raw(label: str, sf: Salesforce, soqls: dict[str, str], read: Callable[..., 
         rows += read(sf, name, soql)
     elapsed = time.perf_counter() - t0
     rate = rows / elapsed
-    print(f"raw simple-salesforce {label}: {rows:,} rows in {elapsed:.1f} s = {rate:,.0f} rows/s")
+    print(
+        f"raw simple-salesforce {label}: {rows:,} rows in {elapsed:.1f} s = {rate:,.0f} rows/s; "
+        f"{_load()}"
+    )
+
+
+def _load() -> str:
+    """The load average beside each figure: the machine is shared, and the figures move with it."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f}"
 
 
 def _write_back(

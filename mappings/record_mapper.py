@@ -227,8 +227,12 @@ class RecordMapper:
 
     def input_hash(self, raw: Raw) -> str:
         """sha256 of only the mapped input fields: unchanged when only our write-back changed."""
-        pairs = [[path, get(raw)] for path, get in self._getters]
-        return hashlib.sha256(_HASH_JSON.encode(pairs).encode()).hexdigest()
+        return hashlib.sha256(_HASH_JSON.encode(self.input_pairs(raw)).encode()).hexdigest()
+
+    def input_pairs(self, raw: Raw) -> list[list[object]]:
+        """`[path, value]` of every mapped input field, in path order: what the input hash is
+        taken of (its JSON as `_HASH_JSON` writes it)."""
+        return [[path, get(raw)] for path, get in self._getters]
 
 
 # The input hash's JSON, as `json.dumps(pairs, separators=(",", ":"), default=str,

@@ -8,6 +8,7 @@ watermark may move.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -56,7 +57,9 @@ def parse_modstamp(value: object) -> datetime:
 
 
 def _payload(record: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if k != "attributes"}
+    payload = dict(record)  # a copy keeps the key order; only `attributes` goes
+    payload.pop("attributes", None)
+    return payload
 
 
 # Fields every save moves, whatever changed: left out of the payload hash, so a record
@@ -66,9 +69,47 @@ STAMP_FIELDS = frozenset({"SystemModstamp", "LastModifiedDate", "LastModifiedByI
 
 def payload_hash(payload: Mapping[str, Any]) -> str:
     """SHA-256 of a raw payload without its modification stamps (key order ignored)."""
-    kept = {k: v for k, v in payload.items() if k not in STAMP_FIELDS}
+    kept = dict(payload)
+    for name in STAMP_FIELDS:
+        kept.pop(name, None)
     data = orjson.dumps(kept, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
     return hashlib.sha256(data).hexdigest()
+
+
+# Values orjson writes byte for byte as the stdlib encoder of the input hash
+# (`mappings.record_mapper`) does: strings (it escapes the same characters), 64-bit integers,
+# booleans, null, and finite floats Python writes without an exponent (Python switches to
+# `1e-05` below 1e-4, orjson writes `0.00001`).
+_SAME_AS_JSON = frozenset({str, int, bool, type(None)})
+_HASH_JSON = json.JSONEncoder(separators=(",", ":"), default=str, ensure_ascii=False)
+
+
+def hash_json(pairs: list[list[object]]) -> bytes:
+    """The UTF-8 JSON of a record's `[path, value]` input pairs, byte for byte as the mapping's
+    stdlib encoder writes it (stored input hashes stay valid), through orjson when it can."""
+    for _path, value in pairs:
+        kind = type(value)
+        if kind in _SAME_AS_JSON:
+            continue
+        if kind is float and (value == 0 or 1e-4 <= abs(value) < 1e16):  # type: ignore[arg-type]
+            continue
+        return _HASH_JSON.encode(pairs).encode()
+    try:
+        return orjson.dumps(pairs)
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits, a lone surrogate
+        return _HASH_JSON.encode(pairs).encode()
+
+
+def input_hasher(
+    input_pairs: Callable[[Mapping[str, Any]], list[list[object]]],
+) -> Callable[[Mapping[str, Any]], str]:
+    """The mapping's input hash (`RecordMapper.input_hash`) of a raw record, the same digest
+    computed through `hash_json`."""
+
+    def input_hash(raw: Mapping[str, Any]) -> str:
+        return hashlib.sha256(hash_json(input_pairs(raw))).hexdigest()
+
+    return input_hash
 
 
 def plan_page(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from calc.model import Deal, Rep, Split, TeamMember
@@ -47,18 +48,33 @@ _NOT_STORED = frozenset({"assignments"})
 
 def encode(record: Canonical) -> dict[str, Any]:
     """A JSON-safe payload of a calc record."""
-    names = _STORED_FIELDS.get(type(record))
-    if names is None:
+    kind = type(record)
+    stored = _STORED_FIELDS.get(kind)
+    if stored is None:
         names = tuple(f.name for f in dataclasses.fields(record) if f.name not in _NOT_STORED)
-        _STORED_FIELDS[type(record)] = names
-    values = [getattr(record, name) for name in names]
-    return {
-        name: v if type(v) in _PLAIN else _encode_value(v)
-        for name, v in zip(names, values, strict=True)
-    }
+        stored = _STORED_FIELDS[kind] = (names, _getter(names))
+    names, values = stored
+    payload: dict[str, Any] = {}
+    for name, value in zip(names, values(record), strict=True):
+        value_type = type(value)
+        if value_type in _PLAIN:
+            payload[name] = value
+        elif value_type is Decimal:  # most money and quantities: the exact string
+            payload[name] = {"$decimal": str(value)}
+        else:
+            payload[name] = _encode_value(value)
+    return payload
 
 
-_STORED_FIELDS: dict[type[Any], tuple[str, ...]] = {}
+# Per record type: the stored field names and one getter of all their values.
+_STORED_FIELDS: dict[type[Any], tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
+
+
+def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    get = attrgetter(*names)
+    if len(names) == 1:  # attrgetter of one name gives the value, not a tuple
+        return lambda record: (get(record),)
+    return get
 
 
 def decode(kind: str, payload: Mapping[str, Any]) -> Canonical:

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from connector.deps import ActiveMapping
-from connector.pull.changes import plan_page
+from connector.pull.changes import input_hasher, plan_page
 from connector.pull.result import ObjectCounts
 from connector.pull.specs import ObjectSpec
 from connector.salesforce.gateway import QueryPage
@@ -52,6 +52,7 @@ class PageSink:
         self._usage = usage
         self._clock = clock
         self._mapper = active.compiled.mapper_for(spec.name)
+        self._input_hash = input_hasher(self._mapper.input_pairs)
         self._pending = 0
         self._opened = time.monotonic()
         self._half_written = False  # a store() failed mid-page: what is held is not whole
@@ -70,7 +71,7 @@ class PageSink:
             records,
             stored,
             map_record=lambda raw: mapper.map(raw, ctx),
-            input_hash=mapper.input_hash,
+            input_hash=self._input_hash,
             include=mapper.includes,
             mark_seen=self._mode == "full",
         )

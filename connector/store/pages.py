@@ -65,12 +65,12 @@ def _write_raw(
     session: Session, org_id: str, page: PageWrite, *, run_id: int, now: datetime
 ) -> None:
     inserts = [
-        _raw_values(org_id, page.object_name, r, run_id, now) for r in page.raw if not r.exists
+        {**_raw_values(org_id, page.object_name, r, run_id, now), "first_run_id": run_id}
+        for r in page.raw
+        if not r.exists
     ]
     updates = [_raw_values(org_id, page.object_name, r, run_id, now) for r in page.raw if r.exists]
-    if inserts:
-        insert_rows(session, RawRecord, org_id=org_id,
-                    rows=[{**v, "first_run_id": run_id} for v in inserts])  # fmt: skip
+    insert_rows(session, RawRecord, org_id=org_id, rows=inserts)
     update_rows(session, RawRecord, org_id=org_id, keys=_RAW_KEY, rows=updates)
     restamped = [
         {"org_id": org_id, "object_name": page.object_name, "record_id": rid,

@@ -82,3 +82,29 @@ def test_inserted_rows_read_back_as_given(store_settings: Settings) -> None:
         ).one()
         assert tuple(kept) == (deal["payload"], "005X", date(2026, 2, 28))
     engine.dispose()
+
+
+def test_sqlite_stores_the_text_the_driver_adapters_wrote(store_settings: Settings) -> None:
+    """Stored stamps keep their text (`isoformat(" ")`, what the sqlite3 module's adapters
+    wrote before insert_rows converted them itself): SQL compares them as text."""
+    if not store_settings.database_url.startswith("sqlite"):
+        return  # PostgreSQL stores timestamps, not text
+    engine = make_engine(store_settings)
+    upgrade(engine)
+    sessions = make_session_factory(engine)
+    whole = datetime(2026, 3, 1, 12, 30, 5, tzinfo=UTC)  # a whole second: no fraction written
+    deal = {
+        "id": "006A", "payload": {}, "deleted": False, "input_hash": None,
+        "mapping_version_id": None, "changed_run_id": None, "updated_at": whole,
+        "owner_id": None, "close_date": date(2026, 2, 28),
+    }  # fmt: skip
+    with sessions() as session:
+        insert_rows(session, RawRecord, org_id="00DA", rows=[_raw("006A", NOW, {})])
+        insert_rows(session, CanonicalDeal, org_id="00DA", rows=[deal])
+        session.commit()
+    with engine.connect() as connection:
+        raw = connection.exec_driver_sql("SELECT system_modstamp, updated_at FROM raw_records")
+        assert list(raw) == [("2026-03-01 12:30:05.123000", "2026-03-01 12:30:05.123000")]
+        canonical = connection.exec_driver_sql("SELECT close_date, updated_at FROM canonical_deals")
+        assert list(canonical) == [("2026-02-28", "2026-03-01 12:30:05")]
+    engine.dispose()
