@@ -28,6 +28,7 @@ from calc.estimate import owner_estimates
 from connector.sync.compute import affected_deals, compute_results, open_deals
 from connector.sync.scope import current_recipients
 from connector.sync.stages import calc_window
+from connector.sync.state import settle_heap
 
 AS_OF = date(2026, 11, 16)
 
@@ -64,15 +65,20 @@ def main(argv: list[str] | None = None) -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         doc, reps, deals, splits = generate(max(20, size // 100), size, rollup=True)
         book = Book(doc, reps, deals, splits)
+        book.remember_credits = True  # as the sync's kept state does (connector/sync/state.py)
         window = calc_window(AS_OF, 1)
         gc.disable()
         started = time.perf_counter()
         compute_results(book, None, start=window[0], end=window[1])
         full = time.perf_counter() - started
         gc.enable()
+        settle_heap()  # as the sync does when it keeps the state
         rng = random.Random(18)
         kept: dict[str, KeptPeriods] = {}
-        steps = [_step(book, rng, kept, args.changes) for _ in range(args.runs)]
+        steps = []
+        for _ in range(args.runs):
+            steps.append(_step(book, rng, kept, args.changes))
+            settle_heap()
         rows.append((size, len(reps), full, steps))
         print(f"{size:>9,} deals: full {full:.2f} s; incremental "
               + ", ".join(f"{s:.2f} s ({r} reps)" for s, r in steps), flush=True)  # fmt: skip
