@@ -24,6 +24,7 @@ from calc.plan import PlanDoc
 from connector.deps import SyncDeps
 from connector.pull.codec import decode
 from connector.store.repositories import CanonicalTuple
+from connector.sync.compute import Computed, Rendered
 from connector.sync.scope import Changes
 
 
@@ -54,6 +55,21 @@ class CalcState:
     # The computed periods of the reps incremental runs recomputed, reused by their next
     # recomputation for the periods before their first changed credit (calc.engine).
     periods: dict[str, KeptPeriods] = field(default_factory=dict)
+    # The results the committed calculations stored for the reps incremental runs recomputed
+    # (connector.sync.compute): only updated once the run's results are committed.
+    rendered: dict[str, Rendered] = field(default_factory=dict)
+
+    def remember(self, computed: Computed) -> None:
+        """Keep the committed results of the reps `computed` recomputed (forget the others'
+        of those reps: what is stored for them now is not known here)."""
+        found = computed.rendered or {}
+        if computed.examined is None:
+            self.rendered.clear()  # every rep was stored again
+        for rep_id in computed.rep_ids:
+            if rep_id in found:
+                self.rendered[rep_id] = found[rep_id]
+            else:
+                self.rendered.pop(rep_id, None)
 
     def __post_init__(self) -> None:
         self.book = self.build()
