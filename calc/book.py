@@ -154,6 +154,10 @@ class Book:
         self._touching: dict[str, set[str]] | None = None
         self._reports: dict[str, list[str]] | None = None
         self._memo: dict[str, tuple[list[Credit], list[Unresolved]]] = {}
+        # A Book kept between calculations (the sync's state) remembers the credits of every
+        # deal its full calculation credited, so that a later calculation of a few reps (a
+        # manager with rollup credit from a large team) credits only the deals changed since.
+        self.remember_credits = False
         self._data_start: date | None = None
         self._data_start_known = False
         # Reps whose plan, manager or quota changes over time, or whose plan pays by territory.
@@ -400,6 +404,8 @@ class Book:
         for deal_id in deal_ids:
             if memo is None:
                 credits, notes = self._deal_credits(deals[deal_id], wanted)
+                if self.remember_credits:
+                    self._memo[deal_id] = (credits, notes)
             elif (found := memo.get(deal_id)) is not None:
                 credits, notes = found
             else:
@@ -424,6 +430,7 @@ class Book:
         special = self.splits.keys() | self.team.keys() | self.conversions.keys()
         owners = self._owner_infos()
         splits = self.splits
+        remember = self._memo if self.remember_credits else None
         for deal in self.deals.values():
             deal_id = deal.id
             info = owners.get(deal.owner_id)
@@ -433,6 +440,8 @@ class Book:
                     if found is not None:
                         for credit in found:
                             by_rep[credit.rep_id].append(credit)
+                        if remember is not None:
+                            remember[deal_id] = (list(found), [])
                         continue
                 rest.append(deal_id)
                 continue
@@ -450,9 +459,10 @@ class Book:
             if period is None:
                 period = periods[day] = period_of(day, ctx.kind, ctx.fy_start_month)
             amount = value.quantize(CENT, ROUND_HALF_UP)
-            by_rep[owner].append(
-                new_credit(deal, deal_id, owner, "owner", HUNDRED, amount, day, period)
-            )
+            credit = new_credit(deal, deal_id, owner, "owner", HUNDRED, amount, day, period)
+            by_rep[owner].append(credit)
+            if remember is not None:
+                remember[deal_id] = ([credit], [])
         return rest
 
     def _owner_infos(self) -> dict[str | None, tuple[str, PlanCtx, dict[date, Period]]]:
@@ -527,10 +537,13 @@ class Book:
     ) -> None:
         """Add or replace a deal (and optionally its splits and team) in the index."""
         self._memo.pop(deal.id, None)
-        self._data_start_known = False
         if deal.id in self.deals:
             self.remove_deal(deal.id, keep_related=True)
         self.deals[deal.id] = deal = self._converted(deal)
+        day = deal.close_date
+        known, first = self._data_start_known, self._data_start
+        if known and day is not None and (first is None or day < first):
+            self._data_start = day
         if splits is not None:
             self.splits[deal.id] = list(splits)
         if team is not None:
@@ -541,9 +554,11 @@ class Book:
     def remove_deal(self, deal_id: str, *, keep_related: bool = False) -> None:
         """Drop a deal (and, unless told otherwise, its splits and team) from the index."""
         self._memo.pop(deal_id, None)
-        self._data_start_known = False
         if deal_id not in self.deals:
             return
+        day = self.deals[deal_id].close_date
+        if day is not None and self._data_start is not None and day <= self._data_start:
+            self._data_start_known = False  # it may have been the first: look again
         if self._touching is not None:
             self._link(deal_id, unlink=True)
         del self.deals[deal_id]

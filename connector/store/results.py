@@ -188,12 +188,15 @@ def store_results(
     results: Sequence[Mapping[str, Any]],
     kept: frozenset[tuple[str, str]],
     now: datetime,
+    same: Collection[tuple[str, str]] = frozenset(),
 ) -> list[tuple[str, str]]:
     """Make the stored period results of `rep_ids` the computed ones, writing only rows that
     differ (inserted, updated or deleted). Returns the (rep, period) pairs that differed.
 
     Rows of locked periods stay: `kept` names the (rep, period) pairs that already have a
     stored locked result, so only those are left alone and any other row is written.
+    `same` names computed rows known to equal the stored ones (the calculation kept them
+    from the run that stored them): they are neither read nor compared.
     """
     org_id = run.org_id
     audit = _audit(run)
@@ -216,21 +219,36 @@ def store_results(
             "updated_at": now,
             **audit,
         }
-    stored: dict[tuple[str, str], bytes] = {}
-    columns = (PeriodResult.rep_id, PeriodResult.period, PeriodResult.result)
+    existing: set[tuple[str, str]] = set()
+    keys = (PeriodResult.rep_id, PeriodResult.period)
     for chunk in _chunks(sorted(set(rep_ids))):
         rows = session.execute(
-            select(*columns).where(PeriodResult.org_id == org_id, PeriodResult.rep_id.in_(chunk))
+            select(*keys).where(PeriodResult.org_id == org_id, PeriodResult.rep_id.in_(chunk))
         )
-        for rep, period, result in rows:
-            if (rep, period) not in kept:
+        existing.update((rep, period) for rep, period in rows if (rep, period) not in kept)
+    compare = sorted(k for k in wanted if k in existing and k not in same)
+    stored: dict[tuple[str, str], bytes] = {}
+    by_rep: dict[str, set[str]] = {}
+    for rep, period in compare:
+        by_rep.setdefault(rep, set()).add(period)
+    for chunk in _chunks(sorted(by_rep)):
+        periods = sorted(set().union(*(by_rep[rep] for rep in chunk)))
+        found = session.execute(
+            select(PeriodResult.rep_id, PeriodResult.period, PeriodResult.result).where(
+                PeriodResult.org_id == org_id,
+                PeriodResult.rep_id.in_(chunk),
+                PeriodResult.period.in_(periods),
+            )
+        )
+        for rep, period, result in found:
+            if period in by_rep[rep]:
                 stored[(rep, period)] = _canonical_json(result)
-    inserts = [v for k, v in wanted.items() if k not in stored]
-    updates = [
-        v for k, v in wanted.items() if k in stored and stored[k] != _canonical_json(v["result"])
-    ]
+    inserts = [v for k, v in wanted.items() if k not in existing]
+    updates = [wanted[k] for k in compare if stored.get(k) != _canonical_json(wanted[k]["result"])]
     deletes = [
-        {"org_id": org_id, "rep_id": k[0], "period": k[1]} for k in stored if k not in wanted
+        {"org_id": org_id, "rep_id": k[0], "period": k[1]}
+        for k in sorted(existing)
+        if k not in wanted
     ]
     delete_rows(session, PeriodResult, org_id=org_id, keys=_RESULT_PK, rows=deletes)
     update_rows(session, PeriodResult, org_id=org_id, keys=_RESULT_PK, rows=updates)

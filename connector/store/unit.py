@@ -493,12 +493,15 @@ class ResultRepository(_Repository):
         results: Sequence[Mapping[str, Any]],
         kept: frozenset[tuple[str, str]],
         now: datetime,
+        same: Collection[tuple[str, str]] = frozenset(),
     ) -> list[tuple[str, str]]:
-        """Upsert the period results of `rep_ids` where they differ; the pairs that differed."""
+        """Upsert the period results of `rep_ids` where they differ; the pairs that differed
+        (`same`: rows known to be as stored, left unread)."""
         self._own(run)
         return _results.store_results(
-            self._session, run=run, rep_ids=rep_ids, results=results, kept=kept, now=now
-        )
+            self._session, run=run, rep_ids=rep_ids, results=results, kept=kept, now=now,
+            same=same,
+        )  # fmt: skip
 
     def store_credits(
         self,

@@ -17,6 +17,7 @@ from calc.book import Book
 from calc.engine import KeptPeriods, calculate_book
 from calc.money import money_str
 from calc.render import credit_dict, result_dict
+from calc.results import PeriodResult
 from connector.sync.desired import (
     Estimate,
     Targets,
@@ -51,6 +52,14 @@ class Computed:
     # incremental run renders only the credits of the deals its changes touch: a manager's
     # other credits are the same as stored.
     credit_deals: frozenset[str] | None = None
+    # The (rep, period) results equal to what the run that committed the kept state stored
+    # (so the store leaves them alone without reading them), and each recomputed rep's
+    # results with their rendering, for the next run (only when given `rendered`).
+    same: frozenset[tuple[str, str]] = frozenset()
+    rendered: dict[str, Rendered] | None = None
+
+
+Rendered = dict[str, tuple[PeriodResult, dict[str, Any]]]  # period name -> result, its dict
 
 
 def compute_results(
@@ -61,13 +70,28 @@ def compute_results(
     end: date,
     credit_deals: Iterable[str] | None = None,
     kept: dict[str, KeptPeriods] | None = None,
+    rendered: Mapping[str, Rendered] | None = None,
 ) -> Computed:
     """Calculate every period of start..end for `rep_ids` (None: every rep); credits of
-    `credit_deals` only when given; `kept`: the reps' periods kept from their last run."""
+    `credit_deals` only when given; `kept`: the reps' periods kept from their last run;
+    `rendered`: the results the last committed run stored for the reps it recomputed."""
     result = calculate_book(book, start=start, end=end, rep_ids=rep_ids, kept=kept)
     by_rep: dict[str, list[dict[str, Any]]] = {}
+    same: set[tuple[str, str]] = set()
+    fresh: dict[str, Rendered] | None = None if rendered is None else {}
     for period_result in result.results:
-        by_rep.setdefault(period_result.rep_id, []).append(result_dict(period_result))
+        rep_id, name = period_result.rep_id, period_result.period.name
+        before = None if rendered is None else rendered.get(rep_id, {}).get(name)
+        if before is not None and before[0] == period_result:
+            # A manager's periods before the first changed credit come out as they were:
+            # neither rendered again nor compared with the stored row.
+            as_dict = before[1]
+            same.add((rep_id, name))
+        else:
+            as_dict = result_dict(period_result)
+        by_rep.setdefault(rep_id, []).append(as_dict)
+        if fresh is not None:
+            fresh.setdefault(rep_id, {})[name] = (period_result, as_dict)
     wanted = sorted(book.reps) if rep_ids is None else sorted(set(rep_ids) & set(book.reps))
     issues = {("Opportunity", u.deal_id, u.reason) for u in result.unresolved}
     issues.update(unknown_plans(book, wanted))
@@ -87,6 +111,8 @@ def compute_results(
         tuple(sorted(issues)),
         examined,
         only,
+        frozenset(same),
+        fresh,
     )
 
 
@@ -150,7 +176,10 @@ def with_locks(
         rep: apply_locks(rows, frozen.get(rep, {}), as_of=as_of)
         for rep, rows in computed.results.items()
     }
-    return replace(computed, results=results)
+    # A rep with locked periods: its open period carries adjustment lines that depend on the
+    # locked periods' fresh figures, so none of its rows is known to be as stored.
+    same = frozenset(k for k in computed.same if k[0] not in frozen)
+    return replace(computed, results=results, same=same)
 
 
 def _text(value: Decimal | str | None) -> str | None:

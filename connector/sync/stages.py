@@ -108,6 +108,7 @@ def calculate_stage(where: Where, plan: ActivePlan, pull: PullResult) -> Calcula
         end=window[1],
         credit_deals=None if rep_ids is None else deal_ids,
         kept=None if rep_ids is None or scope.state is None else scope.state.periods,
+        rendered=None if rep_ids is None or scope.state is None else scope.state.rendered,
     )
     with where.deps.unit(where.org_id) as unit:
         stored = unit.results.locked_results(rep_ids=list(computed.rep_ids), locked=locked)
@@ -313,6 +314,7 @@ def store_stage(where: Where, plan: ActivePlan, pull: PullResult, calculated: Ca
             results=flat_results(computed),
             kept=kept,
             now=now,
+            same=computed.same,
         )
         credits = unit.results.store_credits(
             run=calc_run,
@@ -341,6 +343,7 @@ def store_stage(where: Where, plan: ActivePlan, pull: PullResult, calculated: Ca
             carry_pages(unit, last=last, run=calc_run, computed=computed, desired=desired)
         unit.commit()
     if calculated.state is not None:
+        calculated.state.remember(computed)
         keep(where.deps, calculated.state, sync_run_id=where.run_id)
 
 

@@ -10,6 +10,7 @@ is set to what is stored now), so a run that failed after applying them does no 
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -23,6 +24,7 @@ from calc.plan import PlanDoc
 from connector.deps import SyncDeps
 from connector.pull.codec import decode
 from connector.store.repositories import CanonicalTuple
+from connector.sync.compute import Computed, Rendered
 from connector.sync.scope import Changes
 
 
@@ -53,6 +55,21 @@ class CalcState:
     # The computed periods of the reps incremental runs recomputed, reused by their next
     # recomputation for the periods before their first changed credit (calc.engine).
     periods: dict[str, KeptPeriods] = field(default_factory=dict)
+    # The results the committed calculations stored for the reps incremental runs recomputed
+    # (connector.sync.compute): only updated once the run's results are committed.
+    rendered: dict[str, Rendered] = field(default_factory=dict)
+
+    def remember(self, computed: Computed) -> None:
+        """Keep the committed results of the reps `computed` recomputed (forget the others'
+        of those reps: what is stored for them now is not known here)."""
+        found = computed.rendered or {}
+        if computed.examined is None:
+            self.rendered.clear()  # every rep was stored again
+        for rep_id in computed.rep_ids:
+            if rep_id in found:
+                self.rendered[rep_id] = found[rep_id]
+            else:
+                self.rendered.pop(rep_id, None)
 
     def __post_init__(self) -> None:
         self.book = self.build()
@@ -61,7 +78,7 @@ class CalcState:
         """A fresh Book of the records (splits and team members in record id order)."""
         splits = [s for _d, by_id in sorted(self.splits.items()) for _i, s in sorted(by_id.items())]
         team = [m for _d, by_id in sorted(self.team.items()) for _i, m in sorted(by_id.items())]
-        return Book(
+        book = Book(
             self.doc,
             self.dated_reps if self.dated_reps is not None else self.reps.values(),
             self.deals.values(),
@@ -70,6 +87,8 @@ class CalcState:
             adjustments=self.adjustments,
             rates=self.rates,
         )
+        book.remember_credits = True  # incremental runs credit only the deals changed since
+        return book
 
     def use_dated_reps(self, dated: list[Rep]) -> None:
         """Build the Book from the reps with their history, rebuilding only when it moved."""
@@ -138,6 +157,8 @@ def load_state(
     changed_in: Collection[int] | None,
 ) -> tuple[CalcState, Changes]:
     """Every canonical record of the org; changed = changed in one of `changed_in` (None: all)."""
+    # The state kept before (if any) is about to be replaced: let the collector see it again.
+    gc.unfreeze()
     rows = _rows_by_kind(deps, org_id, None)
     wanted = None if changed_in is None else set(changed_in)
     changed: dict[str, set[str]] = {}
@@ -268,3 +289,18 @@ def keep(deps: SyncDeps, state: CalcState, *, sync_run_id: int) -> None:
     state.sync_run_id = sync_run_id
     with deps.kept.lock:
         deps.kept.by_org[state.org_id] = state
+    settle_heap()
+
+
+def settle_heap() -> None:
+    """Take the objects alive now (the kept states) out of the cyclic garbage collector's view.
+
+    A kept state holds millions of objects at a large org (every deal, the credit memo).
+    CPython's collector walks every tracked object on each full collection, and an
+    incremental run allocates enough to trigger one or two: without this, that walk is the
+    part of an incremental run that grows with the org. Frozen objects are still freed by
+    reference counting when the state is dropped (the calculation makes no reference
+    cycles); `load_state` unfreezes them before it builds a new state.
+    """
+    gc.collect(1)  # the young garbage of this run only (a full collection would walk it all)
+    gc.freeze()
