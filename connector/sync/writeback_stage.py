@@ -15,8 +15,10 @@ against those values: what landed is settled and counted as a call made, the res
 
 from __future__ import annotations
 
+import gc
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -273,6 +275,19 @@ def recover_batches(
     return Recovered(tuple(landed), tuple(lost), held, fresh)
 
 
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """The stage builds a few dicts per pending record and keeps them to its end: collecting
+    the young generation every 700 of them walked them again and again (a sixth of the
+    stage's CPU at 20,000 records). Restored afterwards."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], 50_000), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def run_writeback(
     gateway: Gateway,
     sessions: SessionFactory,
@@ -289,6 +304,35 @@ def run_writeback(
     """Diff, then write (or, dry run, only report) every pending record. Fields not on the
     allow-list are never written: those the active mapping names (`named`) or pending values
     carry are reported, one open issue per field, for as long as they are."""
+    with _fewer_collections():
+        return _run_writeback(
+            gateway,
+            sessions,
+            org_id=org_id,
+            run_id=run_id,
+            named=named,
+            overrides=overrides,
+            dry_run=dry_run,
+            options=options,
+            progress=progress,
+            now=now,
+        )
+
+
+def _run_writeback(
+    gateway: Gateway,
+    sessions: SessionFactory,
+    *,
+    org_id: str,
+    run_id: int,
+    named: Collection[FieldKey] = (),
+    overrides: Mapping[Key, Mapping[str, Any]] | None,
+    dry_run: bool,
+    options: WriteOptions,
+    progress: Progress,
+    now: datetime,
+) -> WriteResult:
+    """The stage, under `_fewer_collections`."""
     with OrgUnit(sessions, org_id) as unit:
         pending: dict[Key, Mapping[str, Any]] = dict(unit.results.pending_writeback())
         allowed = unit.writeback_fields.allowed_fields()
