@@ -420,6 +420,14 @@ class BulkJobs:
         db = self._database()
         with db.read() as conn:
             access = permissions.access_for(conn, job.created_by)
+        # The job's user and columns are the same for every row: a column's field-level
+        # security is checked once (each value is still checked in its row).
+        plan = _RowPlan(
+            obj,
+            specs,
+            header,
+            records.field_parser(obj, creating=job.operation == "insert", access=access),
+        )
         for start in range(0, len(rows), INGEST_CHUNK):
             if job.abort_requested:
                 job.unprocessed = rows[start:]
@@ -432,22 +440,17 @@ class BulkJobs:
                 stamp=db.stamp(), user_id=job.created_by, faults=self._faults, access=access
             )
             with db.write() as conn:
+                plan.stored = plan.fetch(conn, job, chunk)
                 for row in chunk:
-                    self._ingest_row(conn, job, obj, specs, header, row, ctx)
+                    self._ingest_row(conn, job, plan, row, ctx)
             job.processed += len(chunk)
             if job.unprocessed:
                 raise injected_failure()
 
     def _ingest_row(
-        self,
-        conn: Any,
-        job: Job,
-        obj: schema.ObjectSpec,
-        specs: list[schema.FieldSpec | None],
-        header: list[str],
-        row: list[str],
-        ctx: records.WriteContext,
+        self, conn: Any, job: Job, plan: _RowPlan, row: list[str], ctx: records.WriteContext
     ) -> None:
+        specs, header = plan.specs, plan.header
         conn.execute("SAVEPOINT bulk_row")
         try:
             if len(row) != len(header):
@@ -456,7 +459,7 @@ class BulkJobs:
                     "INVALID_FIELD",
                     f"Wrong number of columns: expected {len(header)}, found {len(row)}",
                 )
-            record_id, created = _write_row(conn, job, obj, specs, header, row, ctx)
+            record_id, created = _write_row(conn, job, plan, row, ctx)
         except ApiError as exc:
             conn.execute("ROLLBACK TO bulk_row")
             conn.execute("RELEASE bulk_row")
@@ -476,16 +479,39 @@ class BulkJobs:
         job.successes.append([record_id, "true" if created else "false", *row])
 
 
+@dataclass
+class _RowPlan:
+    """What every row of one ingest job shares: object, columns, the user's field checks, and
+    the stored records of the chunk being written (an update's rows, read in one query)."""
+
+    obj: schema.ObjectSpec
+    specs: list[schema.FieldSpec | None]
+    header: list[str]
+    parse: Any
+    stored: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def fetch(self, conn: Any, job: Job, chunk: list[list[str]]) -> dict[str, dict[str, Any]]:
+        """The stored rows an update chunk names, in the chunk's write transaction."""
+        if job.operation != "update":
+            return {}
+        at = next((n for n, s in enumerate(self.specs) if s is not None and s.name == "Id"), None)
+        if at is None:
+            return {}
+        ids = [row[at].strip() for row in chunk if len(row) == len(self.header)]
+        return records.fetch_rows(conn, self.obj, ids)
+
+    def take(self, record_id: str) -> dict[str, Any] | None:
+        """The stored row of a record, once: a record named again in the chunk is read
+        again, after this row's write."""
+        rid = id18(record_id)
+        return self.stored.pop(rid, None) if rid is not None else None
+
+
 def _write_row(
-    conn: Any,
-    job: Job,
-    obj: schema.ObjectSpec,
-    specs: list[schema.FieldSpec | None],
-    header: list[str],
-    row: list[str],
-    ctx: records.WriteContext,
+    conn: Any, job: Job, plan: _RowPlan, row: list[str], ctx: records.WriteContext
 ) -> tuple[str, bool]:
     """Apply one CSV row; returns (record id, created)."""
+    obj, specs, header = plan.obj, plan.specs, plan.header
     body: dict[str, Any] = {}
     record_id = ""
     for name, spec, value in zip(header, specs, row, strict=True):
@@ -508,7 +534,7 @@ def _write_row(
     if id18(record_id) is None:
         raise ApiError(400, "MISSING_ARGUMENT", "Id not specified in an update call", fields=[])
     if op in ("update", "upsert"):
-        records.update(conn, obj, record_id, body, ctx)
+        records.update(conn, obj, record_id, body, ctx, row=plan.take(record_id), parse=plan.parse)
     elif op == "delete":
         records.delete(conn, obj, record_id, ctx)
     else:  # hardDelete

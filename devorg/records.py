@@ -6,6 +6,7 @@ caller decides whether one failure rolls back the rest (sObject Collections allO
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from dataclasses import dataclass
 from typing import Any
@@ -105,28 +106,61 @@ def parse_fields(
     for key, raw in body.items():
         if key == "attributes":
             continue
-        spec = obj.field(key)
-        if spec is not None and not access.can_read_field(obj, spec):
-            spec = None  # a field the user cannot see does not exist for them
-        if spec is None:
-            raise ApiError(
-                400,
-                "INVALID_FIELD",
-                f"No such column '{key}' on sobject of type {obj.name}",
-                fields=[key],
-            )
-        allowed = spec.createable if creating else spec.updateable
-        if not allowed or not access.can_edit_field(obj, spec, creating=creating):
-            raise ApiError(
-                400,
-                "INVALID_FIELD_FOR_INSERT_UPDATE",
-                f"Unable to create/update fields: {spec.name}. Please check the security "
-                "settings of this field and verify that it is read/write for your profile "
-                "or permission set.",
-                fields=[spec.name],
-            )
+        spec = _settable(obj, key, creating=creating, access=access)
         out[spec.name] = _storage_value(spec, raw)
     return out
+
+
+def field_parser(obj: schema.ObjectSpec, *, creating: bool, access: Access = UNRESTRICTED) -> Any:
+    """`parse_fields` for many bodies of one user (a Bulk API job's rows): a field's
+    security checks are made once, its value is still checked in every body."""
+    checked: dict[str, schema.FieldSpec | ApiError] = {}
+
+    def parse(body: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, raw in body.items():
+            if key == "attributes":
+                continue
+            found = checked.get(key)
+            if found is None:
+                try:
+                    found = _settable(obj, key, creating=creating, access=access)
+                except ApiError as exc:
+                    found = exc
+                checked[key] = found
+            if isinstance(found, ApiError):
+                raise ApiError(found.status, found.error_code, found.message, fields=found.fields)
+            out[found.name] = _storage_value(found, raw)
+        return out
+
+    return parse
+
+
+def _settable(
+    obj: schema.ObjectSpec, key: str, *, creating: bool, access: Access
+) -> schema.FieldSpec:
+    """The field a body's key sets, or the ApiError Salesforce answers for it."""
+    spec = obj.field(key)
+    if spec is not None and not access.can_read_field(obj, spec):
+        spec = None  # a field the user cannot see does not exist for them
+    if spec is None:
+        raise ApiError(
+            400,
+            "INVALID_FIELD",
+            f"No such column '{key}' on sobject of type {obj.name}",
+            fields=[key],
+        )
+    allowed = spec.createable if creating else spec.updateable
+    if not allowed or not access.can_edit_field(obj, spec, creating=creating):
+        raise ApiError(
+            400,
+            "INVALID_FIELD_FOR_INSERT_UPDATE",
+            f"Unable to create/update fields: {spec.name}. Please check the security "
+            "settings of this field and verify that it is read/write for your profile "
+            "or permission set.",
+            fields=[spec.name],
+        )
+    return spec
 
 
 def _storage_value(spec: schema.FieldSpec, raw: Any) -> Any:
@@ -220,14 +254,23 @@ def update(
     record_id: str,
     body: dict[str, Any],
     ctx: WriteContext,
+    *,
+    row: dict[str, Any] | None = None,
+    parse: Any = None,
 ) -> bool:
     """Apply a PATCH body to an existing, undeleted record; False when every field it sets
     already held that value (a no-op update: for a client that only writes differences, a
-    write sent twice)."""
-    current = _live_row(conn, obj, record_id)
+    write sent twice).
+
+    A caller writing many records (a Bulk API job's chunk) may pass the record's stored
+    `row` as `fetch_row` reads it in this transaction, and a `field_parser` as `parse`."""
+    current = _live_row(conn, obj, record_id) if row is None else _undeleted(row)
     if not ctx.access.can(obj, "edit"):
         raise insufficient_access()
-    fields = parse_fields(obj, body, creating=False, access=ctx.access)
+    if parse is None:
+        fields = parse_fields(obj, body, creating=False, access=ctx.access)
+    else:
+        fields = parse(body)
     changes = any(current.get(name) != value for name, value in fields.items())
     _check_faults(ctx, current["Id"])
     _derive(conn, obj, fields, current=current)
@@ -264,8 +307,26 @@ def undelete(
     _set_deleted(conn, obj, [row["Id"]], deleted=False, ctx=ctx, was_stamp=row["SystemModstamp"])
 
 
+def fetch_rows(
+    conn: sqlite3.Connection, obj: schema.ObjectSpec, record_ids: list[str]
+) -> dict[str, dict[str, Any]]:
+    """The stored rows of these ids as `fetch_row` reads them, by 18-character id (ids that
+    are not ids, or of no record, left out): one query for a chunk of records."""
+    ids = sorted({rid for rid in map(id18, record_ids) if rid is not None})
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    cur = conn.execute(f"SELECT * FROM {quote(obj.name)} WHERE Id IN ({marks})", ids)
+    names = [d[0] for d in cur.description]
+    at = names.index("Id")
+    return {row[at]: dict(zip(names, row, strict=True)) for row in cur.fetchall()}
+
+
 def _live_row(conn: sqlite3.Connection, obj: schema.ObjectSpec, record_id: str) -> dict[str, Any]:
-    row = fetch_row(conn, obj, record_id)
+    return _undeleted(fetch_row(conn, obj, record_id))
+
+
+def _undeleted(row: dict[str, Any]) -> dict[str, Any]:
     if row.get("IsDeleted"):
         raise ApiError(404, "ENTITY_IS_DELETED", "entity is deleted", fields=[])
     return row
@@ -396,5 +457,10 @@ def _insert(conn: sqlite3.Connection, obj: schema.ObjectSpec, fields: dict[str, 
 def _update_row(
     conn: sqlite3.Connection, obj: schema.ObjectSpec, record_id: str, fields: dict[str, Any]
 ) -> None:
-    sets = ", ".join(f"{quote(n)} = ?" for n in fields)
-    conn.execute(f"UPDATE {quote(obj.name)} SET {sets} WHERE Id = ?", [*fields.values(), record_id])
+    conn.execute(_update_sql(obj.name, tuple(fields)), [*fields.values(), record_id])
+
+
+@functools.lru_cache(maxsize=256)
+def _update_sql(table: str, names: tuple[str, ...]) -> str:
+    sets = ", ".join(f"{quote(n)} = ?" for n in names)
+    return f"UPDATE {quote(table)} SET {sets} WHERE Id = ?"

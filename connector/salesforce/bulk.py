@@ -78,24 +78,41 @@ class BulkJobs:
         """The job's current state."""
         return JobInfo.of(self.gateway.jobs_request("GET", f"{kind}/{job_id}").json())
 
-    def wait(self, kind: str, job_id: str, *, seconds: float | None = None) -> JobInfo:
+    def wait(
+        self, kind: str, job_id: str, *, seconds: float | None = None, rows: int | None = None
+    ) -> JobInfo:
         """Poll until the job is JobComplete, Failed or Aborted; BulkJobTimeout after
-        `seconds` (the options' timeout by default). Polls back off to `poll_max_seconds`."""
+        `seconds` (the options' timeout by default). Polls back off to `poll_max_seconds`.
+
+        `rows`: the rows an ingest job was given. While it runs, Salesforce's
+        `numberRecordsProcessed` grows chunk by chunk; when its rate between two polls says
+        the rest is done before the back-off's next poll, the next poll is then (the back-off
+        alone sees a job done up to half its run time late)."""
         opts = self.options
         deadline = opts.clock() + (opts.timeout_seconds if seconds is None else seconds)
         delay = opts.poll_first_seconds
+        seen: tuple[float, int] | None = None  # (when, processed) at the last poll
         while True:
             info = self.info(kind, job_id)
             if info.done:
                 return info
-            left = deadline - opts.clock()
+            now = opts.clock()
+            left = deadline - now
             if left <= 0:
                 raise BulkJobTimeout(
                     f"Bulk API {kind} job {job_id} was still {info.state} after "
                     f"{opts.timeout_seconds if seconds is None else seconds:g} s "
                     "(QUOTAFLOW_BULK_TIMEOUT)"
                 )
-            opts.sleep(min(delay, left))
+            wait = delay
+            if rows is not None and seen is not None and 0 < seen[1] < info.processed:
+                # Both polls saw it processing: the rate leaves out the time it was queued.
+                rate = (info.processed - seen[1]) / (now - seen[0])
+                rest = max(0, rows - info.processed) / rate
+                # A little past the estimate: one poll that finds it done beats two.
+                wait = min(delay, max(rest * 1.1, opts.poll_first_seconds))
+            seen = (now, info.processed)
+            opts.sleep(min(wait, left))
             delay = min(delay * opts.poll_growth, opts.poll_max_seconds)
 
     def abort(self, kind: str, job_id: str) -> None:

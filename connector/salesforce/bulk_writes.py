@@ -235,7 +235,7 @@ def run_ingest_job(
     jobs.upload(job_id, data)
     jobs.close(job_id)
     try:
-        info = jobs.wait("ingest", job_id)
+        info = jobs.wait("ingest", job_id, rows=len(records))
     except BulkJobTimeout:
         jobs.abort("ingest", job_id)
         # An aborted job stops after the chunk it is writing; its lists then say what it did.

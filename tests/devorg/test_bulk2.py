@@ -515,3 +515,60 @@ def test_limits_count_the_query_jobs_of_the_last_day(api: Api) -> None:
     assert job.status_code == 200
     after = api.call("GET", f"{API}/limits").json()["DailyBulkV2QueryJobs"]
     assert after["Max"] == 10000 and after["Remaining"] == before["Remaining"] - 1
+
+
+def test_update_rows_of_one_chunk_fail_and_succeed_as_rest_writes_do(
+    api: Api, create_records: Any
+) -> None:
+    """An update job reads a chunk's records in one query: each row still fails with the
+    REST API's message for the same write, a record named twice gets both writes, and a
+    15-character id names its record."""
+    [a, b, gone, c] = create_records(
+        "Opportunity",
+        [
+            {"Name": f"Chunk {n}", "StageName": "Prospecting", "CloseDate": "2026-03-01"}
+            for n in range(4)
+        ],
+    )
+    assert api.call("DELETE", f"{API}/sobjects/Opportunity/{gone}").status_code == 204
+    missing = a[:3] + "0" * 12 + a[15:]
+    rows = [
+        (a, "Chunk A2", "", ""),
+        (gone, "Gone", "", ""),
+        (missing, "Missing", "", ""),
+        (b, "", "lots", ""),
+        (c[:15], "Chunk C2", "", ""),
+        (b, "", "", "true"),  # IsWon is not updateable
+        (a, "", "12.5", ""),  # the same record again, after its first write
+        (c, "", "", "false"),
+    ]
+    data = "Id,Name,Amount,IsWon\n" + "".join(",".join(r) + "\n" for r in rows)
+    info = _wait(api, "ingest", _ingest(api, "update", "Opportunity", data))
+    assert (info["numberRecordsProcessed"], info["numberRecordsFailed"]) == (8, 5)
+    failed = list(
+        csv.DictReader(
+            io.StringIO(api.call("GET", f"{API}/jobs/ingest/{info['id']}/failedResults").text)
+        )
+    )
+    got = [(r["Id"], r["sf__Error"]) for r in failed]
+    expected = []
+    for rid, name, amount, is_won in rows:
+        body = {k: v for k, v in (("Name", name), ("Amount", amount), ("IsWon", is_won)) if v}
+        if rid in (a, c[:15]) or (rid == b and not is_won and not amount):
+            continue
+        rest = api.call("PATCH", f"{API}/sobjects/Opportunity/{rid}", json=body)
+        assert rest.status_code in (400, 404), rest.text
+        error = rest.json()[0]
+        fields = ",".join(error.get("fields") or [])
+        expected.append((rid, f"{error['errorCode']}:{error['message']}:{fields} --"))
+    assert got == expected
+    assert [code.split(":")[0] for _r, code in got] == [
+        "ENTITY_IS_DELETED",
+        "NOT_FOUND",
+        "INVALID_TYPE_ON_FIELD_IN_RECORD",
+        "INVALID_FIELD_FOR_INSERT_UPDATE",
+        "INVALID_FIELD_FOR_INSERT_UPDATE",
+    ]
+    first = api.call("GET", f"{API}/sobjects/Opportunity/{a}").json()
+    assert (first["Name"], first["Amount"]) == ("Chunk A2", 12.5)
+    assert api.call("GET", f"{API}/sobjects/Opportunity/{c}").json()["Name"] == "Chunk C2"

@@ -259,3 +259,114 @@ def test_only_real_differences_are_written_after_rounding() -> None:
         ("User", "U2", {"Earnings_To_Date__c": 10.0}),
         ("User", "U3", {"Earnings_To_Date__c": 5.01}),
     ]
+
+
+_TARGETS_UNDER_TEST = {
+    ("User", "Earnings_To_Date__c"): ("currency", 2),
+    ("User", "Quota_Attainment__c"): ("percent", 4),
+    ("User", "Deals__c"): ("int", 0),
+    ("User", "Ratio__c"): ("double", 3),
+    ("Opportunity", "SPIFF_Status__c"): ("picklist", 0),
+    ("Opportunity", "Eligible__c"): ("boolean", 0),
+}
+
+
+def _number_texts() -> Any:
+    from hypothesis import strategies as st
+
+    decimals = st.decimals(min_value=-(10**9), max_value=10**9, allow_nan=False, places=5)
+    return st.one_of(
+        st.none(),
+        st.just(""),
+        decimals.map(str),
+        decimals.map(lambda d: float(d)),
+        st.integers(min_value=-(10**6), max_value=10**6),
+        decimals,
+    )
+
+
+def test_plan_writes_is_the_reference_diff_folded_by_record() -> None:
+    """plan_writes gives what calc.writeback's diff_writeback and group_by_record give, with
+    the numbers as sent (JSON numbers), for any mix of values, fields and missing records."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from calc.writeback import Desired, FieldTarget, diff_writeback, group_by_record
+
+    targets = {
+        key: FieldTarget(key[0], key[1], kind, scale)
+        for key, (kind, scale) in _TARGETS_UNDER_TEST.items()
+    }
+    value_of = {
+        "currency": _number_texts(),
+        "percent": _number_texts(),
+        "int": _number_texts(),
+        "double": _number_texts(),
+        "picklist": st.one_of(st.none(), st.sampled_from(["", "Eligible", "Paid"])),
+        "boolean": st.one_of(st.none(), st.booleans()),
+    }
+    field_values = st.fixed_dictionaries(
+        {},
+        optional={
+            **{f: value_of[k] for (o, f), (k, _s) in _TARGETS_UNDER_TEST.items()},
+            "Unknown__c": st.text(max_size=3),  # not in the describe: never written
+        },
+    )
+    ids = st.sampled_from([f"{o}{n}" for o in ("U", "O") for n in range(6)])
+
+    def obj_of(rid: str) -> str:
+        return "User" if rid.startswith("U") else "Opportunity"
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        st.dictionaries(ids, field_values, max_size=8),
+        st.dictionaries(ids, field_values, max_size=8),
+    )
+    def check(pending_by_id: dict[str, Any], current_by_id: dict[str, Any]) -> None:
+        pending = {(obj_of(r), r): v for r, v in pending_by_id.items()}
+        current = {(obj_of(r), r): v for r, v in current_by_id.items()}
+        desired = [
+            Desired(o, r, f, v)
+            for (o, r), fields in pending.items()
+            for f, v in fields.items()
+            if (o, f) in targets
+        ]
+        reference = [
+            (
+                o,
+                r,
+                {
+                    f: v
+                    if v is None
+                    or targets[(o, f)].type not in {"currency", "percent", "double", "int"}
+                    else (float(str(v)) if targets[(o, f)].type != "int" else int(str(v)))
+                    for f, v in fields.items()
+                },
+            )
+            for o, r, fields in group_by_record(diff_writeback(desired, current, targets))
+        ]
+        got = plan_writes(pending, current, targets)
+        assert got == reference
+        assert [list(f) for _o, _r, f in got] == [list(f) for _o, _r, f in reference]
+
+    check()
+
+
+def test_plan_writes_names_the_field_of_a_value_that_is_not_a_number() -> None:
+    from calc.writeback import FieldTarget
+
+    targets = {
+        ("User", "Earnings_To_Date__c"): FieldTarget("User", "Earnings_To_Date__c", "currency", 2)
+    }
+    with pytest.raises(ValueError, match=r"User\.Earnings_To_Date__c: not a number: 'ten'"):
+        plan_writes(
+            {("User", "U1"): {"Earnings_To_Date__c": "ten"}},
+            {("User", "U1"): {"Earnings_To_Date__c": 1.0}},
+            targets,
+        )
+    with pytest.raises(ValueError, match="boolean for a number"):
+        plan_writes(
+            {("User", "U1"): {"Earnings_To_Date__c": "1.00"}},
+            {("User", "U1"): {"Earnings_To_Date__c": True}},
+            targets,
+        )
