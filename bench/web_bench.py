@@ -236,6 +236,7 @@ def gunicorn(url: str, secret: str, *, workers: int, threads: int) -> Iterator[i
     port = _free_port()
     env = dict(os.environ, QUOTAFLOW_DATABASE_URL=url, QUOTAFLOW_SECRET_KEY=secret)
     log = ROOT / "instance" / "web_bench_gunicorn.log"
+    log.parent.mkdir(exist_ok=True)  # a fresh checkout has no instance/ yet
     cmd = [
         str(Path(sys.executable).parent / "gunicorn"),
         *("--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads)),
