@@ -288,6 +288,7 @@ def _fewer_collections() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
+@_fewer_collections()
 def run_writeback(
     gateway: Gateway,
     sessions: SessionFactory,
@@ -304,35 +305,6 @@ def run_writeback(
     """Diff, then write (or, dry run, only report) every pending record. Fields not on the
     allow-list are never written: those the active mapping names (`named`) or pending values
     carry are reported, one open issue per field, for as long as they are."""
-    with _fewer_collections():
-        return _run_writeback(
-            gateway,
-            sessions,
-            org_id=org_id,
-            run_id=run_id,
-            named=named,
-            overrides=overrides,
-            dry_run=dry_run,
-            options=options,
-            progress=progress,
-            now=now,
-        )
-
-
-def _run_writeback(
-    gateway: Gateway,
-    sessions: SessionFactory,
-    *,
-    org_id: str,
-    run_id: int,
-    named: Collection[FieldKey] = (),
-    overrides: Mapping[Key, Mapping[str, Any]] | None,
-    dry_run: bool,
-    options: WriteOptions,
-    progress: Progress,
-    now: datetime,
-) -> WriteResult:
-    """The stage, under `_fewer_collections`."""
     with OrgUnit(sessions, org_id) as unit:
         pending: dict[Key, Mapping[str, Any]] = dict(unit.results.pending_writeback())
         allowed = unit.writeback_fields.allowed_fields()
