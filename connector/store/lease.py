@@ -18,11 +18,16 @@ import socket
 from datetime import datetime, timedelta
 
 from sqlalchemy import String, delete, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from connector.errors import RetriableError
 from connector.store.base import Base, UtcDateTime
 from connector.store.models import ORG_ID
+
+
+class LeaseBusy(RetriableError):
+    """The lease could not be renewed just now: the database stayed busy past its timeout."""
 
 
 class SyncLease(Base):
@@ -99,13 +104,25 @@ def try_acquire(
 
 
 def renew(session: Session, *, org_id: str, holder: str, now: datetime, ttl: timedelta) -> bool:
-    """Extend our lease (committed); False means we lost it (it expired and someone took it)."""
-    result = session.execute(
-        update(SyncLease)
-        .where(SyncLease.org_id == org_id, SyncLease.holder == holder)
-        .values(expires_at=now + ttl)
-    )
-    session.commit()
+    """Extend our lease (committed); False means we lost it (it expired and someone took it).
+
+    LeaseBusy when SQLite's busy timeout ran out: SQLite has one writer at a time, and the
+    writer is usually this very run's store stage (minutes long at a million deals). The run
+    confirms its lease before it writes anything else (`Lease.confirm`), so a renewal missed
+    here is tried again later, not a lost lease.
+    """
+    try:
+        result = session.execute(
+            update(SyncLease)
+            .where(SyncLease.org_id == org_id, SyncLease.holder == holder)
+            .values(expires_at=now + ttl)
+        )
+        session.commit()
+    except OperationalError as exc:
+        session.rollback()
+        if "database is locked" in str(exc.orig):
+            raise LeaseBusy(f"the database stayed busy: {exc.orig}") from None
+        raise
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 

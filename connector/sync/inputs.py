@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from connector.errors import RetriableError
+from connector.store.lease import LeaseBusy
 from connector.store.results import SessionFactory
 from connector.store.unit import OrgLease
 
@@ -75,6 +76,11 @@ def held_lease(
             try:
                 if not lease.renew(holder=holder, now=clock(), ttl=ttl):
                     log.error("org %s: the sync lease was lost to another holder", org_id)
+            except LeaseBusy as exc:
+                log.warning(
+                    "org %s: the sync lease was not renewed (%s); trying again in %.0f s",
+                    org_id, exc, ttl.total_seconds() / 3,
+                )  # fmt: skip
             except Exception:  # a database hiccup: try again at the next renewal
                 log.exception("org %s: renewing the sync lease failed", org_id)
 

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
+import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from connector.settings import Settings
 from connector.store.engine import make_engine, make_session_factory
+from connector.store.lease import LeaseBusy
 from connector.store.migrate import upgrade
 from connector.store.unit import OrgLease
+from connector.sync.inputs import held_lease
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 TTL = timedelta(seconds=30)
@@ -147,3 +153,36 @@ def test_a_live_or_remote_holder_is_respected(store_settings: Settings) -> None:
     assert not OrgLease(sessions, "00D1").try_acquire(holder="b", now=T0, ttl=TTL)
     assert OrgLease(sessions, "00D2").try_acquire(holder="other-host:1:x", now=T0, ttl=TTL)
     assert not OrgLease(sessions, "00D2").try_acquire(holder="b", now=T0, ttl=TTL)
+
+
+def test_a_renewal_blocked_by_a_long_sqlite_write_is_busy_not_lost(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'qf.db'}")
+    engine = make_engine(settings)
+    upgrade(engine)
+    engine.dispose()
+
+    @event.listens_for(engine, "connect")
+    def short_wait(conn: sqlite3.Connection, _record: object) -> None:
+        conn.execute("PRAGMA busy_timeout=50")  # instead of 30 s, to keep the test quick
+
+    sessions = make_session_factory(engine)
+    caplog.set_level(logging.WARNING, logger="quotaflow.sync")
+    with held_lease(
+        sessions, org_id="00D1", holder="a", ttl=timedelta(seconds=0.3), wait_seconds=0,
+        clock=lambda: datetime.now(UTC),
+    ):  # fmt: skip
+        # A run's long store transaction holds the database past the busy timeout.
+        writer = sqlite3.connect(tmp_path / "qf.db")
+        writer.execute("BEGIN IMMEDIATE")
+        with pytest.raises(LeaseBusy, match="database is locked"):
+            OrgLease(sessions, "00D1").renew(holder="a", now=datetime.now(UTC), ttl=TTL)
+        time.sleep(0.5)  # the background renewal meets the busy database at least once
+        writer.rollback()
+        writer.close()
+        assert OrgLease(sessions, "00D1").renew(holder="a", now=datetime.now(UTC), ttl=TTL)
+    busy = [r for r in caplog.records if "was not renewed" in r.getMessage()]
+    assert busy and all(r.levelno == logging.WARNING and r.exc_info is None for r in busy)
+    assert "database is locked" in busy[0].getMessage()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
