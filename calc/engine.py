@@ -576,6 +576,36 @@ class KeptPeriods:
     rep: Rep
     credits: list[Credit]  # in credit order, as the calculation used them
     memo: dict[date, _Computed]
+    # The same credits by period start, and each SPIFF's paid credits (calc.engine._RepCalc).
+    by_period: dict[date, list[Credit]] | None = None
+    spiffs: dict[str, dict[tuple[str, str], int]] | None = None
+    spiff_credits: dict[str, dict[date, list[Credit]]] | None = None
+
+
+def _period_local(plan: Plan) -> bool:
+    """Whether each period's components read that period's credits only (and the SPIFFs'
+    paid order): no year-to-date component and no annual cap, which read the year before."""
+    for comp in plan.components:
+        if not isinstance(comp, Spiff) and comp.ytd is not None:
+            return False
+        if comp.cap is not None and comp.cap.annual is not None:
+            return False
+    return True
+
+
+def _same_period(calc: _RepCalc, found: KeptPeriods, start: date) -> bool:
+    """Whether a period of a period-local plan has the very same inputs as when kept: its
+    credits, and for each SPIFF the same payouts in order and the same paid credits in it."""
+    if found.by_period is None or found.spiffs is None or found.spiff_credits is None:
+        return False
+    if found.by_period.get(start) != calc.by_period.get(start):
+        return False
+    for comp_id, paid in calc.spiffs.items():
+        if found.spiffs.get(comp_id) != paid:
+            return False
+        if found.spiff_credits[comp_id].get(start) != calc.spiff_credits[comp_id].get(start):
+            return False
+    return True
 
 
 def _reuse(calc: _RepCalc, found: KeptPeriods | None) -> None:
@@ -583,8 +613,11 @@ def _reuse(calc: _RepCalc, found: KeptPeriods | None) -> None:
 
     A period's components read only credits dated up to its end (its own, the year before
     it, SPIFF order, cancellations within it), so when those are the same credits under the
-    same plan and rep, the period computes the same. Draws, clawbacks, adjustments and
-    year-to-date totals are settled afresh by `_results` from these.
+    same plan and rep, the period computes the same. Under a plan whose periods read only
+    their own credits (`_period_local`), a later period whose credits (and SPIFF payouts)
+    are the very same is reused too: a change in March leaves April's components as they
+    were. Draws, clawbacks, adjustments and year-to-date totals are settled afresh by
+    `_results` from these.
     """
     if found is None or found.plan is not calc.plan or found.rep != calc.rep:
         return
@@ -595,8 +628,12 @@ def _reuse(calc: _RepCalc, found: KeptPeriods | None) -> None:
     dates = [c.credit_date for c in (*old[i : i + 1], *new[i : i + 1])]
     first = min(dates) if dates else None  # None: the very same credits
     plan = calc.plan
+    local = first is not None and _period_local(plan)
     for start, done in found.memo.items():
-        if first is None or period_of(start, plan.period, plan.fiscal_year_start_month).end < first:
+        before = (
+            first is None or period_of(start, plan.period, plan.fiscal_year_start_month).end < first
+        )
+        if before or (local and _same_period(calc, found, start)):
             calc.memo[start] = done
 
 
@@ -729,7 +766,9 @@ def _rep_results(
         _reuse(calc, kept.get(rep_id))
     results = _results(calc, start=start, end=end)
     if kept is not None:
-        kept[rep_id] = KeptPeriods(plan, rep, calc.credits, calc.memo)
+        kept[rep_id] = KeptPeriods(
+            plan, rep, calc.credits, calc.memo, calc.by_period, calc.spiffs, calc.spiff_credits
+        )
     return results
 
 

@@ -87,6 +87,11 @@ def compute_results(
             # neither rendered again nor compared with the stored row.
             as_dict = before[1]
             same.add((rep_id, name))
+        elif before is not None and before[0].lines == period_result.lines:
+            # A manager's period after a changed one: its lines are as they were (only the
+            # year-to-date figures moved), so only the figures are rendered again.
+            as_dict = result_dict(period_result, lines=False)
+            as_dict["lines"] = before[1]["lines"]
         else:
             as_dict = result_dict(period_result)
         by_rep.setdefault(rep_id, []).append(as_dict)
