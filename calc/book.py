@@ -449,6 +449,12 @@ class Book:
             if notes:
                 self._noted[deal_id] = (notes, self._reach(deal_id))
 
+    @property
+    def moved_by_deltas(self) -> bool:
+        """Whether each rep's credits are kept and moved by deltas (after a full calculation
+        with `remember_credits`)."""
+        return self._kept is not None
+
     def _kept_list(self, rep_id: str) -> list[Credit]:
         assert self._kept is not None
         found = self._kept.get(rep_id)

@@ -576,10 +576,9 @@ class KeptPeriods:
     rep: Rep
     credits: list[Credit]  # in credit order, as the calculation used them
     memo: dict[date, _Computed]
-    # The same credits by period start, and each SPIFF's paid credits (calc.engine._RepCalc).
+    # The same credits by period start, and each SPIFF's payouts in order (_RepCalc).
     by_period: dict[date, list[Credit]] | None = None
     spiffs: dict[str, dict[tuple[str, str], int]] | None = None
-    spiff_credits: dict[str, dict[date, list[Credit]]] | None = None
 
 
 def _period_local(plan: Plan) -> bool:
@@ -595,17 +594,13 @@ def _period_local(plan: Plan) -> bool:
 
 def _same_period(calc: _RepCalc, found: KeptPeriods, start: date) -> bool:
     """Whether a period of a period-local plan has the very same inputs as when kept: its
-    credits, and for each SPIFF the same payouts in order and the same paid credits in it."""
-    if found.by_period is None or found.spiffs is None or found.spiff_credits is None:
+    credits, and for each SPIFF the same payouts in order (a credit's payout is keyed by its
+    deal and credit type, so with the period's credits the same, so are its SPIFF lines)."""
+    if found.by_period is None or found.spiffs is None:
         return False
     if found.by_period.get(start) != calc.by_period.get(start):
         return False
-    for comp_id, paid in calc.spiffs.items():
-        if found.spiffs.get(comp_id) != paid:
-            return False
-        if found.spiff_credits[comp_id].get(start) != calc.spiff_credits[comp_id].get(start):
-            return False
-    return True
+    return found.spiffs == calc.spiffs
 
 
 def _reuse(calc: _RepCalc, found: KeptPeriods | None) -> None:
@@ -766,9 +761,7 @@ def _rep_results(
         _reuse(calc, kept.get(rep_id))
     results = _results(calc, start=start, end=end)
     if kept is not None:
-        kept[rep_id] = KeptPeriods(
-            plan, rep, calc.credits, calc.memo, calc.by_period, calc.spiffs, calc.spiff_credits
-        )
+        kept[rep_id] = KeptPeriods(plan, rep, calc.credits, calc.memo, calc.by_period, calc.spiffs)
     return results
 
 
