@@ -477,6 +477,18 @@ class Book:
         ]
         return CreditSet({r: c for r, c in by_rep.items() if c}, unresolved)
 
+    def deal_credits_of(self, deal_ids: Iterable[str], rep_ids: set[str]) -> list[Credit]:
+        """The credits these deals give these reps (remembered when kept), in no order."""
+        out: list[Credit] = []
+        for deal_id in deal_ids:
+            deal = self.deals.get(deal_id)
+            if deal is None:
+                continue
+            found = self._memo.get(deal_id) if self.remember_credits else None
+            credits = found[0] if found is not None else self._deal_credits(deal)[0]
+            out += [c for c in credits if c.rep_id in rep_ids]
+        return out
+
     def _reach(self, deal_id: str) -> frozenset[str]:
         """The reps whose `touching` holds this deal: the people it names and, with rollup,
         every manager they have had up to the rollup's levels."""
