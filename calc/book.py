@@ -113,6 +113,7 @@ class CreditSet:
 
     by_rep: dict[str, list[Credit]]
     unresolved: list[Unresolved]
+    ordered: bool = False  # each rep's credits already in credit order (CREDIT_ORDER)
 
 
 class Book:
@@ -475,7 +476,7 @@ class Book:
             if not reach.isdisjoint(wanted)
             for note in notes
         ]
-        return CreditSet({r: c for r, c in by_rep.items() if c}, unresolved)
+        return CreditSet({r: c for r, c in by_rep.items() if c}, unresolved, ordered=True)
 
     def deal_credits_of(self, deal_ids: Iterable[str], rep_ids: set[str]) -> list[Credit]:
         """The credits these deals give these reps (remembered when kept), in no order."""

@@ -685,7 +685,9 @@ def stream_book(
         key=lambda u: (u.deal_id, u.reason),
     )
     wanted = sorted(book.reps) if rep_ids is None else sorted(set(rep_ids) & set(book.reps))
-    reps = _rep_parts(book, found.by_rep, wanted, start=start, end=end, kept=kept)
+    reps = _rep_parts(
+        book, found.by_rep, wanted, start=start, end=end, kept=kept, ordered=found.ordered
+    )
     return StreamedResult(book.doc.plans[0].currency, reps, tuple(unresolved))
 
 
@@ -697,6 +699,7 @@ def _rep_parts(
     start: date,
     end: date,
     kept: dict[str, KeptPeriods] | None = None,
+    ordered: bool = False,
 ) -> Iterator[tuple[list[PeriodResult], list[Credit]]]:
     quotas: QuotaCache = {}
     paths = {plan.id: f"plans[{i}]" for i, plan in enumerate(book.doc.plans)}
@@ -706,7 +709,7 @@ def _rep_parts(
         # The exact context per rep, so that it never leaks to the caller between reps.
         with localcontext(exact_context()):
             results = _rep_results(
-                book, rep_id, mine, quotas, paths, start=start, end=end, kept=kept
+                book, rep_id, mine, quotas, paths, start=start, end=end, kept=kept, ordered=ordered
             )
         if mine and start <= mine[0].credit_date and mine[-1].credit_date <= end:
             # Sorted by credit date, each inside its period: every period is in the range.
@@ -725,9 +728,11 @@ def _rep_results(
     start: date,
     end: date,
     kept: dict[str, KeptPeriods] | None = None,
+    ordered: bool = False,
 ) -> list[PeriodResult]:
     rep = book.reps[rep_id]
-    mine.sort(key=CREDIT_ORDER)
+    if not ordered:
+        mine.sort(key=CREDIT_ORDER)
     plan = book.ctx(rep_id).plan
     if rep.assignments:
         from calc.dated import dated_calc  # calc.dated builds on this module

@@ -15,6 +15,7 @@ from typing import Any
 
 from calc.book import Book
 from calc.crediting import CREDIT_ORDER
+from calc.engine import calculate_book
 from calc.model import Deal, Rep, Split
 from calc.plan import PlanDoc, parse_plan_doc
 from connector.pull.codec import encode
@@ -240,3 +241,19 @@ def test_a_change_crossing_a_tier_edge_equals_a_fresh_calculation() -> None:
     for who in (rep_id, manager):
         after = next(r for r in got.results[who] if r["period"] == later)
         assert after["lines"] is before[who][later][1]["lines"], who
+
+
+def test_kept_credits_are_handed_out_in_credit_order_after_a_bare_full_crediting() -> None:
+    # Kept from `Book.credits()` alone (no engine run sorted the lists in place).
+    rng = random.Random(5)
+    state = _state(rng)
+    book = _fresh(state)
+    book.remember_credits = True
+    book.credits()
+    for deal_id in rng.sample(sorted(state.deals), 20):
+        changed = replace(state.deals[deal_id], amount=Decimal(rng.randrange(1000, 90000)))
+        state.deals[deal_id] = changed
+        book.put_deal(changed)
+    reps = sorted(state.reps)
+    got = calculate_book(book, start=FIRST, end=LAST, rep_ids=reps)
+    assert got == calculate_book(_fresh(state), start=FIRST, end=LAST, rep_ids=reps)
