@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
+from itertools import groupby
 from operator import attrgetter
 from typing import Protocol
 from weakref import proxy
@@ -47,6 +48,8 @@ from calc.ytd import RepYear, YearToDate, ytd_clawbacks
 
 CLAWBACK = "clawback"
 AMOUNT = attrgetter("amount")
+PERIOD_START = attrgetter("period.start")
+CREDIT_TYPE = attrgetter("credit_type")
 
 
 @dataclass(slots=True)
@@ -133,8 +136,9 @@ def _spiff_paid(
 def _group(credits: list[Credit]) -> dict[date, list[Credit]]:
     """Credits by the start of their period, in order."""
     grouped: dict[date, list[Credit]] = defaultdict(list)
-    for c in credits:
-        grouped[c.period.start].append(c)
+    # In runs of one period (credits come in credit-date order): a manager's team is large.
+    for start, run in groupby(credits, PERIOD_START):
+        grouped[start].extend(run)
     return grouped
 
 
@@ -170,7 +174,7 @@ class _RepCalc:
         self.by_period = _group(self.credits)
         self.memo: dict[date, _Computed] = {}
         self.recalculated: dict[tuple[date, frozenset[str]], _Computed] = {}
-        self.types_seen = frozenset(c.credit_type for c in self.credits)
+        self.types_seen = frozenset(map(CREDIT_TYPE, self.credits))
         plan_types = frozenset(plan.credit_types)
         self.plan_types = plan_types
         self.comp_types = {
