@@ -5,11 +5,16 @@ without scanning every deal (deals are indexed by the reps they touch, and manag
 their reports' deals through the ManagerId chain). `put_deal` and `remove_deal` update the
 index in place so one changed deal is cheap to recompute; nothing else mutates. Subset
 calculations remember the credits of every deal they looked at (a kept Book recomputes the
-same few reps again and again); `put_deal` and `remove_deal` forget that deal's.
+same few reps again and again); `put_deal` and `remove_deal` forget that deal's. A Book
+that remembers its full calculation's credits also keeps every rep's credits in credit order
+and moves them by deltas: a changed deal's old credits leave their reps' lists (its owner's,
+its split holders', every manager's up the chain for rollup) and its new ones go in, so a
+manager's credits are read, not gathered again from the team's deals.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -21,6 +26,7 @@ from typing import cast
 from calc.adjustments import Adjustment, by_rep, period_kind, period_named
 from calc.assignments import all_managers, covers, territory_ok
 from calc.crediting import (
+    CREDIT_ORDER,
     Chain,
     Credit,
     Share,
@@ -107,6 +113,7 @@ class CreditSet:
 
     by_rep: dict[str, list[Credit]]
     unresolved: list[Unresolved]
+    ordered: bool = False  # each rep's credits already in credit order (CREDIT_ORDER)
 
 
 class Book:
@@ -158,6 +165,14 @@ class Book:
         # deal its full calculation credited, so that a later calculation of a few reps (a
         # manager with rollup credit from a large team) credits only the deals changed since.
         self.remember_credits = False
+        # With remember_credits, each rep's credits (every rep's from a full calculation on,
+        # or from the first calculation of that rep), moved by deltas as deals change
+        # (`_kept_unsorted`: lists not yet put in credit order), and the deals that could
+        # not be (fully) credited with the reps they reach.
+        self._kept: dict[str, list[Credit]] = {}
+        self._kept_unsorted: set[str] = set()
+        self._noted: dict[str, tuple[list[Unresolved], frozenset[str]]] = {}
+        self._noted_by_rep: dict[str, set[str]] = defaultdict(set)
         self._data_start: date | None = None
         self._data_start_known = False
         # Reps whose plan, manager or quota changes over time, or whose plan pays by territory.
@@ -391,6 +406,8 @@ class Book:
     def credits(self, rep_ids: Iterable[str] | None = None) -> CreditSet:
         """Credits of every rep (None) or of the given reps only, without scanning all deals."""
         wanted = None if rep_ids is None else set(rep_ids)
+        if wanted is not None and self.remember_credits:
+            return self._kept_credits(wanted)
         if wanted is None:
             deal_ids: Iterable[str] = self.deals
         else:
@@ -417,7 +434,133 @@ class Book:
             for credit in credits:
                 if wanted is None or credit.rep_id in wanted:
                     by_rep[credit.rep_id].append(credit)
+        if wanted is None and self.remember_credits:
+            self._keep_all(by_rep)
         return CreditSet(dict(by_rep), unresolved)
+
+    def _keep_all(self, by_rep: dict[str, list[Credit]]) -> None:
+        """Keep every rep's credits of a full calculation (put in credit order when first
+        read) and the deals with notes, for later calculations of a few reps.
+
+        The very lists handed to the engine, which sorts each rep's in place (a second sorted
+        copy of every credit would cost the full run a sort of them all); the lists are
+        copied whenever they are handed out again (`_kept_credits`)."""
+        self._kept = dict(by_rep)
+        self._kept_unsorted = set(self._kept)
+        for rep_id in self.reps:
+            self._kept.setdefault(rep_id, [])
+        self._noted, self._noted_by_rep = {}, defaultdict(set)
+        for deal_id, (_credits, notes) in self._memo.items():
+            if notes:
+                self._note(deal_id, notes)
+
+    def _keep_reps(self, rep_ids: list[str]) -> None:
+        """Keep the credits of reps met for the first time since the Book was built: every
+        deal that may credit them, credited once (remembered) and gathered by rep."""
+        wanted = set(rep_ids)
+        lists: dict[str, list[Credit]] = {r: [] for r in rep_ids}
+        deals = self.deals
+        for deal_id in sorted(set().union(*(self.touching(r) for r in rep_ids))):
+            found = self._memo.get(deal_id)
+            if found is None:
+                found = self._memo[deal_id] = self._deal_credits(deals[deal_id])
+            credits, notes = found
+            if notes and deal_id not in self._noted:
+                self._note(deal_id, notes)
+            for credit in credits:
+                if credit.rep_id in wanted:
+                    lists[credit.rep_id].append(credit)
+        self._kept.update(lists)
+        self._kept_unsorted.update(rep_ids)
+
+    def _kept_list(self, rep_id: str) -> list[Credit]:
+        found = self._kept[rep_id]
+        if rep_id in self._kept_unsorted:
+            found.sort(key=CREDIT_ORDER)  # unique within a rep: (date, deal, credit type)
+            self._kept_unsorted.discard(rep_id)
+        return found
+
+    def _kept_credits(self, wanted: set[str]) -> CreditSet:
+        """`credits(rep_ids)` from the kept lists: the same credits (in credit order) and the
+        notes of every deal that may credit one of the reps (the deals `touching` finds)."""
+        missing = sorted(r for r in wanted if r not in self._kept)
+        if missing:
+            self._keep_reps(missing)
+        by_rep = {r: list(self._kept_list(r)) for r in sorted(wanted)}
+        noted = set().union(*(self._noted_by_rep.get(r, ()) for r in wanted))
+        unresolved = [note for deal_id in sorted(noted) for note in self._noted[deal_id][0]]
+        return CreditSet({r: c for r, c in by_rep.items() if c}, unresolved, ordered=True)
+
+    def deal_credits_of(self, deal_ids: Iterable[str], rep_ids: set[str]) -> list[Credit]:
+        """The credits these deals give these reps (remembered when kept), in no order."""
+        out: list[Credit] = []
+        for deal_id in deal_ids:
+            deal = self.deals.get(deal_id)
+            if deal is None:
+                continue
+            found = self._memo.get(deal_id) if self.remember_credits else None
+            credits = found[0] if found is not None else self._deal_credits(deal)[0]
+            out += [c for c in credits if c.rep_id in rep_ids]
+        return out
+
+    def _reach(self, deal_id: str) -> frozenset[str]:
+        """The reps whose `touching` holds this deal: the people it names and, with rollup,
+        every manager they have had up to the rollup's levels."""
+        deal = self.deals[deal_id]
+        people = {deal.owner_id} | {s.rep_id for s in self.splits.get(deal_id, ())}
+        people |= {m.rep_id for m in self.team.get(deal_id, ())}
+        people.discard(None)
+        found = set(cast("set[str]", people))
+        rollup = self.doc.crediting.rollup
+        if rollup is None:
+            return frozenset(found)
+        levels = rollup.levels if isinstance(rollup.levels, int) else len(self.reps)
+        frontier = list(found)
+        for _ in range(levels):
+            frontier = [
+                boss
+                for r in frontier
+                if (rep := self.reps.get(r)) is not None
+                for boss in sorted(all_managers(rep))
+                if boss not in found
+            ]
+            if not frontier:
+                break
+            found.update(frontier)
+        return frozenset(found)
+
+    def _move_out(self, deal_id: str) -> None:
+        """Take a deal's remembered credits out of the kept lists (a delta down the chain)."""
+        old = self._memo.pop(deal_id, None)
+        noted = self._noted.pop(deal_id, None)
+        for rep_id in noted[1] if noted is not None else ():
+            self._noted_by_rep[rep_id].discard(deal_id)
+        if old is None:
+            return  # no credits (its owner's plan does not take it)
+        for credit in old[0]:
+            if credit.rep_id not in self._kept:
+                continue  # not met yet: gathered when first asked for
+            found = self._kept_list(credit.rep_id)
+            i = bisect_left(found, CREDIT_ORDER(credit), key=CREDIT_ORDER)
+            while found[i] is not credit:
+                i += 1  # the very credit remembered (an IndexError here is a broken index)
+            del found[i]
+
+    def _move_in(self, deal_id: str) -> None:
+        """Credit a deal put into the Book and add its credits to the kept lists."""
+        credits, notes = self._memo[deal_id] = self._deal_credits(self.deals[deal_id])
+        for credit in credits:
+            if credit.rep_id in self._kept:
+                insort(self._kept_list(credit.rep_id), credit, key=CREDIT_ORDER)
+        if notes:
+            self._note(deal_id, notes)
+
+    def _note(self, deal_id: str, notes: list[Unresolved]) -> None:
+        """Keep a deal's notes, found by the reps whose calculation reports them."""
+        reach = self._reach(deal_id)
+        self._noted[deal_id] = (notes, reach)
+        for rep_id in reach:
+            self._noted_by_rep[rep_id].add(deal_id)
 
     def _owner_only(self, by_rep: dict[str, list[Credit]]) -> list[str]:
         """Credit the common deals (owner only, no splits, team or rollup) in one tight loop.
@@ -536,6 +679,8 @@ class Book:
         team: Iterable[TeamMember] | None = None,
     ) -> None:
         """Add or replace a deal (and optionally its splits and team) in the index."""
+        if self.remember_credits:
+            self._move_out(deal.id)
         self._memo.pop(deal.id, None)
         if deal.id in self.deals:
             self.remove_deal(deal.id, keep_related=True)
@@ -550,9 +695,13 @@ class Book:
             self.team[deal.id] = list(team)
         if self._touching is not None:
             self._link(deal.id)
+        if self.remember_credits:
+            self._move_in(deal.id)
 
     def remove_deal(self, deal_id: str, *, keep_related: bool = False) -> None:
         """Drop a deal (and, unless told otherwise, its splits and team) from the index."""
+        if self.remember_credits:
+            self._move_out(deal_id)
         self._memo.pop(deal_id, None)
         if deal_id not in self.deals:
             return

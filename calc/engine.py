@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
+from itertools import groupby
 from operator import attrgetter
 from typing import Protocol
 from weakref import proxy
@@ -47,6 +48,8 @@ from calc.ytd import RepYear, YearToDate, ytd_clawbacks
 
 CLAWBACK = "clawback"
 AMOUNT = attrgetter("amount")
+PERIOD_START = attrgetter("period.start")
+CREDIT_TYPE = attrgetter("credit_type")
 
 
 @dataclass(slots=True)
@@ -133,8 +136,9 @@ def _spiff_paid(
 def _group(credits: list[Credit]) -> dict[date, list[Credit]]:
     """Credits by the start of their period, in order."""
     grouped: dict[date, list[Credit]] = defaultdict(list)
-    for c in credits:
-        grouped[c.period.start].append(c)
+    # In runs of one period (credits come in credit-date order): a manager's team is large.
+    for start, run in groupby(credits, PERIOD_START):
+        grouped[start].extend(run)
     return grouped
 
 
@@ -170,7 +174,7 @@ class _RepCalc:
         self.by_period = _group(self.credits)
         self.memo: dict[date, _Computed] = {}
         self.recalculated: dict[tuple[date, frozenset[str]], _Computed] = {}
-        self.types_seen = frozenset(c.credit_type for c in self.credits)
+        self.types_seen = frozenset(map(CREDIT_TYPE, self.credits))
         plan_types = frozenset(plan.credit_types)
         self.plan_types = plan_types
         self.comp_types = {
@@ -576,6 +580,31 @@ class KeptPeriods:
     rep: Rep
     credits: list[Credit]  # in credit order, as the calculation used them
     memo: dict[date, _Computed]
+    # The same credits by period start, and each SPIFF's payouts in order (_RepCalc).
+    by_period: dict[date, list[Credit]] | None = None
+    spiffs: dict[str, dict[tuple[str, str], int]] | None = None
+
+
+def _period_local(plan: Plan) -> bool:
+    """Whether each period's components read that period's credits only (and the SPIFFs'
+    paid order): no year-to-date component and no annual cap, which read the year before."""
+    for comp in plan.components:
+        if not isinstance(comp, Spiff) and comp.ytd is not None:
+            return False
+        if comp.cap is not None and comp.cap.annual is not None:
+            return False
+    return True
+
+
+def _same_period(calc: _RepCalc, found: KeptPeriods, start: date) -> bool:
+    """Whether a period of a period-local plan has the very same inputs as when kept: its
+    credits, and for each SPIFF the same payouts in order (a credit's payout is keyed by its
+    deal and credit type, so with the period's credits the same, so are its SPIFF lines)."""
+    if found.by_period is None or found.spiffs is None:
+        return False
+    if found.by_period.get(start) != calc.by_period.get(start):
+        return False
+    return found.spiffs == calc.spiffs
 
 
 def _reuse(calc: _RepCalc, found: KeptPeriods | None) -> None:
@@ -583,8 +612,11 @@ def _reuse(calc: _RepCalc, found: KeptPeriods | None) -> None:
 
     A period's components read only credits dated up to its end (its own, the year before
     it, SPIFF order, cancellations within it), so when those are the same credits under the
-    same plan and rep, the period computes the same. Draws, clawbacks, adjustments and
-    year-to-date totals are settled afresh by `_results` from these.
+    same plan and rep, the period computes the same. Under a plan whose periods read only
+    their own credits (`_period_local`), a later period whose credits (and SPIFF payouts)
+    are the very same is reused too: a change in March leaves April's components as they
+    were. Draws, clawbacks, adjustments and year-to-date totals are settled afresh by
+    `_results` from these.
     """
     if found is None or found.plan is not calc.plan or found.rep != calc.rep:
         return
@@ -595,8 +627,12 @@ def _reuse(calc: _RepCalc, found: KeptPeriods | None) -> None:
     dates = [c.credit_date for c in (*old[i : i + 1], *new[i : i + 1])]
     first = min(dates) if dates else None  # None: the very same credits
     plan = calc.plan
+    local = first is not None and _period_local(plan)
     for start, done in found.memo.items():
-        if first is None or period_of(start, plan.period, plan.fiscal_year_start_month).end < first:
+        before = (
+            first is None or period_of(start, plan.period, plan.fiscal_year_start_month).end < first
+        )
+        if before or (local and _same_period(calc, found, start)):
             calc.memo[start] = done
 
 
@@ -653,7 +689,9 @@ def stream_book(
         key=lambda u: (u.deal_id, u.reason),
     )
     wanted = sorted(book.reps) if rep_ids is None else sorted(set(rep_ids) & set(book.reps))
-    reps = _rep_parts(book, found.by_rep, wanted, start=start, end=end, kept=kept)
+    reps = _rep_parts(
+        book, found.by_rep, wanted, start=start, end=end, kept=kept, ordered=found.ordered
+    )
     return StreamedResult(book.doc.plans[0].currency, reps, tuple(unresolved))
 
 
@@ -665,6 +703,7 @@ def _rep_parts(
     start: date,
     end: date,
     kept: dict[str, KeptPeriods] | None = None,
+    ordered: bool = False,
 ) -> Iterator[tuple[list[PeriodResult], list[Credit]]]:
     quotas: QuotaCache = {}
     paths = {plan.id: f"plans[{i}]" for i, plan in enumerate(book.doc.plans)}
@@ -674,7 +713,7 @@ def _rep_parts(
         # The exact context per rep, so that it never leaks to the caller between reps.
         with localcontext(exact_context()):
             results = _rep_results(
-                book, rep_id, mine, quotas, paths, start=start, end=end, kept=kept
+                book, rep_id, mine, quotas, paths, start=start, end=end, kept=kept, ordered=ordered
             )
         if mine and start <= mine[0].credit_date and mine[-1].credit_date <= end:
             # Sorted by credit date, each inside its period: every period is in the range.
@@ -693,9 +732,11 @@ def _rep_results(
     start: date,
     end: date,
     kept: dict[str, KeptPeriods] | None = None,
+    ordered: bool = False,
 ) -> list[PeriodResult]:
     rep = book.reps[rep_id]
-    mine.sort(key=CREDIT_ORDER)
+    if not ordered:
+        mine.sort(key=CREDIT_ORDER)
     plan = book.ctx(rep_id).plan
     if rep.assignments:
         from calc.dated import dated_calc  # calc.dated builds on this module
@@ -729,7 +770,7 @@ def _rep_results(
         _reuse(calc, kept.get(rep_id))
     results = _results(calc, start=start, end=end)
     if kept is not None:
-        kept[rep_id] = KeptPeriods(plan, rep, calc.credits, calc.memo)
+        kept[rep_id] = KeptPeriods(plan, rep, calc.credits, calc.memo, calc.by_period, calc.spiffs)
     return results
 
 

@@ -59,7 +59,7 @@ def line_dict(line: Line) -> dict[str, Any]:
         "deal_id": line.deal_id,
         "credit_type": line.credit_type,
         "base": money_str(line.base),
-        "rate": _rate(line.rate),
+        "rate": _rate_text(line.rate),
         "amount": money_str(line.amount),
         "explain": line.explain,
     }

@@ -14,6 +14,7 @@ from typing import Any
 
 from calc.adjustments import book_problem
 from calc.book import Book
+from calc.crediting import CREDIT_ORDER, Credit
 from calc.engine import KeptPeriods, calculate_book
 from calc.money import money_str
 from calc.render import credit_dict, result_dict
@@ -87,6 +88,11 @@ def compute_results(
             # neither rendered again nor compared with the stored row.
             as_dict = before[1]
             same.add((rep_id, name))
+        elif before is not None and before[0].lines == period_result.lines:
+            # A manager's period after a changed one: its lines are as they were (only the
+            # year-to-date figures moved), so only the figures are rendered again.
+            as_dict = result_dict(period_result, lines=False)
+            as_dict["lines"] = before[1]["lines"]
         else:
             as_dict = result_dict(period_result)
         by_rep.setdefault(rep_id, []).append(as_dict)
@@ -103,7 +109,7 @@ def compute_results(
             {("User", rep) for rep in wanted} | {("Opportunity", d) for d in deals}
         )
     only = None if credit_deals is None else frozenset(credit_deals)
-    credits = result.credits if only is None else [c for c in result.credits if c.deal_id in only]
+    credits = result.credits if only is None else _deal_credits(book, wanted, only, start, end)
     return Computed(
         tuple(wanted),
         by_rep,
@@ -114,6 +120,22 @@ def compute_results(
         frozenset(same),
         fresh,
     )
+
+
+def _deal_credits(
+    book: Book, wanted: list[str], deal_ids: frozenset[str], start: date, end: date
+) -> list[Credit]:
+    """The credits of these deals among the calculation's: the reps' in rep order, each
+    rep's in credit order, of periods overlapping start..end (what `calculate_book` hands
+    out), without going through every credit of a manager's team."""
+    by_rep: dict[str, list[Credit]] = {}
+    for credit in book.deal_credits_of(sorted(deal_ids), set(wanted)):
+        by_rep.setdefault(credit.rep_id, []).append(credit)
+    out: list[Credit] = []
+    for rep_id in wanted:
+        mine = sorted(by_rep.get(rep_id, ()), key=CREDIT_ORDER)
+        out += [c for c in mine if c.period.end >= start and c.period.start <= end]
+    return out
 
 
 def unknown_plans(book: Book, rep_ids: Iterable[str]) -> list[CalcIssue]:

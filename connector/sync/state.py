@@ -11,7 +11,7 @@ is set to what is stored now), so a run that failed after applying them does no 
 from __future__ import annotations
 
 import gc
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -193,7 +193,12 @@ def load_state(
 
 def apply_changes(state: CalcState, deps: SyncDeps, *, changed_in: Collection[int]) -> Applied:
     """Bring the state up to date with the records changed in the runs `changed_in`."""
-    rows = _rows_by_kind(deps, state.org_id, changed_in)
+    return apply_rows(state, _rows_by_kind(deps, state.org_id, changed_in))
+
+
+def apply_rows(state: CalcState, rows: Mapping[str, list[CanonicalTuple]]) -> Applied:
+    """Bring the state up to date with these changed canonical rows by kind (rep, deal,
+    split, team_member): each is set to what is stored now, or dropped if deleted."""
     book = state.book
     start_before = book.data_start
     rep_ids = {r[0] for r in rows["rep"]}
