@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, Text, cast, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from connector.store.canonical import CANONICAL_TABLES
@@ -35,6 +35,9 @@ class StoredState:
     input_hash: str | None
     is_deleted: bool
     payload_hash: str | None = None  # None: stored before payload hashes (always rewritten)
+    # The stored payload's JSON text, decoded only for a record that may be an echo of our
+    # own write-back (connector/pull/changes.py); None when not read.
+    payload: str | bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,8 +214,10 @@ def load_watermarks(session: Session, *, org_id: str) -> dict[str, WatermarkStat
 def stored_states(
     session: Session, *, org_id: str, object_name: str, ids: Sequence[str]
 ) -> dict[str, StoredState]:
-    """The stored modstamp, input hash and deleted flag of these raw records."""
+    """The stored modstamp, input hash, deleted flag, payload hash and payload text of these
+    raw records."""
     found: dict[str, StoredState] = {}
+    text = cast(RawRecord.payload, Text)  # decoded by the pull only where it needs it
     for chunk in chunks(ids):
         rows = session.execute(
             select(
@@ -221,14 +226,15 @@ def stored_states(
                 RawRecord.input_hash,
                 RawRecord.is_deleted,
                 RawRecord.payload_hash,
+                text,
             ).where(
                 RawRecord.org_id == org_id,
                 RawRecord.object_name == object_name,
                 RawRecord.record_id.in_(chunk),
             )
         )
-        for record_id, modstamp, input_hash, is_deleted, payload_hash in rows:
-            found[record_id] = StoredState(modstamp, input_hash, is_deleted, payload_hash)
+        for record_id, modstamp, input_hash, is_deleted, payload_hash, payload in rows:
+            found[record_id] = StoredState(modstamp, input_hash, is_deleted, payload_hash, payload)
     return found
 
 
