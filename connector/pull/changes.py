@@ -160,9 +160,9 @@ def plan_page(
             if echo is not None:
                 unchanged += 1
                 if echo:  # a write-back value moved: the write-back diff reads the payload
-                    whole, digest = payload_hash(payload), before.input_hash
-                    row = RawRow(record_id, modstamp, payload, is_deleted, digest, True, whole)
-                    raw.append(row)
+                    # No payload hash: the next echo is compared with this payload itself.
+                    digest = before.input_hash
+                    raw.append(RawRow(record_id, modstamp, payload, is_deleted, digest, True))
                 else:
                     restamped.append((record_id, modstamp))
                 continue

@@ -34,7 +34,9 @@ class StoredState:
     modstamp: datetime
     input_hash: str | None
     is_deleted: bool
-    payload_hash: str | None = None  # None: stored before payload hashes (always rewritten)
+    # None: stored before payload hashes, or by the pull's echo path, which compares the
+    # stored payload itself (the general path then writes the payload again).
+    payload_hash: str | None = None
     # The stored payload's JSON text, decoded only for a record that may be an echo of our
     # own write-back (connector/pull/changes.py); None when not read.
     payload: str | bytes | None = None

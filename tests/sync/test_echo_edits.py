@@ -136,9 +136,10 @@ def test_edits_made_during_a_large_write_back_are_seen_by_the_next_run(org: Org)
     crm = _opps(org, ids)
     stored = _stored(org, ids)
     desired = _desired(org, ids)
-    assert crm[edited_input]["Estimated_Commission__c"] != after[edited_input][
-        "Estimated_Commission__c"
-    ]
+    assert (
+        crm[edited_input]["Estimated_Commission__c"]
+        != after[edited_input]["Estimated_Commission__c"]
+    )
     for rid in (edited_written, untouched):
         for name in ("Amount", "Estimated_Commission__c", "SystemModstamp"):
             assert stored[rid][name] == crm[rid][name]
