@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Engine, Text, cast, select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from connector.store.canonical import CANONICAL_TABLES
@@ -219,24 +219,27 @@ def stored_states(
     """The stored modstamp, input hash, deleted flag, payload hash and payload text of these
     raw records."""
     found: dict[str, StoredState] = {}
-    text = cast(RawRecord.payload, Text)  # decoded by the pull only where it needs it
+    connection = session.connection()
+    dialect = connection.dialect
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    column_type = RawRecord.__table__.c.system_modstamp.type
+    stamp = column_type.dialect_impl(dialect).result_processor(dialect, None)
+    # The driver's own statement, one per 500 ids: a pull after a large write-back asks for
+    # every record it reads, and Core's expanding IN and row processing cost more than the
+    # lookup. The payload comes as the text stored (decoded by the pull only where needed).
+    head = (
+        "SELECT record_id, system_modstamp, input_hash, is_deleted, payload_hash, "
+        f"CAST(payload AS TEXT) FROM {RawRecord.__tablename__} "
+        f"WHERE org_id = {mark} AND object_name = {mark} AND record_id IN "
+    )
     for chunk in chunks(ids):
-        rows = session.execute(
-            select(
-                RawRecord.record_id,
-                RawRecord.system_modstamp,
-                RawRecord.input_hash,
-                RawRecord.is_deleted,
-                RawRecord.payload_hash,
-                text,
-            ).where(
-                RawRecord.org_id == org_id,
-                RawRecord.object_name == object_name,
-                RawRecord.record_id.in_(chunk),
-            )
-        )
+        marks = ", ".join(mark for _ in chunk)
+        rows = connection.exec_driver_sql(f"{head}({marks})", (org_id, object_name, *chunk))
         for record_id, modstamp, input_hash, is_deleted, payload_hash, payload in rows:
-            found[record_id] = StoredState(modstamp, input_hash, is_deleted, payload_hash, payload)
+            when = cast(datetime, stamp(modstamp) if stamp is not None else modstamp)
+            found[record_id] = StoredState(
+                when, input_hash, bool(is_deleted), payload_hash, payload
+            )
     return found
 
 
