@@ -3,6 +3,7 @@ and change-to-CRM latency with the clock.
 
 .venv/bin/python bench/sync_bench.py demo                 # demo org: full, incremental, echo
 .venv/bin/python bench/sync_bench.py scaled --reps 2000 --deals 200000 [--devorg-dir DIR]
+    [--bulk-threshold N]
 .venv/bin/python bench/sync_bench.py latency --changes 20 --interval 10
 .venv/bin/python bench/sync_bench.py growth --sizes 100000,300000 [--lookback 60]
 Add --pg URL to use PostgreSQL instead of a SQLite file. `--devorg-dir` starts the devorg on
@@ -174,6 +175,7 @@ def bench_sync(
     devorg_dir: Path | None = None,
     devorg_cache: Path | None = None,
     lookback: int = 300,
+    bulk_threshold: int | None = None,
     **seed: Any,
 ) -> None:
     """First full sync; full pull beside the raw client; incremental runs after 100 changes."""
@@ -183,9 +185,11 @@ def bench_sync(
     else:
         _seeded_copy(devorg_cache, data, reps=seed["reps"], deals=seed["deals"])
     with start_devorg(data, timeout=3600, **seed) as info:
+        settings = _settings(info, pg or f"sqlite:///{tmp / 'qf.db'}")
+        if bulk_threshold is not None:
+            settings = settings.with_overrides(bulk_threshold=bulk_threshold)
         deps = build_sync_deps(
-            _settings(info, pg or f"sqlite:///{tmp / 'qf.db'}"),
-            pull_options=PullOptions(lookback=timedelta(seconds=lookback)),
+            settings, pull_options=PullOptions(lookback=timedelta(seconds=lookback))
         )
         upgrade(deps.engine)
         org_id = deps.gateway.org_id()
@@ -335,6 +339,11 @@ def main(argv: list[str] | None = None) -> None:
         "--devorg-cache", type=Path, help="scaled, growth: keep seeded devorgs here, by size"
     )
     parser.add_argument("--lookback", type=int, default=300, help="pull lookback, seconds")
+    parser.add_argument(
+        "--bulk-threshold", type=int,
+        help="scaled: rows at or above which a pull reads through a Bulk API 2.0 query job "
+        "(QUOTAFLOW_BULK_THRESHOLD; a 200k org's echo goes through one at the default)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="sync-bench-") as tmp:
         if args.what == "demo":
@@ -342,7 +351,8 @@ def main(argv: list[str] | None = None) -> None:
         elif args.what == "scaled":
             bench_sync(
                 Path(tmp), pg=args.pg, devorg_dir=args.devorg_dir, lookback=args.lookback,
-                devorg_cache=args.devorg_cache, seed="demo", reps=args.reps, deals=args.deals,
+                devorg_cache=args.devorg_cache, bulk_threshold=args.bulk_threshold,
+                seed="demo", reps=args.reps, deals=args.deals,
             )  # fmt: skip
         elif args.what == "growth":
             sizes = [int(n) for n in args.sizes.split(",")]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -121,12 +121,16 @@ def plan_page(
     input_hash: Callable[[Mapping[str, Any]], str],
     include: Callable[[Mapping[str, Any]], bool] | None = None,
     mark_seen: bool = True,
+    echo_fields: frozenset[str] | None = None,
 ) -> PagePlan:
     """Plan the writes of one page (records ordered by SystemModstamp, Id).
 
     `mark_seen`: stamp records already stored at this SystemModstamp with the run, which only
     the full reconcile reads (what a full pull did not see has vanished); an incremental
-    run leaves its lookback re-reads untouched."""
+    run leaves its lookback re-reads untouched. `echo_fields`: the pulled fields our own
+    write-back changes and the mapping does not read (`echo_fields_of`); a record whose other
+    fields equal its stored payload (read with `StoredState.payload`) is an echo without
+    hashing its inputs. None: every record is hashed."""
     raw: list[RawRow] = []
     canonical: list[CanonicalRow] = []
     issues: list[IssueRow] = []
@@ -150,8 +154,19 @@ def plan_page(
             if mark_seen:
                 unchanged_ids.append(record_id)
             continue
-        digest = input_hash(record)
         payload = _payload(record)
+        if echo_fields is not None and before is not None:
+            echo = _echo(payload, before, is_deleted, echo_fields)
+            if echo is not None:
+                unchanged += 1
+                if echo:  # a write-back value moved: the write-back diff reads the payload
+                    # No payload hash: the next echo is compared with this payload itself.
+                    digest = before.input_hash
+                    raw.append(RawRow(record_id, modstamp, payload, is_deleted, digest, True))
+                else:
+                    restamped.append((record_id, modstamp))
+                continue
+        digest = input_hash(record)
         whole = payload_hash(payload)
         if before is not None and before.input_hash == digest and before.is_deleted == is_deleted:
             unchanged += 1  # the echo of our own write-back: SystemModstamp moved, inputs did not
@@ -196,6 +211,50 @@ def plan_page(
         restamped=restamped,
     )
     return PagePlan(write, len(records), duplicates, unchanged, tuple(changed), deleted)
+
+
+def echo_fields_of(
+    fields: Sequence[str], *, writeback: Collection[str], inputs: Collection[str]
+) -> frozenset[str]:
+    """Of the pulled `fields`, those an echo of our write-back may change: the write-back
+    targets (`writeback`) and the modification stamps, less any field the mapping reads
+    (`inputs`, paths such as `Owner.Name` counting as their first name). Names match as
+    Salesforce matches them, case-insensitively; the result keeps the pulled spelling."""
+    read = {path.split(".", 1)[0].casefold() for path in inputs}
+    moved = {name.casefold() for name in writeback} | {n.casefold() for n in STAMP_FIELDS}
+    return frozenset(f for f in fields if f.casefold() in moved and f.casefold() not in read)
+
+
+def _echo(
+    payload: Mapping[str, Any], before: StoredState, is_deleted: bool, echo_fields: frozenset[str]
+) -> bool | None:
+    """None unless every pulled field outside `echo_fields` holds exactly what is stored: the
+    payload with the stored values of its echo fields is, as JSON, the stored text (same
+    fields in the same order, same values of the same JSON type: 1 and 1.0, or true and 1,
+    differ as they do in the input hash, which then still holds). Otherwise whether a
+    write-back value moved (True: the payload is written) or only the stamps did (False)."""
+    if before.input_hash is None or before.is_deleted != is_deleted or before.payload is None:
+        return None
+    text = before.payload
+    stored = orjson.loads(text)
+    probe = dict(payload)
+    written = []
+    for name in echo_fields:
+        if name in probe:
+            if name not in stored:
+                return None
+            probe[name] = stored[name]
+            if name not in STAMP_FIELDS:
+                written.append(name)
+    try:
+        same = orjson.dumps(probe, option=orjson.OPT_NON_STR_KEYS)
+        if same != (text.encode() if isinstance(text, str) else text):
+            return None
+        return orjson.dumps([payload[n] for n in written]) != orjson.dumps(
+            [stored[n] for n in written]
+        )
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits: the general path decides
+        return None
 
 
 def _watermark(records: Sequence[Mapping[str, Any]], spec: ObjectSpec) -> WatermarkState | None:

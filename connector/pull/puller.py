@@ -142,6 +142,7 @@ def _pull_object(
             ctx=run.ctx,
             usage=run.usage,
             clock=run.deps.clock,
+            fields=fields,
         )
         try:
             counts = _read_object(run, spec, fields, mark, types, sink, fetcher)

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from connector.deps import ActiveMapping
-from connector.pull.changes import input_hasher, plan_page
+from connector.pull.changes import echo_fields_of, input_hasher, plan_page
 from connector.pull.result import ObjectCounts
 from connector.pull.specs import ObjectSpec
 from connector.salesforce.gateway import QueryPage
@@ -42,6 +42,7 @@ class PageSink:
         ctx: MappingContext,
         usage: Callable[[], RunUsage],
         clock: Callable[[], datetime],
+        fields: Sequence[str] = (),
     ) -> None:
         self._unit = unit
         self._spec = spec
@@ -53,6 +54,15 @@ class PageSink:
         self._clock = clock
         self._mapper = active.compiled.mapper_for(spec.name)
         self._input_hash = input_hasher(self._mapper.input_pairs)
+        writeback = [
+            w.field
+            for w in active.compiled.writeback_targets
+            if w.object_name.casefold() == spec.name.casefold()
+        ]
+        # What the echo of our own write-back may change (connector/pull/changes.py).
+        self._echo_fields = echo_fields_of(
+            fields, writeback=writeback, inputs=self._mapper.input_paths
+        )
         self._pending = 0
         self._opened = time.monotonic()
         self._half_written = False  # a store() failed mid-page: what is held is not whole
@@ -74,6 +84,7 @@ class PageSink:
             input_hash=self._input_hash,
             include=mapper.includes,
             mark_seen=self._mode == "full",
+            echo_fields=self._echo_fields,
         )
         self._unit.records.commit_page(
             page=plan.write,

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from connector.store.bulk import insert_rows, update_rows
+from connector.store.bulk import insert_rows, update_many, update_rows
 from connector.store.canonical import CANONICAL_TABLES, KEY_COLUMNS
 from connector.store.models import RawRecord, RecordIssue, SyncRun, Watermark
 from connector.store.repositories import (
@@ -71,13 +71,13 @@ def _write_raw(
     ]
     updates = [_raw_values(org_id, page.object_name, r, run_id, now) for r in page.raw if r.exists]
     insert_rows(session, RawRecord, org_id=org_id, rows=inserts)
-    update_rows(session, RawRecord, org_id=org_id, keys=_RAW_KEY, rows=updates)
+    update_many(session, RawRecord, org_id=org_id, keys=_RAW_KEY, rows=updates)
     restamped = [
         {"org_id": org_id, "object_name": page.object_name, "record_id": rid,
          "system_modstamp": stamp, "last_run_id": run_id}
         for rid, stamp in page.restamped
     ]  # fmt: skip
-    update_rows(session, RawRecord, org_id=org_id, keys=_RAW_KEY, rows=restamped)
+    update_many(session, RawRecord, org_id=org_id, keys=_RAW_KEY, rows=restamped)
     for chunk in chunks(list(page.unchanged_ids)):
         session.execute(
             update(RawRecord)

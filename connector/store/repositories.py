@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,7 +34,12 @@ class StoredState:
     modstamp: datetime
     input_hash: str | None
     is_deleted: bool
-    payload_hash: str | None = None  # None: stored before payload hashes (always rewritten)
+    # None: stored before payload hashes, or by the pull's echo path, which compares the
+    # stored payload itself (the general path then writes the payload again).
+    payload_hash: str | None = None
+    # The stored payload's JSON text, decoded only for a record that may be an echo of our
+    # own write-back (connector/pull/changes.py); None when not read.
+    payload: str | bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,24 +216,30 @@ def load_watermarks(session: Session, *, org_id: str) -> dict[str, WatermarkStat
 def stored_states(
     session: Session, *, org_id: str, object_name: str, ids: Sequence[str]
 ) -> dict[str, StoredState]:
-    """The stored modstamp, input hash and deleted flag of these raw records."""
+    """The stored modstamp, input hash, deleted flag, payload hash and payload text of these
+    raw records."""
     found: dict[str, StoredState] = {}
+    connection = session.connection()
+    dialect = connection.dialect
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    column_type = RawRecord.__table__.c.system_modstamp.type
+    stamp = column_type.dialect_impl(dialect).result_processor(dialect, None)
+    # The driver's own statement, one per 500 ids: a pull after a large write-back asks for
+    # every record it reads, and Core's expanding IN and row processing cost more than the
+    # lookup. The payload comes as the text stored (decoded by the pull only where needed).
+    head = (
+        "SELECT record_id, system_modstamp, input_hash, is_deleted, payload_hash, "
+        f"CAST(payload AS TEXT) FROM {RawRecord.__tablename__} "
+        f"WHERE org_id = {mark} AND object_name = {mark} AND record_id IN "
+    )
     for chunk in chunks(ids):
-        rows = session.execute(
-            select(
-                RawRecord.record_id,
-                RawRecord.system_modstamp,
-                RawRecord.input_hash,
-                RawRecord.is_deleted,
-                RawRecord.payload_hash,
-            ).where(
-                RawRecord.org_id == org_id,
-                RawRecord.object_name == object_name,
-                RawRecord.record_id.in_(chunk),
+        marks = ", ".join(mark for _ in chunk)
+        rows = connection.exec_driver_sql(f"{head}({marks})", (org_id, object_name, *chunk))
+        for record_id, modstamp, input_hash, is_deleted, payload_hash, payload in rows:
+            when = cast(datetime, stamp(modstamp) if stamp is not None else modstamp)
+            found[record_id] = StoredState(
+                when, input_hash, bool(is_deleted), payload_hash, payload
             )
-        )
-        for record_id, modstamp, input_hash, is_deleted, payload_hash in rows:
-            found[record_id] = StoredState(modstamp, input_hash, is_deleted, payload_hash)
     return found
 
 

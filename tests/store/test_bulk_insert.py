@@ -108,3 +108,57 @@ def test_sqlite_stores_the_text_the_driver_adapters_wrote(store_settings: Settin
         canonical = connection.exec_driver_sql("SELECT close_date, updated_at FROM canonical_deals")
         assert list(canonical) == [("2026-02-28", "2026-03-01 12:30:05")]
     engine.dispose()
+
+
+def test_update_many_stores_what_core_would_and_the_payload_text_is_orjsons(
+    store_settings: Settings,
+) -> None:
+    """`update_many` (driver executemany) leaves the same rows as Core's `update_rows`, only
+    in the org asked for; `stored_states` reads the payload as the text `dump_json` wrote,
+    which the pull's echo path compares byte for byte."""
+    from connector.store.bulk import update_many, update_rows
+    from connector.store.engine import dump_json
+    from connector.store.repositories import stored_states
+
+    engine = make_engine(store_settings)
+    upgrade(engine)
+    sessions = make_session_factory(engine)
+    rows = [_raw(f"006{i}", NOW, {"Id": f"006{i}", "Amount": 1.5}) for i in range(3)]
+    with sessions() as session:
+        for org in ("00DA", "00DB", "00DC"):
+            insert_rows(session, RawRecord, org_id=org, rows=rows)
+        session.commit()
+    later = NOW + timedelta(seconds=7)
+    keys = ("org_id", "object_name", "record_id")
+    payload = {"Id": "0060", "Name": AWKWARD, "Amount": 2, "Nested": {"b": True, "a": None}}
+    change = [{"object_name": "Opportunity", "record_id": "0060", "system_modstamp": later,
+               "payload": payload, "payload_hash": None},
+              {"object_name": "Opportunity", "record_id": "0061", "system_modstamp": later,
+               "payload": {"Id": "0061"}, "payload_hash": "q" * 64}]  # fmt: skip
+    with sessions() as session:
+        update_many(session, RawRecord, org_id="00DA", keys=keys, rows=change)
+        update_rows(session, RawRecord, org_id="00DB", keys=keys, rows=change)
+        session.commit()
+
+    def read(org: str) -> list[tuple[Any, ...]]:
+        with sessions() as session:
+            found = session.execute(
+                select(
+                    RawRecord.record_id,
+                    RawRecord.system_modstamp,
+                    RawRecord.payload,
+                    RawRecord.payload_hash,
+                )
+                .where(RawRecord.org_id == org)
+                .order_by(RawRecord.record_id)
+            )
+            return [tuple(r) for r in found]
+
+    assert read("00DA") == read("00DB")
+    assert read("00DA")[0] == ("0060", later, payload, None)
+    assert read("00DC") == [(f"006{i}", NOW, {"Id": f"006{i}", "Amount": 1.5}, "p" * 64)
+                            for i in range(3)]  # fmt: skip
+    with sessions() as session:
+        states = stored_states(session, org_id="00DA", object_name="Opportunity", ids=["0060"])
+    assert states["0060"].payload == dump_json(payload)
+    engine.dispose()
