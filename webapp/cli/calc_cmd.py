@@ -136,13 +136,15 @@ def _load_plan(path: str) -> Any:
     return parse_plan_doc(data, source=path)
 
 
-def _inputs(args: argparse.Namespace) -> Any:
-    """Every input file read and checked, as calc's Book."""
+def _inputs(args: argparse.Namespace, *, jobs: int | None = None) -> tuple[Any, int]:
+    """Every input file read and checked, as calc's Book, and how many processes calculate
+    it (`jobs`: asked for, or None to choose by its size; see calc_jobs.jobs_wanted)."""
     from calc import inputs
     from calc.adjustments import book_check, parse_adjustments
     from calc.book import Book
     from calc.currency import parse_rates
     from calc.plan_checks import check_deal_fields
+    from webapp.cli.calc_jobs import by_owner, jobs_wanted
 
     doc = _load_plan(args.plan)
     plan_ids = {p.id for p in doc.plans}
@@ -152,6 +154,12 @@ def _inputs(args: argparse.Namespace) -> Any:
     with _lines(args.deals) as f:
         deals = inputs.parse_deals(f, source=args.deals)
     check_deal_fields(doc, inputs.deal_columns(_header(args.deals)), source=args.plan)
+    jobs = jobs_wanted(jobs, deals=len(deals))
+    if jobs > 1:
+        # Each process reads only its own reps' credits: made owner by owner, they lie apart
+        # in memory, so a forked process does not copy the pages of the others' credits.
+        # (The results do not depend on the order of the deals.)
+        deals = by_owner(deals)
     deal_ids = {d.id for d in deals}
     splits: list[Any] = []
     if args.splits:
@@ -172,7 +180,7 @@ def _inputs(args: argparse.Namespace) -> Any:
         if args.adjustments
         else []
     )
-    return Book(doc, reps, deals, splits, team, adjustments=adjustments, rates=rates)
+    return Book(doc, reps, deals, splits, team, adjustments=adjustments, rates=rates), jobs
 
 
 def _compute(args: argparse.Namespace, held: IO[str]) -> None:
@@ -181,16 +189,16 @@ def _compute(args: argparse.Namespace, held: IO[str]) -> None:
     from calc.engine import split_book
     from calc.render import CREDITS_KEY, json_head, json_tail
     from webapp.cli import CliError
-    from webapp.cli.calc_jobs import jobs_wanted, run_files, run_forked, shares, splice
+    from webapp.cli.calc_jobs import jobs_asked, run_files, run_forked, shares, splice
 
     start, end = _day("--from", args.start), _day("--to", args.end)
     if end < start:
         raise CliError("--to must not be before --from")
-    book = _inputs(args)
     if args.format == "csv":
+        book, _one = _inputs(args, jobs=1)
         _write_csv(book, start, end, held)
         return
-    jobs = jobs_wanted(args.jobs, deals=len(book.deals))
+    book, jobs = _inputs(args, jobs=jobs_asked(args.jobs))
     # The credits first (rollup credit spans reps), then runs of reps, each in its own
     # process: each rep's lines are written out and dropped before the next rep's.
     split = split_book(book, start=start, end=end, shares=shares(jobs))

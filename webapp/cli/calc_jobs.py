@@ -12,7 +12,10 @@ import tempfile
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from calc.model import Deal
 
 # Below this many deals one process is as quick: forking and splicing cost more than they save.
 AUTO_MIN_DEALS = 50_000
@@ -22,24 +25,42 @@ JOBS_ENV = "QUOTAFLOW_CALC_JOBS"
 PARENT_SHARE, CHILD_SHARE = 10, 11
 
 
-def jobs_wanted(option: int | None, *, deals: int) -> int:
-    """How many processes calculate: `--jobs`, else $QUOTAFLOW_CALC_JOBS, else two for a
-    large book when two CPUs are free; always one where processes cannot be forked."""
+def jobs_asked(option: int | None) -> int | None:
+    """The processes asked for: `--jobs`, else $QUOTAFLOW_CALC_JOBS, else None (by size)."""
     from webapp.cli import CliError
 
+    text = os.environ.get(JOBS_ENV, "").strip()
+    if option is not None or not text:
+        return option
+    if not text.isdigit() or int(text) < 1:
+        raise CliError(f"{JOBS_ENV}: not a whole number of processes (1 or more): {text!r}")
+    return int(text)
+
+
+def jobs_wanted(asked: int | None, *, deals: int) -> int:
+    """How many processes calculate: as asked, else two for a large book when two CPUs are
+    free, else one; always one where processes cannot be forked."""
     if not hasattr(os, "fork"):
         return 1
-    if option is None and os.environ.get(JOBS_ENV, "").strip():
-        text = os.environ[JOBS_ENV].strip()
-        if not text.isdigit() or int(text) < 1:
-            raise CliError(f"{JOBS_ENV}: not a whole number of processes (1 or more): {text!r}")
-        option = int(text)
-    if option is not None:
-        return option
+    if asked is not None:
+        return asked
     if deals < AUTO_MIN_DEALS:
         return 1
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, min(AUTO_MAX_JOBS, cpus or 1))
+
+
+def by_owner(deals: Sequence[Deal]) -> list[Deal]:
+    """The deals grouped by owner, owners in id order (deals of one owner in their order)."""
+    groups: dict[str | None, list[Deal]] = {}
+    for deal in deals:
+        found = groups.get(deal.owner_id)
+        if found is None:
+            groups[deal.owner_id] = [deal]
+        else:
+            found.append(deal)
+    owners = sorted(groups, key=lambda owner: (owner is not None, owner or ""))
+    return [deal for owner in owners for deal in groups[owner]]
 
 
 def shares(jobs: int) -> list[int]:
