@@ -144,7 +144,7 @@ def _inputs(args: argparse.Namespace, *, jobs: int | None = None) -> tuple[Any, 
     from calc.book import Book
     from calc.currency import parse_rates
     from calc.plan_checks import check_deal_fields
-    from webapp.cli.calc_jobs import by_owner, jobs_wanted
+    from webapp.cli.calc_jobs import jobs_wanted
 
     doc = _load_plan(args.plan)
     plan_ids = {p.id for p in doc.plans}
@@ -155,11 +155,6 @@ def _inputs(args: argparse.Namespace, *, jobs: int | None = None) -> tuple[Any, 
         deals = inputs.parse_deals(f, source=args.deals)
     check_deal_fields(doc, inputs.deal_columns(_header(args.deals)), source=args.plan)
     jobs = jobs_wanted(jobs, deals=len(deals))
-    if jobs > 1:
-        # Each process reads only its own reps' credits: made owner by owner, they lie apart
-        # in memory, so a forked process does not copy the pages of the others' credits.
-        # (The results do not depend on the order of the deals.)
-        deals = by_owner(deals)
     deal_ids = {d.id for d in deals}
     splits: list[Any] = []
     if args.splits:

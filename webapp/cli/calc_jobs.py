@@ -12,10 +12,7 @@ import tempfile
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from calc.model import Deal
+from typing import IO, Any
 
 # Below this many deals one process is as quick: forking and splicing cost more than they save.
 AUTO_MIN_DEALS = 50_000
@@ -48,19 +45,6 @@ def jobs_wanted(asked: int | None, *, deals: int) -> int:
         return 1
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, min(AUTO_MAX_JOBS, cpus or 1))
-
-
-def by_owner(deals: Sequence[Deal]) -> list[Deal]:
-    """The deals grouped by owner, owners in id order (deals of one owner in their order)."""
-    groups: dict[str | None, list[Deal]] = {}
-    for deal in deals:
-        found = groups.get(deal.owner_id)
-        if found is None:
-            groups[deal.owner_id] = [deal]
-        else:
-            found.append(deal)
-    owners = sorted(groups, key=lambda owner: (owner is not None, owner or ""))
-    return [deal for owner in owners for deal in groups[owner]]
 
 
 def shares(jobs: int) -> list[int]:
