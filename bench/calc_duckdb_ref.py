@@ -1,7 +1,7 @@
 """`quotaflow calc` end to end beside an independent DuckDB query computing the same figures.
 
 Run: .venv/bin/python bench/calc_duckdb_ref.py [--reps 10000] [--deals 1000000]
-       [--dir /tmp/calc-ref] [--runs N] [--threads N]
+       [--dir /tmp/calc-ref] [--runs N] [--threads N] [--jobs N]
 
 Writes the inputs `quotaflow calc` takes (plan.yaml, reps.csv, deals.csv, splits.csv; the
 generators of bench/calc_bench.py), then runs, each in its own child process:
@@ -10,7 +10,9 @@ generators of bench/calc_bench.py), then runs, each in its own child process:
 2. the DuckDB reference (this file, `--reference`): one SQL script over the same CSV files,
    exact DECIMAL arithmetic, writing its results, lines and credits to CSV files.
 
-It prints each one's wall time and peak RSS (from `os.wait4`, per child) and the ratios, then
+It prints each one's wall time, CPU time and peak RSS (from `os.wait4`, per child: the CPU
+of a child's own waited-for workers included, its peak RSS the largest of theirs, not the
+sum), the peak PSS of each child's process tree (sampled), and the ratios, then
 compares, per rep and period, quota, credit, attainment, year-to-date attainment, every
 component, gross and net, the number of lines and a digest of every line (component, deal,
 credit type, base, rate, amount in order), and the number and sum of credits. Any mismatch
@@ -578,6 +580,9 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/calc-ref"))
     parser.add_argument("--threads", type=int, default=0, help="DuckDB threads (0: all cores)")
     parser.add_argument("--runs", type=int, default=1, help="run each this many times")
+    parser.add_argument(
+        "--jobs", type=int, help="quotaflow calc --jobs (default: not given, calc chooses)"
+    )
     parser.add_argument("--reference", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.reference:
@@ -596,6 +601,8 @@ def main() -> None:
     calc_argv += ["--reps", str(folder / "reps.csv"), "--deals", str(folder / "deals.csv")]
     calc_argv += ["--splits", str(folder / "splits.csv"), "--from", "2026-01-01"]
     calc_argv += ["--to", "2026-12-31"]
+    if args.jobs is not None:
+        calc_argv += ["--jobs", str(args.jobs)]
     ref_argv = [sys.executable, __file__, "--reference", str(folder), str(ref_out)]
     ref_argv += ["--threads", str(args.threads)]
     print(f"{args.reps} reps, {args.deals} deals; load average before {_load()}")
