@@ -667,6 +667,8 @@ def split_book(book: Book, *, start: date, end: date, shares: Sequence[int]) -> 
     """`stream_book` for every rep, cut into one run per share, each run's work (credits
     plus a fixed amount per rep) about in proportion to its share."""
     by_rep, wanted, unresolved = _credited(book, start=start, end=end, rep_ids=None)
+    # Every rep reads it; found once here, not once per process forked after the cut.
+    _ = book.data_start
     weights = [len(by_rep.get(rep_id, ())) + REP_WEIGHT for rep_id in wanted]
     total, whole = sum(weights), sum(shares)
     runs: list[Iterator[tuple[list[PeriodResult], list[Credit]]]] = []
