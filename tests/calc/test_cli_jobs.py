@@ -278,3 +278,13 @@ def test_jobs_from_the_environment(
     assert "QUOTAFLOW_CALC_JOBS: not a whole number of processes (1 or more): 'two'" in err
     with pytest.raises(SystemExit):
         main(_argv(folder, "--jobs", "0"))
+
+
+def test_an_interrupted_worker_prints_no_traceback(capfd: pytest.CaptureFixture[str]) -> None:
+    # Ctrl-C reaches every process of the terminal's group: the worker stops quietly.
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(CliError, match="interrupted"):
+        run_forked([lambda: None, interrupted])
+    assert "Traceback" not in capfd.readouterr().err

@@ -131,6 +131,8 @@ def _fork(number: int, task: Callable[[], None]) -> _Worker:
             message, code = OK, 0
         except CliError as exc:
             message, code = FAILED + str(exc).encode(), 2
+        except KeyboardInterrupt:  # Ctrl-C reaches every process of the group: no traceback
+            message, code = FAILED + b"interrupted", 130
         except BaseException:
             text = traceback.format_exc()
             message = FAILED + f"worker {number} failed: {text.rstrip().splitlines()[-1]}".encode()
