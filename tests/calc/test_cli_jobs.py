@@ -288,3 +288,26 @@ def test_an_interrupted_worker_prints_no_traceback(capfd: pytest.CaptureFixture[
     with pytest.raises(CliError, match="interrupted"):
         run_forked([lambda: None, interrupted])
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_task_that_cannot_be_forked_runs_here() -> None:
+    # fork fails (no memory, too many processes): every task still runs, in order, in this
+    # process, and the first error in order wins.
+    done: list[int] = []
+
+    def task(n: int, *, fail: bool = False) -> Any:
+        def run() -> None:
+            done.append(n)
+            if fail:
+                raise CliError(f"task {n} failed")
+
+        return run
+
+    def no_fork(number: int, task: Any) -> Any:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    run_forked([task(1), task(2), task(3)], fork=no_fork)
+    assert done == [1, 2, 3]
+    with pytest.raises(CliError, match="task 5 failed"):
+        run_forked([task(4), task(5, fail=True), task(6, fail=True)], fork=no_fork)
+    assert done == [1, 2, 3, 4, 5]

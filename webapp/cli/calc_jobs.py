@@ -93,23 +93,37 @@ class _Worker:
 OK, FAILED = b"ok\n", b"error\n"
 
 
-def run_forked(tasks: Sequence[Callable[[], None]]) -> None:
+def run_forked(
+    tasks: Sequence[Callable[[], None]],
+    *,
+    fork: Callable[[int, Callable[[], None]], _Worker] | None = None,
+) -> None:
     """Run tasks[0] here and each other task in a forked process; return when all are done.
 
     A task that raises the CLI's error (`CliError`) in a worker has it raised here with the
     same text; when several fail, the first in task order wins (the error one process
     would have met first). A worker that dies, or fails otherwise, is a CliError naming it.
+    A task whose process cannot be forked (no memory, too many processes) runs here, after
+    the tasks before it. (`fork`: how a worker is started, `_fork` unless a test says.)
     """
-    workers: list[_Worker] = []
+    start = _fork if fork is None else fork
+    workers: list[_Worker | Callable[[], None]] = []
     try:
         for number, task in enumerate(tasks[1:], start=2):
-            workers.append(_fork(number, task))
+            try:
+                workers.append(start(number, task))
+            except OSError:
+                workers.append(task)
         tasks[0]()
         for worker in workers:
-            _finish(worker, len(tasks))
+            if isinstance(worker, _Worker):
+                _finish(worker, len(tasks))
+            else:
+                worker()
     finally:
         for worker in workers:
-            _stop(worker)
+            if isinstance(worker, _Worker):
+                _stop(worker)
 
 
 def _fork(number: int, task: Callable[[], None]) -> _Worker:
@@ -118,7 +132,12 @@ def _fork(number: int, task: Callable[[], None]) -> _Worker:
     read, write = os.pipe()
     sys.stdout.flush()  # nothing buffered is written twice
     sys.stderr.flush()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read)
+        os.close(write)
+        raise
     if pid:
         os.close(write)
         return _Worker(number, pid, read)
