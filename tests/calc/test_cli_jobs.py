@@ -311,3 +311,26 @@ def test_a_task_that_cannot_be_forked_runs_here() -> None:
     with pytest.raises(CliError, match="task 5 failed"):
         run_forked([task(4), task(5, fail=True), task(6, fail=True)], fork=no_fork)
     assert done == [1, 2, 3, 4, 5]
+
+
+def test_the_real_command_writes_the_same_bytes_to_a_file_and_a_pipe(tmp_path: Path) -> None:
+    # Standard output a file descriptor: the runs are copied by the kernel (sendfile).
+    folder = _book(tmp_path / "book", 5)
+    exe = [sys.executable, "-m", "webapp.cli"]
+    one = subprocess.run([*exe, *_argv(folder, "--jobs", "1")], capture_output=True, cwd=ROOT)
+    assert one.returncode == 0 and one.stdout.startswith(b'{\n "currency"')
+    two = subprocess.run([*exe, *_argv(folder, "--jobs", "2")], capture_output=True, cwd=ROOT)
+    assert two.stdout == one.stdout  # a pipe
+    with (tmp_path / "out.json").open("wb") as f:
+        f.write(b"kept\n")  # appended to, as `>>` does
+    with (tmp_path / "out.json").open("ab") as f:
+        subprocess.run([*exe, *_argv(folder, "--jobs", "2")], stdout=f, check=True, cwd=ROOT)
+    assert (tmp_path / "out.json").read_bytes() == b"kept\n" + one.stdout
+
+
+def test_one_process_for_a_small_book() -> None:
+    from webapp.cli.calc_jobs import AUTO_MIN_DEALS, jobs_wanted
+
+    assert jobs_wanted(None, deals=AUTO_MIN_DEALS - 1) == 1
+    assert jobs_wanted(3, deals=10) == 3
+    assert jobs_wanted(None, deals=AUTO_MIN_DEALS) == min(2, len(os.sched_getaffinity(0)))
