@@ -678,6 +678,57 @@ def stream_book(
     kept: dict[str, KeptPeriods] | None = None,
 ) -> StreamedResult:
     """`calculate_book`, rep by rep: each rep is calculated when `reps` reaches it."""
+    by_rep, wanted, unresolved, ordered = _credited(book, start=start, end=end, rep_ids=rep_ids)
+    reps = _rep_parts(book, by_rep, wanted, start=start, end=end, kept=kept, ordered=ordered)
+    return StreamedResult(book.doc.plans[0].currency, reps, unresolved)
+
+
+@dataclass(frozen=True, slots=True)
+class SplitResult:
+    """A calculation cut into runs of consecutive reps (in rep id order), each calculated
+    only when its iterator is read: `StreamedResult.reps` is the runs read one after the
+    other. The credits are known before the cut (rollup credit spans reps), so processes
+    forked after it can each calculate one run (`quotaflow calc --jobs`)."""
+
+    currency: str
+    runs: tuple[Iterator[tuple[list[PeriodResult], list[Credit]]], ...]
+    unresolved: tuple[Unresolved, ...]
+
+
+# The fixed work of a rep (its periods, draws, year-to-date), in credits' worth of work.
+REP_WEIGHT = 12
+
+
+def split_book(book: Book, *, start: date, end: date, shares: Sequence[int]) -> SplitResult:
+    """`stream_book` for every rep, cut into one run per share, each run's work (credits
+    plus a fixed amount per rep) about in proportion to its share."""
+    by_rep, wanted, unresolved, ordered = _credited(book, start=start, end=end, rep_ids=None)
+    # Every rep reads it; found once here, not once per process forked after the cut.
+    _ = book.data_start
+    weights = [len(by_rep.get(rep_id, ())) + REP_WEIGHT for rep_id in wanted]
+    total, whole = sum(weights), sum(shares)
+    runs: list[Iterator[tuple[list[PeriodResult], list[Credit]]]] = []
+    first = done = taken = 0
+    for share in shares:
+        taken += share
+        last = first
+        # Up to the rep that passes this run's part of the total (the last run takes the rest).
+        goal = total * taken / whole if taken < whole else total + 1
+        while last < len(wanted) and done + weights[last] <= goal:
+            done += weights[last]
+            last += 1
+        runs.append(
+            _rep_parts(book, by_rep, wanted[first:last], start=start, end=end, ordered=ordered)
+        )
+        first = last
+    return SplitResult(book.doc.plans[0].currency, tuple(runs), unresolved)
+
+
+def _credited(
+    book: Book, *, start: date, end: date, rep_ids: Iterable[str] | None
+) -> tuple[dict[str, list[Credit]], list[str], tuple[Unresolved, ...], bool]:
+    """Every credit by rep, the reps wanted in order, the unresolved deals in the range, and
+    whether each rep's credits are already in credit order (the Book's kept lists)."""
     with localcontext(exact_context()):
         found = book.credits(rep_ids)
     unresolved = sorted(
@@ -689,10 +740,7 @@ def stream_book(
         key=lambda u: (u.deal_id, u.reason),
     )
     wanted = sorted(book.reps) if rep_ids is None else sorted(set(rep_ids) & set(book.reps))
-    reps = _rep_parts(
-        book, found.by_rep, wanted, start=start, end=end, kept=kept, ordered=found.ordered
-    )
-    return StreamedResult(book.doc.plans[0].currency, reps, tuple(unresolved))
+    return found.by_rep, wanted, tuple(unresolved), found.ordered
 
 
 def _rep_parts(
@@ -793,6 +841,7 @@ def calculate(
 
 
 __all__ = [
+    "SplitResult",
     "StreamedResult",
     "calculate",
     "calculate_book",
@@ -800,5 +849,6 @@ __all__ = [
     "period_of",
     "rep_results",
     "spiff_payouts",
+    "split_book",
     "stream_book",
 ]

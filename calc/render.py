@@ -154,25 +154,63 @@ def json_chunks(
     The same bytes as json.dumps(to_dict(result), indent=1, ensure_ascii=False) + "\n",
     whose indented encoder is pure Python and took longer than the calculation on a big book.
     """
-    yield '{\n "currency": ' + _string(currency) + ',\n "results": '
     held: list[Sequence[Credit]] = []  # the credits come after every result
-    sep = "[\n  "
-    for results, credits in parts:
-        held.append(credits)
-        out: list[str] = []
-        for res in results:
-            out.append(sep)
-            sep = ",\n  "
-            _write_period_result(res, out)
-        if out:
-            yield "".join(out)
-    yield "[]" if sep == "[\n  " else "\n ]"
-    yield ',\n "credits": '
-    yield from _credit_chunks(held)
+
+    def results() -> Iterator[str]:
+        for results, credits in parts:
+            held.append(credits)
+            yield result_items(results)
+
+    yield json_head(currency)
+    yield from list_chunks(results())
+    yield CREDITS_KEY
+    yield from list_chunks(credit_items(held))
+    yield json_tail(unresolved)
+
+
+# Every item of the `results` and `credits` lists is written after this separator; the
+# first item of a list has "[" in place of its comma (`list_chunks`), so runs of items
+# written apart (by the processes of `quotaflow calc --jobs`) join into the same bytes.
+ITEM_SEP = ",\n  "
+LIST_OPEN = "["
+EMPTY_LIST, LIST_CLOSE = "[]", "\n ]"
+CREDITS_KEY = ',\n "credits": '
+
+
+def json_head(currency: str) -> str:
+    """The contract JSON text up to the `results` list."""
+    return '{\n "currency": ' + _string(currency) + ',\n "results": '
+
+
+def json_tail(unresolved: Sequence[Unresolved]) -> str:
+    """The contract JSON text after the `credits` list."""
     out = [',\n "unresolved": ']
     _write([{"deal_id": u.deal_id, "reason": u.reason} for u in unresolved], 1, out)
     out.append("\n}\n")
-    yield "".join(out)
+    return "".join(out)
+
+
+def list_chunks(items: Iterable[str]) -> Iterator[str]:
+    """A list at depth 1 from runs of items each written after ITEM_SEP (empty runs left
+    out): the first item opens the list, and the list closes after the last."""
+    opened = False
+    for text in items:
+        if not text:
+            continue
+        if not opened:
+            opened = True
+            text = LIST_OPEN + text[1:]
+        yield text
+    yield LIST_CLOSE if opened else EMPTY_LIST
+
+
+def result_items(results: Sequence[PeriodResult]) -> str:
+    """Period results, each after ITEM_SEP, as json.dumps writes result_dict at depth 2."""
+    out: list[str] = []
+    for res in results:
+        out.append(ITEM_SEP)
+        _write_period_result(res, out)
+    return "".join(out)
 
 
 class _Unsupported(Exception):
@@ -269,9 +307,9 @@ def _money(value: Decimal) -> str:
     return "0.00" if text == "-0.00" else text
 
 
-def _credit_chunks(held: list[Sequence[Credit]]) -> Iterator[str]:
-    """The credits list at depth 1, each as credit_dict(credit) written by _write at depth 2."""
-    sep = "[\n  "
+def credit_items(held: Iterable[Sequence[Credit]]) -> Iterator[str]:
+    """Credits in runs, each after ITEM_SEP as _write writes credit_dict(credit) at depth 2."""
+    sep = ITEM_SEP
     string, cent, up = _string, CENT, ROUND_HALF_UP
     texts: dict[int, str] = {}  # text by object: most credits share 100%, a type, a period
     part: list[str] = []
@@ -301,12 +339,10 @@ def _credit_chunks(held: list[Sequence[Credit]]) -> Iterator[str]:
                 f'",\n   "amount": "{"0.00" if amount == "-0.00" else amount}'
                 f'",\n   "period": {period_text}\n  }}'
             )
-            sep = ",\n  "
         if len(part) > 16_384:
             yield "".join(part)
             part = []
             append = part.append
-    part.append("[]" if sep == "[\n  " else "\n ]")
     yield "".join(part)
 
 

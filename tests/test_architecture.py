@@ -138,7 +138,14 @@ RULE_HOMES = {
 # it twice is the with-minus-without of an estimate. The engine's per-rep entry point is
 # not imported there at all.
 RUNS_ENGINE = {
-    "calc.engine": {"calculate_book", "calculate", "rep_results", "stream_book", "period_gross"},
+    "calc.engine": {
+        "calculate_book",
+        "calculate",
+        "rep_results",
+        "stream_book",
+        "split_book",
+        "period_gross",
+    },
     "calc.estimate": {"estimate_credits", "owner_estimates", "estimate_in_book", "period_result"},
 }
 ENGINE_RULE_NAMES = {"rep_results", "period_result", "period_gross"}

@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -48,7 +49,20 @@ def register(subparsers: Any) -> None:
         default="json",
         help="one JSON document, or one CSV row per earning line",
     )
+    parser.add_argument(
+        "--jobs",
+        type=_jobs,
+        metavar="N",
+        help="processes calculating the JSON output (default: 2 for 50,000 deals or more "
+        "when two CPUs are free, else 1; also $QUOTAFLOW_CALC_JOBS)",
+    )
     parser.set_defaults(handler=run)
+
+
+def _jobs(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"not a whole number of processes (1 or more): {value!r}")
+    return int(value)
 
 
 def _read(path: str) -> str:
@@ -122,13 +136,15 @@ def _load_plan(path: str) -> Any:
     return parse_plan_doc(data, source=path)
 
 
-def _inputs(args: argparse.Namespace) -> Any:
-    """Every input file read and checked, as calc's Book."""
+def _inputs(args: argparse.Namespace, *, jobs: int | None = None) -> tuple[Any, int]:
+    """Every input file read and checked, as calc's Book, and how many processes calculate
+    it (`jobs`: asked for, or None to choose by its size; see calc_jobs.jobs_wanted)."""
     from calc import inputs
     from calc.adjustments import book_check, parse_adjustments
     from calc.book import Book
     from calc.currency import parse_rates
     from calc.plan_checks import check_deal_fields
+    from webapp.cli.calc_jobs import jobs_wanted
 
     doc = _load_plan(args.plan)
     plan_ids = {p.id for p in doc.plans}
@@ -138,6 +154,7 @@ def _inputs(args: argparse.Namespace) -> Any:
     with _lines(args.deals) as f:
         deals = inputs.parse_deals(f, source=args.deals)
     check_deal_fields(doc, inputs.deal_columns(_header(args.deals)), source=args.plan)
+    jobs = jobs_wanted(jobs, deals=len(deals))
     deal_ids = {d.id for d in deals}
     splits: list[Any] = []
     if args.splits:
@@ -158,26 +175,57 @@ def _inputs(args: argparse.Namespace) -> Any:
         if args.adjustments
         else []
     )
-    return Book(doc, reps, deals, splits, team, adjustments=adjustments, rates=rates)
+    return Book(doc, reps, deals, splits, team, adjustments=adjustments, rates=rates), jobs
 
 
-def _compute(args: argparse.Namespace, out: IO[str]) -> None:
-    """Read, calculate and write the output to `out` (a temporary file until it is whole)."""
-    from calc.engine import stream_book
-    from calc.render import json_chunks
+def _compute(args: argparse.Namespace, held: IO[str]) -> None:
+    """Read and calculate; the CSV output is written to `held` (a temporary file until it is
+    whole), the JSON output to standard output once every run of reps is written."""
+    from calc.engine import split_book
+    from calc.render import CREDITS_KEY, json_head, json_tail
     from webapp.cli import CliError
+    from webapp.cli.calc_jobs import jobs_asked, run_files, run_forked, shares, splice
 
     start, end = _day("--from", args.start), _day("--to", args.end)
     if end < start:
         raise CliError("--to must not be before --from")
-    book = _inputs(args)
     if args.format == "csv":
-        _write_csv(book, start, end, out)
+        book, _one = _inputs(args, jobs=1)
+        _write_csv(book, start, end, held)
         return
-    # Rep by rep: each rep's lines are written out and dropped before the next rep's.
-    streamed = stream_book(book, start=start, end=end)
-    for chunk in json_chunks(streamed.currency, streamed.reps, streamed.unresolved):
-        out.write(chunk)
+    book, jobs = _inputs(args, jobs=jobs_asked(args.jobs))
+    # The credits first (rollup credit spans reps), then runs of reps, each in its own
+    # process: each rep's lines are written out and dropped before the next rep's.
+    split = split_book(book, start=start, end=end, shares=shares(jobs))
+    files = run_files(len(split.runs))
+    run_forked(
+        [partial(_run_task, args, run, where) for run, where in zip(split.runs, files, strict=True)]
+    )
+    splice(json_head(split.currency), files, CREDITS_KEY, json_tail(split.unresolved))
+
+
+def _run_task(args: argparse.Namespace, run: Any, files: Any) -> None:
+    """One run of reps written out, an error in it as the CLI reports it."""
+    from webapp.cli.calc_jobs import write_run
+
+    with _cli_errors(args):
+        write_run(run, files)
+
+
+@contextmanager
+def _cli_errors(args: argparse.Namespace) -> Iterator[None]:
+    """calc's errors as the CLI's one line."""
+    from calc.errors import CalcError, PlanError
+    from webapp.cli import CliError
+
+    try:
+        yield
+    except PlanError as exc:
+        # A plan error found while calculating names the plan file, like one found loading it.
+        source = args.plan if exc.source == "plan" else exc.source
+        raise CliError(str(PlanError(exc.path, exc.reason, source=source))) from None
+    except CalcError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _write_csv(book: Any, start: date, end: date, out: IO[str]) -> None:
@@ -189,25 +237,16 @@ def _write_csv(book: Any, start: date, end: date, out: IO[str]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Validate every input, calculate, then write the whole output (nothing on error)."""
-    from calc.errors import CalcError, PlanError
-    from webapp.cli import CliError
-
     # A large calculation builds millions of small acyclic objects; CPython's cyclic
     # collector would re-scan them again and again for nothing (about 40% of the time at a
     # million deals). This one-shot process pauses it while it reads, calculates and writes.
     gc.disable()
     try:
         with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as held:
-            try:
+            with _cli_errors(args):
                 _compute(args, held)
-            except PlanError as exc:
-                # A plan error found while calculating names the plan file, like one found
-                # loading it.
-                source = args.plan if exc.source == "plan" else exc.source
-                raise CliError(str(PlanError(exc.path, exc.reason, source=source))) from None
-            except CalcError as exc:
-                raise CliError(str(exc)) from None
-            _copy_out(held)
+            if args.format == "csv":
+                _copy_out(held)
     finally:
         gc.enable()
     return 0
