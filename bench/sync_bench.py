@@ -7,6 +7,9 @@ and change-to-CRM latency with the clock.
 .venv/bin/python bench/sync_bench.py growth --sizes 100000,300000 [--lookback 60]
 Add --pg URL to use PostgreSQL instead of a SQLite file. `--devorg-dir` starts the devorg on
 a copy of an already seeded data directory (seeding 200k deals takes minutes).
+`--devorg-cache DIR` (scaled and growth) keeps each size's seeded devorg under DIR
+(`org-<reps>-<deals>`): seeded there the first time, copied for every run after, so a 1M org
+is seeded once.
 
 `scaled` prints: the first full sync by stage; the full pull's rows/s beside simple-salesforce
 `query_all_iter` with the same SOQL on the same devorg in the same run; incremental runs
@@ -150,11 +153,26 @@ def _raw_pull(info: DevorgInfo, soql: list[tuple[str, str]]) -> tuple[int, float
     return rows, time.perf_counter() - started
 
 
+def _seeded_copy(cache: Path | None, data: Path, *, reps: int, deals: int) -> None:
+    """Copy the cached seeded devorg of this size to `data`, seeding the cache first if new."""
+    if cache is None:
+        return
+    kept = cache / f"org-{reps}-{deals}"
+    if not (kept / "devorg.db").exists():
+        print(f"seeding {reps:,} reps / {deals:,} deals into {kept} (once)", flush=True)
+        started = time.perf_counter()
+        with start_devorg(kept, timeout=7200, seed="demo", reps=reps, deals=deals):
+            pass
+        print(f"seeded in {time.perf_counter() - started:.0f} s", flush=True)
+    shutil.copytree(kept, data)
+
+
 def bench_sync(
     tmp: Path,
     *,
     pg: str | None,
     devorg_dir: Path | None = None,
+    devorg_cache: Path | None = None,
     lookback: int = 300,
     **seed: Any,
 ) -> None:
@@ -162,6 +180,8 @@ def bench_sync(
     data = tmp / "devorg"
     if devorg_dir is not None:
         shutil.copytree(devorg_dir, data)
+    else:
+        _seeded_copy(devorg_cache, data, reps=seed["reps"], deals=seed["deals"])
     with start_devorg(data, timeout=3600, **seed) as info:
         deps = build_sync_deps(
             _settings(info, pg or f"sqlite:///{tmp / 'qf.db'}"),
@@ -229,7 +249,9 @@ def _steady(deps: SyncDeps, org: Org, *, lookback: int) -> tuple[SyncSummary, Sy
     return full, steady
 
 
-def bench_growth(tmp: Path, *, pg: str | None, sizes: list[int], lookback: int) -> None:
+def bench_growth(
+    tmp: Path, *, pg: str | None, sizes: list[int], lookback: int, devorg_cache: Path | None
+) -> None:
     """Full calculation and steady-state incremental time at each org size."""
     rows = []
     for deals in sizes:
@@ -238,7 +260,8 @@ def bench_growth(tmp: Path, *, pg: str | None, sizes: list[int], lookback: int) 
         here = tmp / f"org-{deals}"
         here.mkdir()
         data = here / "devorg"
-        with start_devorg(data, timeout=3600, seed="demo", reps=reps, deals=deals) as info:
+        _seeded_copy(devorg_cache, data, reps=reps, deals=deals)
+        with start_devorg(data, timeout=7200, seed="demo", reps=reps, deals=deals) as info:
             deps = build_sync_deps(
                 _settings(info, pg or f"sqlite:///{here / 'qf.db'}"),
                 pull_options=PullOptions(lookback=timedelta(seconds=lookback)),
@@ -308,6 +331,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--interval", type=int, default=10)
     parser.add_argument("--pg", help="PostgreSQL URL (an empty database) instead of SQLite")
     parser.add_argument("--devorg-dir", type=Path, help="a seeded devorg data directory (copied)")
+    parser.add_argument(
+        "--devorg-cache", type=Path, help="scaled, growth: keep seeded devorgs here, by size"
+    )
     parser.add_argument("--lookback", type=int, default=300, help="pull lookback, seconds")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="sync-bench-") as tmp:
@@ -316,11 +342,14 @@ def main(argv: list[str] | None = None) -> None:
         elif args.what == "scaled":
             bench_sync(
                 Path(tmp), pg=args.pg, devorg_dir=args.devorg_dir, lookback=args.lookback,
-                seed="demo", reps=args.reps, deals=args.deals,
+                devorg_cache=args.devorg_cache, seed="demo", reps=args.reps, deals=args.deals,
             )  # fmt: skip
         elif args.what == "growth":
             sizes = [int(n) for n in args.sizes.split(",")]
-            bench_growth(Path(tmp), pg=args.pg, sizes=sizes, lookback=args.lookback)
+            bench_growth(
+                Path(tmp), pg=args.pg, sizes=sizes, lookback=args.lookback,
+                devorg_cache=args.devorg_cache,
+            )  # fmt: skip
         else:
             bench_latency(Path(tmp), pg=args.pg, changes=args.changes, interval=args.interval)
 

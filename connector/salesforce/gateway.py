@@ -204,6 +204,23 @@ class Gateway:
         # Anything but a list (an empty body, an error object) has no per-record results.
         return list(result) if isinstance(result, list) else []
 
+    def composite_create(
+        self, records: Sequence[Mapping[str, Any]], *, all_or_none: bool = False
+    ) -> list[dict[str, Any]]:
+        """`POST composite/sobjects` (at most 200 records, each with attributes.type); the
+        per-record results in order. Never retried after a transient failure (the records
+        may exist already): the caller looks for them before trying again."""
+        if len(records) > MAX_COLLECTION:
+            raise ValueError(f"at most {MAX_COLLECTION} records per sObject Collections call")
+        body = {"allOrNone": all_or_none, "records": list(records)}
+        result = self._call(
+            lambda sf: sf.restful(
+                "composite/sobjects", method="POST", json=body, timeout=self.options.timeout
+            ),
+            idempotent=False,
+        )
+        return list(result) if isinstance(result, list) else []
+
     def create_record(self, object_name: str, fields: Mapping[str, Any]) -> str:
         """`POST sobjects/X`: the new record's id. Never retried after a transient failure
         (the record may exist already): the caller looks for it before trying again."""

@@ -90,10 +90,12 @@ def names_query(object_name: str, name_field: str, names: Sequence[str]) -> str:
     )
 
 
-def task_by_subject_query(subject: str, owner_id: str) -> str:
-    """`SELECT Id FROM Task WHERE Subject = ... AND OwnerId = ...`: a Task made before."""
+def tasks_by_subject_query(subjects: Sequence[str], owner_ids: Sequence[str]) -> str:
+    """`SELECT Id, Subject, OwnerId FROM Task WHERE Subject IN (...) AND OwnerId IN (...)`:
+    Tasks made before. SOQL's `IN` ignores case, so callers compare the Subject exactly."""
     return format_soql(
-        "SELECT Id FROM Task WHERE Subject = {subject} AND OwnerId = {owner} ORDER BY Id LIMIT 1",
-        subject=subject,
-        owner=owner_id,
+        "SELECT Id, Subject, OwnerId FROM Task WHERE Subject IN {subjects} "
+        "AND OwnerId IN {owners} ORDER BY Id",
+        subjects=list(subjects),
+        owners=sorted(set(owner_ids)),
     )

@@ -15,7 +15,7 @@ from typing import Any
 
 from connector.salesforce.gateway import MAX_COLLECTION, Gateway
 
-__all__ = ["MAX_COLLECTION", "SaveError", "SaveResult", "update_collection"]
+__all__ = ["MAX_COLLECTION", "SaveError", "SaveResult", "create_collection", "update_collection"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,4 +79,30 @@ def update_collection(
         # A response shorter than the request would silently drop writes: report them.
         missing = SaveError("NO_RESULT", "Salesforce returned no result for this record")
         out += [SaveResult(rid, False, (missing,)) for _o, rid, _f in records[len(out) :]]
+    return out
+
+
+def create_collection(
+    gateway: Gateway, object_name: str, records: Sequence[Mapping[str, Any]]
+) -> list[SaveResult]:
+    """Create records of one object in one call (`allOrNone=false`); per-record results in
+    request order, the new id in `record_id` ("" where the record was refused)."""
+    if not records:
+        return []
+    if len(records) > MAX_COLLECTION:
+        raise ValueError(f"at most {MAX_COLLECTION} records per call, got {len(records)}")
+    results = gateway.composite_create(
+        [{"attributes": {"type": object_name}, **dict(fields)} for fields in records]
+    )
+    out: list[SaveResult] = []
+    for raw in results[: len(records)]:
+        item = raw if isinstance(raw, Mapping) else {}
+        ok = bool(item.get("success")) and isinstance(item.get("id"), str)
+        out.append(
+            SaveResult(str(item.get("id") or "") if ok else "", ok, _errors(item.get("errors")))
+        )
+    if len(out) < len(records):
+        # Salesforce may or may not have made these: the caller looks them up before retrying.
+        missing = SaveError("NO_RESULT", "Salesforce returned no result for this record")
+        out += [SaveResult("", False, (missing,)) for _ in records[len(out) :]]
     return out

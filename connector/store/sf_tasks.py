@@ -119,6 +119,19 @@ def pending_tasks(session: Session, *, org_id: str, limit: int = 200) -> Sequenc
     ).all()
 
 
+def tasks_by_ids(session: Session, *, org_id: str, row_ids: Sequence[int]) -> list[SfTask]:
+    """The org's outbox rows with these ids, oldest first (one query)."""
+    if not row_ids:
+        return []
+    return list(
+        session.scalars(
+            select(SfTask)
+            .where(SfTask.org_id == org_id, SfTask.id.in_(list(row_ids)))
+            .order_by(SfTask.id)
+        )
+    )
+
+
 def tasks_of(session: Session, *, org_id: str, source: str, source_id: int) -> Sequence[SfTask]:
     """Every Task row of one source record, oldest first."""
     return session.scalars(

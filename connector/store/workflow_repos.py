@@ -99,6 +99,10 @@ class TaskRepository(_Bound):
         """One outbox row of the org."""
         return _tasks.get_task(self._session, org_id=self._org_id, row_id=row_id)
 
+    def many(self, *, row_ids: Sequence[int]) -> list[SfTask]:
+        """The org's outbox rows with these ids, oldest first."""
+        return _tasks.tasks_by_ids(self._session, org_id=self._org_id, row_ids=row_ids)
+
     def of(self, *, source: str, source_id: int) -> Sequence[SfTask]:
         """Every Task row of one source record."""
         return _tasks.tasks_of(

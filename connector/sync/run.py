@@ -19,6 +19,7 @@ from connector.pull import PullResult, run_pull
 from connector.salesforce.write_batches import WriteOptions
 from connector.store.repositories import RunUsage
 from connector.store.unit import OrgUnit
+from connector.sync.collector import fewer_collections
 from connector.sync.compute import Computed
 from connector.sync.grant_ids import pin_grant_names
 from connector.sync.inputs import default_holder, held_lease
@@ -150,6 +151,7 @@ def _learn_org(run: _Run) -> None:
         pin_grant_names(deps.gateway, deps.sessions, org_id=run.org_id, now=now)
 
 
+@fewer_collections()
 def _execute(run: _Run) -> SyncSummary:
     deps = run.deps
     now = deps.clock()

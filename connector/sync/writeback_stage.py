@@ -15,10 +15,8 @@ against those values: what landed is settled and counted as a call made, the res
 
 from __future__ import annotations
 
-import gc
 import logging
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -37,6 +35,7 @@ from connector.salesforce.write_batches import (
 )
 from connector.store.results import SessionFactory
 from connector.store.unit import OrgUnit
+from connector.sync.collector import fewer_collections
 from connector.sync.progress import Progress
 from connector.sync.summary import PlannedWrite
 from mappings.writeback_rules import FieldKey, is_allowed_target
@@ -297,20 +296,7 @@ def recover_batches(
     return Recovered(tuple(landed), tuple(lost), held, fresh)
 
 
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """The stage builds a few dicts per pending record and keeps them to its end: collecting
-    the young generation every 700 of them walked them again and again (a sixth of the
-    stage's CPU at 20,000 records). Restored afterwards."""
-    before = gc.get_threshold()
-    gc.set_threshold(max(before[0], 50_000), *before[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
-
-
-@_fewer_collections()
+@fewer_collections()
 def run_writeback(
     gateway: Gateway,
     sessions: SessionFactory,
