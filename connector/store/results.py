@@ -253,11 +253,11 @@ def store_results(
     differ = [k for k in by_digest if existing[k] != wanted[k]["result_hash"]]
     unknown = [k for k in compare if not use_digests or existing[k] is None]
     stored = _stored_documents(session, org_id, unknown)
-    digests = []  # rows stored before digests that are as computed: given theirs
+    digests = []  # rows as computed without their digest (stored before digests): given it
     for k in unknown:
         if stored.get(k) != _canonical_json(wanted[k]["result"]):
             differ.append(k)
-        elif existing[k] is None:
+        elif existing[k] != wanted[k]["result_hash"]:
             digests.append({"org_id": org_id, "rep_id": k[0], "period": k[1],
                             "result_hash": wanted[k]["result_hash"]})  # fmt: skip
     inserts = [v for k, v in wanted.items() if k not in existing]
