@@ -8,8 +8,10 @@ and attainment are stored as exact decimal strings, never floats.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from hashlib import blake2b
 from typing import Any
 
 import orjson
@@ -102,6 +104,9 @@ class PeriodResult(_Audit, Base):
     net: Mapped[str] = mapped_column(AMOUNT)
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # `result_digest(result)`, written with the result (None: stored before digests, compared
+    # by reading the document itself).
+    result_hash: Mapped[str | None] = mapped_column(String(32))
 
 
 class WritebackValue(_Audit, Base):
@@ -116,6 +121,11 @@ class WritebackValue(_Audit, Base):
     fields: Mapped[dict[str, Any]] = mapped_column(JSON)
     pending: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The `payload_hash` of the pulled record that the write-back diff found already holding
+    # `fields` when it settled them; None when settled otherwise (written: the echo is not
+    # pulled yet; refused; never diffed). While the pulled record still has this hash and the
+    # fields stay the same, diffing them again can only find them equal (see save_writeback).
+    crm_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
@@ -194,6 +204,7 @@ def store_results(
     kept: frozenset[tuple[str, str]],
     now: datetime,
     same: Collection[tuple[str, str]] = frozenset(),
+    use_digests: bool = True,
 ) -> list[tuple[str, str]]:
     """Make the stored period results of `rep_ids` the computed ones, writing only rows that
     differ (inserted, updated or deleted). Returns the (rep, period) pairs that differed.
@@ -201,7 +212,9 @@ def store_results(
     Rows of locked periods stay: `kept` names the (rep, period) pairs that already have a
     stored locked result, so only those are left alone and any other row is written.
     `same` names computed rows known to equal the stored ones (the calculation kept them
-    from the run that stored them): they are neither read nor compared.
+    from the run that stored them): they are neither read nor compared. The others are
+    compared by the digest stored beside each row (`use_digests`; a row stored before
+    digests, or every row when False, by reading and comparing the document itself).
     """
     org_id = run.org_id
     audit = _audit(run)
@@ -224,17 +237,51 @@ def store_results(
             "updated_at": now,
             **audit,
         }
-    existing: set[tuple[str, str]] = set()
-    keys = (PeriodResult.rep_id, PeriodResult.period)
+    existing: dict[tuple[str, str], str | None] = {}
+    keys = (PeriodResult.rep_id, PeriodResult.period, PeriodResult.result_hash)
     for chunk in _chunks(sorted(set(rep_ids))):
         rows = session.execute(
             select(*keys).where(PeriodResult.org_id == org_id, PeriodResult.rep_id.in_(chunk))
         )
-        existing.update((rep, period) for rep, period in rows if (rep, period) not in kept)
+        existing.update(((rep, period), digest) for rep, period, digest in rows
+                        if (rep, period) not in kept)  # fmt: skip
+    for k, v in wanted.items():
+        if k not in same or k not in existing:
+            v["result_hash"] = result_digest(v["result"])
     compare = sorted(k for k in wanted if k in existing and k not in same)
+    by_digest = [k for k in compare if use_digests and existing[k] is not None]
+    differ = [k for k in by_digest if existing[k] != wanted[k]["result_hash"]]
+    unknown = [k for k in compare if not use_digests or existing[k] is None]
+    stored = _stored_documents(session, org_id, unknown)
+    digests = []  # rows as computed without their digest (stored before digests): given it
+    for k in unknown:
+        if stored.get(k) != _canonical_json(wanted[k]["result"]):
+            differ.append(k)
+        elif existing[k] != wanted[k]["result_hash"]:
+            digests.append({"org_id": org_id, "rep_id": k[0], "period": k[1],
+                            "result_hash": wanted[k]["result_hash"]})  # fmt: skip
+    inserts = [v for k, v in wanted.items() if k not in existing]
+    updates = [wanted[k] for k in sorted(differ)]
+    deletes = [
+        {"org_id": org_id, "rep_id": k[0], "period": k[1]}
+        for k in sorted(existing)
+        if k not in wanted
+    ]
+    delete_rows(session, PeriodResult, org_id=org_id, keys=_RESULT_PK, rows=deletes)
+    update_rows(session, PeriodResult, org_id=org_id, keys=_RESULT_PK, rows=updates)
+    update_rows(session, PeriodResult, org_id=org_id, keys=_RESULT_PK, rows=digests)
+    insert_rows(session, PeriodResult, org_id=org_id, rows=inserts)
+    return sorted([(v["rep_id"], v["period"]) for v in (*inserts, *updates)]
+                  + [(d["rep_id"], d["period"]) for d in deletes])  # fmt: skip
+
+
+def _stored_documents(
+    session: Session, org_id: str, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], bytes]:
+    """The canonical JSON of the stored results of these (rep, period) pairs."""
     stored: dict[tuple[str, str], bytes] = {}
     by_rep: dict[str, set[str]] = {}
-    for rep, period in compare:
+    for rep, period in keys:
         by_rep.setdefault(rep, set()).add(period)
     for chunk in _chunks(sorted(by_rep)):
         periods = sorted(set().union(*(by_rep[rep] for rep in chunk)))
@@ -248,18 +295,12 @@ def store_results(
         for rep, period, result in found:
             if period in by_rep[rep]:
                 stored[(rep, period)] = _canonical_json(result)
-    inserts = [v for k, v in wanted.items() if k not in existing]
-    updates = [wanted[k] for k in compare if stored.get(k) != _canonical_json(wanted[k]["result"])]
-    deletes = [
-        {"org_id": org_id, "rep_id": k[0], "period": k[1]}
-        for k in sorted(existing)
-        if k not in wanted
-    ]
-    delete_rows(session, PeriodResult, org_id=org_id, keys=_RESULT_PK, rows=deletes)
-    update_rows(session, PeriodResult, org_id=org_id, keys=_RESULT_PK, rows=updates)
-    insert_rows(session, PeriodResult, org_id=org_id, rows=inserts)
-    return sorted([(v["rep_id"], v["period"]) for v in (*inserts, *updates)]
-                  + [(d["rep_id"], d["period"]) for d in deletes])  # fmt: skip
+    return stored
+
+
+def result_digest(result: Mapping[str, Any]) -> str:
+    """The digest stored beside a period result: of its canonical JSON (every figure)."""
+    return blake2b(_canonical_json(result), digest_size=16).hexdigest()
 
 
 def _canonical_json(value: Any) -> bytes:
@@ -393,26 +434,20 @@ def save_writeback(
     run: CalcRun,
     values: Mapping[tuple[str, str], Mapping[str, str | None]],
     now: datetime,
-) -> None:
+    recheck_all: bool = True,
+) -> list[tuple[str, str]]:
     """Store the desired values of these records and mark them pending (the write-back stage
     diffs every pending record against the CRM). Only rows whose values or pending flag
-    change are written."""
+    change are written. Returns the records marked pending.
+
+    A record whose values are as stored and already settled is marked pending again for
+    the diff to look at once more, unless (`recheck_all` False) the diff settled it finding
+    the CRM holding these values in the very payload still pulled (`crm_hash`): then it
+    would find them equal again. Anything else (written and its echo not yet compared,
+    refused by Salesforce, the CRM record changed since, never pulled) is re-checked.
+    """
     org_id = run.org_id
-    stored: dict[tuple[str, str], tuple[bytes, bool]] = {}
-    for obj in sorted({k[0] for k in values}):
-        ids = sorted(rid for o, rid in values if o == obj)
-        for chunk in _chunks(ids):
-            rows = session.execute(
-                select(
-                    WritebackValue.record_id, WritebackValue.fields, WritebackValue.pending
-                ).where(
-                    WritebackValue.org_id == org_id,
-                    WritebackValue.object_name == obj,
-                    WritebackValue.record_id.in_(chunk),
-                )
-            )
-            for rid, fields, pending in rows:
-                stored[(obj, rid)] = (_canonical_json(fields), bool(pending))
+    stored = _stored_writeback(session, org_id, sorted(values))
     audit = _audit(run)
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
@@ -425,19 +460,70 @@ def save_writeback(
             "fields": dict(fields),
             "pending": True,
             "updated_at": now,
+            "crm_hash": None,
             **audit,
         }
         before = stored.get((obj, rid))
         if before is None:
             inserts.append(row)
-        elif before[0] != _canonical_json(row["fields"]):
+        elif before.fields != row["fields"]:
             updates.append(row)
-        elif not before[1]:
+        elif not before.pending and (recheck_all or not before.settled_on_current()):
             repend.append({"org_id": org_id, "object_name": obj, "record_id": rid,
-                           "pending": True})  # fmt: skip
+                           "pending": True, "crm_hash": None})  # fmt: skip
     update_rows(session, WritebackValue, org_id=org_id, keys=_WRITEBACK_PK, rows=updates)
     update_rows(session, WritebackValue, org_id=org_id, keys=_WRITEBACK_PK, rows=repend)
     insert_rows(session, WritebackValue, org_id=org_id, rows=inserts)
+    marked = [(r["object_name"], r["record_id"]) for r in (*inserts, *updates, *repend)]
+    return sorted(marked)
+
+
+@dataclass(frozen=True, slots=True)
+class _StoredValue:
+    fields: dict[str, Any]
+    pending: bool
+    crm_hash: str | None
+    pulled_hash: str | None  # the payload hash of the record as pulled now (None: not pulled)
+
+    def settled_on_current(self) -> bool:
+        """Settled as already holding these values in the payload that is still pulled."""
+        return self.crm_hash is not None and self.crm_hash == self.pulled_hash
+
+
+def _stored_writeback(
+    session: Session, org_id: str, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], _StoredValue]:
+    """The stored write-back rows of these records, with the hash of their pulled payload."""
+    stored: dict[tuple[str, str], _StoredValue] = {}
+    raw = RawRecord.__table__
+    for obj in sorted({k[0] for k in keys}):
+        ids = [rid for o, rid in keys if o == obj]
+        for chunk in _chunks(ids):
+            joined = WritebackValue.__table__.outerjoin(
+                raw,
+                (RawRecord.org_id == WritebackValue.org_id)
+                & (RawRecord.object_name == WritebackValue.object_name)
+                & (RawRecord.record_id == WritebackValue.record_id)
+                & RawRecord.is_deleted.is_(False),
+            )
+            rows = session.execute(
+                select(
+                    WritebackValue.record_id,
+                    WritebackValue.fields,
+                    WritebackValue.pending,
+                    WritebackValue.crm_hash,
+                    RawRecord.payload_hash,
+                )
+                .select_from(joined)
+                .where(
+                    WritebackValue.org_id == org_id,
+                    WritebackValue.object_name == obj,
+                    WritebackValue.record_id.in_(chunk),
+                )
+            )
+            for rid, fields, pending, crm_hash, pulled in rows:
+                stored[(obj, rid)] = _StoredValue(dict(fields), bool(pending), crm_hash, pulled)
+    return stored
 
 
 def pending_writeback(session: Session, *, org_id: str) -> dict[tuple[str, str], dict[str, Any]]:
@@ -450,9 +536,19 @@ def pending_writeback(session: Session, *, org_id: str) -> dict[tuple[str, str],
     return {(obj, rid): dict(fields) for obj, rid, fields in rows}
 
 
-def settle_writeback(session: Session, *, org_id: str, keys: Iterable[tuple[str, str]]) -> None:
-    """Mark records no longer pending (written, equal already, or reported as an issue)."""
-    rows = [(False, org_id, obj, rid) for obj, rid in dict.fromkeys(keys)]
+def settle_writeback(
+    session: Session,
+    *,
+    org_id: str,
+    keys: Iterable[tuple[str, str]],
+    checked: Mapping[tuple[str, str], str | None] | None = None,
+) -> None:
+    """Mark records no longer pending (written, equal already, or reported as an issue).
+
+    `checked` gives, for records the diff found already holding their values, the payload
+    hash of the pulled record it compared against (kept as `crm_hash`); others get none."""
+    found = checked or {}
+    rows = [(False, found.get(key), org_id, key[0], key[1]) for key in dict.fromkeys(keys)]
     if not rows:
         return
     # One driver executemany by primary key: a write-back settles up to an ingest job's
@@ -461,16 +557,16 @@ def settle_writeback(session: Session, *, org_id: str, keys: Iterable[tuple[str,
     connection = session.connection()
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     connection.exec_driver_sql(
-        f"UPDATE {WritebackValue.__tablename__} SET pending = {mark} "
+        f"UPDATE {WritebackValue.__tablename__} SET pending = {mark}, crm_hash = {mark} "
         f"WHERE org_id = {mark} AND object_name = {mark} AND record_id = {mark}",
         rows,
     )
 
 
-def current_crm_values(
+def current_crm_records(
     session: Session, *, org_id: str, object_name: str, record_ids: Sequence[str]
-) -> dict[str, dict[str, Any]]:
-    """The last pulled payload of these records (as read in the pull); deleted ones left out."""
+) -> dict[str, tuple[dict[str, Any], str | None]]:
+    """The last pulled payload of these records and its `payload_hash`; deleted ones left out."""
     wanted = set(record_ids)
     if not wanted:
         return {}
@@ -481,20 +577,19 @@ def current_crm_values(
     )
     # The payload as stored text, decoded here only for the records asked for.
     text = cast(RawRecord.payload, Text)
-    out: dict[str, dict[str, Any]] = {}
+    columns = (RawRecord.record_id, text, RawRecord.payload_hash)
+    out: dict[str, tuple[dict[str, Any], str | None]] = {}
     if len(wanted) >= _SCAN_AT:
         # Most of the object (a first full sync writes to every record): one indexed scan of
         # its rows instead of an IN list per 500 ids.
-        rows = session.execute(select(RawRecord.record_id, text).where(*live))
-        for rid, payload in rows:
+        rows = session.execute(select(*columns).where(*live))
+        for rid, payload, digest in rows:
             if rid in wanted:
-                out[rid] = orjson.loads(payload)
+                out[rid] = (orjson.loads(payload), digest)
         return out
     for chunk in _chunks(sorted(wanted)):
-        rows = session.execute(
-            select(RawRecord.record_id, text).where(*live, RawRecord.record_id.in_(chunk))
-        )
-        out.update((rid, orjson.loads(payload)) for rid, payload in rows)
+        rows = session.execute(select(*columns).where(*live, RawRecord.record_id.in_(chunk)))
+        out.update((rid, (orjson.loads(payload), digest)) for rid, payload, digest in rows)
     return out
 
 

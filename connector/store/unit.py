@@ -447,24 +447,34 @@ class ResultRepository(_Repository):
         run: CalcRun,
         values: Mapping[tuple[str, str], Mapping[str, str | None]],
         now: datetime,
-    ) -> None:
-        """Store the desired values of these records and mark them pending."""
+        recheck_all: bool = True,
+    ) -> list[tuple[str, str]]:
+        """Store the desired values of these records and mark them pending (unless, with
+        `recheck_all` False, settled as already held by the CRM record still pulled)."""
         self._own(run)
-        _results.save_writeback(self._session, run=run, values=values, now=now)
+        return _results.save_writeback(
+            self._session, run=run, values=values, now=now, recheck_all=recheck_all
+        )
 
     def pending_writeback(self) -> dict[tuple[str, str], dict[str, Any]]:
         """Desired values not yet confirmed written, by (object, record id)."""
         return _results.pending_writeback(self._session, org_id=self._org_id)
 
-    def settle_writeback(self, *, keys: Iterable[tuple[str, str]]) -> None:
-        """Mark records no longer pending (written, equal already, or reported as an issue)."""
-        _results.settle_writeback(self._session, org_id=self._org_id, keys=keys)
+    def settle_writeback(
+        self,
+        *,
+        keys: Iterable[tuple[str, str]],
+        checked: Mapping[tuple[str, str], str | None] | None = None,
+    ) -> None:
+        """Mark records no longer pending (written, equal already, or reported as an issue);
+        `checked`: the pulled payload hash a record was found already holding its values in."""
+        _results.settle_writeback(self._session, org_id=self._org_id, keys=keys, checked=checked)
 
-    def current_crm_values(
+    def current_crm_records(
         self, *, object_name: str, record_ids: Sequence[str]
-    ) -> dict[str, dict[str, Any]]:
-        """The last pulled payload of these records (as read in the pull); deleted ones left out."""
-        return _results.current_crm_values(
+    ) -> dict[str, tuple[dict[str, Any], str | None]]:
+        """The last pulled payload of these records and its hash; deleted ones left out."""
+        return _results.current_crm_records(
             self._session, org_id=self._org_id, object_name=object_name, record_ids=record_ids
         )
 
@@ -494,13 +504,15 @@ class ResultRepository(_Repository):
         kept: frozenset[tuple[str, str]],
         now: datetime,
         same: Collection[tuple[str, str]] = frozenset(),
+        use_digests: bool = True,
     ) -> list[tuple[str, str]]:
         """Upsert the period results of `rep_ids` where they differ; the pairs that differed
-        (`same`: rows known to be as stored, left unread)."""
+        (`same`: rows known to be as stored, left unread; `use_digests`: the others compared
+        by their stored digest instead of their document)."""
         self._own(run)
         return _results.store_results(
             self._session, run=run, rep_ids=rep_ids, results=results, kept=kept, now=now,
-            same=same,
+            same=same, use_digests=use_digests,
         )  # fmt: skip
 
     def store_credits(

@@ -31,6 +31,9 @@ class WritebackBatch(Base):
     __table_args__ = (
         Index(None, "org_id", "settled_at"),
         Index(None, "org_id", "counted_run_id"),
+        # What a run's earlier attempts wrote is looked up on every write stage: by run, not
+        # by a scan of the week of settled calls the journal keeps.
+        Index(None, "org_id", "run_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

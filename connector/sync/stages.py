@@ -315,6 +315,9 @@ def store_stage(where: Where, plan: ActivePlan, pull: PullResult, calculated: Ca
             kept=kept,
             now=now,
             same=computed.same,
+            # A full recompute reads every stored document (it verifies the stored state);
+            # an incremental one trusts the digest stored beside each row.
+            use_digests=computed.examined is not None,
         )
         credits = unit.results.store_credits(
             run=calc_run,
@@ -330,7 +333,12 @@ def store_stage(where: Where, plan: ActivePlan, pull: PullResult, calculated: Ca
                 where.org_id,
                 len(drift),
             )
-        unit.results.save_writeback(run=calc_run, values=desired, now=now)
+        # A full recompute looks at every record again (also what a describe or an
+        # allow-list change moved); an incremental one at those whose values changed or
+        # whose CRM record is not known to hold them.
+        unit.results.save_writeback(
+            run=calc_run, values=desired, now=now, recheck_all=computed.examined is None
+        )
         unit.issues.reconcile_issues(
             run_id=where.run_id,
             stage="calc",

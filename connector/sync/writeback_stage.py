@@ -16,7 +16,7 @@ against those values: what landed is settled and counted as a call made, the res
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -159,12 +159,34 @@ def _normaliser(target: FieldTarget) -> tuple[Any, Any]:
     return number, lambda value: None if value is None else float(str(value))
 
 
-def _current(unit: OrgUnit, keys: list[Key]) -> dict[Key, dict[str, Any]]:
+def _current(unit: OrgUnit, keys: list[Key]) -> tuple[dict[Key, dict[str, Any]], dict[Key, str]]:
+    """The pulled payloads of these records, and the hash of each payload."""
     out: dict[Key, dict[str, Any]] = {}
+    hashes: dict[Key, str] = {}
     for obj in sorted({o for o, _ in keys}):
         ids = [rid for o, rid in keys if o == obj]
-        found = unit.results.current_crm_values(object_name=obj, record_ids=ids)
-        out.update({(obj, rid): payload for rid, payload in found.items()})
+        found = unit.results.current_crm_records(object_name=obj, record_ids=ids)
+        for rid, (payload, digest) in found.items():
+            out[(obj, rid)] = payload
+            if digest is not None:
+                hashes[(obj, rid)] = digest
+    return out, hashes
+
+
+def whole_checks(
+    keys: Iterable[Key],
+    pending: Mapping[Key, Mapping[str, Any]],
+    targets: Mapping[tuple[str, str], FieldTarget],
+    pulled: Mapping[Key, str],
+) -> dict[Key, str]:
+    """The pulled payload hash of each record among `keys` whose every pending field was
+    compared (allow-listed and in the org's describe), so that a record holding a value the
+    diff skipped (a field an admin may allow later) is looked at again (pure)."""
+    out: dict[Key, str] = {}
+    for key in keys:
+        digest = pulled.get(key)
+        if digest is not None and all((key[0], f) in targets for f in pending[key]):
+            out[key] = digest
     return out
 
 
@@ -305,7 +327,7 @@ def run_writeback(
         gateway, {(o, f) for (o, _r), fields in to_write.items() for f in fields}
     )
     with OrgUnit(sessions, org_id) as unit:
-        current = _current(unit, list(to_write))
+        current, pulled = _current(unit, list(to_write))
         # The records with an open write-back issue: only theirs can be resolved (an
         # UPDATE per 500 written records, most of them never failed, costs a scan each).
         open_issues = {
@@ -324,6 +346,7 @@ def run_writeback(
         for rid, values in written.items():
             if (obj, rid) in current:
                 current[(obj, rid)] = {**current[(obj, rid)], **values}
+                pulled.pop((obj, rid), None)  # compared against more than the pulled payload
     recovered = recover_batches(gateway, unsettled, allowed)
     if unsettled:
         log.warning(
@@ -339,14 +362,18 @@ def run_writeback(
     for key, values in recovered.fresh.items():
         if key in current:
             current[key] = {**current[key], **values}
+            pulled.pop(key, None)
     records = plan_writes(to_write, current, targets)
     planned = tuple(PlannedWrite(o, r, dict(f)) for o, r, f in records)
     if dry_run:
         return WriteResult(planned, 0, 0, len(refused))
     to_send = {(o, r) for o, r, _f in records}
     already_there = [k for k in to_write if k not in to_send]
+    checked = whole_checks(already_there, pending, targets, pulled)
     with OrgUnit(sessions, org_id) as unit:
-        unit.results.settle_writeback(keys=already_there)
+        # Found holding their values in the payload as pulled: while that payload and the
+        # values stay, an incremental store need not mark them pending again.
+        unit.results.settle_writeback(keys=already_there, checked=checked)
         # In the same commit: a landed batch's call is counted once, for this run.
         for batch_id, holding in recovered.landed:
             unit.writeback_batches.keep_written(batch_id=batch_id, written=holding)
