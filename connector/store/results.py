@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     cast,
+    func,
     insert,
     select,
     update,
@@ -41,8 +42,10 @@ PERIOD = String(16)
 AMOUNT = String(32)  # a Decimal as text: exact on SQLite and PostgreSQL alike
 _CHUNK = 500
 # Records of one object asked for at once from which reading all of the object's stored
-# rows is cheaper than looking them up 500 at a time.
+# rows may be cheaper than looking them up 500 at a time: when they are at least a quarter
+# of the object (a lookup by id costs a few times a row read in order).
 _SCAN_AT = 5000
+_SCAN_SHARE = 4
 
 
 class CalcRun(Base):
@@ -579,9 +582,12 @@ def current_crm_records(
     text = cast(RawRecord.payload, Text)
     columns = (RawRecord.record_id, text, RawRecord.payload_hash)
     out: dict[str, tuple[dict[str, Any], str | None]] = {}
-    if len(wanted) >= _SCAN_AT:
-        # Most of the object (a first full sync writes to every record): one indexed scan of
-        # its rows instead of an IN list per 500 ids.
+    if len(wanted) >= _SCAN_AT and len(wanted) * _SCAN_SHARE >= _object_rows(
+        session, org_id, object_name
+    ):
+        # Much of the object (a first full sync writes to every record): one indexed scan of
+        # its rows instead of an IN list per 500 ids. A few thousand records of a
+        # million-deal org are looked up by id.
         rows = session.execute(select(*columns).where(*live))
         for rid, payload, digest in rows:
             if rid in wanted:
@@ -591,6 +597,14 @@ def current_crm_records(
         rows = session.execute(select(*columns).where(*live, RawRecord.record_id.in_(chunk)))
         out.update((rid, (orjson.loads(payload), digest)) for rid, payload, digest in rows)
     return out
+
+
+def _object_rows(session: Session, org_id: str, object_name: str) -> int:
+    """How many rows of this object are stored (deleted ones too: counted from the index)."""
+    query = select(func.count()).where(
+        RawRecord.org_id == org_id, RawRecord.object_name == object_name
+    )
+    return int(session.execute(query).scalar_one())
 
 
 def locked_results(

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import requests
 import responses
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from calc.writeback import FieldTarget
@@ -395,3 +395,42 @@ def test_settling_a_value_the_diff_skipped_fails_the_check(
     with pytest.raises(AssertionError, match="the paths differ"):
         for seed in range(12):
             check_writeback_rechecks(sessions, seed)
+
+
+def test_current_crm_records_scans_only_when_much_of_the_object_is_asked_for(
+    store_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(store_settings)
+    upgrade(engine)
+    sessions = make_session_factory(engine)
+    org_id, now = "00D000000000001AAA", datetime(2026, 12, 3, tzinfo=UTC)
+    ids = [f"006{n:012d}AAA" for n in range(200)]
+    with sessions() as session:
+        for n, rid in enumerate(ids):
+            _pull(session, org_id, rid, {"Id": rid, "Amount": n}, now)
+        session.get(RawRecord, (org_id, "Opportunity", ids[7])).is_deleted = True  # type: ignore[union-attr]
+        session.commit()
+    monkeypatch.setattr(results_module, "_SCAN_AT", 10)
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    for wanted in (ids[:20], ids[:60], [*ids[::3], "006999999999999AAA"]):
+        statements.clear()
+        with sessions() as session:
+            found = results_module.current_crm_records(
+                session, org_id=org_id, object_name="Opportunity", record_ids=wanted
+            )
+        live = [rid for rid in wanted if rid in ids and rid != ids[7]]
+        assert sorted(found) == sorted(live)
+        assert all(found[rid][0]["Id"] == rid for rid in live)
+        assert all(
+            found[rid][1] == payload_hash({"Id": rid, "Amount": ids.index(rid)}) for rid in live
+        )
+        scanned = not any(" IN " in s.upper() for s in statements)
+        # 20 of 200 are looked up by id; 60 (and 68) of 200 are over a quarter: one scan.
+        assert scanned == (len(wanted) * 4 >= len(ids)), (len(wanted), statements)
+    event.remove(engine, "before_cursor_execute", record)
+    engine.dispose()
