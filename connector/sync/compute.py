@@ -6,7 +6,7 @@ periods) and goes out as plain data ready to store and diff.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -37,6 +37,35 @@ FieldValues = dict[str, str | None]
 CalcIssue = tuple[str, str, str]  # (object, record id, reason)
 
 
+class Examined(Collection[Key]):
+    """The records an incremental calculation looked at: the recomputed reps' Users and every
+    deal that may credit them. The deals are gathered only when asked for: most runs have no
+    open issue to look up, and the deals under a director of a large org are most of it."""
+
+    def __init__(self, book: Book, reps: Sequence[str]) -> None:
+        self._book, self._reps = book, frozenset(reps)
+        self._keys: frozenset[Key] | None = None
+
+    def _all(self) -> frozenset[Key]:
+        if self._keys is None:
+            deals = set().union(*(self._book.touching(rep) for rep in self._reps))
+            self._keys = frozenset(
+                {("User", rep) for rep in self._reps} | {("Opportunity", d) for d in deals}
+            )
+        return self._keys
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, tuple) and len(key) == 2 and key[0] == "User":
+            return key[1] in self._reps
+        return key in self._all()
+
+    def __iter__(self) -> Iterator[Key]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
 @dataclass(frozen=True, slots=True)
 class Computed:
     """Results and credits of the recomputed reps (contract shape, locks applied)."""
@@ -48,7 +77,7 @@ class Computed:
     # whose plan is not in the plan document), and the records whose issues this run
     # re-examined (None: every record, on a full recompute).
     issues: tuple[CalcIssue, ...] = ()
-    examined: frozenset[Key] | None = None
+    examined: Collection[Key] | None = None
     # The deals whose credits `credits` holds (None: every deal of the recomputed reps). An
     # incremental run renders only the credits of the deals its changes touch: a manager's
     # other credits are the same as stored.
@@ -102,12 +131,7 @@ def compute_results(
     issues = {("Opportunity", u.deal_id, u.reason) for u in result.unresolved}
     issues.update(unknown_plans(book, wanted))
     issues.update(unpaid_adjustments(book, None if rep_ids is None else wanted))
-    examined = None
-    if rep_ids is not None:
-        deals = set().union(*(book.touching(rep) for rep in wanted)) if wanted else set()
-        examined = frozenset(
-            {("User", rep) for rep in wanted} | {("Opportunity", d) for d in deals}
-        )
+    examined = None if rep_ids is None else Examined(book, wanted)
     only = None if credit_deals is None else frozenset(credit_deals)
     credits = result.credits if only is None else _deal_credits(book, wanted, only, start, end)
     return Computed(

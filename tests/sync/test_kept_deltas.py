@@ -20,7 +20,7 @@ from calc.model import Deal, Rep, Split
 from calc.plan import PlanDoc, parse_plan_doc
 from connector.pull.codec import encode
 from connector.store.repositories import CanonicalTuple
-from connector.sync.compute import Computed, compute_results
+from connector.sync.compute import Computed, Examined, compute_results
 from connector.sync.scope import current_recipients
 from connector.sync.state import CalcState, apply_rows
 
@@ -265,3 +265,20 @@ def test_kept_credits_are_handed_out_in_credit_order_after_a_bare_full_crediting
     reps = sorted(state.reps)
     got = calculate_book(book, start=FIRST, end=LAST, rep_ids=reps)
     assert got == calculate_book(_fresh(state), start=FIRST, end=LAST, rep_ids=reps)
+
+
+def test_the_examined_records_are_the_recomputed_reps_and_every_deal_that_may_credit_them() -> None:
+    rng = random.Random(7)
+    state = _state(rng)
+    book = state.book
+    reps = sorted(rng.sample(sorted(book.reps), 5))
+    examined = Examined(book, reps)
+    # A User is answered without gathering the deals (a director's are most of the org).
+    assert ("User", reps[0]) in examined and ("User", "005NOTAREP0000AAA") not in examined
+    assert examined._keys is None
+    deals = set().union(*(book.touching(rep) for rep in reps))
+    eager = {("User", r) for r in reps} | {("Opportunity", d) for d in deals}
+    assert set(examined) == eager and len(examined) == len(eager)
+    others = [d for d in book.deals if d not in deals]
+    assert all(("Opportunity", d) in examined for d in deals)
+    assert not any(("Opportunity", d) in examined for d in others)
