@@ -1,0 +1,43 @@
+"""Open-deal owner estimates (`calc.estimate.owner_estimates`) on calc_bench's generated org.
+
+Run: .venv/bin/python bench/estimate_bench.py [--reps 1000] [--deals 100000] [--runs 2]
+Prints the CPU seconds of estimating every open deal's owner (as of 2026-06-15), per run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import sys
+import time
+from datetime import date
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from calc_bench import generate
+
+from calc.book import Book
+from calc.estimate import owner_estimates
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reps", type=int, default=1000)
+    ap.add_argument("--deals", type=int, default=100_000)
+    ap.add_argument("--runs", type=int, default=2)
+    args = ap.parse_args()
+    doc, reps, deals, splits = generate(args.reps, args.deals)
+    open_ids = [d.id for d in deals if not d.is_won]
+    for run in range(args.runs):
+        book = Book(doc, reps, deals, splits, [])
+        t0 = time.process_time()
+        out = owner_estimates(book, open_ids, as_of=date(2026, 6, 15))
+        cpu = time.process_time() - t0
+        digest = hashlib.sha256(repr(sorted(out.items())).encode()).hexdigest()[:12]
+        print(f"run {run}: {len(open_ids)} open deals, {cpu:.2f} CPU s, digest {digest}")
+    print("uptime:", os.popen("uptime").read().strip())
+
+
+if __name__ == "__main__":
+    main()
