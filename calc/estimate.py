@@ -14,10 +14,10 @@ stored credits) and call `estimate_credits`; nothing else computes the differenc
 
 from __future__ import annotations
 
-from bisect import bisect_right, insort
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from calc.book import Book
@@ -25,8 +25,8 @@ from calc.crediting import CREDIT_ORDER, Credit
 from calc.engine import PeriodGross, QuotaCache, period_gross, rep_results
 from calc.model import Deal, Rep, Split, TeamMember
 from calc.money import ZERO, money_str
-from calc.periods import Period
-from calc.plan import Plan, PlanDoc
+from calc.periods import Period, fiscal_year_start
+from calc.plan import Plan, PlanDoc, Spiff
 from calc.results import Line, PeriodResult
 
 # (rep id, period name) -> the period's result with none of the open deals: an open deal
@@ -195,11 +195,12 @@ class _Owner:
     """One owner's credits in credit order, shared by every open deal of the owner.
 
     An open deal won on `as_of` is credited in the period holding `as_of`, and a period's
-    gross reads only credits dated up to its end (its own, the year before it, SPIFF order,
-    the deals cancelled in it: a cancellation falls on or after the credit date). So each
-    deal is estimated from the owner's credits through that period's end, already ordered,
-    with the deal's credits put in place, and the period without the open deals is computed
-    once per period.
+    gross reads only the credits of `_reach`: none dated after its end (a cancellation falls
+    on or after the credit date, a SPIFF pays in credit order), none before its fiscal year,
+    the fiscal year of the deals it claws back (credited at most the clawback window before
+    it) or the start of a SPIFF window. So each deal is estimated from the owner's credits in
+    that reach, already ordered, with the deal's credits put in place, and the period
+    without the open deals is computed once per period.
     """
 
     plan: Plan
@@ -216,11 +217,13 @@ class _Owner:
         return cls(plan, rep, ordered, {c.deal_id for c in ordered}, quotas)
 
     def head(self, period: Period) -> list[Credit]:
-        """The owner's credits dated up to the period's end, in credit order."""
+        """The owner's credits that can change the period's gross, in credit order."""
         found = self.heads.get(period.start)
         if found is None:
             dates = [c.credit_date for c in self.ordered]
-            found = self.heads[period.start] = self.ordered[: bisect_right(dates, period.end)]
+            first = bisect_left(dates, _reach(self.plan, period))
+            found = self.ordered[first : bisect_right(dates, period.end)]
+            self.heads[period.start] = found
         return found
 
     def estimate(self, mine: Sequence[Credit]) -> Decimal:
@@ -246,6 +249,21 @@ class _Owner:
         return period_gross(
             self.plan, self.rep, ordered, period, quota_cache=self.quotas, ordered=True
         )
+
+
+def _reach(plan: Plan, period: Period) -> date:
+    """The first credit date that can change the period's gross (`period_gross`): year-to-date
+    components and annual caps read the period's fiscal year; a clawback recomputes the
+    credit period of a deal cancelled in it, with that period's fiscal year; a SPIFF counts
+    its payouts from the start of its window."""
+    first = period.year_start
+    if plan.clawback is not None:
+        back = period.start - timedelta(days=plan.clawback.window_days)
+        first = min(first, fiscal_year_start(back, plan.fiscal_year_start_month))
+    for comp in plan.components:
+        if isinstance(comp, Spiff):
+            first = min(first, comp.window.start)
+    return first
 
 
 def owner_estimates(book: Book, deal_ids: Iterable[str], *, as_of: date) -> dict[str, Decimal]:

@@ -16,12 +16,21 @@ import pytest
 import calc.estimate as estimate
 from calc.book import Book
 from calc.crediting import Credit
+from calc.engine import period_gross
 from calc.estimate import estimate_credits, owner_estimates, won_on
+from calc.periods import period_of
 from calc.plan import parse_plan_doc
 from tests.calc.test_differential import _doc, inputs, make_case
 
 CASES = 250
-AS_OF = (date(2025, 12, 31), date(2026, 2, 14), date(2026, 8, 14), date(2027, 3, 1))
+AS_OF = (
+    date(2025, 12, 31),
+    date(2026, 2, 14),
+    date(2026, 8, 14),
+    date(2027, 1, 20),
+    date(2027, 3, 1),
+    date(2027, 6, 20),
+)
 
 
 def _with_spiffs(seed: int) -> Book:
@@ -31,7 +40,7 @@ def _with_spiffs(seed: int) -> Book:
     doc: dict[str, Any] = _doc(case)
     for plan in doc["plans"]:
         if rng.random() < 0.6:
-            start = date(2026, rng.randint(1, 12), 1)
+            start = date(rng.choice([2025, 2026, 2026]), rng.randint(1, 12), 1)
             spiff: dict[str, Any] = {
                 "id": "spiff",
                 "type": "spiff",
@@ -83,6 +92,31 @@ def test_owner_estimates_equal_the_general_estimator() -> None:
     assert _compare(range(CASES)) > 1000
 
 
+def _compare_reach(cases: range) -> int:
+    """Each owner's period gross (components, lines) from the credits in `_reach` only
+    equals the gross from all the owner's credits."""
+    compared = 0
+    for seed in cases:
+        book = _with_spiffs(seed)
+        for rep_id, rep in sorted(book.reps.items()):
+            plan = book.ctx(rep_id).plan
+            if plan is None or rep.assignments:
+                continue
+            current = book.credits([rep_id]).by_rep.get(rep_id, [])
+            owner = estimate._Owner.of(plan, rep, current, {})
+            for as_of in AS_OF:
+                period = period_of(as_of, plan.period, plan.fiscal_year_start_month)
+                head = owner.head(period)
+                got = period_gross(plan, rep, head, period, ordered=True)
+                assert got == period_gross(plan, rep, list(current), period), (seed, rep_id)
+                compared += len(head) < len(current)
+    return compared
+
+
+def test_a_period_gross_reads_only_the_credits_in_its_reach() -> None:
+    assert _compare_reach(range(CASES)) > 500
+
+
 def _later_credit_matters(self: Any, period: Any) -> list[Credit]:
     # Broken on purpose: the owner's credits after the estimated period are dropped, and so
     # is the first credit of the period itself.
@@ -103,8 +137,34 @@ def _unordered(self: Any, period: Any) -> list[Credit]:
     return list(reversed(_ORIGINAL_HEAD(self, period)))
 
 
+def _year_only(plan: Any, period: Any) -> date:
+    # Broken on purpose: the reach ignores clawbacks and SPIFF windows (the fiscal year only).
+    return period.year_start  # type: ignore[no-any-return]
+
+
+def _no_spiff_window(plan: Any, period: Any) -> date:
+    # Broken on purpose: the reach ignores SPIFF windows.
+    bare = plan.model_copy(update={"components": [c for c in plan.components if c.type != "spiff"]})
+    return _ORIGINAL_REACH(bare, period)
+
+
+def _no_clawback_window(plan: Any, period: Any) -> date:
+    # Broken on purpose: the reach ignores the clawback window.
+    return _ORIGINAL_REACH(plan.model_copy(update={"clawback": None}), period)
+
+
+_ORIGINAL_REACH = estimate._reach
 _ORIGINAL_ESTIMATE = estimate._Owner.estimate
 _ORIGINAL_HEAD = estimate._Owner.head
+
+
+@pytest.mark.parametrize("broken", [_year_only, _no_spiff_window, _no_clawback_window])
+def test_the_comparison_fails_when_the_reach_is_too_short(
+    monkeypatch: pytest.MonkeyPatch, broken: Any
+) -> None:
+    monkeypatch.setattr(estimate, "_reach", broken)
+    with pytest.raises(AssertionError):
+        _compare_reach(range(CASES))
 
 
 @pytest.mark.parametrize(
