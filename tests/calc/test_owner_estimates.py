@@ -117,13 +117,11 @@ def test_a_period_gross_reads_only_the_credits_in_its_reach() -> None:
     assert _compare_reach(range(CASES)) > 500
 
 
-def _later_credit_matters(self: Any, period: Any) -> list[Credit]:
-    # Broken on purpose: the owner's credits after the estimated period are dropped, and so
-    # is the first credit of the period itself.
-    head = [c for c in self.ordered if c.credit_date <= period.end]
-    return [c for c in head if c.credit_date < period.start][:-1] + [
-        c for c in head if c.credit_date >= period.start
-    ]
+def _one_credit_short(self: Any, period: Any) -> list[Credit]:
+    # Broken on purpose: the last of the owner's credits before the period is left out.
+    head = _ORIGINAL_HEAD(self, period)
+    before = [c for c in head if c.credit_date < period.start]
+    return before[:-1] + head[len(before) :]
 
 
 def _no_credited_check(self: Any, mine: Any) -> Decimal:
@@ -169,7 +167,7 @@ def test_the_comparison_fails_when_the_reach_is_too_short(
 
 @pytest.mark.parametrize(
     ("name", "broken"),
-    [("head", _later_credit_matters), ("estimate", _no_credited_check), ("head", _unordered)],
+    [("head", _one_credit_short), ("estimate", _no_credited_check), ("head", _unordered)],
 )
 def test_the_comparison_fails_when_a_shortcut_is_broken(
     monkeypatch: pytest.MonkeyPatch, name: str, broken: Any
