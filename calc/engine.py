@@ -463,18 +463,20 @@ def period_gross(
     period: Period,
     *,
     quota_cache: QuotaCache | None = None,
+    ordered: bool = False,
 ) -> PeriodGross | None:
     """One period of a rep on one plan (no assignments, no adjustments): the same components,
     lines and gross `rep_results` gives it, computing only what that period's gross reads
     (its credits, the year before it for year-to-date and annual caps, the periods clawbacks
-    look back at), not every period since the rep's first. None: not a period of the rep."""
+    look back at), not every period since the rep's first. None: not a period of the rep.
+    `ordered`: the credits are already in CREDIT_ORDER (the estimator keeps them so)."""
     if period_of(period.start, plan.period, plan.fiscal_year_start_month) != period:
         return None
     if not _employed(rep, period):
         return None
     cache: QuotaCache = {} if quota_cache is None else quota_cache
     with localcontext(exact_context()):
-        calc = _RepCalc(plan, rep, credits, cache)
+        calc = _RepCalc(plan, rep, credits, cache, ordered=ordered)
         done = calc.compute(period)
         components, lines = list(done.components), list(done.lines)
         if plan.clawback is not None:

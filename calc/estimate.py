@@ -14,18 +14,19 @@ stored credits) and call `estimate_credits`; nothing else computes the differenc
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from decimal import Decimal
 
 from calc.book import Book
-from calc.crediting import Credit
+from calc.crediting import CREDIT_ORDER, Credit
 from calc.engine import PeriodGross, QuotaCache, period_gross, rep_results
 from calc.model import Deal, Rep, Split, TeamMember
 from calc.money import ZERO, money_str
-from calc.periods import Period
-from calc.plan import Plan, PlanDoc
+from calc.periods import Period, fiscal_year_start
+from calc.plan import Plan, PlanDoc, Spiff
 from calc.results import Line, PeriodResult
 
 # (rep id, period name) -> the period's result with none of the open deals: an open deal
@@ -189,13 +190,91 @@ def estimate_in_book(book: Book, deal_id: str, *, as_of: date) -> DealEstimate:
     return DealEstimate(deal_id, as_of, won, tuple(out), original.owner_id)
 
 
+@dataclass(slots=True)
+class _Owner:
+    """One owner's credits in credit order, shared by every open deal of the owner.
+
+    An open deal won on `as_of` is credited in the period holding `as_of`, and a period's
+    gross reads only the credits of `_reach`: none dated after its end (a cancellation falls
+    on or after the credit date, a SPIFF pays in credit order), none before its fiscal year,
+    the fiscal year of the deals it claws back (credited at most the clawback window before
+    it) or the start of a SPIFF window. So each deal is estimated from the owner's credits in
+    that reach, already ordered, with the deal's credits put in place, and the period
+    without the open deals is computed once per period.
+    """
+
+    plan: Plan
+    rep: Rep
+    ordered: list[Credit]
+    credited: set[str]
+    quotas: QuotaCache
+    heads: dict[date, list[Credit]] = field(default_factory=dict)
+    baselines: dict[date, PeriodGross | None] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, plan: Plan, rep: Rep, credits: Iterable[Credit], quotas: QuotaCache) -> _Owner:
+        ordered = sorted(credits, key=CREDIT_ORDER)
+        return cls(plan, rep, ordered, {c.deal_id for c in ordered}, quotas)
+
+    def head(self, period: Period) -> list[Credit]:
+        """The owner's credits that can change the period's gross, in credit order."""
+        found = self.heads.get(period.start)
+        if found is None:
+            dates = [c.credit_date for c in self.ordered]
+            first = bisect_left(dates, _reach(self.plan, period))
+            found = self.ordered[first : bisect_right(dates, period.end)]
+            self.heads[period.start] = found
+        return found
+
+    def estimate(self, mine: Sequence[Credit]) -> Decimal:
+        """`estimate_credits(...).amount` for one deal's credits `mine`, from shared work."""
+        period, deal_id = mine[0].period, mine[0].deal_id
+        head = self.head(period)
+        # Most open deals give no credit as they stand: the head is the period without them.
+        credited = deal_id in self.credited
+        others = [c for c in head if c.deal_id != deal_id] if credited else head
+        with_mine = list(others)
+        for c in sorted(mine, key=CREDIT_ORDER):
+            insort(with_mine, c, key=CREDIT_ORDER)
+        with_deal = self._gross(with_mine, period)
+        if credited:
+            without = self._gross(others, period)
+        else:
+            if period.start not in self.baselines:
+                self.baselines[period.start] = self._gross(head, period)
+            without = self.baselines[period.start]
+        return (with_deal.gross if with_deal else ZERO) - (without.gross if without else ZERO)
+
+    def _gross(self, ordered: list[Credit], period: Period) -> PeriodGross | None:
+        return period_gross(
+            self.plan, self.rep, ordered, period, quota_cache=self.quotas, ordered=True
+        )
+
+
+def _reach(plan: Plan, period: Period) -> date:
+    """The first credit date that can change the period's gross (`period_gross`): year-to-date
+    components and annual caps read the period's fiscal year; a clawback recomputes the
+    credit period of a deal cancelled in it, with that period's fiscal year; a SPIFF counts
+    its payouts from the start of its window."""
+    first = period.year_start
+    if plan.clawback is not None:
+        back = period.start - timedelta(days=plan.clawback.window_days)
+        first = min(first, fiscal_year_start(back, plan.fiscal_year_start_month))
+    for comp in plan.components:
+        if isinstance(comp, Spiff):
+            first = min(first, comp.window.start)
+    return first
+
+
 def owner_estimates(book: Book, deal_ids: Iterable[str], *, as_of: date) -> dict[str, Decimal]:
     """Per open deal id, what it would add to its owner's gross if won on `as_of` (in bulk).
 
-    Only the owner is estimated, from the owner's credits (loaded once per owner), and each
-    owner's period without the open deals is computed once (`Baselines`).
+    Only the owner is estimated, from the owner's credits (loaded and put in credit order
+    once per owner, `_Owner`), and each owner's period without the open deals is computed
+    once. Effective-dated owners are estimated through `estimate_credits` (their full run).
     """
     credits_of: dict[str, list[Credit]] = {}
+    owners: dict[str, _Owner] = {}
     baselines: Baselines = {}
     out: dict[str, Decimal] = {}
     plans = _plans(book)
@@ -212,12 +291,23 @@ def owner_estimates(book: Book, deal_ids: Iterable[str], *, as_of: date) -> dict
         if owner is None or rep is None or plan is None or not mine:
             out[deal_id] = ZERO
             continue
-        if owner not in credits_of:
+        if owner not in credits_of and owner not in owners:
             credits_of[owner] = list(book.credits([owner]).by_rep.get(owner, []))
-        found = estimate_credits(
-            plan, rep, credits_of[owner], mine, baselines=baselines, plans=plans, quota_cache=quotas
-        )
-        out[deal_id] = found.amount
+        if rep.assignments:
+            found = estimate_credits(
+                plan,
+                rep,
+                credits_of[owner],
+                mine,
+                baselines=baselines,
+                plans=plans,
+                quota_cache=quotas,
+            )
+            out[deal_id] = found.amount
+            continue
+        if owner not in owners:
+            owners[owner] = _Owner.of(plan, rep, credits_of.pop(owner), quotas)
+        out[deal_id] = owners[owner].estimate(mine)
     return out
 
 
