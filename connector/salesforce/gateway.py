@@ -193,16 +193,7 @@ class Gateway:
     ) -> list[dict[str, Any]]:
         """`PATCH composite/sobjects` (at most 200 records, each with attributes.type and Id);
         the per-record results in order."""
-        if len(records) > MAX_COLLECTION:
-            raise ValueError(f"at most {MAX_COLLECTION} records per sObject Collections call")
-        body = {"allOrNone": all_or_none, "records": list(records)}
-        result = self._call(
-            lambda sf: sf.restful(
-                "composite/sobjects", method="PATCH", json=body, timeout=self.options.timeout
-            )
-        )
-        # Anything but a list (an empty body, an error object) has no per-record results.
-        return list(result) if isinstance(result, list) else []
+        return self._collection("PATCH", records, all_or_none=all_or_none, idempotent=True)
 
     def composite_create(
         self, records: Sequence[Mapping[str, Any]], *, all_or_none: bool = False
@@ -210,15 +201,26 @@ class Gateway:
         """`POST composite/sobjects` (at most 200 records, each with attributes.type); the
         per-record results in order. Never retried after a transient failure (the records
         may exist already): the caller looks for them before trying again."""
+        return self._collection("POST", records, all_or_none=all_or_none, idempotent=False)
+
+    def _collection(
+        self,
+        method: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        all_or_none: bool,
+        idempotent: bool,
+    ) -> list[dict[str, Any]]:
         if len(records) > MAX_COLLECTION:
             raise ValueError(f"at most {MAX_COLLECTION} records per sObject Collections call")
         body = {"allOrNone": all_or_none, "records": list(records)}
         result = self._call(
             lambda sf: sf.restful(
-                "composite/sobjects", method="POST", json=body, timeout=self.options.timeout
+                "composite/sobjects", method=method, json=body, timeout=self.options.timeout
             ),
-            idempotent=False,
+            idempotent=idempotent,
         )
+        # Anything but a list (an empty body, an error object) has no per-record results.
         return list(result) if isinstance(result, list) else []
 
     def create_record(self, object_name: str, fields: Mapping[str, Any]) -> str:
