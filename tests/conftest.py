@@ -13,6 +13,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from connector.settings import Settings
+from connector.store.engine import make_engine, make_session_factory
+from connector.store.migrate import upgrade
+from connector.store.repositories import SessionFactory
 
 # The machine's PostgreSQL (trust auth). CI must exercise it; elsewhere a missing server skips.
 PG_ADMIN_URL = os.environ.get(
@@ -77,6 +80,15 @@ def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[S
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     yield Settings(database_url=url, secret_key="test-key-0123456789abcdef0123456789abcdef")
+
+
+@pytest.fixture
+def sessions(store_settings: Settings) -> Iterator[SessionFactory]:
+    """A migrated store on each backend of `store_settings`, as a session factory."""
+    engine = make_engine(store_settings)
+    upgrade(engine)
+    yield make_session_factory(engine)
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from connector.settings import Settings
-from connector.store.engine import make_engine, make_session_factory
-from connector.store.migrate import upgrade
 from connector.store.repositories import (
     CanonicalRow,
     IssueRow,
@@ -29,14 +25,6 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 def store(sessions: SessionFactory) -> Any:
     """The org's repositories, each call committed on its own."""
     return committed(sessions, ORG)
-
-
-@pytest.fixture
-def sessions(store_settings: Settings) -> Iterator[SessionFactory]:
-    engine = make_engine(store_settings)
-    upgrade(engine)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 def _page(

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from connector.settings import Settings
-from connector.store.engine import make_engine, make_session_factory
 from connector.store.mapping_versions import (
     MappingVersion,
     activate_version,
@@ -20,7 +16,6 @@ from connector.store.mapping_versions import (
     import_version,
     list_versions,
 )
-from connector.store.migrate import upgrade
 from mappings.defaults import default_mapping
 from mappings.diff import diff_documents
 from mappings.loader import document_from_data, document_to_data
@@ -28,14 +23,6 @@ from mappings.schema import MappingDocument
 
 ORG, OTHER = "00D000000000001AAA", "00D000000000002AAA"
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def sessions(store_settings: Settings) -> Iterator[sessionmaker[Session]]:
-    engine: Engine = make_engine(store_settings)
-    upgrade(engine)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 def stage_list_mapping() -> MappingDocument:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -31,8 +30,6 @@ from connector.salesforce.retry import RetryPolicy
 from connector.salesforce.write_batches import WriteOptions
 from connector.settings import Settings
 from connector.store import results as results_module
-from connector.store.engine import make_engine, make_session_factory
-from connector.store.migrate import upgrade
 from connector.store.models import RawRecord
 from connector.store.repositories import SessionFactory
 from connector.store.results import PeriodResult, WritebackValue
@@ -53,14 +50,6 @@ NO_SLEEP = RetryPolicy(sleep=lambda _s: None)
 def _org(kind: str, seed: int) -> str:
     """An org id of its own for each path and seed."""
     return f"00D{kind}{seed:011d}"
-
-
-@pytest.fixture
-def sessions(store_settings: Settings) -> Iterator[SessionFactory]:
-    engine = make_engine(store_settings)
-    upgrade(engine)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 # --- period results -------------------------------------------------------------------
@@ -398,11 +387,9 @@ def test_settling_a_value_the_diff_skipped_fails_the_check(
 
 
 def test_current_crm_records_scans_only_when_much_of_the_object_is_asked_for(
-    store_settings: Settings, monkeypatch: pytest.MonkeyPatch
+    sessions: SessionFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = make_engine(store_settings)
-    upgrade(engine)
-    sessions = make_session_factory(engine)
+    engine = sessions.kw["bind"]
     org_id, now = "00D000000000001AAA", datetime(2026, 12, 3, tzinfo=UTC)
     ids = [f"006{n:012d}AAA" for n in range(200)]
     with sessions() as session:
@@ -433,4 +420,3 @@ def test_current_crm_records_scans_only_when_much_of_the_object_is_asked_for(
         # 20 of 200 are looked up by id; 60 (and 68) of 200 are over a quarter: one scan.
         assert scanned == (len(wanted) * 4 >= len(ids)), (len(wanted), statements)
     event.remove(engine, "before_cursor_execute", record)
-    engine.dispose()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -17,9 +16,6 @@ from connector.reports.runs import (
     run_row,
     usage_points,
 )
-from connector.settings import Settings
-from connector.store.engine import make_engine, make_session_factory
-from connector.store.migrate import upgrade
 from connector.store.repositories import RunUsage, SessionFactory
 from connector.store.run_reads import RunRecord, run_by_id
 from connector.sync.progress_store import StoredProgress
@@ -99,14 +95,6 @@ def test_calls_chart_is_accessible_svg() -> None:
     assert "<title>" in svg and svg.count("<rect") == 2 and "#ba0517" in svg
     assert "No finished runs yet" in str(calls_chart([]))
     assert "92.0%" in str(usage_meter(920, 1000))
-
-
-@pytest.fixture
-def sessions(store_settings: Settings) -> Iterator[SessionFactory]:
-    engine = make_engine(store_settings)
-    upgrade(engine)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 def test_stored_progress_persists_stage_and_counts(sessions: SessionFactory) -> None:
