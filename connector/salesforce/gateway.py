@@ -223,23 +223,6 @@ class Gateway:
         # Anything but a list (an empty body, an error object) has no per-record results.
         return list(result) if isinstance(result, list) else []
 
-    def create_record(self, object_name: str, fields: Mapping[str, Any]) -> str:
-        """`POST sobjects/X`: the new record's id. Never retried after a transient failure
-        (the record may exist already): the caller looks for it before trying again."""
-        if not _NAME.fullmatch(object_name):
-            raise SalesforceApiError(f"{object_name!r} is not an sObject name")
-        body = dict(fields)
-        result = self._call(
-            lambda sf: sf.restful(
-                f"sobjects/{object_name}", method="POST", json=body, timeout=self.options.timeout
-            ),
-            idempotent=False,
-        )
-        record_id = result.get("id") if isinstance(result, dict) else None
-        if not isinstance(record_id, str):
-            raise SalesforceApiError(f"creating a {object_name} returned no id: {result!r}"[:300])
-        return record_id
-
     def update_record(self, object_name: str, record_id: str, fields: Mapping[str, Any]) -> None:
         """`PATCH sobjects/X/id` (setting the same values twice is harmless, so it is retried)."""
         if not _NAME.fullmatch(object_name) or not _RECORD_ID.fullmatch(record_id):
